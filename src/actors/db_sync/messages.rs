@@ -1,0 +1,46 @@
+//! What other actors ask of the database.
+
+use actix::prelude::*;
+
+use crate::db::models::{ConversationRow, MessageRow};
+use crate::db::queries::{WriteOp, WriteOutcome};
+use crate::db::DbError;
+use crate::error::AppError;
+
+/// Queue a write. The outcome arrives later as `WriteDone` at `reply_to`, in commit
+/// order: an actor that sends its writes here sees their outcomes in the order it sent them.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Persist {
+    pub tag: u64,
+    pub op: WriteOp,
+    pub reply_to: Recipient<WriteDone>,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WriteDone {
+    pub tag: u64,
+    pub result: Result<WriteOutcome, AppError>,
+}
+
+/// One group commit: every op in one transaction (run on a DbSync thread).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Result<WriteOutcome, AppError>>, DbError>")]
+pub struct CommitBatch(pub Vec<WriteOp>);
+
+#[derive(Message)]
+#[rtype(result = "Result<Option<ConversationRow>, DbError>")]
+pub struct LoadConversation(pub String);
+
+#[derive(Message)]
+#[rtype(result = "Result<Vec<MessageRow>, DbError>")]
+pub struct LoadMessagesAfter {
+    pub conversation_id: String,
+    pub after_seq: i64,
+    pub limit: i64,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), DbError>")]
+pub struct Ping;

@@ -1,0 +1,156 @@
+//! The only place that touches Diesel at run time.
+//!
+//! `DbSync` runs on a `SyncArbiter` (blocking threads over the r2d2 pool) and executes
+//! reads and committed batches. `DbWriter` sits in front of it for writes: it keeps at
+//! most one batch in flight and gathers everything that queued meanwhile into the next
+//! transaction (group commit). One batch at a time also makes per-conversation `seq`
+//! assignment and the order of outcomes deterministic.
+
+pub mod messages;
+
+use actix::prelude::*;
+
+pub use messages::*;
+
+use crate::db::queries::{self, WriteOp};
+use crate::db::{DbError, DbPool};
+
+pub struct DbSync {
+    pool: DbPool,
+}
+
+impl DbSync {
+    pub fn new(pool: DbPool) -> Self {
+        DbSync { pool }
+    }
+
+    fn conn(&self) -> Result<crate::db::PooledDb, DbError> {
+        Ok(self.pool.get()?)
+    }
+}
+
+impl Actor for DbSync {
+    type Context = SyncContext<Self>;
+}
+
+impl Handler<CommitBatch> for DbSync {
+    type Result = <CommitBatch as Message>::Result;
+    fn handle(&mut self, msg: CommitBatch, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.conn()?;
+        queries::apply_batch(&mut conn, &msg.0)
+    }
+}
+
+impl Handler<LoadConversation> for DbSync {
+    type Result = <LoadConversation as Message>::Result;
+    fn handle(&mut self, msg: LoadConversation, _: &mut Self::Context) -> Self::Result {
+        queries::find_conversation(&mut *self.conn()?, &msg.0)
+    }
+}
+
+impl Handler<LoadMessagesAfter> for DbSync {
+    type Result = <LoadMessagesAfter as Message>::Result;
+    fn handle(&mut self, msg: LoadMessagesAfter, _: &mut Self::Context) -> Self::Result {
+        queries::messages_after(
+            &mut *self.conn()?,
+            &msg.conversation_id,
+            msg.after_seq,
+            msg.limit,
+        )
+    }
+}
+
+impl Handler<Ping> for DbSync {
+    type Result = Result<(), DbError>;
+    fn handle(&mut self, _: Ping, _: &mut Self::Context) -> Self::Result {
+        queries::ping(&mut *self.conn()?)
+    }
+}
+
+/// Group-commit front for writes.
+pub struct DbWriter {
+    sync: Addr<DbSync>,
+    queue: Vec<Persist>,
+    in_flight: bool,
+    max_batch: usize,
+}
+
+impl DbWriter {
+    pub fn new(sync: Addr<DbSync>, max_batch: usize) -> Self {
+        DbWriter {
+            sync,
+            queue: Vec::new(),
+            in_flight: false,
+            max_batch: max_batch.max(1),
+        }
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.in_flight || self.queue.is_empty() {
+            return;
+        }
+        let take = self.queue.len().min(self.max_batch);
+        let batch: Vec<Persist> = self.queue.drain(..take).collect();
+        let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
+        self.in_flight = true;
+        self.sync
+            .send(CommitBatch(ops))
+            .into_actor(self)
+            .map(move |res, act, ctx| {
+                let results = match res {
+                    Ok(Ok(results)) => results,
+                    Ok(Err(e)) => {
+                        log::error!("batch of {} writes failed: {e}", batch.len());
+                        vec![Err(crate::error::AppError::internal()); batch.len()]
+                    }
+                    Err(e) => {
+                        log::error!("database worker: {e}");
+                        vec![Err(crate::error::AppError::internal()); batch.len()]
+                    }
+                };
+                for (p, result) in batch.into_iter().zip(results) {
+                    p.reply_to.do_send(WriteDone { tag: p.tag, result });
+                }
+                act.in_flight = false;
+                act.flush(ctx);
+            })
+            .spawn(ctx);
+    }
+}
+
+impl Actor for DbWriter {
+    type Context = Context<Self>;
+}
+
+impl Handler<Persist> for DbWriter {
+    type Result = ();
+    fn handle(&mut self, msg: Persist, ctx: &mut Context<Self>) {
+        self.queue.push(msg);
+        self.flush(ctx);
+    }
+}
+
+/// Both database actors, as the rest of the server holds them.
+#[derive(Clone)]
+pub struct Db {
+    pub sync: Addr<DbSync>,
+    pub writer: Addr<DbWriter>,
+}
+
+impl Db {
+    pub fn start(pool: DbPool, threads: usize, max_batch: usize) -> Self {
+        let sync = SyncArbiter::start(threads.max(1), move || DbSync::new(pool.clone()));
+        let writer = DbWriter::new(sync.clone(), max_batch).start();
+        Db { sync, writer }
+    }
+
+    /// Run a read on a DbSync thread; storage and mailbox failures become `AppError::internal`.
+    pub async fn read<M>(&self, msg: M) -> Result<M::Result, crate::error::AppError>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        DbSync: Handler<M>,
+    {
+        Ok(self.sync.send(msg).await?)
+    }
+}

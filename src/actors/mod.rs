@@ -1,0 +1,4 @@
+//! The central actors (DESIGN.md §1).
+
+pub mod chat_server;
+pub mod db_sync;

@@ -1,0 +1,87 @@
+//! REST routes: thin handlers that validate, authorize and call an actor.
+
+pub mod chat;
+pub mod health;
+pub mod pages;
+
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{error::InternalError, guard, web, FromRequest, HttpRequest};
+use futures_util::future::{ready, Ready};
+
+use crate::auth::bearer;
+use crate::domain::Caller;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::transport::ws_session;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|e, _| {
+                let detail = e.to_string();
+                InternalError::from_response(
+                    e,
+                    actix_web::ResponseError::error_response(
+                        &AppError::validation("Invalid request body").with_detail(detail),
+                    ),
+                )
+                .into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        let detail = e.to_string();
+        InternalError::from_response(
+            e,
+            actix_web::ResponseError::error_response(
+                &AppError::validation("Invalid query parameters").with_detail(detail),
+            ),
+        )
+        .into()
+    }))
+    .route("/ws", web::get().to(ws_session::upgrade))
+    // The seeds' frontends open `ws://host:3000` (path `/`).
+    .route(
+        "/",
+        web::get()
+            .guard(guard::Header("upgrade", "websocket"))
+            .to(ws_session::upgrade),
+    )
+    .route("/health", web::get().to(health::health))
+    .service(
+        web::scope("/api/chat")
+            .route("/send-to-staff", web::post().to(chat::send_to_staff))
+            .route(
+                "/sessions/{session_id}/messages",
+                web::get().to(chat::session_messages),
+            ),
+    )
+    .configure(pages::configure);
+}
+
+/// The caller named by an optional `Authorization: Bearer` token. A token that is
+/// present but invalid is refused rather than silently ignored.
+pub struct RequestCaller(pub Caller);
+
+impl FromRequest for RequestCaller {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let header = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let result = match (bearer(header), req.app_data::<web::Data<Arc<AppState>>>()) {
+            (None, _) => Ok(RequestCaller(Caller::Anonymous)),
+            (Some(token), Some(state)) => state
+                .keys
+                .verify(token)
+                .map(|i| RequestCaller(Caller::from_identity(Some(i)))),
+            (Some(_), None) => Err(AppError::internal()),
+        };
+        ready(result)
+    }
+}

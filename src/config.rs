@@ -1,0 +1,167 @@
+//! Settings from CLI flags with environment fallbacks. Built once and passed by value:
+//! there is no global configuration, so tests can run many servers in one process.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+const DEFAULT_HOST: &str = "127.0.0.1";
+const DEFAULT_PORT: u16 = 3000;
+const DEFAULT_DATA_DIR: &str = "./data";
+const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024;
+const DEFAULT_MAX_MESSAGE_CHARS: usize = 5000;
+const DEFAULT_RATE_PER_SEC: f64 = 10.0;
+const DEFAULT_RATE_BURST: f64 = 30.0;
+const DEFAULT_OUTBOUND_QUEUE: usize = 256;
+const DEFAULT_HEARTBEAT: &str = "30s";
+const DEFAULT_CLIENT_TIMEOUT: &str = "75s";
+const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
+const DEFAULT_DB_POOL_SIZE: u32 = 8;
+const DEFAULT_LOG: &str = "info";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Self-hosted real-time support-chat and live-stream-chat server"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Mint a JWT signed with the server's secret, for operators and tests.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// admin, staff, agent, support (staff roles) or any other role (a customer).
+    #[arg(long, default_value = "admin")]
+    pub role: String,
+    #[arg(long)]
+    pub user_id: String,
+    /// Display name; defaults to the user id.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Lifetime, e.g. 30m, 12h, 7d.
+    #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = DEFAULT_HOST, global = true)]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = DEFAULT_PORT, global = true)]
+    pub port: u16,
+    /// Directory for the SQLite database, attachments and the generated JWT secret.
+    #[arg(long, env = "DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL, else a SQLite file path [default: DATA_DIR/switchboard.sqlite3].
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// HS256 secret shared with the host application. Unset: generated and kept in DATA_DIR.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Comma-separated Origins allowed to open WebSockets (`*` for any). Empty: same host only.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub allowed_origins: Vec<String>,
+    /// Largest WebSocket frame accepted, in bytes; bigger frames close the connection (1009).
+    #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES, global = true)]
+    pub max_frame_bytes: usize,
+    /// Longest chat message, in characters.
+    #[arg(long, env = "MAX_MESSAGE_CHARS", default_value_t = DEFAULT_MAX_MESSAGE_CHARS, global = true)]
+    pub max_message_chars: usize,
+    /// Sustained frames per second allowed per connection.
+    #[arg(long, env = "RATE_LIMIT_PER_SEC", default_value_t = DEFAULT_RATE_PER_SEC, global = true)]
+    pub rate_limit_per_sec: f64,
+    /// Burst of frames allowed per connection above the sustained rate.
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = DEFAULT_RATE_BURST, global = true)]
+    pub rate_limit_burst: f64,
+    /// Frames queued for one connection before it counts as stuck and is disconnected.
+    #[arg(long, env = "OUTBOUND_QUEUE", default_value_t = DEFAULT_OUTBOUND_QUEUE, global = true)]
+    pub outbound_queue: usize,
+    /// How often the server pings each WebSocket.
+    #[arg(long, env = "HEARTBEAT_INTERVAL", default_value = DEFAULT_HEARTBEAT, value_parser = humantime::parse_duration, global = true)]
+    pub heartbeat_interval: Duration,
+    /// A WebSocket silent for this long (no frame, no pong) is closed.
+    #[arg(long, env = "CLIENT_TIMEOUT", default_value = DEFAULT_CLIENT_TIMEOUT, value_parser = humantime::parse_duration, global = true)]
+    pub client_timeout: Duration,
+    /// Connections per worker thread (actix's default of 25k is too low for chat).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, global = true)]
+    pub max_connections: usize,
+    /// HTTP worker threads [default: one per core].
+    #[arg(long, env = "WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Database connections in the pool.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = DEFAULT_DB_POOL_SIZE, global = true)]
+    pub db_pool_size: u32,
+    /// Log filter, e.g. `info` or `switchboard=debug`.
+    #[arg(long = "log", env = "RUST_LOG", default_value = DEFAULT_LOG, global = true)]
+    pub log: String,
+}
+
+impl Config {
+    /// The defaults, without reading flags or the environment (for embedding and tests).
+    pub fn defaults() -> Self {
+        Config {
+            host: DEFAULT_HOST.into(),
+            port: DEFAULT_PORT,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
+            jwt_secret: None,
+            allowed_origins: Vec::new(),
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            max_message_chars: DEFAULT_MAX_MESSAGE_CHARS,
+            rate_limit_per_sec: DEFAULT_RATE_PER_SEC,
+            rate_limit_burst: DEFAULT_RATE_BURST,
+            outbound_queue: DEFAULT_OUTBOUND_QUEUE,
+            heartbeat_interval: parse_duration(DEFAULT_HEARTBEAT),
+            client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            workers: None,
+            db_pool_size: DEFAULT_DB_POOL_SIZE,
+            log: DEFAULT_LOG.into(),
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| crate::db::default_sqlite_url(&self.data_dir))
+    }
+}
+
+fn parse_duration(s: &str) -> Duration {
+    humantime::parse_duration(s).unwrap_or(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_match_clap() {
+        let parsed = Cli::try_parse_from(["switchboard"]).unwrap().config;
+        let d = Config::defaults();
+        // The environment may override clap's defaults; compare where it does not.
+        if std::env::var_os("HEARTBEAT_INTERVAL").is_none() {
+            assert_eq!(parsed.heartbeat_interval, d.heartbeat_interval);
+        }
+        if std::env::var_os("CLIENT_TIMEOUT").is_none() {
+            assert_eq!(parsed.client_timeout, d.client_timeout);
+        }
+        assert_eq!(d.heartbeat_interval, Duration::from_secs(30));
+    }
+}

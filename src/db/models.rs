@@ -1,0 +1,38 @@
+//! Rows as stored. Conversion to wire shapes lives in `domain`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{conversations, messages};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = conversations)]
+pub struct ConversationRow {
+    pub id: String,
+    pub customer_user_id: Option<String>,
+    pub customer_name: String,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: String,
+    pub conversation_type: String,
+    pub status: String,
+    pub assigned_agent_id: Option<String>,
+    pub last_seq: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub sender_kind: String,
+    pub sender_name: String,
+    pub content: String,
+    pub message_type: String,
+    pub client_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}

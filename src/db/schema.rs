@@ -1,0 +1,36 @@
+// Portable schema shared by the SQLite and PostgreSQL backends (DESIGN.md §4).
+
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        customer_user_id -> Nullable<Text>,
+        customer_name -> Text,
+        subject -> Nullable<Text>,
+        category -> Nullable<Text>,
+        priority -> Text,
+        conversation_type -> Text,
+        status -> Text,
+        assigned_agent_id -> Nullable<Text>,
+        last_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        conversation_id -> Text,
+        seq -> BigInt,
+        sender_id -> Text,
+        sender_kind -> Text,
+        sender_name -> Text,
+        content -> Text,
+        message_type -> Text,
+        client_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::allow_tables_to_appear_in_same_query!(conversations, messages);

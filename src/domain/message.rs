@@ -1,0 +1,84 @@
+//! A stored message and who wrote it.
+
+use chrono::{NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::db::models::MessageRow;
+
+/// What kind of participant wrote a message (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderKind {
+    Customer,
+    Guest,
+    Agent,
+    Admin,
+    System,
+}
+
+impl SenderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderKind::Customer => "customer",
+            SenderKind::Guest => "guest",
+            SenderKind::Agent => "agent",
+            SenderKind::Admin => "admin",
+            SenderKind::System => "system",
+        }
+    }
+}
+
+/// Who writes a message: set by the server from the connection's identity, never by the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub id: String,
+    pub kind: SenderKind,
+    pub name: String,
+}
+
+/// A committed message, shared read-only between everyone it is delivered to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: String,
+    pub session_id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub sender_type: String,
+    pub sender_name: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub message_type: String,
+    pub timestamp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        Message {
+            id: r.id,
+            session_id: r.conversation_id,
+            seq: r.seq,
+            sender_id: r.sender_id,
+            sender_type: r.sender_kind,
+            sender_name: r.sender_name,
+            message: r.content,
+            message_type: r.message_type,
+            timestamp: iso_timestamp(r.created_at),
+            client_id: r.client_id,
+        }
+    }
+}
+
+/// JavaScript's `Date.toISOString()` format, which every seed uses.
+pub fn iso_timestamp(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Now, in UTC, truncated to milliseconds so it round-trips through both databases unchanged.
+pub fn now_millis() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    chrono::DateTime::from_timestamp_millis(now.and_utc().timestamp_millis())
+        .map(|d| d.naive_utc())
+        .unwrap_or(now)
+}

@@ -1,0 +1,11 @@
+//! The support-chat domain shared by every dialect: who is calling, what they may
+//! see, what a message is, and how client text is cleaned. No I/O here.
+
+pub mod access;
+pub mod event;
+pub mod message;
+pub mod text;
+
+pub use access::Caller;
+pub use event::{Event, Outbound};
+pub use message::{Author, Message, SenderKind};

@@ -1,0 +1,80 @@
+//! Cleaning and bounding what clients send. Text is stored as given, minus control
+//! characters; escaping is the renderer's job.
+
+use crate::error::AppError;
+
+/// Longest accepted conversation/session id.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Strip control characters other than newline and tab, trim, and bound the length.
+pub fn message_text(raw: &str, max_chars: usize) -> Result<String, AppError> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        return Err(AppError::validation("Message cannot be empty"));
+    }
+    if cleaned.chars().count() > max_chars {
+        return Err(AppError::validation(format!(
+            "Message too long (max {max_chars} characters)"
+        )));
+    }
+    Ok(cleaned.to_owned())
+}
+
+/// Session ids are client-chosen: printable ASCII without spaces, bounded.
+pub fn session_id(raw: &str) -> Result<&str, AppError> {
+    if raw.is_empty() {
+        return Err(AppError::validation("sessionId is required"));
+    }
+    if raw.len() > MAX_ID_LEN {
+        return Err(AppError::validation(format!(
+            "sessionId too long (max {MAX_ID_LEN} characters)"
+        )));
+    }
+    if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::validation("sessionId has invalid characters"));
+    }
+    Ok(raw)
+}
+
+/// A client-chosen idempotency key (`clientId`/`temp_id`): same rules as ids.
+pub fn client_id(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw {
+        None => Ok(None),
+        Some(s)
+            if s.is_empty() || s.len() > MAX_ID_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Err(AppError::validation(format!(
+                "clientId must be 1 to {MAX_ID_LEN} printable characters"
+            )))
+        }
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_controls_and_bounds() {
+        assert_eq!(
+            message_text(" hi\u{0}\u{7}\nthere\t ", 100).unwrap(),
+            "hi\nthere"
+        );
+        assert!(message_text("\u{1b}\u{0} ", 100).is_err());
+        assert!(message_text(&"é".repeat(11), 10).is_err());
+        assert!(message_text(&"é".repeat(10), 10).is_ok());
+    }
+
+    #[test]
+    fn session_ids() {
+        assert!(session_id("sess-uuid-12345").is_ok());
+        assert!(session_id("").is_err());
+        assert!(session_id("a b").is_err());
+        assert!(session_id(&"x".repeat(129)).is_err());
+    }
+}

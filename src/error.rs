@@ -1,0 +1,138 @@
+//! One error type for the whole server: a machine-readable code, a human message
+//! (the seeds' strings where they have one), and an optional detail. Each surface
+//! renders it in its own shape: HTTP JSON here, `{"type":"error"}` in the native dialect.
+
+use std::borrow::Cow;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidFormat,
+    UnknownType,
+    Validation,
+    TokenRequired,
+    AuthFailed,
+    Forbidden,
+    NotRegistered,
+    NotFound,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidFormat => "invalid_format",
+            ErrorKind::UnknownType => "unknown_type",
+            ErrorKind::Validation => "validation_failed",
+            ErrorKind::TokenRequired => "token_required",
+            ErrorKind::AuthFailed => "authentication_failed",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotRegistered => "not_registered",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::InvalidFormat | ErrorKind::UnknownType | ErrorKind::Validation => {
+                StatusCode::BAD_REQUEST
+            }
+            ErrorKind::TokenRequired | ErrorKind::AuthFailed => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden | ErrorKind::NotRegistered => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub message: Cow<'static, str>,
+    pub detail: Option<String>,
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.detail {
+            Some(d) => write!(f, "{}: {}", self.message, d),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        AppError {
+            kind,
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn invalid_format(detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidFormat, "Invalid message format").with_detail(detail)
+    }
+    pub fn validation(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Validation, message)
+    }
+    pub fn token_required() -> Self {
+        Self::new(ErrorKind::TokenRequired, "Token required")
+    }
+    pub fn auth_failed() -> Self {
+        Self::new(ErrorKind::AuthFailed, "Authentication failed")
+    }
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
+    pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+    pub fn internal() -> Self {
+        Self::new(ErrorKind::Internal, "Internal server error")
+    }
+}
+
+impl From<crate::db::DbError> for AppError {
+    fn from(e: crate::db::DbError) -> Self {
+        log::error!("{e}");
+        AppError::internal()
+    }
+}
+
+impl From<actix::MailboxError> for AppError {
+    fn from(e: actix::MailboxError) -> Self {
+        log::error!("actor mailbox: {e}");
+        AppError::internal()
+    }
+}
+
+/// REST errors use seed 000's failure shape `{success:false, message}`, plus `code`.
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body =
+            json!({ "success": false, "message": self.message, "code": self.kind.code() });
+        if let Some(d) = &self.detail {
+            body["detail"] = json!(d);
+        }
+        HttpResponse::build(self.status_code()).json(body)
+    }
+}

@@ -1,0 +1,14 @@
+//! Switchboard: a self-hosted real-time support-chat and live-stream-chat server.
+//! See DESIGN.md in the project's shared folder and README.md for the architecture.
+
+pub mod actors;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod dialects;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod state;
+pub mod transport;

@@ -1,0 +1,53 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use switchboard::auth::{resolve_secret, JwtKeys};
+use switchboard::config::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::new()
+        .parse_filters(&cli.config.log)
+        .init();
+    match cli.command {
+        Some(Command::Token(args)) => {
+            let secret =
+                match resolve_secret(cli.config.jwt_secret.as_deref(), &cli.config.data_dir) {
+                    Ok((s, _)) => s,
+                    Err(e) => {
+                        eprintln!(
+                            "cannot read or create the JWT secret in {}: {e}",
+                            cli.config.data_dir.display()
+                        );
+                        return ExitCode::FAILURE;
+                    }
+                };
+            let name = args.name.clone().unwrap_or_else(|| args.user_id.clone());
+            println!(
+                "{}",
+                JwtKeys::new(secret.as_bytes()).mint(&args.user_id, &args.role, &name, args.ttl)
+            );
+            ExitCode::SUCCESS
+        }
+        None | Some(Command::Serve) => serve(cli.config),
+    }
+}
+
+fn serve(config: switchboard::config::Config) -> ExitCode {
+    let system = actix::System::new();
+    let result = system.block_on(async move {
+        let running = switchboard::startup::start(config)?;
+        running
+            .server
+            .await
+            .map_err(|e| switchboard::startup::StartError::Bind("server".into(), e))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("switchboard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

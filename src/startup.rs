@@ -1,0 +1,115 @@
+//! Build pool → run migrations → start actors → bind listener → HttpServer.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix::Actor;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpServer};
+
+use crate::actors::chat_server::{ChatLimits, ChatServer};
+use crate::actors::db_sync::Db;
+use crate::auth::{resolve_secret, JwtKeys, SecretSource};
+use crate::config::Config;
+use crate::db;
+use crate::state::{AppState, ConnSettings};
+
+/// Writes gathered into one transaction at most.
+const MAX_BATCH: usize = 512;
+
+/// A bound, not yet running server. Await `server` (or spawn it) to serve.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: Server,
+    pub handle: ServerHandle,
+    pub secret_source: SecretSource,
+    pub keys: JwtKeys,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error("bind {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// Start everything for one server. Must run inside an actix system.
+pub fn start(config: Config) -> Result<Running, StartError> {
+    let data_dir = config.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| StartError::DataDir(data_dir.display().to_string(), e))?;
+    let (secret, secret_source) = resolve_secret(config.jwt_secret.as_deref(), &data_dir)
+        .map_err(|e| StartError::DataDir(data_dir.display().to_string(), e))?;
+    let keys = JwtKeys::new(secret.as_bytes());
+
+    let url = config.database_url();
+    let pool = db::build_pool(&url, config.db_pool_size)?;
+    db::run_migrations(&pool)?;
+    log::info!(
+        "database ready ({})",
+        if db::is_postgres_url(&url) {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    );
+
+    // Central actors start once, outside the HttpServer factory, and are shared.
+    let db_threads = (config.db_pool_size as usize).clamp(1, 4);
+    let db = Db::start(pool, db_threads, MAX_BATCH);
+    let limits = ChatLimits {
+        max_message_chars: config.max_message_chars,
+        max_history_page: 200,
+    };
+    let chat = ChatServer::new(db.clone(), limits).start();
+
+    let conn = ConnSettings {
+        heartbeat_interval: config.heartbeat_interval,
+        client_timeout: config.client_timeout,
+        max_frame_bytes: config.max_frame_bytes,
+        rate_per_sec: config.rate_limit_per_sec,
+        rate_burst: config.rate_limit_burst,
+        outbound_queue: config.outbound_queue.max(1),
+        allowed_origins: config
+            .allowed_origins
+            .iter()
+            .filter(|o| !o.trim().is_empty())
+            .cloned()
+            .collect(),
+    };
+    let state = AppState::new(chat, db, keys.clone(), conn);
+
+    let bind = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(bind.clone(), e))?;
+
+    let data = web::Data::new(state);
+    let mut http = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
+            .configure(crate::api::configure)
+    })
+    .max_connections(config.max_connections)
+    .max_connection_rate(4096);
+    if let Some(w) = config.workers {
+        http = http.workers(w.max(1));
+    }
+    let server = http
+        .listen(listener)
+        .map_err(|e| StartError::Bind(bind, e))?
+        .run();
+    let handle = server.handle();
+    log::info!("listening on http://{addr}");
+    Ok(Running {
+        addr,
+        server,
+        handle,
+        secret_source,
+        keys,
+    })
+}

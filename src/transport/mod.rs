@@ -1,0 +1,5 @@
+//! Connection transports. `ws_session` is the only actix-web-actors code.
+
+pub mod origin;
+pub mod rate_limit;
+pub mod ws_session;

@@ -1,0 +1,49 @@
+//! Token bucket for per-connection frame rates.
+
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rate_per_sec: f64, burst: f64) -> Self {
+        let burst = burst.max(1.0);
+        TokenBucket {
+            rate: rate_per_sec.max(0.0),
+            burst,
+            tokens: burst,
+            last: Instant::now(),
+        }
+    }
+
+    /// Take one token if there is one.
+    pub fn try_take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TokenBucket;
+
+    #[test]
+    fn allows_burst_then_refuses() {
+        let mut b = TokenBucket::new(0.0, 3.0);
+        assert!(b.try_take() && b.try_take() && b.try_take());
+        assert!(!b.try_take());
+    }
+}

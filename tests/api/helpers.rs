@@ -1,0 +1,259 @@
+//! Spawn the real server on port 0 with a temp data dir, and talk to it over real sockets.
+
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use awc::ws::{self, Frame};
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use switchboard::auth::JwtKeys;
+use switchboard::config::Config;
+use tempfile::TempDir;
+
+pub const WAIT: Duration = Duration::from_secs(5);
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub handle: ServerHandle,
+    pub keys: JwtKeys,
+    pub config: Config,
+    /// Kept alive for the test's duration.
+    pub _data: std::sync::Arc<TempDir>,
+}
+
+/// A config for tests: port 0, temp data dir, PostgreSQL when `TEST_DATABASE_URL` is set
+/// (in a fresh schema of its own, so tests never see each other's rows).
+pub fn test_config(data: &TempDir) -> Config {
+    let mut config = Config::defaults();
+    config.port = 0;
+    config.data_dir = data.path().to_path_buf();
+    config.workers = Some(1);
+    config.db_pool_size = 4;
+    config.jwt_secret = Some("test-secret-with-enough-entropy-1234567890".into());
+    config.log = "warn".into();
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        config.database_url = Some(fresh_pg_schema(&url));
+    }
+    config
+}
+
+fn fresh_pg_schema(url: &str) -> String {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = diesel::PgConnection::establish(url)
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+    conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .expect("create schema");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let data = std::sync::Arc::new(TempDir::new().expect("temp dir"));
+    let mut config = test_config(&data);
+    tweak(&mut config);
+    spawn_config(config, data).await
+}
+
+/// Start (or restart) a server on an existing data dir and config.
+pub async fn spawn_config(config: Config, data: std::sync::Arc<TempDir>) -> TestApp {
+    let running = switchboard::startup::start(config.clone()).expect("server starts");
+    let handle = running.handle.clone();
+    actix_web::rt::spawn(running.server);
+    TestApp {
+        addr: running.addr,
+        handle,
+        keys: running.keys,
+        config,
+        _data: data,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn token(&self, user_id: &str, role: &str) -> String {
+        self.keys.mint(
+            user_id,
+            role,
+            &format!("{user_id} name"),
+            Duration::from_secs(3600),
+        )
+    }
+
+    pub async fn ws(&self) -> WsClient {
+        self.ws_at("/ws").await
+    }
+
+    pub async fn ws_at(&self, path: &str) -> WsClient {
+        let (_, framed) = awc::Client::new()
+            .ws(format!("ws://{}{}", self.addr, path))
+            .max_frame_size(16 * 1024 * 1024)
+            .connect()
+            .await
+            .expect("websocket connects");
+        WsClient { framed }
+    }
+
+    /// A customer connection registered on `session_id`.
+    pub async fn customer(&self, session_id: &str, token: Option<&str>) -> WsClient {
+        let mut c = self.ws().await;
+        c.send(json!({"type": "register", "sessionId": session_id, "token": token}))
+            .await;
+        let r = c.recv().await;
+        assert_eq!(
+            r,
+            json!({"type": "registered", "sessionId": session_id, "status": "connected"})
+        );
+        c
+    }
+
+    /// A staff connection registered as `user_id` with `role`.
+    pub async fn staff(&self, user_id: &str, role: &str) -> WsClient {
+        let mut c = self.ws().await;
+        c.send(json!({"type": "register_admin", "userId": user_id, "token": self.token(user_id, role)})).await;
+        let r = c.recv().await;
+        assert_eq!(
+            r,
+            json!({"type": "admin_registered", "userId": user_id, "status": "connected"})
+        );
+        c
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = awc::Client::new().get(self.url(path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut resp = req.send().await.expect("GET");
+        let body = resp
+            .json::<Value>()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("JSON body");
+        (resp.status().as_u16(), body)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
+        let mut req = awc::Client::new().post(self.url(path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut resp = req.send_json(body).await.expect("POST");
+        (
+            resp.status().as_u16(),
+            resp.json::<Value>().await.expect("JSON body"),
+        )
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> (u16, Value) {
+        let mut resp = awc::Client::new()
+            .post(self.url(path))
+            .insert_header(("content-type", "application/json"))
+            .send_body(body)
+            .await
+            .expect("POST");
+        (
+            resp.status().as_u16(),
+            resp.json::<Value>().await.expect("JSON body"),
+        )
+    }
+
+    pub async fn stop(self) -> (Config, std::sync::Arc<TempDir>) {
+        self.handle.stop(true).await;
+        (self.config, self._data)
+    }
+}
+
+pub struct WsClient {
+    pub framed: actix_codec::Framed<awc::BoxedSocket, ws::Codec>,
+}
+
+/// What the next meaningful frame was.
+#[derive(Debug)]
+pub enum Next {
+    Json(Value),
+    Closed(Option<ws::CloseReason>),
+    Ended,
+}
+
+impl WsClient {
+    pub async fn send(&mut self, v: Value) {
+        self.send_text(v.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.framed
+            .send(ws::Message::Text(text.into()))
+            .await
+            .expect("send frame");
+    }
+
+    /// The next text frame or close, skipping pings (answered) and pongs.
+    pub async fn next(&mut self) -> Next {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.framed.next())
+                .await
+                .expect("a frame in time");
+            match frame {
+                Some(Ok(Frame::Text(b))) => {
+                    return Next::Json(serde_json::from_slice(&b).expect("server sends JSON"))
+                }
+                Some(Ok(Frame::Ping(p))) => {
+                    let _ = self.framed.send(ws::Message::Pong(p)).await;
+                }
+                Some(Ok(Frame::Close(reason))) => return Next::Closed(reason),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return Next::Ended,
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> Value {
+        match self.next().await {
+            Next::Json(v) => v,
+            other => panic!("expected a JSON frame, got {other:?}"),
+        }
+    }
+
+    /// The next frame, which must be of `kind`.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        let v = self.recv().await;
+        assert_eq!(v["type"], kind, "unexpected frame {v}");
+        v
+    }
+
+    /// The next frame must be `{"type":"error","message":message}`.
+    pub async fn expect_error(&mut self, message: &str) -> Value {
+        let v = self.recv_type("error").await;
+        assert_eq!(v["message"], message, "unexpected error {v}");
+        v
+    }
+
+    /// Nothing arrives for `ms` milliseconds.
+    pub async fn expect_silence(&mut self, ms: u64) {
+        if let Ok(Some(Ok(Frame::Text(b)))) =
+            tokio::time::timeout(Duration::from_millis(ms), self.framed.next()).await
+        {
+            panic!("expected silence, got {}", String::from_utf8_lossy(&b));
+        }
+    }
+
+    /// The connection still answers.
+    pub async fn assert_alive(&mut self) {
+        self.send(json!({"type": "ping"})).await;
+        self.recv_type("pong").await;
+    }
+}
+
+/// A unique id for sessions and users, so tests sharing a database never collide.
+pub fn uid(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}

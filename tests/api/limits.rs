@@ -1,0 +1,207 @@
+//! Frame size, rate limits, Origin, heartbeat and slow consumers.
+
+use std::time::Duration;
+
+use awc::ws::CloseCode;
+use futures::StreamExt;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[actix_web::test]
+async fn oversized_frame_closes_only_that_connection() {
+    let app = spawn_with(|c| c.max_frame_bytes = 1024).await;
+    let session = uid("sess");
+    let mut staff = app.staff("agent", "agent").await;
+    let mut big = app.customer(&session, None).await;
+    big.send(json!({"type": "customer_message", "message": "x".repeat(2000)}))
+        .await;
+    match big.next().await {
+        Next::Closed(Some(reason)) => assert_eq!(reason.code, CloseCode::Size),
+        other => panic!("expected a 1009 close, got {other:?}"),
+    }
+    staff.assert_alive().await;
+    let mut again = app.customer(&session, None).await;
+    again
+        .send(json!({"type": "customer_message", "message": "small"}))
+        .await;
+    again.recv_type("message_ack").await;
+    assert_eq!(
+        staff.recv_type("customer_message").await["message"],
+        "small"
+    );
+}
+
+#[actix_web::test]
+async fn flood_over_the_rate_limit_is_refused_not_fatal() {
+    let app = spawn_with(|c| {
+        c.rate_limit_per_sec = 5.0;
+        c.rate_limit_burst = 10.0;
+    })
+    .await;
+    let session = uid("sess");
+    let mut staff = app.staff("agent", "agent").await;
+    let mut flooder = app.customer(&session, None).await;
+    for i in 0..40 {
+        flooder
+            .send(json!({"type": "customer_message", "message": format!("spam {i}")}))
+            .await;
+    }
+    let (mut acks, mut limited) = (0, 0);
+    for _ in 0..40 {
+        let v = flooder.recv().await;
+        match v["type"].as_str() {
+            Some("message_ack") => acks += 1,
+            Some("error") => {
+                assert_eq!(v["message"], "Rate limit exceeded");
+                assert_eq!(v["code"], "rate_limited");
+                limited += 1;
+            }
+            _ => panic!("unexpected {v}"),
+        }
+    }
+    // The burst (10, minus the register frame) gets through, the rest is refused.
+    assert!((9..=11).contains(&acks), "acks {acks}");
+    assert_eq!(acks + limited, 40);
+    // Staff saw exactly the accepted messages; others are unaffected, and the
+    // flooder recovers once its bucket refills.
+    for _ in 0..acks {
+        staff.recv_type("customer_message").await;
+    }
+    staff.assert_alive().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    flooder.assert_alive().await;
+    let (_, h) = app
+        .get_json(
+            &format!("/api/chat/sessions/{session}/messages?limit=200"),
+            None,
+        )
+        .await;
+    assert_eq!(h["messages"].as_array().unwrap().len(), acks);
+}
+
+#[actix_web::test]
+async fn disallowed_origin_is_refused_at_upgrade() {
+    let app = spawn_with(|c| c.allowed_origins = vec!["https://shop.example".into()]).await;
+    let refused = awc::Client::new()
+        .ws(format!("ws://{}/ws", app.addr))
+        .origin("https://evil.example")
+        .connect()
+        .await;
+    match refused {
+        Err(awc::error::WsClientError::InvalidResponseStatus(s)) => assert_eq!(s.as_u16(), 403),
+        Err(e) => panic!("expected 403, got {e}"),
+        Ok(_) => panic!("a disallowed origin connected"),
+    }
+    let allowed = awc::Client::new()
+        .ws(format!("ws://{}/ws", app.addr))
+        .origin("https://shop.example")
+        .connect()
+        .await;
+    assert!(allowed.is_ok());
+}
+
+#[actix_web::test]
+async fn same_host_origin_is_the_default() {
+    let app = spawn_app().await;
+    let own = format!("http://{}", app.addr);
+    assert!(awc::Client::new()
+        .ws(format!("ws://{}/ws", app.addr))
+        .origin(own.as_str())
+        .connect()
+        .await
+        .is_ok());
+    let other = awc::Client::new()
+        .ws(format!("ws://{}/ws", app.addr))
+        .origin("http://elsewhere.example")
+        .connect()
+        .await;
+    assert!(other.is_err());
+}
+
+#[actix_web::test]
+async fn silent_client_is_closed_after_the_heartbeat_timeout() {
+    let app = spawn_with(|c| {
+        c.heartbeat_interval = Duration::from_millis(100);
+        c.client_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let mut silent = app.ws().await;
+    // Read without answering pings: the server must give up on us.
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match silent.framed.next().await {
+                Some(Ok(awc::ws::Frame::Close(reason))) => return reason.map(|r| r.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(closed, Some(CloseCode::Away));
+
+    // A client that answers pings stays connected well past the timeout.
+    let mut live = app.ws().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout_at(deadline, live.framed.next()).await {
+            Ok(Some(Ok(awc::ws::Frame::Ping(p)))) => {
+                use futures::SinkExt;
+                live.framed.send(awc::ws::Message::Pong(p)).await.unwrap();
+            }
+            Ok(Some(Ok(awc::ws::Frame::Close(r)))) => panic!("closed: {r:?}"),
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(_) => break,
+        }
+    }
+    live.assert_alive().await;
+}
+
+#[actix_web::test]
+async fn a_stuck_reader_is_disconnected_without_holding_up_others() {
+    let app = spawn_with(|c| {
+        c.outbound_queue = 64;
+        c.max_message_chars = 8000;
+    })
+    .await;
+    let mut fast = app.staff("fast", "agent").await;
+    let stuck = app.staff("stuck", "agent").await;
+    let (_, health) = app.get_json("/health", None).await;
+    assert_eq!(health["connections"]["staffConnections"], 2);
+
+    // ~24 MB of customer messages: far more than the socket buffers hold for a reader that never reads.
+    let session = uid("sess");
+    let text = "z".repeat(8000);
+    let total = 3000;
+    let sends = (0..total).map(|i| {
+        let body = json!({"sessionId": session, "message": text, "clientId": format!("c{i}")});
+        let app = &app;
+        async move {
+            app.post_json("/api/chat/send-to-staff", &body, None)
+                .await
+                .0
+        }
+    });
+    let reader = async {
+        for _ in 0..total {
+            fast.recv_type("customer_message").await;
+        }
+    };
+    let sender = futures::stream::iter(sends)
+        .buffer_unordered(16)
+        .collect::<Vec<u16>>();
+    let (statuses, ()) = futures::join!(sender, reader);
+    assert!(statuses.iter().all(|s| *s == 200));
+
+    let (_, health) = app.get_json("/health", None).await;
+    assert!(
+        health["connections"]["slowConsumersEvicted"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{health}"
+    );
+    assert_eq!(health["connections"]["staffConnections"], 1);
+    drop(stuck);
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real server on port 0, real sockets, awc as the client.
+//! Set `TEST_DATABASE_URL=postgres://…` to run the same suite against PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod health;
+mod limits;
+mod native_ws;
+mod persistence;
+mod rest_chat;
