@@ -6,18 +6,20 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::actors::chat_server::GetStats;
-use crate::actors::db_sync::Ping;
+use crate::actors::db_sync::{GetWriterStats, Ping};
 use crate::state::AppState;
 
 pub async fn health(state: web::Data<Arc<AppState>>) -> HttpResponse {
     let db_ok = matches!(state.db.read(Ping).await, Ok(Ok(())));
     let stats = state.chat.send(GetStats).await.ok();
+    let writes = state.db.writer.send(GetWriterStats).await.ok();
     let body = json!({
         "status": if db_ok { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "database": if db_ok { "ok" } else { "unreachable" },
         "connections": stats,
+        "groupCommit": writes,
     });
     if db_ok {
         HttpResponse::Ok().json(body)

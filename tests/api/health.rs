@@ -16,3 +16,25 @@ async fn health_reports_database_connections_and_version() {
     assert_eq!(body["connections"]["staffConnections"], 1);
     assert_eq!(body["connections"]["customerConnections"], 1);
 }
+
+#[actix_web::test]
+async fn concurrent_writes_share_transactions() {
+    let app = spawn_app().await;
+    let posts = (0..100).map(|i| {
+        let app = &app;
+        async move {
+            let body = serde_json::json!({"sessionId": uid(&format!("gc{i}")), "message": "hello"});
+            app.post_json("/api/chat/send-to-staff", &body, None)
+                .await
+                .0
+        }
+    });
+    let statuses = futures::future::join_all(posts).await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    let (_, body) = app.get_json("/health", None).await;
+    let gc = &body["groupCommit"];
+    assert_eq!(gc["writes"], 100);
+    // Group commit: writes that queued while a transaction was in flight went into the next one.
+    assert!(gc["batches"].as_u64().unwrap() < 100, "{gc}");
+    assert!(gc["largestBatch"].as_u64().unwrap() > 1, "{gc}");
+}

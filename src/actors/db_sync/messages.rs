@@ -44,3 +44,17 @@ pub struct LoadMessagesAfter {
 #[derive(Message)]
 #[rtype(result = "Result<(), DbError>")]
 pub struct Ping;
+
+/// Group-commit counters, for `/health` and the load generator.
+#[derive(Message)]
+#[rtype(result = "WriterStats")]
+pub struct GetWriterStats;
+
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriterStats {
+    pub batches: u64,
+    pub writes: u64,
+    pub largest_batch: usize,
+    pub queued: usize,
+}

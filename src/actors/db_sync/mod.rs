@@ -73,6 +73,7 @@ pub struct DbWriter {
     queue: Vec<Persist>,
     in_flight: bool,
     max_batch: usize,
+    stats: WriterStats,
 }
 
 impl DbWriter {
@@ -82,6 +83,7 @@ impl DbWriter {
             queue: Vec::new(),
             in_flight: false,
             max_batch: max_batch.max(1),
+            stats: WriterStats::default(),
         }
     }
 
@@ -93,6 +95,9 @@ impl DbWriter {
         let batch: Vec<Persist> = self.queue.drain(..take).collect();
         let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
         self.in_flight = true;
+        self.stats.batches += 1;
+        self.stats.writes += batch.len() as u64;
+        self.stats.largest_batch = self.stats.largest_batch.max(batch.len());
         self.sync
             .send(CommitBatch(ops))
             .into_actor(self)
@@ -127,6 +132,16 @@ impl Handler<Persist> for DbWriter {
     fn handle(&mut self, msg: Persist, ctx: &mut Context<Self>) {
         self.queue.push(msg);
         self.flush(ctx);
+    }
+}
+
+impl Handler<GetWriterStats> for DbWriter {
+    type Result = MessageResult<GetWriterStats>;
+    fn handle(&mut self, _: GetWriterStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(WriterStats {
+            queued: self.queue.len(),
+            ..self.stats
+        })
     }
 }
 
