@@ -94,6 +94,13 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
             .configure(crate::api::configure)
     })
+    // Chat frames are small and latency-bound: without TCP_NODELAY, Nagle's algorithm
+    // holds them back until the peer's delayed ACK (~40 ms per hop on Linux).
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .max_connections(config.max_connections)
     .max_connection_rate(4096);
     if let Some(w) = config.workers {
