@@ -8,5 +8,6 @@ mod bad_input;
 mod health;
 mod limits;
 mod native_ws;
+mod pages;
 mod persistence;
 mod rest_chat;
