@@ -10,7 +10,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
 use crate::actors::chat_server::{
-    ConnId, Deliver, FetchHistory, JoinAsCustomer, JoinAsStaff, Leave, PostAs, PostMessage,
+    ChatServer, ConnId, Deliver, FetchHistory, JoinAsCustomer, JoinAsStaff, Leave, PostAs,
+    PostMessage,
 };
 use crate::dialects::native::{self, Command, Reply};
 use crate::dialects::DialectId;
@@ -42,6 +43,14 @@ pub async fn upgrade(
     ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(state.conn.max_frame_bytes)
         .start()
+}
+
+/// How a request to the ChatServer is ordered with the connection's next frames.
+enum Order {
+    /// Registration: later frames wait until it has taken effect.
+    Wait,
+    /// Posts and reads: answered as they complete; acks carry `seq` for ordering.
+    Pipelined,
 }
 
 /// What the connection has registered as.
@@ -76,6 +85,37 @@ impl WsSession {
 
     fn error(&self, ctx: &mut ws::WebsocketContext<Self>, e: &AppError) {
         self.reply(ctx, Reply::Error(e));
+    }
+
+    /// Ask the ChatServer; on success run `done`, on any failure answer with an error frame.
+    fn ask<M, T>(
+        &mut self,
+        msg: M,
+        order: Order,
+        ctx: &mut ws::WebsocketContext<Self>,
+        done: impl FnOnce(&mut Self, &mut ws::WebsocketContext<Self>, T) + 'static,
+    ) where
+        M: actix::Message<Result = Result<T, AppError>> + Send + 'static,
+        T: Send + 'static,
+        ChatServer: Handler<M>,
+    {
+        let fut = self
+            .state
+            .chat
+            .send(msg)
+            .into_actor(self)
+            .map(
+                move |res, act, ctx| match res.map_err(AppError::from).and_then(|r| r) {
+                    Ok(value) => done(act, ctx, value),
+                    Err(e) => act.error(ctx, &e),
+                },
+            );
+        match order {
+            Order::Wait => ctx.wait(fut),
+            Order::Pipelined => {
+                ctx.spawn(fut);
+            }
+        }
     }
 
     /// The identity behind this connection's requests.
@@ -170,30 +210,21 @@ impl WsSession {
                     after_seq: after_seq.unwrap_or(0),
                     limit: limit.unwrap_or(DEFAULT_HISTORY_PAGE),
                 };
-                self.state
-                    .chat
-                    .send(fetch)
-                    .into_actor(self)
-                    .map(
-                        move |res, act, ctx| match res.map_err(AppError::from).and_then(|r| r) {
-                            Ok(h) => act.reply(
-                                ctx,
-                                Reply::History {
-                                    session_id: &session_id,
-                                    messages: &h.messages,
-                                    has_more: h.has_more,
-                                },
-                            ),
-                            Err(e) => act.error(ctx, &e),
+                self.ask(fetch, Order::Pipelined, ctx, move |act, ctx, h| {
+                    let (messages, has_more) = (&h.messages, h.has_more);
+                    act.reply(
+                        ctx,
+                        Reply::History {
+                            session_id: &session_id,
+                            messages,
+                            has_more,
                         },
                     )
-                    .spawn(ctx);
+                });
             }
         }
     }
 
-    /// Registration waits (`ctx.wait`): frames sent right after `register` are handled
-    /// only once it has taken effect.
     fn register_customer(
         &mut self,
         session_id: String,
@@ -221,25 +252,15 @@ impl WsSession {
             caller: caller.clone(),
             recipient: ctx.address().recipient(),
         };
-        self.state
-            .chat
-            .send(join)
-            .into_actor(self)
-            .map(
-                move |res, act, ctx| match res.map_err(AppError::from).and_then(|r| r) {
-                    Ok(()) => {
-                        act.reply(
-                            ctx,
-                            Reply::Registered {
-                                session_id: &session_id,
-                            },
-                        );
-                        act.registration = Registration::Customer { session_id, caller };
-                    }
-                    Err(e) => act.error(ctx, &e),
+        self.ask(join, Order::Wait, ctx, move |act, ctx, ()| {
+            act.reply(
+                ctx,
+                Reply::Registered {
+                    session_id: &session_id,
                 },
-            )
-            .wait(ctx);
+            );
+            act.registration = Registration::Customer { session_id, caller };
+        });
     }
 
     fn register_staff(
@@ -265,35 +286,17 @@ impl WsSession {
             caller: caller.clone(),
             recipient: ctx.address().recipient(),
         };
-        self.state
-            .chat
-            .send(join)
-            .into_actor(self)
-            .map(
-                move |res, act, ctx| match res.map_err(AppError::from).and_then(|r| r) {
-                    Ok(()) => {
-                        act.reply(ctx, Reply::AdminRegistered { user_id: &user_id });
-                        act.registration = Registration::Staff { caller };
-                    }
-                    Err(e) => act.error(ctx, &e),
-                },
-            )
-            .wait(ctx);
+        self.ask(join, Order::Wait, ctx, move |act, ctx, ()| {
+            act.reply(ctx, Reply::AdminRegistered { user_id: &user_id });
+            act.registration = Registration::Staff { caller };
+        });
     }
 
-    /// Posts are pipelined: the ack follows each commit.
+    /// The ack follows the commit.
     fn post(&mut self, post: PostMessage, ctx: &mut ws::WebsocketContext<Self>) {
-        self.state
-            .chat
-            .send(post)
-            .into_actor(self)
-            .map(
-                |res, act, ctx| match res.map_err(AppError::from).and_then(|r| r) {
-                    Ok(message) => act.reply(ctx, Reply::MessageAck { message: &message }),
-                    Err(e) => act.error(ctx, &e),
-                },
-            )
-            .spawn(ctx);
+        self.ask(post, Order::Pipelined, ctx, |act, ctx, message| {
+            act.reply(ctx, Reply::MessageAck { message: &message })
+        });
     }
 }
 

@@ -227,13 +227,7 @@ async fn disconnect_mid_conversation_loses_nothing() {
     back.send(json!({"type": "history", "sessionId": session, "afterSeq": 1}))
         .await;
     let h = back.recv_type("history").await;
-    let texts: Vec<&str> = h["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, vec!["yes, one moment", "found your order"]);
+    assert_eq!(texts(&h), vec!["yes, one moment", "found your order"]);
     // And live delivery resumes on the new connection.
     staff
         .send(json!({"type": "staff_message", "sessionId": session, "content": "welcome back"}))

@@ -257,3 +257,23 @@ impl WsClient {
 pub fn uid(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
+
+/// The texts of a history answer's messages, in order.
+pub fn texts(history: &Value) -> Vec<&str> {
+    history["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["message"].as_str().expect("text"))
+        .collect()
+}
+
+/// The seqs of a history answer's messages, in order.
+pub fn seqs(history: &Value) -> Vec<i64> {
+    history["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["seq"].as_i64().expect("seq"))
+        .collect()
+}

@@ -143,13 +143,7 @@ async fn history_frame_resumes_after_a_seq() {
         .await;
     let h = customer.recv_type("history").await;
     assert_eq!(h["sessionId"], session.as_str());
-    let seqs: Vec<i64> = h["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
-    assert_eq!(seqs, vec![3, 4]);
+    assert_eq!(seqs(&h), vec![3, 4]);
     assert_eq!(h["hasMore"], true);
     assert_eq!(h["messages"][0]["message"], "m3");
 

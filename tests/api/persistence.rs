@@ -25,13 +25,7 @@ async fn messages_survive_a_restart_and_seq_continues() {
         .get_json(&format!("/api/chat/sessions/{session}/messages"), None)
         .await;
     assert_eq!(status, 200);
-    let texts: Vec<&str> = h["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, vec!["before restart", "reply before restart"]);
+    assert_eq!(texts(&h), vec!["before restart", "reply before restart"]);
     assert_eq!(h["messages"][0]["id"], ack["id"]);
 
     let mut customer = app.customer(&session, None).await;

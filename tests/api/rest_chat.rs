@@ -148,12 +148,6 @@ async fn history_paging_over_rest() {
             None,
         )
         .await;
-    let seqs: Vec<i64> = rest["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
-    assert_eq!(seqs, vec![4, 5, 6, 7]);
+    assert_eq!(seqs(&rest), vec![4, 5, 6, 7]);
     assert_eq!(rest["hasMore"], false);
 }
