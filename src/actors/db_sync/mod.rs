@@ -92,12 +92,16 @@ impl DbWriter {
             return;
         }
         let take = self.queue.len().min(self.max_batch);
-        let batch: Vec<Persist> = self.queue.drain(..take).collect();
-        let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
+        // Ops go to the worker; their reply addresses stay here, in the same order.
+        let (ops, replies): (Vec<WriteOp>, Vec<(u64, Recipient<WriteDone>)>) = self
+            .queue
+            .drain(..take)
+            .map(|p| (p.op, (p.tag, p.reply_to)))
+            .unzip();
         self.in_flight = true;
         self.stats.batches += 1;
-        self.stats.writes += batch.len() as u64;
-        self.stats.largest_batch = self.stats.largest_batch.max(batch.len());
+        self.stats.writes += replies.len() as u64;
+        self.stats.largest_batch = self.stats.largest_batch.max(replies.len());
         self.sync
             .send(CommitBatch(ops))
             .into_actor(self)
@@ -105,16 +109,16 @@ impl DbWriter {
                 let results = match res {
                     Ok(Ok(results)) => results,
                     Ok(Err(e)) => {
-                        log::error!("batch of {} writes failed: {e}", batch.len());
-                        vec![Err(crate::error::AppError::internal()); batch.len()]
+                        log::error!("batch of {} writes failed: {e}", replies.len());
+                        vec![Err(crate::error::AppError::internal()); replies.len()]
                     }
                     Err(e) => {
                         log::error!("database worker: {e}");
-                        vec![Err(crate::error::AppError::internal()); batch.len()]
+                        vec![Err(crate::error::AppError::internal()); replies.len()]
                     }
                 };
-                for (p, result) in batch.into_iter().zip(results) {
-                    p.reply_to.do_send(WriteDone { tag: p.tag, result });
+                for ((tag, reply_to), result) in replies.into_iter().zip(results) {
+                    reply_to.do_send(WriteDone { tag, result });
                 }
                 act.in_flight = false;
                 act.flush(ctx);
