@@ -13,6 +13,8 @@ const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024;
 const DEFAULT_MAX_MESSAGE_CHARS: usize = 5000;
 const DEFAULT_RATE_PER_SEC: f64 = 10.0;
 const DEFAULT_RATE_BURST: f64 = 30.0;
+const DEFAULT_IDENTITY_RATE_PER_SEC: f64 = 5.0;
+const DEFAULT_IDENTITY_RATE_BURST: f64 = 20.0;
 const DEFAULT_OUTBOUND_QUEUE: usize = 256;
 const DEFAULT_HEARTBEAT: &str = "30s";
 const DEFAULT_CLIENT_TIMEOUT: &str = "75s";
@@ -88,6 +90,13 @@ pub struct Config {
     /// Burst of frames allowed per connection above the sustained rate.
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = DEFAULT_RATE_BURST, global = true)]
     pub rate_limit_burst: f64,
+    /// Sustained messages per second one identity (user, or anonymous session) may post,
+    /// over all its connections and REST together.
+    #[arg(long, env = "IDENTITY_RATE_LIMIT_PER_SEC", default_value_t = DEFAULT_IDENTITY_RATE_PER_SEC, global = true)]
+    pub identity_rate_limit_per_sec: f64,
+    /// Burst of messages one identity may post above the sustained rate.
+    #[arg(long, env = "IDENTITY_RATE_LIMIT_BURST", default_value_t = DEFAULT_IDENTITY_RATE_BURST, global = true)]
+    pub identity_rate_limit_burst: f64,
     /// Frames queued for one connection before it counts as stuck and is disconnected.
     #[arg(long, env = "OUTBOUND_QUEUE", default_value_t = DEFAULT_OUTBOUND_QUEUE, global = true)]
     pub outbound_queue: usize,
@@ -125,6 +134,8 @@ impl Config {
             max_message_chars: DEFAULT_MAX_MESSAGE_CHARS,
             rate_limit_per_sec: DEFAULT_RATE_PER_SEC,
             rate_limit_burst: DEFAULT_RATE_BURST,
+            identity_rate_limit_per_sec: DEFAULT_IDENTITY_RATE_PER_SEC,
+            identity_rate_limit_burst: DEFAULT_IDENTITY_RATE_BURST,
             outbound_queue: DEFAULT_OUTBOUND_QUEUE,
             heartbeat_interval: parse_duration(DEFAULT_HEARTBEAT),
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),

@@ -9,6 +9,7 @@ pub mod db;
 pub mod dialects;
 pub mod domain;
 pub mod error;
+pub mod rate_limit;
 pub mod startup;
 pub mod state;
 pub mod transport;

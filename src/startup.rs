@@ -62,6 +62,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let limits = ChatLimits {
         max_message_chars: config.max_message_chars,
         max_history_page: 200,
+        post_rate_per_sec: config.identity_rate_limit_per_sec,
+        post_burst: config.identity_rate_limit_burst,
     };
     let chat = ChatServer::new(db.clone(), limits).start();
 

@@ -1,5 +1,4 @@
 //! Connection transports. `ws_session` is the only actix-web-actors code.
 
 pub mod origin;
-pub mod rate_limit;
 pub mod ws_session;

@@ -17,9 +17,9 @@ use crate::dialects::native::{self, Command, Reply};
 use crate::dialects::DialectId;
 use crate::domain::{Caller, Event};
 use crate::error::{AppError, ErrorKind};
+use crate::rate_limit::TokenBucket;
 use crate::state::AppState;
 use crate::transport::origin::origin_allowed;
-use crate::transport::rate_limit::TokenBucket;
 
 const DEFAULT_HISTORY_PAGE: i64 = 50;
 

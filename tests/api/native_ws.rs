@@ -173,6 +173,8 @@ async fn messages_are_delivered_in_seq_order_under_pipelining() {
     let app = spawn_with(|c| {
         c.rate_limit_per_sec = 1000.0;
         c.rate_limit_burst = 1000.0;
+        c.identity_rate_limit_per_sec = 1000.0;
+        c.identity_rate_limit_burst = 1000.0;
     })
     .await;
     let session = uid("sess");

@@ -72,6 +72,7 @@ impl Handler<PostMessage> for ChatServer {
             let content = text::message_text(&msg.text, self.limits.max_message_chars)?;
             let client_id = text::client_id(msg.client_id.as_deref())?;
             let author = author_for(&msg.caller, msg.post_as, &session_id)?;
+            self.allow_post(&author.id)?;
             Ok(AppendMessage {
                 conversation_id: session_id,
                 author,

@@ -7,6 +7,7 @@ pub mod messages;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::dev::SendError;
 use actix::prelude::*;
@@ -16,13 +17,17 @@ pub use messages::*;
 
 use crate::actors::db_sync::Db;
 use crate::domain::{Event, Message as ChatMessage, Outbound};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
+use crate::rate_limit::TokenBucket;
 
 /// Limits the ChatServer enforces on every dialect's input.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatLimits {
     pub max_message_chars: usize,
     pub max_history_page: i64,
+    /// Posts per second, and burst, per author over all connections and REST.
+    pub post_rate_per_sec: f64,
+    pub post_burst: f64,
 }
 
 enum Role {
@@ -51,6 +56,8 @@ pub struct ChatServer {
     /// Staff connections by user id (several tabs each).
     staff: HashMap<String, HashSet<ConnId>>,
     pending: HashMap<u64, PendingPost>,
+    /// Post-rate buckets by author id; full ones are dropped periodically.
+    post_buckets: HashMap<String, TokenBucket>,
     next_tag: u64,
     evicted: u64,
 }
@@ -64,6 +71,7 @@ impl ChatServer {
             sessions: HashMap::new(),
             staff: HashMap::new(),
             pending: HashMap::new(),
+            post_buckets: HashMap::new(),
             next_tag: 0,
             evicted: 0,
         }
@@ -156,6 +164,20 @@ impl ChatServer {
         self.deliver(targets, origin, event);
     }
 
+    /// Per-identity rate limit on posts, whatever the transport.
+    fn allow_post(&mut self, author_id: &str) -> Result<(), AppError> {
+        let limits = self.limits;
+        let bucket = self
+            .post_buckets
+            .entry(author_id.to_owned())
+            .or_insert_with(|| TokenBucket::new(limits.post_rate_per_sec, limits.post_burst));
+        if bucket.try_take() {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorKind::RateLimited, "Rate limit exceeded"))
+        }
+    }
+
     fn stats(&self) -> Stats {
         let customer_connections = self.sessions.values().map(HashSet::len).sum();
         let staff_connections = self.staff.values().map(HashSet::len).sum();
@@ -176,5 +198,8 @@ impl Actor for ChatServer {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Connections and HTTP handlers on every worker thread send here.
         ctx.set_mailbox_capacity(4096);
+        ctx.run_interval(Duration::from_secs(60), |act, _| {
+            act.post_buckets.retain(|_, b| !b.is_full())
+        });
     }
 }

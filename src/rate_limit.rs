@@ -1,4 +1,4 @@
-//! Token bucket for per-connection frame rates.
+//! Token bucket, for per-connection frame rates and per-identity post rates.
 
 use std::time::Instant;
 
@@ -21,18 +21,28 @@ impl TokenBucket {
         }
     }
 
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let earned = now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + earned).min(self.burst);
+        self.last = now;
+    }
+
     /// Take one token if there is one.
     pub fn try_take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
-        self.last = now;
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// Refilled to the brim: as good as a fresh one, so it can be forgotten.
+    pub fn is_full(&mut self) -> bool {
+        self.refill();
+        self.tokens >= self.burst
     }
 }
 
