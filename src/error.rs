@@ -18,6 +18,9 @@ pub enum ErrorKind {
     Forbidden,
     NotRegistered,
     NotFound,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedType,
     RateLimited,
     Internal,
 }
@@ -33,6 +36,9 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::NotRegistered => "not_registered",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::UnsupportedType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Internal => "internal",
         }
@@ -40,12 +46,14 @@ impl ErrorKind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            ErrorKind::InvalidFormat | ErrorKind::UnknownType | ErrorKind::Validation => {
-                StatusCode::BAD_REQUEST
-            }
+            ErrorKind::InvalidFormat | ErrorKind::UnknownType => StatusCode::BAD_REQUEST,
+            ErrorKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::TokenRequired | ErrorKind::AuthFailed => StatusCode::UNAUTHORIZED,
             ErrorKind::Forbidden | ErrorKind::NotRegistered => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::RequestCaller;
-use crate::actors::chat_server::{FetchHistory, PostAs, PostMessage};
+use crate::actors::chat_server::{FetchHistory, HistoryPage, PostAs, PostMessage};
+use crate::dialects::native::message_json;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -31,17 +32,18 @@ pub async fn send_to_staff(
         .chat
         .send(PostMessage {
             origin: None,
-            session_id: body.session_id,
+            conversation_id: body.session_id,
             caller: caller.0,
             post_as: PostAs::Customer,
             text: body.message,
+            message_type: None,
             client_id: body.client_id,
         })
         .await??;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "message": "Message sent to staff",
-        "data": message,
+        "data": message_json(&message),
     })))
 }
 
@@ -50,10 +52,12 @@ pub struct HistoryQuery {
     #[serde(default)]
     after_seq: Option<i64>,
     #[serde(default)]
+    before_seq: Option<i64>,
+    #[serde(default)]
     limit: Option<i64>,
 }
 
-/// `GET /api/chat/sessions/{sessionId}/messages?after_seq=&limit=`: oldest first.
+/// `GET /api/chat/sessions/{sessionId}/messages?after_seq=|before_seq=&limit=`: oldest first.
 pub async fn session_messages(
     state: web::Data<Arc<AppState>>,
     caller: RequestCaller,
@@ -61,19 +65,25 @@ pub async fn session_messages(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let session_id = path.into_inner();
+    let limit = query.limit.unwrap_or(50);
     let history = state
         .chat
         .send(FetchHistory {
-            session_id: session_id.clone(),
+            conversation_id: session_id.clone(),
             caller: caller.0,
-            after_seq: query.after_seq.unwrap_or(0),
-            limit: query.limit.unwrap_or(50),
+            page: match query.before_seq {
+                Some(seq) => HistoryPage::Before { seq, limit },
+                None => HistoryPage::After {
+                    seq: query.after_seq.unwrap_or(0),
+                    limit,
+                },
+            },
         })
         .await??;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "sessionId": session_id,
-        "messages": history.messages,
+        "messages": history.messages.iter().map(message_json).collect::<Vec<_>>(),
         "hasMore": history.has_more,
     })))
 }

@@ -6,11 +6,12 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::actors::chat_server::GetStats;
-use crate::actors::db_sync::{GetWriterStats, Ping};
+use crate::actors::db_sync::GetWriterStats;
+use crate::db::queries;
 use crate::state::AppState;
 
 pub async fn health(state: web::Data<Arc<AppState>>) -> HttpResponse {
-    let db_ok = matches!(state.db.read(Ping).await, Ok(Ok(())));
+    let db_ok = state.db.query(queries::ping).await.is_ok();
     let stats = state.chat.send(GetStats).await.ok();
     let writes = state.db.writer.send(GetWriterStats).await.ok();
     let body = json!({

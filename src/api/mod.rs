@@ -7,12 +7,13 @@ pub mod pages;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
-use actix_web::{error::InternalError, guard, web, FromRequest, HttpRequest};
+use actix_web::error::{InternalError, JsonPayloadError};
+use actix_web::{guard, web, FromRequest, HttpRequest, ResponseError};
 use futures_util::future::{ready, Ready};
 
 use crate::auth::bearer;
 use crate::domain::Caller;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::transport::ws_session;
 
@@ -21,25 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::JsonConfig::default()
             .limit(256 * 1024)
             .error_handler(|e, _| {
-                let detail = e.to_string();
-                InternalError::from_response(
-                    e,
-                    actix_web::ResponseError::error_response(
-                        &AppError::validation("Invalid request body").with_detail(detail),
-                    ),
-                )
-                .into()
+                let app_error = json_error(&e);
+                InternalError::from_response(e, app_error.error_response()).into()
             }),
     )
     .app_data(web::QueryConfig::default().error_handler(|e, _| {
-        let detail = e.to_string();
-        InternalError::from_response(
-            e,
-            actix_web::ResponseError::error_response(
-                &AppError::validation("Invalid query parameters").with_detail(detail),
-            ),
-        )
-        .into()
+        let app_error = AppError::validation("Invalid query parameters").with_detail(e.to_string());
+        InternalError::from_response(e, app_error.error_response()).into()
     }))
     .route("/ws", web::get().to(ws_session::upgrade))
     // The seeds' frontends open `ws://host:3000` (path `/`).
@@ -59,6 +48,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
     )
     .configure(pages::configure);
+}
+
+/// Syntax errors are 400, well-formed bodies with invalid fields 422, and so on.
+fn json_error(e: &JsonPayloadError) -> AppError {
+    let detail = e.to_string();
+    match e {
+        JsonPayloadError::ContentType => AppError::new(
+            ErrorKind::UnsupportedType,
+            "Content-Type must be application/json",
+        ),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            AppError::new(ErrorKind::PayloadTooLarge, "Request body too large")
+        }
+        JsonPayloadError::Deserialize(d) if d.is_data() => {
+            AppError::validation("Invalid request body")
+        }
+        _ => AppError::new(ErrorKind::InvalidFormat, "Invalid request body"),
+    }
+    .with_detail(detail)
 }
 
 /// The caller named by an optional `Authorization: Bearer` token. A token that is

@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{conversations, messages};
+use super::schema::{conversations, guests, messages, read_cursors};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = conversations)]
 pub struct ConversationRow {
     pub id: String,
@@ -20,6 +20,7 @@ pub struct ConversationRow {
     pub last_seq: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub guest_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -35,4 +36,20 @@ pub struct MessageRow {
     pub message_type: String,
     pub client_id: Option<String>,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guests)]
+pub struct GuestRow {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = read_cursors)]
+pub struct ReadCursorRow {
+    pub conversation_id: String,
+    pub participant_id: String,
+    pub last_read_seq: i64,
+    pub updated_at: NaiveDateTime,
 }

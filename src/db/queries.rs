@@ -1,43 +1,109 @@
 //! The statements DbSync runs. Writes arrive in batches and commit in one
 //! transaction, each write in its own savepoint so one rejected write does not
-//! undo its neighbours.
+//! undo its neighbours. Domain rules come from `domain`; this module applies them
+//! atomically with the rows they depend on.
 
 use diesel::prelude::*;
 
-use super::models::{ConversationRow, MessageRow};
-use super::schema::{conversations, messages};
+use super::models::{ConversationRow, GuestRow, MessageRow, ReadCursorRow};
+use super::schema::{conversations, guests, messages, read_cursors};
 use super::{DbConnection, DbError};
+use crate::domain::conversation::{apply_change, participant_id, Owner, Status, StatusChange};
 use crate::domain::message::now_millis;
-use crate::domain::{Author, Caller};
-use crate::error::AppError;
+use crate::domain::{Author, Caller, SenderKind};
+use crate::error::{AppError, ErrorKind};
 
 /// A domain write.
 #[derive(Debug, Clone)]
 pub enum WriteOp {
-    AppendMessage(AppendMessage),
+    Post(PostOp),
+    Open(OpenOp),
+    Change(ChangeOp),
+    MarkRead(ReadOp),
+    IssueGuest(String),
 }
 
-/// Store one message in a conversation, creating the conversation for a customer's first message.
+/// What a new conversation is about and whose it is.
 #[derive(Debug, Clone)]
-pub struct AppendMessage {
+pub struct NewConversation {
+    pub owner: Owner,
+    pub customer_name: String,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: String,
+    pub conversation_type: String,
+}
+
+/// Store one message. A customer's first message on a native session creates it (`create`).
+#[derive(Debug, Clone)]
+pub struct PostOp {
     pub conversation_id: String,
     pub author: Author,
     /// The identity the access rule is checked against.
     pub caller: Caller,
     pub content: String,
-    pub message_type: &'static str,
+    pub message_type: String,
     pub client_id: Option<String>,
-    /// Customers start conversations; staff can only write to existing ones.
-    pub create_if_missing: bool,
+    pub create: Option<NewConversation>,
+}
+
+/// Start a conversation, or with `reuse_open` return the owner's open one of that type.
+#[derive(Debug, Clone)]
+pub struct OpenOp {
+    pub id: String,
+    pub conversation: NewConversation,
+    pub reuse_open: bool,
+    pub initial_message: Option<(Author, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChangeOp {
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub change: StatusChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadTarget {
+    All,
+    UpToSeq(i64),
+    Ids(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadOp {
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub target: ReadTarget,
 }
 
 #[derive(Debug, Clone)]
 pub enum WriteOutcome {
-    /// `duplicate`: the client id was seen before and this is the original message.
-    Appended {
-        message: MessageRow,
+    /// `messages`: the rows this post added, in seq order (a reopening note, then the
+    /// message), or the original message alone when `duplicate`.
+    /// `created`: this post started the conversation.
+    Posted {
+        conversation: ConversationRow,
+        messages: Vec<MessageRow>,
         duplicate: bool,
+        created: bool,
     },
+    Opened {
+        conversation: ConversationRow,
+        messages: Vec<MessageRow>,
+        created: bool,
+    },
+    Changed {
+        conversation: ConversationRow,
+        system: MessageRow,
+    },
+    Read {
+        conversation: ConversationRow,
+        participant_id: String,
+        up_to_seq: i64,
+        changed: bool,
+    },
+    GuestIssued(String),
 }
 
 /// A write refused by a domain rule, or a storage failure.
@@ -50,6 +116,18 @@ pub enum WriteError {
 impl From<diesel::result::Error> for WriteError {
     fn from(e: diesel::result::Error) -> Self {
         WriteError::Db(DbError::Query(e))
+    }
+}
+
+impl From<AppError> for WriteError {
+    fn from(e: AppError) -> Self {
+        WriteError::Rejected(e)
+    }
+}
+
+impl From<DbError> for WriteError {
+    fn from(e: DbError) -> Self {
+        WriteError::Db(e)
     }
 }
 
@@ -83,94 +161,311 @@ pub fn apply_batch(
 
 fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, WriteError> {
     match op {
-        WriteOp::AppendMessage(m) => append_message(conn, m),
+        WriteOp::Post(p) => post(conn, p),
+        WriteOp::Open(o) => open(conn, o),
+        WriteOp::Change(c) => change(conn, c),
+        WriteOp::MarkRead(r) => mark_read(conn, r),
+        WriteOp::IssueGuest(id) => {
+            diesel::insert_into(guests::table)
+                .values(&GuestRow {
+                    id: id.clone(),
+                    created_at: now_millis(),
+                })
+                .execute(conn)?;
+            Ok(WriteOutcome::GuestIssued(id.clone()))
+        }
     }
 }
 
-fn append_message(conn: &mut DbConnection, m: &AppendMessage) -> Result<WriteOutcome, WriteError> {
+pub fn conversation_not_found() -> AppError {
+    AppError::not_found("Conversation not found")
+}
+
+fn access_denied() -> AppError {
+    AppError::forbidden("Access denied to this conversation")
+}
+
+/// The conversation, if the caller may use it.
+fn accessible(
+    conn: &mut DbConnection,
+    id: &str,
+    caller: &Caller,
+) -> Result<ConversationRow, WriteError> {
+    let c = find_conversation(conn, id)?.ok_or_else(conversation_not_found)?;
+    if !caller.may_access(&Owner::of(&c)) {
+        return Err(access_denied().into());
+    }
+    Ok(c)
+}
+
+fn system_author() -> Author {
+    Author {
+        id: "system".into(),
+        kind: SenderKind::System,
+        name: "System".into(),
+    }
+}
+
+/// Append a message with the conversation's next seq. The single writer makes the
+/// read-increment safe; a rolled-back savepoint takes its increment with it, so seq
+/// stays gap-free.
+fn insert_message(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    author: &Author,
+    content: &str,
+    message_type: &str,
+    client_id: Option<&str>,
+) -> Result<MessageRow, WriteError> {
     let now = now_millis();
-    match find_conversation(conn, &m.conversation_id).map_err(WriteError::Db)? {
-        Some(conv) => {
-            if !m.caller.may_access(conv.customer_user_id.as_deref()) {
-                return Err(WriteError::Rejected(AppError::forbidden(
-                    "Access denied to this session",
-                )));
-            }
-        }
-        None if m.create_if_missing => {
-            diesel::insert_into(conversations::table)
-                .values(&ConversationRow {
-                    id: m.conversation_id.clone(),
-                    customer_user_id: m.caller.user_id().map(str::to_owned),
-                    customer_name: m.author.name.clone(),
-                    subject: None,
-                    category: None,
-                    priority: "normal".into(),
-                    conversation_type: "general".into(),
-                    status: "waiting".into(),
-                    assigned_agent_id: None,
-                    last_seq: 0,
-                    created_at: now,
-                    updated_at: now,
-                })
-                .execute(conn)?;
-        }
-        None => {
-            return Err(WriteError::Rejected(AppError::not_found(
-                "Session not found",
-            )))
-        }
-    }
-
-    if let Some(client_id) = &m.client_id {
-        let existing = messages::table
-            .filter(messages::conversation_id.eq(&m.conversation_id))
-            .filter(messages::sender_id.eq(&m.author.id))
-            .filter(messages::client_id.eq(client_id))
-            .select(MessageRow::as_select())
-            .first(conn)
-            .optional()?;
-        if let Some(message) = existing {
-            return Ok(WriteOutcome::Appended {
-                message,
-                duplicate: true,
-            });
-        }
-    }
-
-    // The single writer makes this read-increment safe; seq stays gap-free because a
-    // failed write rolls back its savepoint, increment included.
-    diesel::update(conversations::table.find(&m.conversation_id))
+    diesel::update(conversations::table.find(conversation_id))
         .set((
             conversations::last_seq.eq(conversations::last_seq + 1),
             conversations::updated_at.eq(now),
         ))
         .execute(conn)?;
     let seq: i64 = conversations::table
-        .find(&m.conversation_id)
+        .find(conversation_id)
         .select(conversations::last_seq)
         .first(conn)?;
-
     let row = MessageRow {
         id: uuid::Uuid::new_v4().to_string(),
-        conversation_id: m.conversation_id.clone(),
+        conversation_id: conversation_id.to_owned(),
         seq,
-        sender_id: m.author.id.clone(),
-        sender_kind: m.author.kind.as_str().to_owned(),
-        sender_name: m.author.name.clone(),
-        content: m.content.clone(),
-        message_type: m.message_type.to_owned(),
-        client_id: m.client_id.clone(),
+        sender_id: author.id.clone(),
+        sender_kind: author.kind.as_str().to_owned(),
+        sender_name: author.name.clone(),
+        content: content.to_owned(),
+        message_type: message_type.to_owned(),
+        client_id: client_id.map(str::to_owned),
         created_at: now,
     };
     diesel::insert_into(messages::table)
         .values(&row)
         .execute(conn)?;
-    Ok(WriteOutcome::Appended {
-        message: row,
+    Ok(row)
+}
+
+fn insert_conversation(
+    conn: &mut DbConnection,
+    id: &str,
+    new: &NewConversation,
+) -> Result<ConversationRow, WriteError> {
+    let now = now_millis();
+    let row = ConversationRow {
+        id: id.to_owned(),
+        customer_user_id: new.owner.user_id().map(str::to_owned),
+        customer_name: new.customer_name.clone(),
+        subject: new.subject.clone(),
+        category: new.category.clone(),
+        priority: new.priority.clone(),
+        conversation_type: new.conversation_type.clone(),
+        status: Status::Waiting.as_str().to_owned(),
+        assigned_agent_id: None,
+        last_seq: 0,
+        created_at: now,
+        updated_at: now,
+        guest_id: new.owner.guest_id().map(str::to_owned),
+    };
+    diesel::insert_into(conversations::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row)
+}
+
+fn set_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: Status,
+    agent: Option<&str>,
+) -> Result<(), WriteError> {
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::status.eq(status.as_str()),
+            conversations::assigned_agent_id.eq(agent),
+            conversations::updated_at.eq(now_millis()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn reload(conn: &mut DbConnection, id: &str) -> Result<ConversationRow, WriteError> {
+    Ok(find_conversation(conn, id)?.ok_or_else(conversation_not_found)?)
+}
+
+fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError> {
+    let (conv, created) = match find_conversation(conn, &p.conversation_id)? {
+        Some(c) => (c, false),
+        None => match &p.create {
+            Some(new) => (insert_conversation(conn, &p.conversation_id, new)?, true),
+            None => return Err(conversation_not_found().into()),
+        },
+    };
+    if !p.caller.may_access(&Owner::of(&conv)) {
+        return Err(access_denied().into());
+    }
+    if let Some(client_id) = &p.client_id {
+        let existing = messages::table
+            .filter(messages::conversation_id.eq(&p.conversation_id))
+            .filter(messages::sender_id.eq(&p.author.id))
+            .filter(messages::client_id.eq(client_id))
+            .select(MessageRow::as_select())
+            .first(conn)
+            .optional()?;
+        if let Some(original) = existing {
+            return Ok(WriteOutcome::Posted {
+                conversation: conv,
+                messages: vec![original],
+                duplicate: true,
+                created,
+            });
+        }
+    }
+    let status = Status::parse(&conv.status).unwrap_or(Status::Waiting);
+    if status == Status::Closed {
+        return Err(AppError::new(ErrorKind::Conflict, "Conversation is closed").into());
+    }
+    let mut added = Vec::with_capacity(2);
+    let customer = matches!(p.author.kind, SenderKind::Customer | SenderKind::Guest);
+    if customer && status == Status::Resolved {
+        // A customer writing again reopens a resolved conversation.
+        set_status(
+            conn,
+            &conv.id,
+            Status::Active,
+            conv.assigned_agent_id.as_deref(),
+        )?;
+        added.push(insert_message(
+            conn,
+            &conv.id,
+            &system_author(),
+            "Conversation reopened",
+            "system",
+            None,
+        )?);
+    }
+    added.push(insert_message(
+        conn,
+        &conv.id,
+        &p.author,
+        &p.content,
+        &p.message_type,
+        p.client_id.as_deref(),
+    )?);
+    Ok(WriteOutcome::Posted {
+        conversation: reload(conn, &conv.id)?,
+        messages: added,
         duplicate: false,
+        created,
     })
 }
+
+fn open(conn: &mut DbConnection, o: &OpenOp) -> Result<WriteOutcome, WriteError> {
+    if o.reuse_open {
+        let mut q = conversations::table
+            .filter(conversations::conversation_type.eq(&o.conversation.conversation_type))
+            .filter(conversations::status.ne(Status::Closed.as_str()))
+            .into_boxed();
+        q = match &o.conversation.owner {
+            Owner::User(u) => q.filter(conversations::customer_user_id.eq(u.clone())),
+            Owner::Guest(g) => q.filter(conversations::guest_id.eq(g.clone())),
+            Owner::Anonymous => return Err(AppError::token_required().into()),
+        };
+        let existing = q
+            .order(conversations::updated_at.desc())
+            .select(ConversationRow::as_select())
+            .first(conn)
+            .optional()?;
+        if let Some(conversation) = existing {
+            return Ok(WriteOutcome::Opened {
+                conversation,
+                messages: Vec::new(),
+                created: false,
+            });
+        }
+    }
+    insert_conversation(conn, &o.id, &o.conversation)?;
+    let mut messages = Vec::new();
+    if let Some((author, text)) = &o.initial_message {
+        messages.push(insert_message(conn, &o.id, author, text, "text", None)?);
+    }
+    Ok(WriteOutcome::Opened {
+        conversation: reload(conn, &o.id)?,
+        messages,
+        created: true,
+    })
+}
+
+fn change(conn: &mut DbConnection, c: &ChangeOp) -> Result<WriteOutcome, WriteError> {
+    let conv = accessible(conn, &c.conversation_id, &c.caller)?;
+    let effect = apply_change(&conv, &c.caller, &c.change)?;
+    set_status(
+        conn,
+        &conv.id,
+        effect.status,
+        effect.assigned_agent_id.as_deref(),
+    )?;
+    let system = insert_message(
+        conn,
+        &conv.id,
+        &system_author(),
+        &effect.note,
+        "system",
+        None,
+    )?;
+    Ok(WriteOutcome::Changed {
+        conversation: reload(conn, &conv.id)?,
+        system,
+    })
+}
+
+fn mark_read(conn: &mut DbConnection, r: &ReadOp) -> Result<WriteOutcome, WriteError> {
+    let conv = accessible(conn, &r.conversation_id, &r.caller)?;
+    let participant = participant_id(&r.caller, &conv.id);
+    let wanted = match &r.target {
+        ReadTarget::All => conv.last_seq,
+        ReadTarget::UpToSeq(seq) => (*seq).clamp(0, conv.last_seq),
+        ReadTarget::Ids(ids) => {
+            let found: Option<i64> = messages::table
+                .filter(messages::conversation_id.eq(&conv.id))
+                .filter(messages::id.eq_any(ids))
+                .select(diesel::dsl::max(messages::seq))
+                .first(conn)?;
+            found.ok_or_else(|| AppError::not_found("No such messages in this conversation"))?
+        }
+    };
+    let current = read_cursor(conn, &conv.id, &participant)?;
+    let changed = wanted > current.unwrap_or(0);
+    if changed {
+        let row = ReadCursorRow {
+            conversation_id: conv.id.clone(),
+            participant_id: participant.clone(),
+            last_read_seq: wanted,
+            updated_at: now_millis(),
+        };
+        if current.is_some() {
+            diesel::update(read_cursors::table.find((&conv.id, &participant)))
+                .set((
+                    read_cursors::last_read_seq.eq(wanted),
+                    read_cursors::updated_at.eq(row.updated_at),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(read_cursors::table)
+                .values(&row)
+                .execute(conn)?;
+        }
+    }
+    let up_to_seq = wanted.max(current.unwrap_or(0));
+    Ok(WriteOutcome::Read {
+        conversation: conv,
+        participant_id: participant,
+        up_to_seq,
+        changed,
+    })
+}
+
+// ---------------------------------------------------------------- reads
 
 pub fn find_conversation(
     conn: &mut DbConnection,
@@ -181,6 +476,37 @@ pub fn find_conversation(
         .select(ConversationRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+pub fn guest_exists(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+    Ok(guests::table
+        .find(id)
+        .select(guests::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
+pub fn read_cursor(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    participant: &str,
+) -> Result<Option<i64>, DbError> {
+    Ok(read_cursors::table
+        .find((conversation_id, participant))
+        .select(read_cursors::last_read_seq)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn read_cursors_of(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+) -> Result<Vec<ReadCursorRow>, DbError> {
+    Ok(read_cursors::table
+        .filter(read_cursors::conversation_id.eq(conversation_id))
+        .select(ReadCursorRow::as_select())
+        .load(conn)?)
 }
 
 /// Messages with `seq > after_seq`, oldest first, at most `limit`.
@@ -197,6 +523,116 @@ pub fn messages_after(
         .limit(limit)
         .select(MessageRow::as_select())
         .load(conn)?)
+}
+
+/// The `limit` messages just before `before_seq`, oldest first.
+pub fn messages_before(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    before_seq: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let mut rows: Vec<MessageRow> = messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::seq.lt(before_seq))
+        .order(messages::seq.desc())
+        .limit(limit)
+        .select(MessageRow::as_select())
+        .load(conn)?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// Messages by position, oldest first (limit/offset and page/limit paging).
+pub fn messages_page(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .order(messages::seq.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(MessageRow::as_select())
+        .load(conn)?)
+}
+
+pub fn count_messages(conn: &mut DbConnection, conversation_id: &str) -> Result<i64, DbError> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn last_message(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+) -> Result<Option<MessageRow>, DbError> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .order(messages::seq.desc())
+        .select(MessageRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Messages `participant` has not read: after its cursor, written by someone else.
+pub fn unread_count(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    participant: &str,
+) -> Result<i64, DbError> {
+    let cursor = read_cursor(conn, conversation_id, participant)?.unwrap_or(0);
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::seq.gt(cursor))
+        .filter(messages::sender_id.ne(participant))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Which conversations a listing covers.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    /// `None`: every conversation (staff).
+    pub owner: Option<Owner>,
+    pub status: Option<String>,
+    pub conversation_type: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Most recently active first, with the total count for pagination.
+pub fn list_conversations(
+    conn: &mut DbConnection,
+    f: &ConversationFilter,
+) -> Result<(Vec<ConversationRow>, i64), DbError> {
+    let query = || {
+        let mut q = conversations::table.into_boxed();
+        match &f.owner {
+            None => {}
+            Some(Owner::User(u)) => q = q.filter(conversations::customer_user_id.eq(u.clone())),
+            Some(Owner::Guest(g)) => q = q.filter(conversations::guest_id.eq(g.clone())),
+            Some(Owner::Anonymous) => q = q.filter(conversations::id.eq("")),
+        }
+        if let Some(s) = &f.status {
+            q = q.filter(conversations::status.eq(s.clone()));
+        }
+        if let Some(t) = &f.conversation_type {
+            q = q.filter(conversations::conversation_type.eq(t.clone()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query()
+        .order((conversations::updated_at.desc(), conversations::id.asc()))
+        .offset(f.offset)
+        .limit(f.limit)
+        .select(ConversationRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
 }
 
 /// Cheap round-trip used by `/health`.

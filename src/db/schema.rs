@@ -14,6 +14,23 @@ diesel::table! {
         last_seq -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        guest_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    guests (id) {
+        id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    read_cursors (conversation_id, participant_id) {
+        conversation_id -> Text,
+        participant_id -> Text,
+        last_read_seq -> BigInt,
+        updated_at -> Timestamp,
     }
 }
 
@@ -33,4 +50,5 @@ diesel::table! {
 }
 
 diesel::joinable!(messages -> conversations (conversation_id));
-diesel::allow_tables_to_appear_in_same_query!(conversations, messages);
+diesel::joinable!(read_cursors -> conversations (conversation_id));
+diesel::allow_tables_to_appear_in_same_query!(conversations, messages, guests, read_cursors);

@@ -1,11 +1,15 @@
-//! The raw-WebSocket JSON protocol of seeds 000 and 002: `{type: ...}` frames.
-//! Field names and strings follow the seeds exactly; we only add fields.
+//! The raw-WebSocket JSON protocol of seeds 000 and 002 (`{type: ...}` frames), plus
+//! our support-desk frames. Seed frames keep every field and string as written there;
+//! we only add fields.
 
 use bytestring::ByteString;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::domain::{Event, Message};
+use crate::actors::chat_server::Participant;
+use crate::domain::conversation::ConversationView;
+use crate::domain::message::iso_timestamp;
+use crate::domain::{Audience, ChangeKind, Event, Message};
 use crate::error::{AppError, ErrorKind};
 
 /// A client frame, parsed and typed.
@@ -43,17 +47,64 @@ pub enum Command {
         #[serde(default)]
         after_seq: Option<i64>,
         #[serde(default)]
+        before_seq: Option<i64>,
+        #[serde(default)]
         limit: Option<i64>,
     },
+    /// Enter a conversation's room (staff; customers are in their session's room).
+    Join {
+        session_id: String,
+    },
+    Leave {
+        session_id: String,
+    },
+    Typing {
+        session_id: String,
+        is_typing: bool,
+    },
+    /// Read up to a seq, the given messages, or (neither) everything.
+    Read {
+        session_id: String,
+        #[serde(default)]
+        up_to_seq: Option<i64>,
+        #[serde(default)]
+        message_ids: Option<Vec<String>>,
+    },
+    Accept {
+        session_id: String,
+    },
+    Assign {
+        session_id: String,
+        agent_id: String,
+        #[serde(default)]
+        agent_name: Option<String>,
+    },
+    SetStatus {
+        session_id: String,
+        status: String,
+    },
+    Participants {
+        session_id: String,
+    },
+    OnlineStaff,
     Ping,
 }
 
-const KNOWN_TYPES: [&str; 6] = [
+const KNOWN_TYPES: [&str; 15] = [
     "register",
     "register_admin",
     "customer_message",
     "staff_message",
     "history",
+    "join",
+    "leave",
+    "typing",
+    "read",
+    "accept",
+    "assign",
+    "set_status",
+    "participants",
+    "online_staff",
     "ping",
 ];
 
@@ -92,6 +143,24 @@ pub enum Reply<'a> {
         messages: &'a [Message],
         has_more: bool,
     },
+    Joined {
+        conversation: &'a ConversationView,
+        participants: &'a [Participant],
+    },
+    Left {
+        session_id: &'a str,
+    },
+    ReadAck {
+        session_id: &'a str,
+        up_to_seq: i64,
+    },
+    Participants {
+        session_id: &'a str,
+        participants: &'a [Participant],
+    },
+    OnlineStaff {
+        staff: &'a [Participant],
+    },
     Pong,
     Error(&'a AppError),
 }
@@ -119,11 +188,34 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
         } => json!({
             "type": "history",
             "sessionId": session_id,
-            "messages": messages,
+            "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
             "hasMore": has_more,
         }),
+        Reply::Joined {
+            conversation,
+            participants,
+        } => json!({
+            "type": "joined",
+            "sessionId": conversation.row.id,
+            "conversation": conversation_json(conversation),
+            "participants": participants,
+        }),
+        Reply::Left { session_id } => json!({"type": "left", "sessionId": session_id}),
+        Reply::ReadAck {
+            session_id,
+            up_to_seq,
+        } => {
+            json!({"type": "read_ack", "sessionId": session_id, "upToSeq": up_to_seq})
+        }
+        Reply::Participants {
+            session_id,
+            participants,
+        } => {
+            json!({"type": "participants", "sessionId": session_id, "participants": participants})
+        }
+        Reply::OnlineStaff { staff } => json!({"type": "online_staff", "staff": staff}),
         Reply::Pong => {
-            json!({"type": "pong", "timestamp": crate::domain::message::iso_timestamp(chrono::Utc::now().naive_utc())})
+            json!({"type": "pong", "timestamp": iso_timestamp(chrono::Utc::now().naive_utc())})
         }
         Reply::Error(e) => {
             let mut v = json!({"type": "error", "message": e.message, "code": e.kind.code()});
@@ -136,30 +228,146 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
     ByteString::from(v.to_string())
 }
 
-/// Encode a routed event; `None` for events this dialect does not carry.
-pub fn encode_event(event: &Event) -> Option<ByteString> {
+/// A message as history and frames show it.
+pub fn message_json(m: &Message) -> Value {
+    let mut v = json!({
+        "id": m.id,
+        "sessionId": m.session_id,
+        "seq": m.seq,
+        "senderId": m.sender_id,
+        "senderType": m.sender_type,
+        "senderName": m.sender_name,
+        "message": m.message,
+        "type": m.message_type,
+        "timestamp": m.timestamp,
+        "readBy": m.read_by,
+        "isRead": m.is_read(),
+    });
+    if let Some(c) = &m.client_id {
+        v["clientId"] = json!(c);
+    }
+    v
+}
+
+pub fn conversation_json(c: &ConversationView) -> Value {
+    let r = &c.row;
+    let mut v = json!({
+        "id": r.id,
+        "status": r.status,
+        "type": r.conversation_type,
+        "subject": r.subject,
+        "category": r.category,
+        "priority": r.priority,
+        "customerId": r.customer_user_id,
+        "guestId": r.guest_id,
+        "customerName": r.customer_name,
+        "assignedAgentId": r.assigned_agent_id,
+        "lastSeq": r.last_seq,
+        "createdAt": iso_timestamp(r.created_at),
+        "updatedAt": iso_timestamp(r.updated_at),
+    });
+    if let Some(n) = c.unread_count {
+        v["unreadCount"] = json!(n);
+    }
+    if let Some(m) = &c.last_message {
+        v["lastMessage"] = message_json(m);
+    }
+    v
+}
+
+/// Encode a routed event for one audience; `None` when that audience gets no frame.
+pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
     let v = match event {
-        Event::CustomerMessage { message: m } => json!({
-            "type": "customer_message",
-            "sessionId": m.session_id,
-            "message": m.message,
-            "customerName": m.sender_name,
-            "timestamp": m.timestamp,
-            "id": m.id,
-            "seq": m.seq,
-            "senderId": m.sender_id,
-            "senderType": m.sender_type,
+        // The sender has its `message_ack`.
+        Event::MessagePosted { .. } if audience.sender => return None,
+        Event::MessagePosted { message: m } => match m.sender_type.as_str() {
+            "customer" | "guest" => json!({
+                "type": "customer_message",
+                "sessionId": m.session_id,
+                "message": m.message,
+                "customerName": m.sender_name,
+                "timestamp": m.timestamp,
+                "id": m.id,
+                "seq": m.seq,
+                "senderId": m.sender_id,
+                "senderType": m.sender_type,
+                "messageType": m.message_type,
+            }),
+            "system" => json!({
+                "type": "system_message",
+                "sessionId": m.session_id,
+                "message": m.message,
+                "timestamp": m.timestamp,
+                "id": m.id,
+                "seq": m.seq,
+            }),
+            _ => json!({
+                "type": "staff_reply",
+                "message": m.message,
+                "timestamp": m.timestamp,
+                "sessionId": m.session_id,
+                "id": m.id,
+                "seq": m.seq,
+                "staffId": m.sender_id,
+                "staffName": m.sender_name,
+                "messageType": m.message_type,
+            }),
+        },
+        Event::ConversationChanged {
+            conversation,
+            change,
+        } => json!({
+            "type": "conversation_updated",
+            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status" },
+            "sessionId": conversation.row.id,
+            "conversation": conversation_json(conversation),
         }),
-        Event::StaffReply { message: m } => json!({
-            "type": "staff_reply",
-            "message": m.message,
-            "timestamp": m.timestamp,
-            "sessionId": m.session_id,
-            "id": m.id,
-            "seq": m.seq,
-            "staffId": m.sender_id,
-            "staffName": m.sender_name,
+        Event::Typing {
+            conversation_id,
+            participant_id,
+            name,
+            typing,
+            expired,
+        } => json!({
+            "type": "typing",
+            "sessionId": conversation_id,
+            "userId": participant_id,
+            "name": name,
+            "isTyping": typing,
+            "expired": expired,
         }),
+        Event::Read {
+            conversation_id,
+            participant_id,
+            up_to_seq,
+            message_ids,
+        } => json!({
+            "type": "messages_read",
+            "sessionId": conversation_id,
+            "readerId": participant_id,
+            "upToSeq": up_to_seq,
+            "messageIds": message_ids,
+        }),
+        Event::Presence {
+            conversation_id,
+            participant_id,
+            role,
+            name,
+            joined,
+        } => json!({
+            "type": if *joined { "participant_joined" } else { "participant_left" },
+            "sessionId": conversation_id,
+            "userId": participant_id,
+            "role": role,
+            "name": name,
+        }),
+        Event::StaffPresence {
+            user_id,
+            name,
+            online,
+        } => {
+            json!({"type": "staff_presence", "userId": user_id, "name": name, "online": online})
+        }
         Event::Disconnect { .. } => return None,
     };
     Some(ByteString::from(v.to_string()))
@@ -187,6 +395,13 @@ mod tests {
             }
         );
         assert_eq!(parse(r#"{"type":"ping"}"#).unwrap(), Command::Ping);
+        assert_eq!(
+            parse(r#"{"type":"typing","sessionId":"s","isTyping":true}"#).unwrap(),
+            Command::Typing {
+                session_id: "s".into(),
+                is_typing: true
+            }
+        );
     }
 
     #[test]
@@ -197,6 +412,7 @@ mod tests {
             (r#"{"sessionId":"x"}"#, ErrorKind::InvalidFormat),
             (r#"{"type":7}"#, ErrorKind::InvalidFormat),
             (r#"{"type":"launch_rockets"}"#, ErrorKind::UnknownType),
+            (r#"{"type":"pong"}"#, ErrorKind::UnknownType),
             (
                 r#"{"type":"register","sessionId":5}"#,
                 ErrorKind::InvalidFormat,

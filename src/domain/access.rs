@@ -1,5 +1,6 @@
 //! Who may use a conversation: its customer and staff, nobody else.
 
+use super::conversation::Owner;
 use crate::auth::Identity;
 
 /// The identity behind a request or connection.
@@ -8,6 +9,8 @@ pub enum Caller {
     Staff(Identity),
     /// A signed-in customer.
     User(Identity),
+    /// A guest the server issued an id to (seed 003).
+    Guest(String),
     /// No (valid) token: the conversation id itself is the bearer secret.
     Anonymous,
 }
@@ -28,7 +31,7 @@ impl Caller {
     pub fn user_id(&self) -> Option<&str> {
         match self {
             Caller::Staff(i) | Caller::User(i) => Some(&i.user_id),
-            Caller::Anonymous => None,
+            Caller::Guest(_) | Caller::Anonymous => None,
         }
     }
 
@@ -36,18 +39,19 @@ impl Caller {
     pub fn display_name(&self) -> &str {
         match self {
             Caller::Staff(i) | Caller::User(i) => &i.name,
+            Caller::Guest(_) => "Guest",
             Caller::Anonymous => "Customer",
         }
     }
 
-    /// May this caller read and write a conversation owned by `owner`
-    /// (the signed-in customer it was started by; `None` for an anonymous one)?
-    pub fn may_access(&self, owner: Option<&str>) -> bool {
+    /// May this caller read and write a conversation that belongs to `owner`?
+    /// Staff: any. Otherwise only its owner; an anonymous conversation's id is its secret.
+    pub fn may_access(&self, owner: &Owner) -> bool {
         match (self, owner) {
-            (Caller::Staff(_), _) => true,
-            (_, None) => true,
-            (Caller::User(i), Some(owner)) => i.user_id == owner,
-            (Caller::Anonymous, Some(_)) => false,
+            (Caller::Staff(_), _) | (_, Owner::Anonymous) => true,
+            (Caller::User(i), Owner::User(u)) => &i.user_id == u,
+            (Caller::Guest(g), Owner::Guest(o)) => g == o,
+            _ => false,
         }
     }
 }
@@ -69,11 +73,17 @@ mod tests {
         let staff = Caller::from_identity(Some(ident("s", "support")));
         let alice = Caller::from_identity(Some(ident("alice", "customer")));
         let anon = Caller::Anonymous;
-        assert!(staff.may_access(Some("bob")));
-        assert!(alice.may_access(Some("alice")));
-        assert!(!alice.may_access(Some("bob")));
-        assert!(alice.may_access(None));
-        assert!(anon.may_access(None));
-        assert!(!anon.may_access(Some("alice")));
+        let bob_owns = Owner::User("bob".into());
+        let alice_owns = Owner::User("alice".into());
+        let guest_owns = Owner::Guest("guest_1".into());
+        assert!(staff.may_access(&bob_owns));
+        assert!(alice.may_access(&alice_owns));
+        assert!(!alice.may_access(&bob_owns));
+        assert!(alice.may_access(&Owner::Anonymous));
+        assert!(anon.may_access(&Owner::Anonymous));
+        assert!(!anon.may_access(&alice_owns));
+        assert!(Caller::Guest("guest_1".into()).may_access(&guest_owns));
+        assert!(!Caller::Guest("guest_2".into()).may_access(&guest_owns));
+        assert!(!alice.may_access(&guest_owns));
     }
 }

@@ -1,46 +1,106 @@
 //! Events the central actors route to connections. Each is encoded at most once per
-//! dialect, on first use, and the bytes are shared by every recipient of that dialect.
+//! (dialect, audience) on first use, and the bytes are shared by every such recipient.
 
 use std::sync::OnceLock;
 
 use bytestring::ByteString;
 
+use super::conversation::ConversationView;
 use super::Message;
 use crate::dialects::{DialectId, DIALECT_COUNT};
 
+/// What changed about a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Created,
+    StatusChanged,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A customer wrote in a conversation (to staff, and the customer's other connections).
-    CustomerMessage { message: Message },
-    /// Staff replied (to the customer's connections, and to the other staff).
-    StaffReply { message: Message },
+    /// A committed message (customer, staff or system).
+    MessagePosted { message: Message },
+    /// A conversation was created, or its status or assignee changed.
+    ConversationChanged {
+        conversation: Box<ConversationView>,
+        change: ChangeKind,
+    },
+    /// Someone started or stopped typing; `expired` when the server timed it out.
+    Typing {
+        conversation_id: String,
+        participant_id: String,
+        name: String,
+        typing: bool,
+        expired: bool,
+    },
+    /// A participant's read cursor advanced to `up_to_seq`.
+    Read {
+        conversation_id: String,
+        participant_id: String,
+        up_to_seq: i64,
+        message_ids: Option<Vec<String>>,
+    },
+    /// A participant joined or left a conversation's room.
+    Presence {
+        conversation_id: String,
+        participant_id: String,
+        role: &'static str,
+        name: String,
+        joined: bool,
+    },
+    /// A staff member's first connection opened, or last one closed.
+    StaffPresence {
+        user_id: String,
+        name: String,
+        online: bool,
+    },
     /// The server drops this connection (its outbound queue overflowed). Not encoded.
     Disconnect { reason: &'static str },
 }
+
+/// How a recipient relates to an event: the dialects may word it differently for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Audience {
+    /// The connection whose command caused the event.
+    pub sender: bool,
+    /// A member of the conversation's room.
+    pub in_room: bool,
+    /// A staff connection.
+    pub staff: bool,
+}
+
+impl Audience {
+    fn index(self) -> usize {
+        usize::from(self.sender) | usize::from(self.in_room) << 1 | usize::from(self.staff) << 2
+    }
+}
+
+const AUDIENCES: usize = 8;
 
 /// An event on its way to many connections.
 #[derive(Debug)]
 pub struct Outbound {
     pub event: Event,
-    encoded: [OnceLock<Option<ByteString>>; DIALECT_COUNT],
+    encoded: [OnceLock<Option<ByteString>>; DIALECT_COUNT * AUDIENCES],
 }
 
 impl Outbound {
     pub fn new(event: Event) -> Self {
         Outbound {
             event,
-            encoded: Default::default(),
+            encoded: std::array::from_fn(|_| OnceLock::new()),
         }
     }
 
-    /// The frame for `dialect`, encoding it on first use. `None` if that dialect has no such frame.
+    /// The frame for this dialect and audience, encoded on first use; `None` if it has none.
     pub fn encoded(
         &self,
         dialect: DialectId,
-        encode: impl FnOnce(&Event) -> Option<ByteString>,
+        audience: Audience,
+        encode: impl FnOnce(&Event, Audience) -> Option<ByteString>,
     ) -> Option<ByteString> {
-        self.encoded[dialect as usize]
-            .get_or_init(|| encode(&self.event))
+        self.encoded[dialect as usize * AUDIENCES + audience.index()]
+            .get_or_init(|| encode(&self.event, audience))
             .clone()
     }
 }

@@ -1,7 +1,6 @@
 //! A stored message and who wrote it.
 
 use chrono::{NaiveDateTime, Utc};
-use serde::Serialize;
 
 use crate::db::models::MessageRow;
 
@@ -36,8 +35,8 @@ pub struct Author {
 }
 
 /// A committed message, shared read-only between everyone it is delivered to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Each dialect renders it in its own shape.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub id: String,
     pub session_id: String,
@@ -46,11 +45,11 @@ pub struct Message {
     pub sender_type: String,
     pub sender_name: String,
     pub message: String,
-    #[serde(rename = "type")]
     pub message_type: String,
     pub timestamp: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Participants other than the sender whose read cursor has passed this message.
+    pub read_by: Vec<String>,
 }
 
 impl From<MessageRow> for Message {
@@ -66,7 +65,24 @@ impl From<MessageRow> for Message {
             message_type: r.message_type,
             timestamp: iso_timestamp(r.created_at),
             client_id: r.client_id,
+            read_by: Vec::new(),
         }
+    }
+}
+
+impl Message {
+    pub fn is_read(&self) -> bool {
+        !self.read_by.is_empty()
+    }
+
+    /// Fill `read_by` from the conversation's read cursors.
+    pub fn with_readers(mut self, cursors: &[(String, i64)]) -> Self {
+        self.read_by = cursors
+            .iter()
+            .filter(|(who, seq)| *seq >= self.seq && *who != self.sender_id)
+            .map(|(who, _)| who.clone())
+            .collect();
+        self
     }
 }
 

@@ -2,10 +2,11 @@
 //! see, what a message is, and how client text is cleaned. No I/O here.
 
 pub mod access;
+pub mod conversation;
 pub mod event;
 pub mod message;
 pub mod text;
 
 pub use access::Caller;
-pub use event::{Event, Outbound};
+pub use event::{Audience, ChangeKind, Event, Outbound};
 pub use message::{Author, Message, SenderKind};

@@ -55,6 +55,37 @@ pub fn client_id(raw: Option<&str>) -> Result<Option<String>, AppError> {
     }
 }
 
+/// Message types a client may send (`system` and `auth_code` are the server's own).
+pub const CLIENT_MESSAGE_TYPES: [&str; 3] = ["text", "image", "file"];
+
+pub fn message_type(raw: Option<&str>) -> Result<String, AppError> {
+    match raw {
+        None | Some("") => Ok("text".to_owned()),
+        Some(t) if CLIENT_MESSAGE_TYPES.contains(&t) => Ok(t.to_owned()),
+        Some(_) => Err(AppError::validation(format!(
+            "message type must be one of: {}",
+            CLIENT_MESSAGE_TYPES.join(", ")
+        ))),
+    }
+}
+
+/// An optional short text field (subject, category): trimmed, controls stripped, bounded.
+pub fn optional_field(
+    name: &str,
+    raw: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>, AppError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let cleaned: String = raw.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim();
+    if cleaned.chars().count() > max_chars {
+        return Err(AppError::validation(format!(
+            "{name} too long (max {max_chars} characters)"
+        )));
+    }
+    Ok((!cleaned.is_empty()).then(|| cleaned.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,11 +10,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
 use crate::actors::chat_server::{
-    ChatServer, ConnId, Deliver, FetchHistory, JoinAsCustomer, JoinAsStaff, Leave, PostAs,
-    PostMessage,
+    ChangeConversation, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff, GetParticipants,
+    HistoryPage, JoinAsCustomer, JoinAsStaff, JoinConversation, Leave, LeaveConversation, MarkRead,
+    PostAs, PostMessage, SetTyping,
 };
+use crate::db::queries::ReadTarget;
 use crate::dialects::native::{self, Command, Reply};
 use crate::dialects::DialectId;
+use crate::domain::conversation::{Status, StatusChange};
 use crate::domain::{Caller, Event};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
@@ -154,74 +157,254 @@ impl WsSession {
     }
 
     fn execute(&mut self, cmd: Command, ctx: &mut ws::WebsocketContext<Self>) {
+        use Order::{Pipelined, Wait};
         match cmd {
             Command::Ping => self.reply(ctx, Reply::Pong),
             Command::Register { session_id, token } => {
                 self.register_customer(session_id, token, ctx)
             }
             Command::RegisterAdmin { user_id, token } => self.register_staff(user_id, token, ctx),
-            Command::CustomerMessage { message, client_id } => match &self.registration {
-                Registration::Customer { session_id, caller } => {
-                    let post = PostMessage {
-                        origin: Some(self.id),
-                        session_id: session_id.clone(),
-                        caller: caller.clone(),
-                        post_as: PostAs::Customer,
-                        text: message,
-                        client_id,
-                    };
-                    self.post(post, ctx);
-                }
-                Registration::Staff { .. } => self.error(
-                    ctx,
-                    &AppError::forbidden("Staff connections send staff_message"),
-                ),
-                Registration::None => self.error(ctx, &not_registered()),
-            },
+            Command::CustomerMessage { message, client_id } => {
+                let Registration::Customer { session_id, caller } = &self.registration else {
+                    return self.refuse_role(ctx, "Staff connections send staff_message");
+                };
+                let post = self.post_message(
+                    session_id.clone(),
+                    caller.clone(),
+                    PostAs::Customer,
+                    message,
+                    client_id,
+                );
+                self.ask(post, Pipelined, ctx, |act, ctx, m| {
+                    act.reply(ctx, Reply::MessageAck { message: &m })
+                });
+            }
             Command::StaffMessage {
                 session_id,
                 content,
                 client_id,
-            } => match &self.registration {
-                Registration::Staff { caller } => {
-                    let post = PostMessage {
-                        origin: Some(self.id),
-                        session_id,
-                        caller: caller.clone(),
-                        post_as: PostAs::Staff,
-                        text: content,
-                        client_id,
-                    };
-                    self.post(post, ctx);
-                }
-                Registration::Customer { .. } => {
-                    self.error(ctx, &AppError::forbidden("Insufficient permissions"))
-                }
-                Registration::None => self.error(ctx, &not_registered()),
-            },
+            } => {
+                let Registration::Staff { caller } = &self.registration else {
+                    return self.refuse_role(ctx, "Insufficient permissions");
+                };
+                let post = self.post_message(
+                    session_id,
+                    caller.clone(),
+                    PostAs::Staff,
+                    content,
+                    client_id,
+                );
+                self.ask(post, Pipelined, ctx, |act, ctx, m| {
+                    act.reply(ctx, Reply::MessageAck { message: &m })
+                });
+            }
             Command::History {
                 session_id,
                 after_seq,
+                before_seq,
                 limit,
             } => {
-                let fetch = FetchHistory {
-                    session_id: session_id.clone(),
-                    caller: self.caller(),
-                    after_seq: after_seq.unwrap_or(0),
-                    limit: limit.unwrap_or(DEFAULT_HISTORY_PAGE),
+                let limit = limit.unwrap_or(DEFAULT_HISTORY_PAGE);
+                let page = match before_seq {
+                    Some(seq) => HistoryPage::Before { seq, limit },
+                    None => HistoryPage::After {
+                        seq: after_seq.unwrap_or(0),
+                        limit,
+                    },
                 };
-                self.ask(fetch, Order::Pipelined, ctx, move |act, ctx, h| {
-                    let (messages, has_more) = (&h.messages, h.has_more);
+                let fetch = FetchHistory {
+                    conversation_id: session_id.clone(),
+                    caller: self.caller(),
+                    page,
+                };
+                self.ask(fetch, Pipelined, ctx, move |act, ctx, h| {
                     act.reply(
                         ctx,
                         Reply::History {
                             session_id: &session_id,
-                            messages,
-                            has_more,
+                            messages: &h.messages,
+                            has_more: h.has_more,
                         },
                     )
                 });
             }
+            Command::Join { session_id } => {
+                if !self.registered(ctx) {
+                    return;
+                }
+                let join = JoinConversation {
+                    conn: self.id,
+                    conversation_id: session_id,
+                };
+                self.ask(join, Wait, ctx, |act, ctx, j| {
+                    act.reply(
+                        ctx,
+                        Reply::Joined {
+                            conversation: &j.conversation,
+                            participants: &j.participants,
+                        },
+                    )
+                });
+            }
+            Command::Leave { session_id } => {
+                let leave = LeaveConversation {
+                    conn: self.id,
+                    conversation_id: session_id.clone(),
+                };
+                self.ask(leave, Pipelined, ctx, move |act, ctx, ()| {
+                    act.reply(
+                        ctx,
+                        Reply::Left {
+                            session_id: &session_id,
+                        },
+                    )
+                });
+            }
+            Command::Typing {
+                session_id,
+                is_typing,
+            } => {
+                let typing = SetTyping {
+                    conn: self.id,
+                    conversation_id: session_id,
+                    typing: is_typing,
+                };
+                self.ask(typing, Pipelined, ctx, |_, _, ()| {});
+            }
+            Command::Read {
+                session_id,
+                up_to_seq,
+                message_ids,
+            } => {
+                let target = match (up_to_seq, message_ids) {
+                    (Some(seq), _) => ReadTarget::UpToSeq(seq),
+                    (None, Some(ids)) => ReadTarget::Ids(ids),
+                    (None, None) => ReadTarget::All,
+                };
+                let read = MarkRead {
+                    origin: Some(self.id),
+                    conversation_id: session_id,
+                    caller: self.caller(),
+                    target,
+                };
+                self.ask(read, Pipelined, ctx, |act, ctx, r| {
+                    act.reply(
+                        ctx,
+                        Reply::ReadAck {
+                            session_id: &r.conversation_id,
+                            up_to_seq: r.up_to_seq,
+                        },
+                    )
+                });
+            }
+            Command::Accept { session_id } => self.change(session_id, StatusChange::Accept, ctx),
+            Command::Assign {
+                session_id,
+                agent_id,
+                agent_name,
+            } => {
+                let agent_name = agent_name.unwrap_or_else(|| agent_id.clone());
+                self.change(
+                    session_id,
+                    StatusChange::Assign {
+                        agent_id,
+                        agent_name,
+                    },
+                    ctx,
+                )
+            }
+            Command::SetStatus { session_id, status } => match Status::parse(&status) {
+                Some(status) => self.change(session_id, StatusChange::Set(status), ctx),
+                None => self.error(
+                    ctx,
+                    &AppError::validation(
+                        "status must be one of: waiting, active, resolved, closed",
+                    ),
+                ),
+            },
+            Command::Participants { session_id } => {
+                let get = GetParticipants {
+                    conversation_id: session_id.clone(),
+                    caller: self.caller(),
+                };
+                self.ask(get, Pipelined, ctx, move |act, ctx, ps| {
+                    act.reply(
+                        ctx,
+                        Reply::Participants {
+                            session_id: &session_id,
+                            participants: &ps,
+                        },
+                    )
+                });
+            }
+            Command::OnlineStaff => {
+                if !self.caller().is_staff() {
+                    return self.error(ctx, &AppError::forbidden("Insufficient permissions"));
+                }
+                self.state
+                    .chat
+                    .send(GetOnlineStaff)
+                    .into_actor(self)
+                    .map(|res, act, ctx| match res {
+                        Ok(staff) => act.reply(ctx, Reply::OnlineStaff { staff: &staff }),
+                        Err(e) => act.error(ctx, &e.into()),
+                    })
+                    .spawn(ctx);
+            }
+        }
+    }
+
+    fn post_message(
+        &self,
+        conversation_id: String,
+        caller: Caller,
+        post_as: PostAs,
+        text: String,
+        client_id: Option<String>,
+    ) -> PostMessage {
+        PostMessage {
+            origin: Some(self.id),
+            conversation_id,
+            caller,
+            post_as,
+            text,
+            message_type: None,
+            client_id,
+        }
+    }
+
+    /// Status changes answer with the `conversation_updated` every participant gets.
+    fn change(
+        &mut self,
+        conversation_id: String,
+        change: StatusChange,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        if !self.registered(ctx) {
+            return;
+        }
+        let msg = ChangeConversation {
+            origin: Some(self.id),
+            conversation_id,
+            caller: self.caller(),
+            change,
+        };
+        self.ask(msg, Order::Pipelined, ctx, |_, _, _| {});
+    }
+
+    /// Is the connection registered? If not, say so.
+    fn registered(&self, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        let ok = !matches!(self.registration, Registration::None);
+        if !ok {
+            self.error(ctx, &not_registered());
+        }
+        ok
+    }
+
+    /// A command this registration may not send: not registered, or the wrong role.
+    fn refuse_role(&self, ctx: &mut ws::WebsocketContext<Self>, wrong_role: &'static str) {
+        if self.registered(ctx) {
+            self.error(ctx, &AppError::forbidden(wrong_role));
         }
     }
 
@@ -291,13 +474,6 @@ impl WsSession {
             act.registration = Registration::Staff { caller };
         });
     }
-
-    /// The ack follows the commit.
-    fn post(&mut self, post: PostMessage, ctx: &mut ws::WebsocketContext<Self>) {
-        self.ask(post, Order::Pipelined, ctx, |act, ctx, message| {
-            act.reply(ctx, Reply::MessageAck { message: &message })
-        });
-    }
 }
 
 fn not_registered() -> AppError {
@@ -336,7 +512,7 @@ impl Handler<Deliver> for WsSession {
     type Result = ();
 
     fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
-        if let Event::Disconnect { reason } = &msg.0.event {
+        if let Event::Disconnect { reason } = &msg.out.event {
             ctx.close(Some(CloseReason {
                 code: CloseCode::Again,
                 description: Some((*reason).into()),
@@ -344,7 +520,10 @@ impl Handler<Deliver> for WsSession {
             ctx.stop();
             return;
         }
-        if let Some(frame) = msg.0.encoded(DialectId::Native, native::encode_event) {
+        if let Some(frame) = msg
+            .out
+            .encoded(DialectId::Native, msg.audience, native::encode_event)
+        {
             ctx.text(frame);
         }
     }

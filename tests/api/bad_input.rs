@@ -108,7 +108,7 @@ async fn commands_out_of_role_are_refused() {
     staff
         .send(json!({"type": "staff_message", "sessionId": uid("missing"), "content": "hello?"}))
         .await;
-    staff.expect_error("Session not found").await;
+    staff.expect_error("Conversation not found").await;
     // Nothing was stored by any of it.
     let (status, _) = app
         .get_json(&format!("/api/chat/sessions/{session}/messages"), None)
@@ -163,7 +163,7 @@ async fn oversized_ids_and_texts_are_refused() {
             None,
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(body["message"], "Message too long (max 100 characters)");
 }
 
@@ -177,7 +177,7 @@ async fn bad_rest_bodies_get_seed_000_failure_shape() {
     let (status, body) = app
         .post_raw("/api/chat/send-to-staff", r#"{"sessionId":"s"}"#)
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(body["success"], false);
     let (status, body) = app
         .post_raw(
@@ -185,18 +185,25 @@ async fn bad_rest_bodies_get_seed_000_failure_shape() {
             r#"{"sessionId":5,"message":"x"}"#,
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(body["detail"].as_str().unwrap().contains("invalid type"));
     let (status, body) = app
         .get_json("/api/chat/sessions/abc/messages?limit=many", None)
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(body["message"], "Invalid query parameters");
     let (status, body) = app
         .get_json("/api/chat/sessions/abc/messages?limit=100000", None)
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(body["message"], "limit must be between 1 and 200");
+    let resp = awc::Client::new()
+        .post(app.url("/api/chat/send-to-staff"))
+        .insert_header(("content-type", "text/plain"))
+        .send_body("{}")
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 415);
 }
 
 #[actix_web::test]

@@ -12,6 +12,17 @@ use tempfile::TempDir;
 
 pub const WAIT: Duration = Duration::from_secs(5);
 
+/// Frames about presence, status, typing and reads that arrive beside the frames a test waits for.
+pub const SIDE_CHANNEL: [&str; 7] = [
+    "conversation_updated",
+    "participant_joined",
+    "participant_left",
+    "staff_presence",
+    "system_message",
+    "typing",
+    "messages_read",
+];
+
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub handle: ServerHandle,
@@ -223,11 +234,27 @@ impl WsClient {
         }
     }
 
-    /// The next frame, which must be of `kind`.
+    /// The next frame that is not a side-channel one.
+    pub async fn recv_main(&mut self) -> Value {
+        loop {
+            let v = self.recv().await;
+            if !SIDE_CHANNEL.contains(&v["type"].as_str().unwrap_or_default()) {
+                return v;
+            }
+        }
+    }
+
+    /// The next frame of `kind`, passing over side-channel frames (presence, status,
+    /// typing, read) that any client may receive in between; any other frame fails.
     pub async fn recv_type(&mut self, kind: &str) -> Value {
-        let v = self.recv().await;
-        assert_eq!(v["type"], kind, "unexpected frame {v}");
-        v
+        loop {
+            let v = self.recv().await;
+            if v["type"] == kind {
+                return v;
+            }
+            let t = v["type"].as_str().unwrap_or_default();
+            assert!(SIDE_CHANNEL.contains(&t), "expected {kind}, got {v}");
+        }
     }
 
     /// The next frame must be `{"type":"error","message":message}`.
@@ -237,12 +264,16 @@ impl WsClient {
         v
     }
 
-    /// Nothing arrives for `ms` milliseconds.
+    /// No frame other than side-channel ones arrives for `ms` milliseconds.
     pub async fn expect_silence(&mut self, ms: u64) {
-        if let Ok(Some(Ok(Frame::Text(b)))) =
-            tokio::time::timeout(Duration::from_millis(ms), self.framed.next()).await
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, self.framed.next()).await
         {
-            panic!("expected silence, got {}", String::from_utf8_lossy(&b));
+            if let Frame::Text(b) = frame {
+                let v: Value = serde_json::from_slice(&b).expect("JSON");
+                let t = v["type"].as_str().unwrap_or_default();
+                assert!(SIDE_CHANNEL.contains(&t), "expected silence, got {v}");
+            }
         }
     }
 

@@ -49,7 +49,7 @@ async fn flood_over_the_rate_limit_is_refused_not_fatal() {
     }
     let (mut acks, mut limited) = (0, 0);
     for _ in 0..40 {
-        let v = flooder.recv().await;
+        let v = flooder.recv_main().await;
         match v["type"].as_str() {
             Some("message_ack") => acks += 1,
             Some("error") => {
@@ -264,7 +264,7 @@ async fn one_identity_is_limited_across_connections_and_rest() {
 /// The next frame that is not another connection's `customer_message` echo.
 async fn skip_echoes(c: &mut WsClient) -> serde_json::Value {
     loop {
-        let v = c.recv().await;
+        let v = c.recv_main().await;
         if v["type"] != "customer_message" {
             return v;
         }

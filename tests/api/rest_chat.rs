@@ -91,7 +91,7 @@ async fn history_access_rules() {
     // Unknown session.
     let (status, body) = app.get_json(&path(&uid("nope")), Some(&staff)).await;
     assert_eq!(status, 404);
-    assert_eq!(body["message"], "Session not found");
+    assert_eq!(body["message"], "Conversation not found");
 }
 
 #[actix_web::test]
@@ -112,7 +112,9 @@ async fn customer_cannot_register_on_someone_elses_session() {
     intruder
         .send(json!({"type": "register", "sessionId": owned, "token": mallory}))
         .await;
-    intruder.expect_error("Access denied to this session").await;
+    intruder
+        .expect_error("Access denied to this conversation")
+        .await;
     // Still unregistered: it cannot write there.
     intruder
         .send(json!({"type": "customer_message", "message": "x"}))

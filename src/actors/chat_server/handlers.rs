@@ -1,37 +1,82 @@
-//! ChatServer message handlers.
+//! ChatServer command handlers: joining, posting, status changes, read state, typing.
+//! Writes go to DbWriter; their outcomes come back as `WriteDone` in commit order, and
+//! only then are events delivered, so everyone sees a conversation in seq order.
 
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
 use super::*;
-use crate::actors::db_sync::{LoadConversation, LoadMessagesAfter, Persist, WriteDone};
-use crate::db::queries::{AppendMessage, WriteOp, WriteOutcome};
-use crate::domain::{text, Author, Caller, SenderKind};
+use crate::actors::db_sync::{Persist, WriteDone};
+use crate::db::models::{ConversationRow, MessageRow};
+use crate::db::queries::{
+    self, ChangeOp, NewConversation, OpenOp, PostOp, ReadOp, WriteOp, WriteOutcome,
+};
+use crate::domain::conversation::{new_guest_id, Owner, CONVERSATION_TYPES, PRIORITIES};
+use crate::domain::{text, Author, ChangeKind, SenderKind};
+
+async fn answer<T>(rx: oneshot::Receiver<Result<T, AppError>>) -> Result<T, AppError> {
+    rx.await.unwrap_or_else(|_| Err(AppError::internal()))
+}
+
+impl ChatServer {
+    /// Queue a write; `reply` is answered once it has committed (or failed).
+    fn persist(
+        &mut self,
+        ctx: &mut Context<Self>,
+        origin: Option<ConnId>,
+        op: WriteOp,
+        reply: PendingReply,
+    ) {
+        self.next_tag += 1;
+        let tag = self.next_tag;
+        self.pending.insert(tag, Pending { origin, reply });
+        self.db.writer.do_send(Persist {
+            tag,
+            op,
+            reply_to: ctx.address().recipient(),
+        });
+    }
+
+    fn announce_message(&mut self, row: MessageRow, origin: Option<ConnId>) {
+        let room = row.conversation_id.clone();
+        let event = Event::MessagePosted {
+            message: ChatMessage::from(row),
+        };
+        self.deliver(event, Some(&room), true, origin, true);
+    }
+
+    fn announce_conversation(
+        &mut self,
+        row: ConversationRow,
+        change: ChangeKind,
+        origin: Option<ConnId>,
+    ) {
+        let room = row.id.clone();
+        let event = Event::ConversationChanged {
+            conversation: Box::new(row.into()),
+            change,
+        };
+        self.deliver(event, Some(&room), true, origin, true);
+    }
+}
 
 impl Handler<JoinAsCustomer> for ChatServer {
     type Result = ResponseActFuture<Self, Result<(), AppError>>;
 
     fn handle(&mut self, msg: JoinAsCustomer, _: &mut Context<Self>) -> Self::Result {
         let db = self.db.clone();
-        let session_id = msg.session_id.clone();
+        let id = msg.session_id.clone();
         Box::pin(
-            async move { db.read(LoadConversation(session_id)).await }
+            async move { db.query(move |c| queries::find_conversation(c, &id)).await }
                 .into_actor(self)
-                .map(move |res, act, _| {
-                    let conversation = res??;
-                    let owner = conversation
-                        .as_ref()
-                        .and_then(|c| c.customer_user_id.as_deref());
-                    if !msg.caller.may_access(owner) {
-                        return Err(AppError::forbidden("Access denied to this session"));
+                .map(move |found, act, _| {
+                    if let Some(conversation) = found? {
+                        if !msg.caller.may_access(&Owner::of(&conversation)) {
+                            return Err(AppError::forbidden("Access denied to this conversation"));
+                        }
                     }
-                    act.attach(
-                        msg.conn,
-                        msg.recipient,
-                        Role::Customer {
-                            session_id: msg.session_id,
-                        },
-                    );
+                    act.attach(msg.conn, msg.recipient, msg.caller);
+                    act.join_room(msg.conn, &msg.session_id);
                     Ok(())
                 }),
         )
@@ -42,16 +87,41 @@ impl Handler<JoinAsStaff> for ChatServer {
     type Result = Result<(), AppError>;
 
     fn handle(&mut self, msg: JoinAsStaff, _: &mut Context<Self>) -> Self::Result {
-        let Caller::Staff(identity) = msg.caller else {
+        if !msg.caller.is_staff() {
             return Err(AppError::forbidden("Insufficient permissions"));
+        }
+        self.attach(msg.conn, msg.recipient, msg.caller);
+        Ok(())
+    }
+}
+
+impl Handler<JoinConversation> for ChatServer {
+    type Result = ResponseActFuture<Self, Result<Joined, AppError>>;
+
+    fn handle(&mut self, msg: JoinConversation, _: &mut Context<Self>) -> Self::Result {
+        let Some(caller) = self.conns.get(&msg.conn).map(|c| c.caller.clone()) else {
+            return Box::pin(fut::ready(Err(not_registered())));
         };
-        self.attach(
-            msg.conn,
-            msg.recipient,
-            Role::Staff {
-                user_id: identity.user_id,
-            },
-        );
+        let view = reads::conversation_for(self.db.clone(), msg.conversation_id.clone(), caller);
+        Box::pin(view.into_actor(self).map(move |view, act, _| {
+            let conversation = view?;
+            act.join_room(msg.conn, &msg.conversation_id);
+            Ok(Joined {
+                conversation,
+                participants: act.participants(&msg.conversation_id),
+            })
+        }))
+    }
+}
+
+pub fn not_registered() -> AppError {
+    AppError::new(ErrorKind::NotRegistered, "Not registered").with_detail("register first")
+}
+
+impl Handler<LeaveConversation> for ChatServer {
+    type Result = Result<(), AppError>;
+    fn handle(&mut self, msg: LeaveConversation, _: &mut Context<Self>) -> Self::Result {
+        self.leave_room(msg.conn, &msg.conversation_id);
         Ok(())
     }
 }
@@ -68,47 +138,44 @@ impl Handler<PostMessage> for ChatServer {
 
     fn handle(&mut self, msg: PostMessage, ctx: &mut Context<Self>) -> Self::Result {
         let prepared = (|| {
-            let session_id = text::session_id(&msg.session_id)?.to_owned();
+            let conversation_id = text::session_id(&msg.conversation_id)?.to_owned();
             let content = text::message_text(&msg.text, self.limits.max_message_chars)?;
             let client_id = text::client_id(msg.client_id.as_deref())?;
-            let author = author_for(&msg.caller, msg.post_as, &session_id)?;
+            let message_type = text::message_type(msg.message_type.as_deref())?;
+            let author = author_for(&msg.caller, msg.post_as, &conversation_id)?;
             self.allow_post(&author.id)?;
-            Ok(AppendMessage {
-                conversation_id: session_id,
+            // A customer's first message on a native session starts the conversation.
+            let create = (msg.post_as == PostAs::Customer).then(|| NewConversation {
+                owner: Owner::for_caller(&msg.caller),
+                customer_name: author.name.clone(),
+                subject: None,
+                category: None,
+                priority: "normal".into(),
+                conversation_type: "general".into(),
+            });
+            Ok(PostOp {
+                conversation_id,
                 author,
                 caller: msg.caller,
                 content,
-                message_type: "text",
+                message_type,
                 client_id,
-                create_if_missing: msg.post_as == PostAs::Customer,
+                create,
             })
         })();
-        let append = match prepared {
-            Ok(a) => a,
+        let op = match prepared {
+            Ok(op) => op,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
-        self.next_tag += 1;
-        let tag = self.next_tag;
-        let (reply, rx) = oneshot::channel();
-        self.pending.insert(
-            tag,
-            PendingPost {
-                origin: msg.origin,
-                post_as: msg.post_as,
-                reply,
-            },
-        );
-        self.db.writer.do_send(Persist {
-            tag,
-            op: WriteOp::AppendMessage(append),
-            reply_to: ctx.address().recipient(),
-        });
-        Box::pin(async move { rx.await.unwrap_or_else(|_| Err(AppError::internal())) })
+        let (tx, rx) = oneshot::channel();
+        self.persist(ctx, msg.origin, WriteOp::Post(op), PendingReply::Post(tx));
+        Box::pin(answer(rx))
     }
 }
 
 /// The server sets who wrote a message from the caller's verified identity.
-fn author_for(caller: &Caller, post_as: PostAs, session_id: &str) -> Result<Author, AppError> {
+fn author_for(caller: &Caller, post_as: PostAs, conversation_id: &str) -> Result<Author, AppError> {
+    let name = caller.display_name().to_owned();
     match (post_as, caller) {
         (PostAs::Staff, Caller::Staff(i)) => Ok(Author {
             id: i.user_id.clone(),
@@ -117,20 +184,215 @@ fn author_for(caller: &Caller, post_as: PostAs, session_id: &str) -> Result<Auth
             } else {
                 SenderKind::Agent
             },
-            name: i.name.clone(),
+            name,
         }),
         (PostAs::Staff, _) => Err(AppError::forbidden("Insufficient permissions")),
+        // An anonymous session is its own sender: its id is the bearer secret.
         (PostAs::Customer, Caller::Anonymous) => Ok(Author {
-            // An anonymous session is its own sender: its id is the bearer secret.
-            id: session_id.to_owned(),
+            id: conversation_id.to_owned(),
             kind: SenderKind::Guest,
-            name: caller.display_name().to_owned(),
+            name,
+        }),
+        (PostAs::Customer, Caller::Guest(g)) => Ok(Author {
+            id: g.clone(),
+            kind: SenderKind::Guest,
+            name,
         }),
         (PostAs::Customer, Caller::User(i) | Caller::Staff(i)) => Ok(Author {
             id: i.user_id.clone(),
             kind: SenderKind::Customer,
-            name: i.name.clone(),
+            name,
         }),
+    }
+}
+
+impl Handler<ChangeConversation> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationView, AppError>>;
+
+    fn handle(&mut self, msg: ChangeConversation, ctx: &mut Context<Self>) -> Self::Result {
+        let op = ChangeOp {
+            conversation_id: msg.conversation_id,
+            caller: msg.caller,
+            change: msg.change,
+        };
+        let (tx, rx) = oneshot::channel();
+        self.persist(
+            ctx,
+            msg.origin,
+            WriteOp::Change(op),
+            PendingReply::Change(tx),
+        );
+        Box::pin(answer(rx))
+    }
+}
+
+impl Handler<MarkRead> for ChatServer {
+    type Result = ResponseFuture<Result<ReadReceipt, AppError>>;
+
+    fn handle(&mut self, msg: MarkRead, ctx: &mut Context<Self>) -> Self::Result {
+        let ids = match &msg.target {
+            queries::ReadTarget::Ids(ids) if ids.is_empty() || ids.len() > 500 => {
+                return Box::pin(async {
+                    Err(AppError::validation("message_ids must hold 1 to 500 ids"))
+                })
+            }
+            queries::ReadTarget::Ids(ids) => Some(ids.clone()),
+            _ => None,
+        };
+        let op = ReadOp {
+            conversation_id: msg.conversation_id,
+            caller: msg.caller,
+            target: msg.target,
+        };
+        let (tx, rx) = oneshot::channel();
+        self.persist(
+            ctx,
+            msg.origin,
+            WriteOp::MarkRead(op),
+            PendingReply::Read(tx, ids),
+        );
+        Box::pin(answer(rx))
+    }
+}
+
+impl Handler<SetTyping> for ChatServer {
+    type Result = Result<(), AppError>;
+
+    fn handle(&mut self, msg: SetTyping, _: &mut Context<Self>) -> Self::Result {
+        let in_room = self
+            .conns
+            .get(&msg.conn)
+            .is_some_and(|c| c.rooms.contains(&msg.conversation_id));
+        if !in_room {
+            return Err(AppError::forbidden("Join the conversation first"));
+        }
+        let Some(p) = self.participant(msg.conn, &msg.conversation_id) else {
+            return Err(not_registered());
+        };
+        let key = (msg.conversation_id.clone(), p.id.clone());
+        let changed = if msg.typing {
+            let expires = Instant::now() + TYPING_TTL;
+            self.typing
+                .insert(
+                    key,
+                    Typing {
+                        conn: msg.conn,
+                        name: p.name.clone(),
+                        expires,
+                    },
+                )
+                .is_none()
+        } else {
+            self.typing.remove(&key).is_some()
+        };
+        // Refreshes only extend the expiry; others hear about changes.
+        if changed {
+            let event = Event::Typing {
+                conversation_id: msg.conversation_id.clone(),
+                participant_id: p.id,
+                name: p.name,
+                typing: msg.typing,
+                expired: false,
+            };
+            self.deliver_except_origin(event, &msg.conversation_id, msg.conn);
+        }
+        Ok(())
+    }
+}
+
+impl Handler<OpenConversation> for ChatServer {
+    type Result = ResponseFuture<Result<Opened, AppError>>;
+
+    fn handle(&mut self, msg: OpenConversation, ctx: &mut Context<Self>) -> Self::Result {
+        let prepared = (|| {
+            if matches!(msg.caller, Caller::Anonymous) {
+                return Err(AppError::token_required());
+            }
+            let conversation_type = one_of(
+                "type",
+                msg.conversation_type.as_deref(),
+                &CONVERSATION_TYPES,
+                "general",
+            )?;
+            let priority = one_of("priority", msg.priority.as_deref(), &PRIORITIES, "normal")?;
+            let subject = text::optional_field("subject", msg.subject.as_deref(), 200)?;
+            let category = text::optional_field("category", msg.category.as_deref(), 100)?;
+            let author = author_for(&msg.caller, PostAs::Customer, "")?;
+            let initial_message = match msg.initial_message.as_deref() {
+                Some(t) if !t.trim().is_empty() => {
+                    self.allow_post(&author.id)?;
+                    Some((
+                        author.clone(),
+                        text::message_text(t, self.limits.max_message_chars)?,
+                    ))
+                }
+                _ => None,
+            };
+            Ok(OpenOp {
+                id: uuid::Uuid::new_v4().to_string(),
+                conversation: NewConversation {
+                    owner: Owner::for_caller(&msg.caller),
+                    customer_name: author.name,
+                    subject,
+                    category,
+                    priority,
+                    conversation_type,
+                },
+                reuse_open: msg.reuse_open,
+                initial_message,
+            })
+        })();
+        let op = match prepared {
+            Ok(op) => op,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let (tx, rx) = oneshot::channel();
+        self.persist(ctx, None, WriteOp::Open(op), PendingReply::Open(tx));
+        Box::pin(answer(rx))
+    }
+}
+
+fn one_of(
+    field: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+    default: &str,
+) -> Result<String, AppError> {
+    match value {
+        None | Some("") => Ok(default.to_owned()),
+        Some(v) if allowed.contains(&v) => Ok(v.to_owned()),
+        Some(_) => Err(AppError::validation(format!(
+            "{field} must be one of: {}",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+impl Handler<IssueGuest> for ChatServer {
+    type Result = ResponseFuture<Result<String, AppError>>;
+
+    fn handle(&mut self, _: IssueGuest, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.persist(
+            ctx,
+            None,
+            WriteOp::IssueGuest(new_guest_id()),
+            PendingReply::Guest(tx),
+        );
+        Box::pin(answer(rx))
+    }
+}
+
+impl PendingReply {
+    fn fail(self, e: AppError) {
+        // A requester that went away needs no answer.
+        match self {
+            PendingReply::Post(tx) => drop(tx.send(Err(e))),
+            PendingReply::Open(tx) => drop(tx.send(Err(e))),
+            PendingReply::Change(tx) => drop(tx.send(Err(e))),
+            PendingReply::Read(tx, _) => drop(tx.send(Err(e))),
+            PendingReply::Guest(tx) => drop(tx.send(Err(e))),
+        }
     }
 }
 
@@ -139,69 +401,107 @@ impl Handler<WriteDone> for ChatServer {
     type Result = ();
 
     fn handle(&mut self, msg: WriteDone, _: &mut Context<Self>) {
-        let Some(pending) = self.pending.remove(&msg.tag) else {
+        let Some(Pending { origin, reply }) = self.pending.remove(&msg.tag) else {
             return;
         };
-        let result = msg.result.map(|outcome| match outcome {
-            WriteOutcome::Appended { message, duplicate } => {
-                let message = ChatMessage::from(message);
+        let outcome = match msg.result {
+            Ok(o) => o,
+            Err(e) => return reply.fail(e),
+        };
+        match (reply, outcome) {
+            (
+                PendingReply::Post(tx),
+                WriteOutcome::Posted {
+                    conversation,
+                    messages,
+                    duplicate,
+                    created,
+                },
+            ) => {
+                let answer = messages
+                    .last()
+                    .cloned()
+                    .map(ChatMessage::from)
+                    .ok_or_else(AppError::internal);
                 if !duplicate {
-                    self.fan_out(&message, pending.post_as, pending.origin);
+                    let reopened = messages.len() > 1;
+                    if created {
+                        self.announce_conversation(
+                            conversation.clone(),
+                            ChangeKind::Created,
+                            origin,
+                        );
+                    }
+                    for row in messages {
+                        self.announce_message(row, origin);
+                    }
+                    if reopened {
+                        self.announce_conversation(conversation, ChangeKind::StatusChanged, origin);
+                    }
                 }
-                message
+                let _ = tx.send(answer);
             }
-        });
-        let _ = pending.reply.send(result);
-    }
-}
-
-impl Handler<FetchHistory> for ChatServer {
-    type Result = ResponseFuture<Result<History, AppError>>;
-
-    fn handle(&mut self, msg: FetchHistory, _: &mut Context<Self>) -> Self::Result {
-        let db = self.db.clone();
-        let max_page = self.limits.max_history_page;
-        Box::pin(async move {
-            let session_id = text::session_id(&msg.session_id)?.to_owned();
-            if msg.limit < 1 || msg.limit > max_page {
-                return Err(AppError::validation(format!(
-                    "limit must be between 1 and {max_page}"
-                )));
+            (
+                PendingReply::Open(tx),
+                WriteOutcome::Opened {
+                    conversation,
+                    messages,
+                    created,
+                },
+            ) => {
+                if created {
+                    self.announce_conversation(conversation.clone(), ChangeKind::Created, origin);
+                    for row in messages {
+                        self.announce_message(row, origin);
+                    }
+                }
+                let _ = tx.send(Ok(Opened {
+                    conversation: conversation.into(),
+                    created,
+                }));
             }
-            if msg.after_seq < 0 {
-                return Err(AppError::validation("after_seq must not be negative"));
+            (
+                PendingReply::Change(tx),
+                WriteOutcome::Changed {
+                    conversation,
+                    system,
+                },
+            ) => {
+                self.announce_message(system, origin);
+                self.announce_conversation(conversation.clone(), ChangeKind::StatusChanged, origin);
+                let _ = tx.send(Ok(conversation.into()));
             }
-            let conversation = db
-                .read(LoadConversation(session_id.clone()))
-                .await??
-                .ok_or_else(|| AppError::not_found("Session not found"))?;
-            if !msg
-                .caller
-                .may_access(conversation.customer_user_id.as_deref())
-            {
-                return Err(AppError::forbidden("Access denied to this session"));
+            (
+                PendingReply::Read(tx, message_ids),
+                WriteOutcome::Read {
+                    conversation,
+                    participant_id,
+                    up_to_seq,
+                    changed,
+                },
+            ) => {
+                if changed {
+                    let event = Event::Read {
+                        conversation_id: conversation.id.clone(),
+                        participant_id: participant_id.clone(),
+                        up_to_seq,
+                        message_ids,
+                    };
+                    self.deliver(event, Some(&conversation.id), false, origin, false);
+                }
+                let _ = tx.send(Ok(ReadReceipt {
+                    conversation_id: conversation.id,
+                    participant_id,
+                    up_to_seq,
+                }));
             }
-            // One extra row tells whether there is more after this page.
-            let mut rows = db
-                .read(LoadMessagesAfter {
-                    conversation_id: session_id,
-                    after_seq: msg.after_seq,
-                    limit: msg.limit + 1,
-                })
-                .await??;
-            let has_more = rows.len() as i64 > msg.limit;
-            rows.truncate(msg.limit as usize);
-            Ok(History {
-                messages: rows.into_iter().map(ChatMessage::from).collect(),
-                has_more,
-            })
-        })
-    }
-}
-
-impl Handler<GetStats> for ChatServer {
-    type Result = MessageResult<GetStats>;
-    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.stats())
+            (PendingReply::Guest(tx), WriteOutcome::GuestIssued(id)) => {
+                let _ = tx.send(Ok(id));
+            }
+            (reply, other) => {
+                log::error!("write outcome does not match its request: {other:?}");
+                reply.fail(AppError::internal());
+            }
+        }
     }
 }

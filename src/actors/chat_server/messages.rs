@@ -1,21 +1,28 @@
-//! What connections and HTTP handlers ask of the ChatServer.
+//! What connections and HTTP handlers ask of the ChatServer: the typed commands
+//! every dialect translates its frames into.
 
 use std::sync::Arc;
 
 use actix::prelude::*;
 
-use crate::domain::{Caller, Message as ChatMessage, Outbound};
+use crate::db::queries::ReadTarget;
+use crate::domain::conversation::{ConversationView, StatusChange};
+use crate::domain::{Audience, Caller, Message as ChatMessage, Outbound};
 use crate::error::AppError;
 
 /// Connection ids are unique per server.
 pub type ConnId = u64;
 
-/// An event for one connection. Sessions of every transport accept this.
+/// An event for one connection, with how that connection relates to it.
+/// Sessions of every transport accept this.
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
-pub struct Deliver(pub Arc<Outbound>);
+pub struct Deliver {
+    pub out: Arc<Outbound>,
+    pub audience: Audience,
+}
 
-/// Attach a connection to a customer session (seed 000's `register`).
+/// Attach a connection as a customer of one session/conversation (seed 000's `register`).
 #[derive(Message)]
 #[rtype(result = "Result<(), AppError>")]
 pub struct JoinAsCustomer {
@@ -26,6 +33,7 @@ pub struct JoinAsCustomer {
 }
 
 /// Attach a staff connection (seed 000's `register_admin`); the caller must be staff.
+/// Staff connections receive every conversation's messages and inbox updates.
 #[derive(Message)]
 #[rtype(result = "Result<(), AppError>")]
 pub struct JoinAsStaff {
@@ -34,11 +42,41 @@ pub struct JoinAsStaff {
     pub recipient: Recipient<Deliver>,
 }
 
+/// Enter a conversation's room (typing, read and presence events; seed 004's `join_session`).
+#[derive(Message)]
+#[rtype(result = "Result<Joined, AppError>")]
+pub struct JoinConversation {
+    pub conn: ConnId,
+    pub conversation_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub conversation: ConversationView,
+    pub participants: Vec<Participant>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), AppError>")]
+pub struct LeaveConversation {
+    pub conn: ConnId,
+    pub conversation_id: String,
+}
+
 /// The connection closed.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Leave {
     pub conn: ConnId,
+}
+
+/// Someone present in a conversation, or a staff member online.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Participant {
+    pub id: String,
+    /// `customer`, `guest`, `agent` or `admin`.
+    pub role: &'static str,
+    pub name: String,
 }
 
 /// Which side of the conversation a post speaks for.
@@ -53,30 +91,146 @@ pub enum PostAs {
 #[derive(Message)]
 #[rtype(result = "Result<ChatMessage, AppError>")]
 pub struct PostMessage {
-    /// The connection it came from (not echoed back to it), `None` for REST.
+    /// The connection it came from, `None` for REST.
     pub origin: Option<ConnId>,
-    pub session_id: String,
+    pub conversation_id: String,
     pub caller: Caller,
     pub post_as: PostAs,
     pub text: String,
+    /// `text` unless the dialect says otherwise (`image`, `file`).
+    pub message_type: Option<String>,
     pub client_id: Option<String>,
 }
 
-/// Messages after a seq, oldest first, for a caller allowed to read the conversation.
+/// Accept, assign, or change the status of a conversation.
+#[derive(Message)]
+#[rtype(result = "Result<ConversationView, AppError>")]
+pub struct ChangeConversation {
+    pub origin: Option<ConnId>,
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub change: StatusChange,
+}
+
+/// Advance the caller's read cursor.
+#[derive(Message)]
+#[rtype(result = "Result<ReadReceipt, AppError>")]
+pub struct MarkRead {
+    pub origin: Option<ConnId>,
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub target: ReadTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadReceipt {
+    pub conversation_id: String,
+    pub participant_id: String,
+    pub up_to_seq: i64,
+}
+
+/// Typing started or stopped in a room the connection has joined.
+#[derive(Message)]
+#[rtype(result = "Result<(), AppError>")]
+pub struct SetTyping {
+    pub conn: ConnId,
+    pub conversation_id: String,
+    pub typing: bool,
+}
+
+/// Start a conversation (REST), or with `reuse_open` return the caller's open one of that type.
+#[derive(Message)]
+#[rtype(result = "Result<Opened, AppError>")]
+pub struct OpenConversation {
+    pub caller: Caller,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub conversation_type: Option<String>,
+    pub reuse_open: bool,
+    pub initial_message: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub conversation: ConversationView,
+    pub created: bool,
+}
+
+/// Issue a new guest id.
+#[derive(Message)]
+#[rtype(result = "Result<String, AppError>")]
+pub struct IssueGuest;
+
+/// The caller for a guest id the server issued; unknown ids are refused.
+#[derive(Message)]
+#[rtype(result = "Result<Caller, AppError>")]
+pub struct VerifyGuest(pub String);
+
+/// How to page through a conversation's messages; every page is oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryPage {
+    /// Resume: messages after a seq (ours).
+    After { seq: i64, limit: i64 },
+    /// Scroll back: messages before a seq (ours).
+    Before { seq: i64, limit: i64 },
+    /// `limit`/`offset` (seeds 001, 004) and `page`/`limit` (seed 003).
+    Offset { offset: i64, limit: i64 },
+}
+
 #[derive(Message)]
 #[rtype(result = "Result<History, AppError>")]
 pub struct FetchHistory {
-    pub session_id: String,
+    pub conversation_id: String,
     pub caller: Caller,
-    pub after_seq: i64,
-    pub limit: i64,
+    pub page: HistoryPage,
 }
 
 #[derive(Debug, Clone)]
 pub struct History {
     pub messages: Vec<ChatMessage>,
     pub has_more: bool,
+    /// All messages in the conversation.
+    pub total: i64,
 }
+
+/// One conversation as the caller sees it (unread count, last message).
+#[derive(Message)]
+#[rtype(result = "Result<ConversationView, AppError>")]
+pub struct GetConversation {
+    pub conversation_id: String,
+    pub caller: Caller,
+}
+
+/// The caller's conversations (staff: all), most recently active first.
+#[derive(Message)]
+#[rtype(result = "Result<ConversationList, AppError>")]
+pub struct ListConversations {
+    pub caller: Caller,
+    pub status: Option<String>,
+    pub conversation_type: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConversationList {
+    pub items: Vec<ConversationView>,
+    pub total: i64,
+}
+
+/// Who is in a conversation's room right now.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Participant>, AppError>")]
+pub struct GetParticipants {
+    pub conversation_id: String,
+    pub caller: Caller,
+}
+
+/// Staff members with at least one open connection.
+#[derive(Message)]
+#[rtype(result = "Vec<Participant>")]
+pub struct GetOnlineStaff;
 
 #[derive(Message)]
 #[rtype(result = "Stats")]
@@ -88,7 +242,7 @@ pub struct Stats {
     pub connections: usize,
     pub customer_connections: usize,
     pub staff_connections: usize,
-    pub customer_sessions: usize,
+    pub rooms: usize,
     pub staff_online: usize,
     pub slow_consumers_evicted: u64,
 }

@@ -1,13 +1,15 @@
-//! The ChatServer actor: who is connected (customer sessions, staff), and the routing
-//! of every support-chat event to the right connections. It owns in-memory state only;
-//! storage goes through DbSync, and it holds `Recipient`s, so any transport can register.
+//! The ChatServer actor: who is connected (customers, guests, staff), conversation
+//! rooms, presence, typing, and the routing of every support-chat event to the right
+//! connections. It owns in-memory state only; storage goes through DbSync, and it
+//! holds `Recipient`s, so any transport can register.
 
 mod handlers;
 pub mod messages;
+mod reads;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::dev::SendError;
 use actix::prelude::*;
@@ -16,9 +18,13 @@ use tokio::sync::oneshot;
 pub use messages::*;
 
 use crate::actors::db_sync::Db;
-use crate::domain::{Event, Message as ChatMessage, Outbound};
+use crate::domain::conversation::{participant_id, ConversationView};
+use crate::domain::{Audience, Caller, Event, Message as ChatMessage, Outbound};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
+
+/// Typing states expire after this long without a refresh (seed 004).
+pub const TYPING_TTL: Duration = Duration::from_secs(10);
 
 /// Limits the ChatServer enforces on every dialect's input.
 #[derive(Debug, Clone, Copy)]
@@ -30,36 +36,60 @@ pub struct ChatLimits {
     pub post_burst: f64,
 }
 
-enum Role {
-    Customer { session_id: String },
-    Staff { user_id: String },
-}
-
 struct Conn {
     recipient: Recipient<Deliver>,
-    role: Role,
+    caller: Caller,
+    rooms: HashSet<String>,
 }
 
-/// A post waiting for its commit.
-struct PendingPost {
+struct Typing {
+    conn: ConnId,
+    name: String,
+    expires: Instant,
+}
+
+/// A write waiting for its commit, and whom to answer.
+struct Pending {
     origin: Option<ConnId>,
-    post_as: PostAs,
-    reply: oneshot::Sender<Result<ChatMessage, AppError>>,
+    reply: PendingReply,
+}
+
+enum PendingReply {
+    Post(oneshot::Sender<Result<ChatMessage, AppError>>),
+    Open(oneshot::Sender<Result<Opened, AppError>>),
+    Change(oneshot::Sender<Result<ConversationView, AppError>>),
+    Read(
+        oneshot::Sender<Result<ReadReceipt, AppError>>,
+        Option<Vec<String>>,
+    ),
+    Guest(oneshot::Sender<Result<String, AppError>>),
 }
 
 pub struct ChatServer {
     db: Db,
     limits: ChatLimits,
     conns: HashMap<ConnId, Conn>,
-    /// Customer connections by session id.
-    sessions: HashMap<String, HashSet<ConnId>>,
-    /// Staff connections by user id (several tabs each).
+    /// Connections in each conversation's room.
+    rooms: HashMap<String, HashSet<ConnId>>,
+    /// Staff connections by user id (several tabs each); every one gets the inbox.
     staff: HashMap<String, HashSet<ConnId>>,
-    pending: HashMap<u64, PendingPost>,
+    /// Who is typing where: (conversation, participant).
+    typing: HashMap<(String, String), Typing>,
+    pending: HashMap<u64, Pending>,
     /// Post-rate buckets by author id; full ones are dropped periodically.
     post_buckets: HashMap<String, TokenBucket>,
     next_tag: u64,
     evicted: u64,
+}
+
+/// The role a caller has in a conversation, as presence events name it.
+pub fn role_of(caller: &Caller) -> &'static str {
+    match caller {
+        Caller::Staff(i) if i.is_admin() => "admin",
+        Caller::Staff(_) => "agent",
+        Caller::Guest(_) => "guest",
+        Caller::User(_) | Caller::Anonymous => "customer",
+    }
 }
 
 impl ChatServer {
@@ -68,8 +98,9 @@ impl ChatServer {
             db,
             limits,
             conns: HashMap::new(),
-            sessions: HashMap::new(),
+            rooms: HashMap::new(),
             staff: HashMap::new(),
+            typing: HashMap::new(),
             pending: HashMap::new(),
             post_buckets: HashMap::new(),
             next_tag: 0,
@@ -77,67 +108,201 @@ impl ChatServer {
         }
     }
 
-    fn attach(&mut self, conn: ConnId, recipient: Recipient<Deliver>, role: Role) {
+    /// Register a connection's identity (replacing any earlier one).
+    fn attach(&mut self, conn: ConnId, recipient: Recipient<Deliver>, caller: Caller) {
         self.detach(conn);
-        match &role {
-            Role::Customer { session_id } => {
-                self.sessions
-                    .entry(session_id.clone())
-                    .or_default()
-                    .insert(conn);
-            }
-            Role::Staff { user_id } => {
-                self.staff.entry(user_id.clone()).or_default().insert(conn);
+        if let Caller::Staff(i) = &caller {
+            let tabs = self.staff.entry(i.user_id.clone()).or_default();
+            tabs.insert(conn);
+            if tabs.len() == 1 {
+                let online = Event::StaffPresence {
+                    user_id: i.user_id.clone(),
+                    name: i.name.clone(),
+                    online: true,
+                };
+                self.deliver(online, None, true, Some(conn), false);
             }
         }
-        self.conns.insert(conn, Conn { recipient, role });
+        self.conns.insert(
+            conn,
+            Conn {
+                recipient,
+                caller,
+                rooms: HashSet::new(),
+            },
+        );
     }
 
+    /// Forget a connection: it leaves its rooms, and staff presence is updated.
     fn detach(&mut self, conn: ConnId) {
+        let Some(rooms) = self.conns.get(&conn).map(|c| c.rooms.clone()) else {
+            return;
+        };
+        for room in rooms {
+            self.leave_room(conn, &room);
+        }
         let Some(old) = self.conns.remove(&conn) else {
             return;
         };
-        let (index, key) = match &old.role {
-            Role::Customer { session_id } => (&mut self.sessions, session_id),
-            Role::Staff { user_id } => (&mut self.staff, user_id),
-        };
-        if let Some(set) = index.get_mut(key) {
-            set.remove(&conn);
-            if set.is_empty() {
-                index.remove(key);
+        if let Caller::Staff(i) = &old.caller {
+            if let Some(tabs) = self.staff.get_mut(&i.user_id) {
+                tabs.remove(&conn);
+                if tabs.is_empty() {
+                    self.staff.remove(&i.user_id);
+                    let offline = Event::StaffPresence {
+                        user_id: i.user_id.clone(),
+                        name: i.name.clone(),
+                        online: false,
+                    };
+                    self.deliver(offline, None, true, None, false);
+                }
             }
         }
     }
 
-    fn session_conns(&self, session_id: &str) -> impl Iterator<Item = ConnId> + '_ {
-        self.sessions.get(session_id).into_iter().flatten().copied()
+    fn participant(&self, conn: ConnId, room: &str) -> Option<Participant> {
+        let c = self.conns.get(&conn)?;
+        Some(Participant {
+            id: participant_id(&c.caller, room),
+            role: role_of(&c.caller),
+            name: c.caller.display_name().to_owned(),
+        })
     }
 
-    fn staff_conns(&self) -> impl Iterator<Item = ConnId> + '_ {
-        self.staff.values().flatten().copied()
+    fn join_room(&mut self, conn: ConnId, room: &str) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if !c.rooms.insert(room.to_owned()) {
+            return;
+        }
+        self.rooms.entry(room.to_owned()).or_default().insert(conn);
+        if let Some(p) = self.participant(conn, room) {
+            let joined = Event::Presence {
+                conversation_id: room.to_owned(),
+                participant_id: p.id,
+                role: p.role,
+                name: p.name,
+                joined: true,
+            };
+            self.deliver_except_origin(joined, room, conn);
+        }
     }
 
-    /// Hand one shared event to each connection, skipping `except`. A connection whose
-    /// bounded mailbox is full is a slow consumer: it is told to go and forgotten here,
-    /// so it can never hold up or grow the memory of anyone else.
-    fn deliver(&mut self, targets: Vec<ConnId>, except: Option<ConnId>, event: Event) {
-        let out = Deliver(Arc::new(Outbound::new(event)));
-        let mut gone = Vec::new();
-        for id in targets {
-            if Some(id) == except {
-                continue;
+    fn leave_room(&mut self, conn: ConnId, room: &str) {
+        let participant = self.participant(conn, room);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.rooms.remove(room);
+        }
+        let Some(members) = self.rooms.get_mut(room) else {
+            return;
+        };
+        if !members.remove(&conn) {
+            return;
+        }
+        if members.is_empty() {
+            self.rooms.remove(room);
+        }
+        if let Some(p) = participant {
+            if let Some(t) = self.typing.remove(&(room.to_owned(), p.id.clone())) {
+                let stop = Event::Typing {
+                    conversation_id: room.to_owned(),
+                    participant_id: p.id.clone(),
+                    name: t.name,
+                    typing: false,
+                    expired: false,
+                };
+                self.deliver_except_origin(stop, room, conn);
             }
+            // Still present through another connection (another tab)?
+            if !self.participants(room).iter().any(|q| q.id == p.id) {
+                let left = Event::Presence {
+                    conversation_id: room.to_owned(),
+                    participant_id: p.id,
+                    role: p.role,
+                    name: p.name,
+                    joined: false,
+                };
+                self.deliver_except_origin(left, room, conn);
+            }
+        }
+    }
+
+    /// Who is in a room, once each however many connections they have.
+    fn participants(&self, room: &str) -> Vec<Participant> {
+        let mut seen = HashSet::new();
+        self.rooms
+            .get(room)
+            .into_iter()
+            .flatten()
+            .filter_map(|&c| self.participant(c, room))
+            .filter(|p| seen.insert(p.id.clone()))
+            .collect()
+    }
+
+    fn is_staff_conn(&self, conn: ConnId) -> bool {
+        self.conns.get(&conn).is_some_and(|c| c.caller.is_staff())
+    }
+
+    /// Send one shared event to a room's members and, with `to_staff`, to every staff
+    /// connection; each learns how it relates to the event (`Audience`). The origin gets
+    /// it only with `echo`. A connection whose bounded mailbox is full is a slow
+    /// consumer: it is told to go and forgotten here, so it can never hold up or grow
+    /// the memory of anyone else.
+    fn deliver(
+        &mut self,
+        event: Event,
+        room: Option<&str>,
+        to_staff: bool,
+        origin: Option<ConnId>,
+        echo: bool,
+    ) {
+        let members = room.and_then(|r| self.rooms.get(r));
+        let in_room = |id: &ConnId| members.is_some_and(|m| m.contains(id));
+        let mut targets: Vec<ConnId> = members.into_iter().flatten().copied().collect();
+        if to_staff {
+            targets.extend(
+                self.staff
+                    .values()
+                    .flatten()
+                    .copied()
+                    .filter(|c| !in_room(c)),
+            );
+        }
+        let targets: Vec<(ConnId, Audience)> = targets
+            .into_iter()
+            .filter(|id| echo || Some(*id) != origin)
+            .map(|id| {
+                (
+                    id,
+                    Audience {
+                        sender: Some(id) == origin,
+                        in_room: in_room(&id),
+                        staff: self.is_staff_conn(id),
+                    },
+                )
+            })
+            .collect();
+        let out = Arc::new(Outbound::new(event));
+        let mut gone = Vec::new();
+        for (id, audience) in targets {
             let Some(conn) = self.conns.get(&id) else {
                 continue;
             };
-            match conn.recipient.try_send(out.clone()) {
+            match conn.recipient.try_send(Deliver {
+                out: out.clone(),
+                audience,
+            }) {
                 Ok(()) => {}
                 Err(SendError::Full(_)) => {
                     log::warn!("connection {id} is not keeping up; disconnecting it");
-                    conn.recipient
-                        .do_send(Deliver(Arc::new(Outbound::new(Event::Disconnect {
-                            reason: "outbound queue full",
-                        }))));
+                    let bye = Outbound::new(Event::Disconnect {
+                        reason: "outbound queue full",
+                    });
+                    conn.recipient.do_send(Deliver {
+                        out: Arc::new(bye),
+                        audience,
+                    });
                     self.evicted += 1;
                     gone.push(id);
                 }
@@ -149,19 +314,9 @@ impl ChatServer {
         }
     }
 
-    /// Route a committed message to everyone who should see it now.
-    fn fan_out(&mut self, message: &ChatMessage, post_as: PostAs, origin: Option<ConnId>) {
-        let mut targets: Vec<ConnId> = self.session_conns(&message.session_id).collect();
-        targets.extend(self.staff_conns());
-        let event = match post_as {
-            PostAs::Customer => Event::CustomerMessage {
-                message: message.clone(),
-            },
-            PostAs::Staff => Event::StaffReply {
-                message: message.clone(),
-            },
-        };
-        self.deliver(targets, origin, event);
+    /// Room-only events that the connection causing them does not need echoed.
+    fn deliver_except_origin(&mut self, event: Event, room: &str, origin: ConnId) {
+        self.deliver(event, Some(room), false, Some(origin), false);
     }
 
     /// Per-identity rate limit on posts, whatever the transport.
@@ -178,14 +333,37 @@ impl ChatServer {
         }
     }
 
+    /// Time out typing states nobody refreshed.
+    fn expire_typing(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<(String, String)> = self
+            .typing
+            .iter()
+            .filter(|(_, t)| t.expires <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in expired {
+            if let Some(t) = self.typing.remove(&key) {
+                let (room, participant_id) = key;
+                let stop = Event::Typing {
+                    conversation_id: room.clone(),
+                    participant_id,
+                    name: t.name,
+                    typing: false,
+                    expired: true,
+                };
+                self.deliver_except_origin(stop, &room, t.conn);
+            }
+        }
+    }
+
     fn stats(&self) -> Stats {
-        let customer_connections = self.sessions.values().map(HashSet::len).sum();
         let staff_connections = self.staff.values().map(HashSet::len).sum();
         Stats {
             connections: self.conns.len(),
-            customer_connections,
+            customer_connections: self.conns.len() - staff_connections,
             staff_connections,
-            customer_sessions: self.sessions.len(),
+            rooms: self.rooms.len(),
             staff_online: self.staff.len(),
             slow_consumers_evicted: self.evicted,
         }
@@ -201,5 +379,6 @@ impl Actor for ChatServer {
         ctx.run_interval(Duration::from_secs(60), |act, _| {
             act.post_buckets.retain(|_, b| !b.is_full())
         });
+        ctx.run_interval(Duration::from_millis(500), |act, _| act.expire_typing());
     }
 }

@@ -2,9 +2,8 @@
 
 use actix::prelude::*;
 
-use crate::db::models::{ConversationRow, MessageRow};
 use crate::db::queries::{WriteOp, WriteOutcome};
-use crate::db::DbError;
+use crate::db::{DbConnection, DbError};
 use crate::error::AppError;
 
 /// Queue a write. The outcome arrives later as `WriteDone` at `reply_to`, in commit
@@ -29,21 +28,14 @@ pub struct WriteDone {
 #[rtype(result = "Result<Vec<Result<WriteOutcome, AppError>>, DbError>")]
 pub struct CommitBatch(pub Vec<WriteOp>);
 
-#[derive(Message)]
-#[rtype(result = "Result<Option<ConversationRow>, DbError>")]
-pub struct LoadConversation(pub String);
+/// Run a read on a DbSync thread (reads may run beside the writer).
+pub struct Query<R>(pub QueryFn<R>);
 
-#[derive(Message)]
-#[rtype(result = "Result<Vec<MessageRow>, DbError>")]
-pub struct LoadMessagesAfter {
-    pub conversation_id: String,
-    pub after_seq: i64,
-    pub limit: i64,
+pub type QueryFn<R> = Box<dyn FnOnce(&mut DbConnection) -> Result<R, DbError> + Send>;
+
+impl<R: Send + 'static> Message for Query<R> {
+    type Result = Result<R, DbError>;
 }
-
-#[derive(Message)]
-#[rtype(result = "Result<(), DbError>")]
-pub struct Ping;
 
 /// Group-commit counters, for `/health` and the load generator.
 #[derive(Message)]

@@ -41,29 +41,11 @@ impl Handler<CommitBatch> for DbSync {
     }
 }
 
-impl Handler<LoadConversation> for DbSync {
-    type Result = <LoadConversation as Message>::Result;
-    fn handle(&mut self, msg: LoadConversation, _: &mut Self::Context) -> Self::Result {
-        queries::find_conversation(&mut *self.conn()?, &msg.0)
-    }
-}
-
-impl Handler<LoadMessagesAfter> for DbSync {
-    type Result = <LoadMessagesAfter as Message>::Result;
-    fn handle(&mut self, msg: LoadMessagesAfter, _: &mut Self::Context) -> Self::Result {
-        queries::messages_after(
-            &mut *self.conn()?,
-            &msg.conversation_id,
-            msg.after_seq,
-            msg.limit,
-        )
-    }
-}
-
-impl Handler<Ping> for DbSync {
-    type Result = Result<(), DbError>;
-    fn handle(&mut self, _: Ping, _: &mut Self::Context) -> Self::Result {
-        queries::ping(&mut *self.conn()?)
+impl<R: Send + 'static> Handler<Query<R>> for DbSync {
+    type Result = Result<R, DbError>;
+    fn handle(&mut self, msg: Query<R>, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.conn()?;
+        (msg.0)(&mut conn)
     }
 }
 
@@ -163,13 +145,12 @@ impl Db {
         Db { sync, writer }
     }
 
-    /// Run a read on a DbSync thread; storage and mailbox failures become `AppError::internal`.
-    pub async fn read<M>(&self, msg: M) -> Result<M::Result, crate::error::AppError>
+    /// Run `f` on a DbSync thread; storage and mailbox failures become `AppError::internal`.
+    pub async fn query<R, F>(&self, f: F) -> Result<R, crate::error::AppError>
     where
-        M: Message + Send + 'static,
-        M::Result: Send,
-        DbSync: Handler<M>,
+        R: Send + 'static,
+        F: FnOnce(&mut crate::db::DbConnection) -> Result<R, DbError> + Send + 'static,
     {
-        Ok(self.sync.send(msg).await?)
+        Ok(self.sync.send(Query(Box::new(f))).await??)
     }
 }

@@ -1,0 +1,257 @@
+//! Read-only ChatServer requests. Each checks access, then reads through DbSync
+//! without holding up the actor; only presence comes from memory.
+
+use actix::prelude::*;
+
+use super::*;
+use crate::db::models::ConversationRow;
+use crate::db::queries::{self, ConversationFilter};
+use crate::db::{DbConnection, DbError};
+use crate::domain::conversation::{
+    is_guest_id_shape, participant_id, Owner, Status, CONVERSATION_TYPES,
+};
+
+/// Largest page of conversations.
+const MAX_CONVERSATION_PAGE: i64 = 100;
+
+/// The conversation, if `caller` may see it.
+async fn accessible(db: &Db, id: String, caller: &Caller) -> Result<ConversationRow, AppError> {
+    let row = db
+        .query(move |c| queries::find_conversation(c, &id))
+        .await?
+        .ok_or_else(queries::conversation_not_found)?;
+    if !caller.may_access(&Owner::of(&row)) {
+        return Err(AppError::forbidden("Access denied to this conversation"));
+    }
+    Ok(row)
+}
+
+/// Unread count for `participant` and the last message.
+fn decorate(
+    c: &mut DbConnection,
+    row: ConversationRow,
+    participant: &str,
+) -> Result<ConversationView, DbError> {
+    let unread = queries::unread_count(c, &row.id, participant)?;
+    let last = queries::last_message(c, &row.id)?.map(ChatMessage::from);
+    Ok(ConversationView {
+        row,
+        unread_count: Some(unread),
+        last_message: last,
+    })
+}
+
+/// One conversation as `caller` sees it.
+pub(super) async fn conversation_for(
+    db: Db,
+    id: String,
+    caller: Caller,
+) -> Result<ConversationView, AppError> {
+    let row = accessible(&db, id, &caller).await?;
+    let participant = participant_id(&caller, &row.id);
+    db.query(move |c| decorate(c, row, &participant)).await
+}
+
+fn check_page(limit: i64, max: i64) -> Result<(), AppError> {
+    if !(1..=max).contains(&limit) {
+        return Err(AppError::validation(format!(
+            "limit must be between 1 and {max}"
+        )));
+    }
+    Ok(())
+}
+
+impl Handler<FetchHistory> for ChatServer {
+    type Result = ResponseFuture<Result<History, AppError>>;
+
+    fn handle(&mut self, msg: FetchHistory, _: &mut Context<Self>) -> Self::Result {
+        let db = self.db.clone();
+        let max = self.limits.max_history_page;
+        Box::pin(async move {
+            let (limit, start) = match msg.page {
+                HistoryPage::After { seq, limit } | HistoryPage::Before { seq, limit } => {
+                    (limit, seq)
+                }
+                HistoryPage::Offset { offset, limit } => (limit, offset),
+            };
+            check_page(limit, max)?;
+            if start < 0 {
+                return Err(AppError::validation("offset and seq must not be negative"));
+            }
+            let row = accessible(&db, msg.conversation_id, &msg.caller).await?;
+            let page = msg.page;
+            db.query(move |c| {
+                // One extra row tells whether there is more in the paging direction.
+                let (rows, has_more) = match page {
+                    HistoryPage::After { seq, .. } => {
+                        trim_after(queries::messages_after(c, &row.id, seq, limit + 1)?, limit)
+                    }
+                    HistoryPage::Offset { offset, .. } => trim_after(
+                        queries::messages_page(c, &row.id, offset, limit + 1)?,
+                        limit,
+                    ),
+                    HistoryPage::Before { seq, .. } => {
+                        let mut rows = queries::messages_before(c, &row.id, seq, limit + 1)?;
+                        let more = rows.len() as i64 > limit;
+                        if more {
+                            rows.remove(0); // the extra one is the oldest
+                        }
+                        (rows, more)
+                    }
+                };
+                let cursors: Vec<(String, i64)> = queries::read_cursors_of(c, &row.id)?
+                    .into_iter()
+                    .map(|r| (r.participant_id, r.last_read_seq))
+                    .collect();
+                let total = queries::count_messages(c, &row.id)?;
+                let messages = rows
+                    .into_iter()
+                    .map(|r| ChatMessage::from(r).with_readers(&cursors))
+                    .collect();
+                Ok(History {
+                    messages,
+                    has_more,
+                    total,
+                })
+            })
+            .await
+        })
+    }
+}
+
+impl Handler<GetConversation> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationView, AppError>>;
+
+    fn handle(&mut self, msg: GetConversation, _: &mut Context<Self>) -> Self::Result {
+        Box::pin(conversation_for(
+            self.db.clone(),
+            msg.conversation_id,
+            msg.caller,
+        ))
+    }
+}
+
+impl Handler<ListConversations> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationList, AppError>>;
+
+    fn handle(&mut self, msg: ListConversations, _: &mut Context<Self>) -> Self::Result {
+        let db = self.db.clone();
+        Box::pin(async move {
+            check_page(msg.limit, MAX_CONVERSATION_PAGE)?;
+            if msg.offset < 0 {
+                return Err(AppError::validation("page and offset must not be negative"));
+            }
+            if let Some(s) = &msg.status {
+                Status::parse(s).ok_or_else(|| {
+                    AppError::validation("status must be one of: waiting, active, resolved, closed")
+                })?;
+            }
+            if let Some(t) = &msg.conversation_type {
+                if !CONVERSATION_TYPES.contains(&t.as_str()) {
+                    return Err(AppError::validation(
+                        "type must be one of: general, onboarding, call_request",
+                    ));
+                }
+            }
+            let owner = match &msg.caller {
+                Caller::Staff(_) => None,
+                Caller::Anonymous => return Err(AppError::token_required()),
+                other => Some(Owner::for_caller(other)),
+            };
+            let filter = ConversationFilter {
+                owner,
+                status: msg.status,
+                conversation_type: msg.conversation_type,
+                offset: msg.offset,
+                limit: msg.limit,
+            };
+            let caller = msg.caller;
+            db.query(move |c| {
+                let (rows, total) = queries::list_conversations(c, &filter)?;
+                let items = rows
+                    .into_iter()
+                    .map(|row| {
+                        let participant = participant_id(&caller, &row.id);
+                        decorate(c, row, &participant)
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(ConversationList { items, total })
+            })
+            .await
+        })
+    }
+}
+
+impl Handler<GetParticipants> for ChatServer {
+    type Result = ResponseActFuture<Self, Result<Vec<Participant>, AppError>>;
+
+    fn handle(&mut self, msg: GetParticipants, _: &mut Context<Self>) -> Self::Result {
+        let db = self.db.clone();
+        let id = msg.conversation_id.clone();
+        Box::pin(
+            async move { accessible(&db, id, &msg.caller).await }
+                .into_actor(self)
+                .map(move |row, act, _| Ok(act.participants(&row?.id))),
+        )
+    }
+}
+
+impl Handler<GetOnlineStaff> for ChatServer {
+    type Result = MessageResult<GetOnlineStaff>;
+
+    fn handle(&mut self, _: GetOnlineStaff, _: &mut Context<Self>) -> Self::Result {
+        let mut staff: Vec<Participant> = self
+            .staff
+            .values()
+            .filter_map(|tabs| tabs.iter().next())
+            .filter_map(|conn| self.conns.get(conn))
+            .filter_map(|c| match &c.caller {
+                Caller::Staff(i) => Some(Participant {
+                    id: i.user_id.clone(),
+                    role: role_of(&c.caller),
+                    name: i.name.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        staff.sort_by(|a, b| a.id.cmp(&b.id));
+        MessageResult(staff)
+    }
+}
+
+impl Handler<VerifyGuest> for ChatServer {
+    type Result = ResponseFuture<Result<Caller, AppError>>;
+
+    fn handle(&mut self, msg: VerifyGuest, _: &mut Context<Self>) -> Self::Result {
+        let db = self.db.clone();
+        Box::pin(async move {
+            let unknown = || AppError::new(ErrorKind::AuthFailed, "Unknown guest id");
+            if !is_guest_id_shape(&msg.0) {
+                return Err(unknown());
+            }
+            let id = msg.0.clone();
+            if db.query(move |c| queries::guest_exists(c, &id)).await? {
+                Ok(Caller::Guest(msg.0))
+            } else {
+                Err(unknown())
+            }
+        })
+    }
+}
+
+impl Handler<GetStats> for ChatServer {
+    type Result = MessageResult<GetStats>;
+    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.stats())
+    }
+}
+
+/// Keep the first `limit` rows of an ascending page fetched with one extra.
+fn trim_after(
+    mut rows: Vec<crate::db::models::MessageRow>,
+    limit: i64,
+) -> (Vec<crate::db::models::MessageRow>, bool) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    (rows, more)
+}

@@ -1,0 +1,378 @@
+//! Conversations: who owns one, its status machine, and who may change it how.
+//! (Seed 001's ticket, seed 003's conversation, seed 004's session, seed 000's sessionId.)
+
+use crate::db::models::ConversationRow;
+use crate::error::{AppError, ErrorKind};
+
+use super::Caller;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Waiting,
+    Active,
+    Resolved,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Waiting,
+        Status::Active,
+        Status::Resolved,
+        Status::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Waiting => "waiting",
+            Status::Active => "active",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// `waiting → active → resolved → closed`; a resolved conversation can be reopened;
+    /// anything open can be closed; closed is final.
+    pub fn can_become(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            (Waiting, Active)
+                | (Waiting, Closed)
+                | (Active, Resolved)
+                | (Active, Closed)
+                | (Resolved, Active)
+                | (Resolved, Closed)
+        )
+    }
+}
+
+/// Seed 003's conversation types.
+pub const CONVERSATION_TYPES: [&str; 3] = ["general", "onboarding", "call_request"];
+pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+
+/// A conversation as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationView {
+    pub row: ConversationRow,
+    /// Unread for the caller, where the view was made for one.
+    pub unread_count: Option<i64>,
+    pub last_message: Option<super::Message>,
+}
+
+impl From<ConversationRow> for ConversationView {
+    fn from(row: ConversationRow) -> Self {
+        ConversationView {
+            row,
+            unread_count: None,
+            last_message: None,
+        }
+    }
+}
+
+/// A new guest id: `guest_<unix-ms>_<128 random bits>` (seed 003's shape), unguessable,
+/// so it works as the guest's bearer secret.
+pub fn new_guest_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "guest_{}_{}",
+        chrono::Utc::now().timestamp_millis(),
+        hex::encode(bytes)
+    )
+}
+
+/// Does `id` look like one of our guest ids? (Existence is checked against the database.)
+pub fn is_guest_id_shape(id: &str) -> bool {
+    let mut parts = id.splitn(3, '_');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some("guest"), Some(ms), Some(rand)) if !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit())
+            && rand.len() == 32 && rand.bytes().all(|b| b.is_ascii_hexdigit())
+    )
+}
+
+/// Who a conversation belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    User(String),
+    Guest(String),
+    /// Seed 000's anonymous session: its id is the bearer secret.
+    Anonymous,
+}
+
+impl Owner {
+    pub fn of(c: &ConversationRow) -> Owner {
+        match (&c.customer_user_id, &c.guest_id) {
+            (Some(u), _) => Owner::User(u.clone()),
+            (None, Some(g)) => Owner::Guest(g.clone()),
+            (None, None) => Owner::Anonymous,
+        }
+    }
+
+    /// The owner a caller gets when it starts a conversation.
+    pub fn for_caller(caller: &Caller) -> Owner {
+        match caller {
+            Caller::User(i) | Caller::Staff(i) => Owner::User(i.user_id.clone()),
+            Caller::Guest(g) => Owner::Guest(g.clone()),
+            Caller::Anonymous => Owner::Anonymous,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Owner::User(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    pub fn guest_id(&self) -> Option<&str> {
+        match self {
+            Owner::Guest(g) => Some(g),
+            _ => None,
+        }
+    }
+}
+
+/// The id a caller's read cursor and sent messages are kept under in a conversation.
+pub fn participant_id(caller: &Caller, conversation_id: &str) -> String {
+    match caller {
+        Caller::Staff(i) | Caller::User(i) => i.user_id.clone(),
+        Caller::Guest(g) => g.clone(),
+        // An anonymous session is its own customer.
+        Caller::Anonymous => conversation_id.to_owned(),
+    }
+}
+
+/// A requested change of status or assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusChange {
+    /// An agent takes a waiting conversation (first accept wins).
+    Accept,
+    /// Assign to an agent: an admin assigns anyone; an agent may assign only itself.
+    Assign {
+        agent_id: String,
+        agent_name: String,
+    },
+    /// Move to a status.
+    Set(Status),
+}
+
+/// What a permitted change does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeEffect {
+    pub status: Status,
+    pub assigned_agent_id: Option<String>,
+    /// The system message recording the change.
+    pub note: String,
+}
+
+fn conflict(message: impl Into<std::borrow::Cow<'static, str>>) -> AppError {
+    AppError::new(ErrorKind::Conflict, message)
+}
+
+/// Check a change against the status machine and the caller's role.
+pub fn apply_change(
+    c: &ConversationRow,
+    caller: &Caller,
+    change: &StatusChange,
+) -> Result<ChangeEffect, AppError> {
+    let current = Status::parse(&c.status).unwrap_or(Status::Waiting);
+    if current == Status::Closed {
+        return Err(conflict("Conversation is closed"));
+    }
+    let name = caller.display_name().to_owned();
+    match change {
+        StatusChange::Accept => {
+            let Caller::Staff(agent) = caller else {
+                return Err(AppError::forbidden(
+                    "Only support staff can accept conversations",
+                ));
+            };
+            if let Some(existing) = &c.assigned_agent_id {
+                if existing != &agent.user_id || current != Status::Waiting {
+                    return Err(
+                        conflict("Conversation already accepted").with_detail(existing.clone())
+                    );
+                }
+            }
+            if current != Status::Waiting {
+                return Err(conflict(format!(
+                    "Cannot accept a conversation that is {}",
+                    current.as_str()
+                )));
+            }
+            Ok(ChangeEffect {
+                status: Status::Active,
+                assigned_agent_id: Some(agent.user_id.clone()),
+                note: format!("{name} joined the conversation"),
+            })
+        }
+        StatusChange::Assign {
+            agent_id,
+            agent_name,
+        } => {
+            let Caller::Staff(me) = caller else {
+                return Err(AppError::forbidden(
+                    "Only support staff can assign conversations",
+                ));
+            };
+            if !me.is_admin() && agent_id != &me.user_id {
+                return Err(AppError::forbidden(
+                    "Only admins can assign conversations to others",
+                ));
+            }
+            let status = if current == Status::Waiting {
+                Status::Active
+            } else {
+                current
+            };
+            Ok(ChangeEffect {
+                status,
+                assigned_agent_id: Some(agent_id.clone()),
+                note: format!("Conversation assigned to {agent_name}"),
+            })
+        }
+        StatusChange::Set(next) => {
+            if *next == current {
+                return Err(conflict(format!(
+                    "Conversation is already {}",
+                    current.as_str()
+                )));
+            }
+            if !current.can_become(*next) {
+                return Err(conflict(format!(
+                    "Cannot change status from {} to {}",
+                    current.as_str(),
+                    next.as_str()
+                )));
+            }
+            // Customers may only wind their own conversation down.
+            if !caller.is_staff() && !matches!(next, Status::Resolved | Status::Closed) {
+                return Err(AppError::forbidden(
+                    "Only support staff can set that status",
+                ));
+            }
+            let note = match next {
+                Status::Active => format!("Conversation reopened by {name}"),
+                Status::Resolved => format!("Conversation resolved by {name}"),
+                Status::Closed => format!("Conversation closed by {name}"),
+                Status::Waiting => format!("Conversation returned to the queue by {name}"),
+            };
+            let assigned = c.assigned_agent_id.clone();
+            Ok(ChangeEffect {
+                status: *next,
+                assigned_agent_id: assigned,
+                note,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Identity;
+
+    fn conv(status: &str, agent: Option<&str>) -> ConversationRow {
+        let now = chrono::Utc::now().naive_utc();
+        ConversationRow {
+            id: "c".into(),
+            customer_user_id: Some("cust".into()),
+            customer_name: "Cust".into(),
+            subject: None,
+            category: None,
+            priority: "normal".into(),
+            conversation_type: "general".into(),
+            status: status.into(),
+            assigned_agent_id: agent.map(Into::into),
+            last_seq: 0,
+            created_at: now,
+            updated_at: now,
+            guest_id: None,
+        }
+    }
+
+    fn staff(id: &str, role: &str) -> Caller {
+        Caller::Staff(Identity {
+            user_id: id.into(),
+            name: id.into(),
+            role: role.into(),
+        })
+    }
+
+    #[test]
+    fn guest_ids() {
+        let id = new_guest_id();
+        assert!(is_guest_id_shape(&id), "{id}");
+        assert!(!is_guest_id_shape("guest_1234567890_abc123"));
+        assert!(!is_guest_id_shape(
+            "user_1_00000000000000000000000000000000"
+        ));
+    }
+
+    #[test]
+    fn status_machine() {
+        use Status::*;
+        assert!(Waiting.can_become(Active));
+        assert!(Resolved.can_become(Active));
+        assert!(!Closed.can_become(Active));
+        assert!(!Waiting.can_become(Resolved));
+        assert!(!Active.can_become(Waiting));
+    }
+
+    #[test]
+    fn first_accept_wins() {
+        let c = conv("waiting", None);
+        let e = apply_change(&c, &staff("a", "agent"), &StatusChange::Accept).unwrap();
+        assert_eq!(e.status, Status::Active);
+        let taken = conv("active", Some("a"));
+        let err = apply_change(&taken, &staff("b", "agent"), &StatusChange::Accept).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+        let closed = conv("closed", None);
+        assert_eq!(
+            apply_change(&closed, &staff("b", "agent"), &StatusChange::Accept)
+                .unwrap_err()
+                .message,
+            "Conversation is closed"
+        );
+    }
+
+    #[test]
+    fn roles() {
+        let c = conv("active", Some("a"));
+        let customer = Caller::User(Identity {
+            user_id: "cust".into(),
+            name: "C".into(),
+            role: "customer".into(),
+        });
+        assert!(apply_change(&c, &customer, &StatusChange::Set(Status::Closed)).is_ok());
+        assert!(apply_change(&c, &customer, &StatusChange::Accept).is_err());
+        let assign_other = StatusChange::Assign {
+            agent_id: "b".into(),
+            agent_name: "B".into(),
+        };
+        assert_eq!(
+            apply_change(&c, &staff("a", "agent"), &assign_other)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Forbidden
+        );
+        assert!(apply_change(&c, &staff("boss", "admin"), &assign_other).is_ok());
+        assert_eq!(
+            apply_change(
+                &conv("waiting", None),
+                &staff("a", "agent"),
+                &StatusChange::Set(Status::Resolved)
+            )
+            .unwrap_err()
+            .message,
+            "Cannot change status from waiting to resolved"
+        );
+    }
+}
