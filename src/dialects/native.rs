@@ -368,6 +368,12 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
         } => {
             json!({"type": "staff_presence", "userId": user_id, "name": name, "online": online})
         }
+        Event::AccessRevoked { conversation_id } => json!({
+            "type": "error",
+            "message": "Access denied to this conversation",
+            "code": "forbidden",
+            "sessionId": conversation_id,
+        }),
         Event::Disconnect { .. } => return None,
     };
     Some(ByteString::from(v.to_string()))

@@ -54,6 +54,9 @@ pub enum Event {
         name: String,
         online: bool,
     },
+    /// The connection no longer has access to a conversation (its owner was established)
+    /// and has been taken out of its room.
+    AccessRevoked { conversation_id: String },
     /// The server drops this connection (its outbound queue overflowed). Not encoded.
     Disconnect { reason: &'static str },
 }

@@ -40,6 +40,20 @@ pub fn session_id(raw: &str) -> Result<&str, AppError> {
     Ok(raw)
 }
 
+/// Shortest id an anonymous session may use: its id is its only secret.
+pub const MIN_ANONYMOUS_ID_LEN: usize = 16;
+
+/// An anonymous caller's session id must be long enough to be unguessable.
+pub fn anonymous_session_id(raw: &str) -> Result<&str, AppError> {
+    let id = session_id(raw)?;
+    if id.len() < MIN_ANONYMOUS_ID_LEN {
+        return Err(AppError::validation(format!(
+            "sessionId must be at least {MIN_ANONYMOUS_ID_LEN} characters (use a random id such as a UUID)"
+        )));
+    }
+    Ok(id)
+}
+
 /// A client-chosen idempotency key (`clientId`/`temp_id`): same rules as ids.
 pub fn client_id(raw: Option<&str>) -> Result<Option<String>, AppError> {
     match raw {

@@ -8,6 +8,7 @@ mod bad_input;
 mod health;
 mod limits;
 mod native_ws;
+mod ownership;
 mod pages;
 mod persistence;
 mod rest_chat;

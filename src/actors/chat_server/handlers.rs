@@ -64,19 +64,39 @@ impl Handler<JoinAsCustomer> for ChatServer {
     type Result = ResponseActFuture<Self, Result<(), AppError>>;
 
     fn handle(&mut self, msg: JoinAsCustomer, _: &mut Context<Self>) -> Self::Result {
+        if matches!(msg.caller, Caller::Anonymous) {
+            if let Err(e) = text::anonymous_session_id(&msg.session_id) {
+                return Box::pin(fut::ready(Err(e)));
+            }
+        }
         let db = self.db.clone();
         let id = msg.session_id.clone();
         Box::pin(
             async move { db.query(move |c| queries::find_conversation(c, &id)).await }
                 .into_actor(self)
                 .map(move |found, act, _| {
-                    if let Some(conversation) = found? {
-                        if !msg.caller.may_access(&Owner::of(&conversation)) {
+                    let room = msg.session_id.clone();
+                    let owner = match found? {
+                        Some(conversation) => Some(Owner::of(&conversation)),
+                        None => act.claims.get(&room).cloned(),
+                    };
+                    match owner {
+                        Some(owner) if !msg.caller.may_access(&owner) => {
                             return Err(AppError::forbidden("Access denied to this conversation"));
                         }
+                        Some(_) => {}
+                        // The first signed-in customer on a new session claims it.
+                        None if !matches!(msg.caller, Caller::Anonymous)
+                            && !msg.caller.is_staff() =>
+                        {
+                            let owner = Owner::for_caller(&msg.caller);
+                            act.enforce_access(&room, &owner);
+                            act.claims.insert(room.clone(), owner);
+                        }
+                        None => {}
                     }
                     act.attach(msg.conn, msg.recipient, msg.caller);
-                    act.join_room(msg.conn, &msg.session_id);
+                    act.join_room(msg.conn, &room);
                     Ok(())
                 }),
         )
@@ -138,15 +158,25 @@ impl Handler<PostMessage> for ChatServer {
 
     fn handle(&mut self, msg: PostMessage, ctx: &mut Context<Self>) -> Self::Result {
         let prepared = (|| {
-            let conversation_id = text::session_id(&msg.conversation_id)?.to_owned();
+            let conversation_id = match msg.caller {
+                Caller::Anonymous => text::anonymous_session_id(&msg.conversation_id)?,
+                _ => text::session_id(&msg.conversation_id)?,
+            }
+            .to_owned();
             let content = text::message_text(&msg.text, self.limits.max_message_chars)?;
             let client_id = text::client_id(msg.client_id.as_deref())?;
             let message_type = text::message_type(msg.message_type.as_deref())?;
             let author = author_for(&msg.caller, msg.post_as, &conversation_id)?;
-            self.allow_post(&author.id)?;
-            // A customer's first message on a native session starts the conversation.
+            self.allow_post(&author)?;
+            // A customer's first message on a native session starts the conversation,
+            // owned by whoever claimed the session (the access check then applies).
+            let owner = self
+                .claims
+                .get(&conversation_id)
+                .cloned()
+                .unwrap_or_else(|| Owner::for_caller(&msg.caller));
             let create = (msg.post_as == PostAs::Customer).then(|| NewConversation {
-                owner: Owner::for_caller(&msg.caller),
+                owner,
                 customer_name: author.name.clone(),
                 subject: None,
                 category: None,
@@ -320,7 +350,7 @@ impl Handler<OpenConversation> for ChatServer {
             let author = author_for(&msg.caller, PostAs::Customer, "")?;
             let initial_message = match msg.initial_message.as_deref() {
                 Some(t) if !t.trim().is_empty() => {
-                    self.allow_post(&author.id)?;
+                    self.allow_post(&author)?;
                     Some((
                         author.clone(),
                         text::message_text(t, self.limits.max_message_chars)?,
@@ -426,6 +456,8 @@ impl Handler<WriteDone> for ChatServer {
                 if !duplicate {
                     let reopened = messages.len() > 1;
                     if created {
+                        self.claims.remove(&conversation.id);
+                        self.enforce_access(&conversation.id, &Owner::of(&conversation));
                         self.announce_conversation(
                             conversation.clone(),
                             ChangeKind::Created,

@@ -18,8 +18,10 @@ use tokio::sync::oneshot;
 pub use messages::*;
 
 use crate::actors::db_sync::Db;
-use crate::domain::conversation::{participant_id, ConversationView};
-use crate::domain::{Audience, Caller, Event, Message as ChatMessage, Outbound};
+use crate::domain::conversation::{participant_id, ConversationView, Owner};
+use crate::domain::{
+    Audience, Author, Caller, Event, Message as ChatMessage, Outbound, SenderKind,
+};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
 
@@ -73,6 +75,10 @@ pub struct ChatServer {
     rooms: HashMap<String, HashSet<ConnId>>,
     /// Staff connections by user id (several tabs each); every one gets the inbox.
     staff: HashMap<String, HashSet<ConnId>>,
+    /// Owners of rooms whose conversation has no row yet: a signed-in customer who
+    /// registers on a new session claims it, so nobody else can listen in before its
+    /// first message makes the claim durable.
+    claims: HashMap<String, Owner>,
     /// Who is typing where: (conversation, participant).
     typing: HashMap<(String, String), Typing>,
     pending: HashMap<u64, Pending>,
@@ -100,6 +106,7 @@ impl ChatServer {
             conns: HashMap::new(),
             rooms: HashMap::new(),
             staff: HashMap::new(),
+            claims: HashMap::new(),
             typing: HashMap::new(),
             pending: HashMap::new(),
             post_buckets: HashMap::new(),
@@ -202,6 +209,7 @@ impl ChatServer {
         }
         if members.is_empty() {
             self.rooms.remove(room);
+            self.claims.remove(room);
         }
         if let Some(p) = participant {
             if let Some(t) = self.typing.remove(&(room.to_owned(), p.id.clone())) {
@@ -225,6 +233,47 @@ impl ChatServer {
                 };
                 self.deliver_except_origin(left, room, conn);
             }
+        }
+    }
+
+    /// Now that `owner` owns `room`, take out every connection that may not see it.
+    fn enforce_access(&mut self, room: &str, owner: &Owner) {
+        let outsiders: Vec<ConnId> = self
+            .rooms
+            .get(room)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|c| {
+                self.conns
+                    .get(c)
+                    .is_some_and(|conn| !conn.caller.may_access(owner))
+            })
+            .collect();
+        for conn in outsiders {
+            self.leave_room(conn, room);
+            self.deliver_to(
+                conn,
+                Event::AccessRevoked {
+                    conversation_id: room.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// An event for one connection only.
+    fn deliver_to(&mut self, conn: ConnId, event: Event) {
+        if let Some(c) = self.conns.get(&conn) {
+            let audience = Audience {
+                sender: false,
+                in_room: false,
+                staff: c.caller.is_staff(),
+            };
+            // A full mailbox is handled by the next broadcast's eviction.
+            let _ = c.recipient.try_send(Deliver {
+                out: Arc::new(Outbound::new(event)),
+                audience,
+            });
         }
     }
 
@@ -319,12 +368,18 @@ impl ChatServer {
         self.deliver(event, Some(room), false, Some(origin), false);
     }
 
-    /// Per-identity rate limit on posts, whatever the transport.
-    fn allow_post(&mut self, author_id: &str) -> Result<(), AppError> {
+    /// Per-identity rate limit on posts, whatever the transport. Guests and users
+    /// are kept apart, so a guest cannot spend a staff member's allowance.
+    fn allow_post(&mut self, author: &Author) -> Result<(), AppError> {
         let limits = self.limits;
+        let namespace = if matches!(author.kind, SenderKind::Guest) {
+            "guest"
+        } else {
+            "user"
+        };
         let bucket = self
             .post_buckets
-            .entry(author_id.to_owned())
+            .entry(format!("{namespace}:{}", author.id))
             .or_insert_with(|| TokenBucket::new(limits.post_rate_per_sec, limits.post_burst));
         if bucket.try_take() {
             Ok(())
