@@ -17,8 +17,19 @@ pub const STAFF_ROLES: [&str; 4] = ["admin", "staff", "agent", "support"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub user_id: String,
-    pub name: String,
+    /// The token's `name`/`username`, if it had one.
+    pub name: Option<String>,
     pub role: String,
+}
+
+/// Names are shown to others: no control characters, bounded.
+fn clean_name(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 impl Identity {
@@ -100,11 +111,12 @@ impl JwtKeys {
             Some(u) => (Some(u.id), u.role.or(c.role), u.username.or(c.name)),
             None => (c.sub, c.role, c.name),
         };
+        // Claims are the host's, but still input: ids must be plain, names are cleaned.
         let user_id = user_id
-            .filter(|id| !id.is_empty())
+            .filter(|id| !id.is_empty() && id.len() <= 128 && !id.chars().any(char::is_control))
             .ok_or_else(AppError::auth_failed)?;
         let role = role.unwrap_or_else(|| "customer".to_owned());
-        let name = name.unwrap_or_else(|| user_id.clone());
+        let name = name.map(|n| clean_name(&n)).filter(|n| !n.is_empty());
         Ok(Identity {
             user_id,
             name,

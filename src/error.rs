@@ -87,6 +87,10 @@ impl AppError {
         }
     }
 
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self

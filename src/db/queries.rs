@@ -149,10 +149,11 @@ pub fn apply_batch(
         let mut results = Vec::with_capacity(ops.len());
         for op in ops {
             let r = conn.transaction::<_, WriteError, _>(|conn| apply_one(conn, op));
+            // Each write's savepoint has rolled back on failure, so the others still commit.
             match r {
                 Ok(outcome) => results.push(Ok(outcome)),
                 Err(WriteError::Rejected(e)) => results.push(Err(e)),
-                Err(WriteError::Db(e)) => return Err(e),
+                Err(WriteError::Db(e)) => results.push(Err(e.into())),
             }
         }
         Ok(results)

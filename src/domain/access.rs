@@ -38,7 +38,9 @@ impl Caller {
     /// The name staff see for this customer (seed 000: username, else "Customer").
     pub fn display_name(&self) -> &str {
         match self {
-            Caller::Staff(i) | Caller::User(i) => &i.name,
+            Caller::Staff(i) => i.name.as_deref().unwrap_or(&i.user_id),
+            // Seed 000: `req.user?.username || 'Customer'`.
+            Caller::User(i) => i.name.as_deref().unwrap_or("Customer"),
             Caller::Guest(_) => "Guest",
             Caller::Anonymous => "Customer",
         }
@@ -63,7 +65,7 @@ mod tests {
     fn ident(id: &str, role: &str) -> Identity {
         Identity {
             user_id: id.into(),
-            name: id.into(),
+            name: Some(id.into()),
             role: role.into(),
         }
     }

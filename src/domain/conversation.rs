@@ -301,7 +301,7 @@ mod tests {
     fn staff(id: &str, role: &str) -> Caller {
         Caller::Staff(Identity {
             user_id: id.into(),
-            name: id.into(),
+            name: Some(id.into()),
             role: role.into(),
         })
     }
@@ -348,7 +348,7 @@ mod tests {
         let c = conv("active", Some("a"));
         let customer = Caller::User(Identity {
             user_id: "cust".into(),
-            name: "C".into(),
+            name: Some("C".into()),
             role: "customer".into(),
         });
         assert!(apply_change(&c, &customer, &StatusChange::Set(Status::Closed)).is_ok());

@@ -184,7 +184,7 @@ fn token_subcommand_mints_a_verifiable_token() {
         .verify(token.trim())
         .unwrap();
     assert_eq!(identity.user_id, "alice");
-    assert_eq!(identity.name, "Alice");
+    assert_eq!(identity.name.as_deref(), Some("Alice"));
     assert!(identity.is_admin());
     // Seed 000's frontend reads `user.id` from the payload.
     let payload: Value = serde_json::from_slice(

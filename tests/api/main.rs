@@ -12,3 +12,4 @@ mod ownership;
 mod pages;
 mod persistence;
 mod rest_chat;
+mod storage;

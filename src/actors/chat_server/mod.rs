@@ -124,7 +124,7 @@ impl ChatServer {
             if tabs.len() == 1 {
                 let online = Event::StaffPresence {
                     user_id: i.user_id.clone(),
-                    name: i.name.clone(),
+                    name: caller.display_name().to_owned(),
                     online: true,
                 };
                 self.deliver(online, None, true, Some(conn), false);
@@ -158,7 +158,7 @@ impl ChatServer {
                     self.staff.remove(&i.user_id);
                     let offline = Event::StaffPresence {
                         user_id: i.user_id.clone(),
-                        name: i.name.clone(),
+                        name: old.caller.display_name().to_owned(),
                         online: false,
                     };
                     self.deliver(offline, None, true, None, false);

@@ -209,7 +209,7 @@ impl Handler<GetOnlineStaff> for ChatServer {
                 Caller::Staff(i) => Some(Participant {
                     id: i.user_id.clone(),
                     role: role_of(&c.caller),
-                    name: i.name.clone(),
+                    name: c.caller.display_name().to_owned(),
                 }),
                 _ => None,
             })
