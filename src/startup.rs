@@ -90,17 +90,16 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         .map_err(|e| StartError::Bind(bind.clone(), e))?;
 
     let data = web::Data::new(state);
+    let client_timeout = config.client_timeout;
     let mut http = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
             .configure(crate::api::configure)
     })
-    // Chat frames are small and latency-bound: without TCP_NODELAY, Nagle's algorithm
-    // holds them back until the peer's delayed ACK (~40 ms per hop on Linux).
-    .on_connect(|conn, _| {
+    .on_connect(move |conn, _| {
         if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            let _ = tcp.set_nodelay(true);
+            tune_socket(tcp, client_timeout);
         }
     })
     .max_connections(config.max_connections)
@@ -121,4 +120,19 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secret_source,
         keys,
     })
+}
+
+/// Chat frames are small and latency-bound: without TCP_NODELAY, Nagle's algorithm
+/// holds them back until the peer's delayed ACK (~40 ms per hop on Linux).
+/// A peer that stops reading stalls its connection actor, which then cannot close
+/// itself; TCP_USER_TIMEOUT has the kernel drop a socket whose sent data (or zero-window
+/// probes) go unacknowledged that long, and keepalive finds peers that vanished.
+fn tune_socket(tcp: &actix_web::rt::net::TcpStream, timeout: std::time::Duration) {
+    let _ = tcp.set_nodelay(true);
+    let sock = socket2::SockRef::from(tcp);
+    let _ = sock.set_tcp_user_timeout(Some(timeout));
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(timeout)
+        .with_interval(timeout / 3);
+    let _ = sock.set_tcp_keepalive(&keepalive);
 }

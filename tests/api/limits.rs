@@ -163,6 +163,8 @@ async fn silent_client_is_closed_after_the_heartbeat_timeout() {
 async fn a_stuck_reader_is_disconnected_without_holding_up_others() {
     let app = spawn_with(|c| {
         c.outbound_queue = 64;
+        c.heartbeat_interval = Duration::from_millis(500);
+        c.client_timeout = Duration::from_secs(2);
         c.identity_rate_limit_per_sec = 1e6;
         c.identity_rate_limit_burst = 1e6;
         c.max_message_chars = 8000;
@@ -206,67 +208,23 @@ async fn a_stuck_reader_is_disconnected_without_holding_up_others() {
         "{health}"
     );
     assert_eq!(health["connections"]["staffConnections"], 1);
-    drop(stuck);
-}
 
-#[actix_web::test]
-async fn one_identity_is_limited_across_connections_and_rest() {
-    let app = spawn_with(|c| {
-        c.identity_rate_limit_per_sec = 0.5;
-        c.identity_rate_limit_burst = 6.0;
+    // Its socket is really gone: the kernel gave up on the unacknowledged data and reset
+    // it, so reading now ends in an error rather than, after a drained backlog, a close frame.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut stuck = stuck;
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stuck.framed.next().await {
+                Some(Ok(awc::ws::Frame::Close(reason))) => {
+                    return format!("closed politely: {reason:?}")
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return "reset".to_owned(),
+            }
+        }
     })
-    .await;
-    let session = uid("sess");
-    let mut tab1 = app.customer(&session, None).await;
-    let mut tab2 = app.customer(&session, None).await;
-    // Six posts spread over two connections and REST use up the identity's burst...
-    for tab in [&mut tab1, &mut tab2] {
-        for _ in 0..2 {
-            tab.send(json!({"type": "customer_message", "message": "hi"}))
-                .await;
-            assert_eq!(skip_echoes(tab).await["type"], "message_ack");
-        }
-    }
-    let body = json!({"sessionId": session, "message": "via REST"});
-    for _ in 0..2 {
-        assert_eq!(
-            app.post_json("/api/chat/send-to-staff", &body, None)
-                .await
-                .0,
-            200
-        );
-    }
-    // ...so the next one is refused on every path, with a clear error.
-    let (status, refused) = app.post_json("/api/chat/send-to-staff", &body, None).await;
-    assert_eq!(status, 429);
-    assert_eq!(refused["message"], "Rate limit exceeded");
-    assert_eq!(refused["code"], "rate_limited");
-    tab2.send(json!({"type": "customer_message", "message": "one more"}))
-        .await;
-    assert_eq!(
-        skip_echoes(&mut tab2).await["message"],
-        "Rate limit exceeded"
-    );
-    // Another identity is unaffected.
-    let other = json!({"sessionId": uid("sess"), "message": "hello"});
-    assert_eq!(
-        app.post_json("/api/chat/send-to-staff", &other, None)
-            .await
-            .0,
-        200
-    );
-    let (_, h) = app
-        .get_json(&format!("/api/chat/sessions/{session}/messages"), None)
-        .await;
-    assert_eq!(h["messages"].as_array().unwrap().len(), 6);
-}
-
-/// The next frame that is not another connection's `customer_message` echo.
-async fn skip_echoes(c: &mut WsClient) -> serde_json::Value {
-    loop {
-        let v = c.recv_main().await;
-        if v["type"] != "customer_message" {
-            return v;
-        }
-    }
+    .await
+    .expect("the stuck socket ends");
+    assert_eq!(ended, "reset");
 }
