@@ -20,6 +20,8 @@ pub struct Identity {
     /// The token's `name`/`username`, if it had one.
     pub name: Option<String>,
     pub role: String,
+    /// The token's `exp` (Unix seconds): connections end when it passes.
+    pub expires_at: i64,
 }
 
 /// Names are shown to others: no control characters, bounded.
@@ -121,6 +123,7 @@ impl JwtKeys {
             user_id,
             name,
             role,
+            expires_at: c.exp,
         })
     }
 

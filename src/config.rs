@@ -15,6 +15,8 @@ const DEFAULT_RATE_PER_SEC: f64 = 10.0;
 const DEFAULT_RATE_BURST: f64 = 30.0;
 const DEFAULT_IDENTITY_RATE_PER_SEC: f64 = 5.0;
 const DEFAULT_IDENTITY_RATE_BURST: f64 = 20.0;
+const DEFAULT_IP_RATE_PER_SEC: f64 = 5.0;
+const DEFAULT_IP_RATE_BURST: f64 = 60.0;
 const DEFAULT_OUTBOUND_QUEUE: usize = 256;
 const DEFAULT_HEARTBEAT: &str = "30s";
 const DEFAULT_CLIENT_TIMEOUT: &str = "75s";
@@ -97,6 +99,13 @@ pub struct Config {
     /// Burst of messages one identity may post above the sustained rate.
     #[arg(long, env = "IDENTITY_RATE_LIMIT_BURST", default_value_t = DEFAULT_IDENTITY_RATE_BURST, global = true)]
     pub identity_rate_limit_burst: f64,
+    /// Sustained anonymous creations per second per client IP: WebSocket connections,
+    /// guest ids, and REST messages without a token.
+    #[arg(long, env = "IP_RATE_LIMIT_PER_SEC", default_value_t = DEFAULT_IP_RATE_PER_SEC, global = true)]
+    pub ip_rate_limit_per_sec: f64,
+    /// Burst of such creations per client IP.
+    #[arg(long, env = "IP_RATE_LIMIT_BURST", default_value_t = DEFAULT_IP_RATE_BURST, global = true)]
+    pub ip_rate_limit_burst: f64,
     /// Frames queued for one connection before it counts as stuck and is disconnected.
     #[arg(long, env = "OUTBOUND_QUEUE", default_value_t = DEFAULT_OUTBOUND_QUEUE, global = true)]
     pub outbound_queue: usize,
@@ -136,6 +145,8 @@ impl Config {
             rate_limit_burst: DEFAULT_RATE_BURST,
             identity_rate_limit_per_sec: DEFAULT_IDENTITY_RATE_PER_SEC,
             identity_rate_limit_burst: DEFAULT_IDENTITY_RATE_BURST,
+            ip_rate_limit_per_sec: DEFAULT_IP_RATE_PER_SEC,
+            ip_rate_limit_burst: DEFAULT_IP_RATE_BURST,
             outbound_queue: DEFAULT_OUTBOUND_QUEUE,
             heartbeat_interval: parse_duration(DEFAULT_HEARTBEAT),
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),

@@ -1,5 +1,8 @@
 //! Token bucket, for per-connection frame rates and per-identity post rates.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -46,9 +49,63 @@ impl TokenBucket {
     }
 }
 
+/// Token buckets by key (identity, IP address), created on first use. Buckets that
+/// have refilled completely are as good as new and are dropped when the map grows.
+#[derive(Debug)]
+pub struct KeyedLimiter<K> {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<K, TokenBucket>>,
+}
+
+/// Past this many keys, full buckets are dropped before a new one is added.
+const PRUNE_AT: usize = 10_000;
+
+impl<K: Hash + Eq> KeyedLimiter<K> {
+    pub fn new(rate_per_sec: f64, burst: f64) -> Self {
+        KeyedLimiter {
+            rate: rate_per_sec,
+            burst,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take one token from `key`'s bucket if there is one.
+    pub fn allow(&self, key: K) -> bool {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if buckets.len() >= PRUNE_AT && !buckets.contains_key(&key) {
+            buckets.retain(|_, b| !b.is_full());
+        }
+        buckets
+            .entry(key)
+            .or_insert_with(|| TokenBucket::new(self.rate, self.burst))
+            .try_take()
+    }
+
+    /// Drop buckets that have refilled completely.
+    pub fn prune(&self) {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        buckets.retain(|_, b| !b.is_full());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::TokenBucket;
+
+    #[test]
+    fn keyed_buckets_are_independent() {
+        let l = super::KeyedLimiter::new(0.0, 2.0);
+        assert!(l.allow("a") && l.allow("a"));
+        assert!(!l.allow("a"));
+        assert!(l.allow("b"));
+    }
 
     #[test]
     fn allows_burst_then_refuses() {

@@ -81,7 +81,11 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             .cloned()
             .collect(),
     };
-    let state = AppState::new(chat, db, keys.clone(), conn);
+    let ip_limiter = crate::rate_limit::KeyedLimiter::new(
+        config.ip_rate_limit_per_sec,
+        config.ip_rate_limit_burst,
+    );
+    let state = AppState::new(chat, db, keys.clone(), conn, ip_limiter);
 
     let bind = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;

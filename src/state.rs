@@ -5,11 +5,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::net::IpAddr;
+
 use actix::Addr;
 
 use crate::actors::chat_server::{ChatServer, ConnId};
 use crate::actors::db_sync::Db;
 use crate::auth::JwtKeys;
+use crate::error::{AppError, ErrorKind};
+use crate::rate_limit::KeyedLimiter;
 
 /// Per-connection limits, from the configuration.
 #[derive(Debug, Clone)]
@@ -25,6 +29,8 @@ pub struct ConnSettings {
 
 pub struct AppState {
     pub chat: Addr<ChatServer>,
+    /// Anonymous creations (connections, guest ids, tokenless posts) per client IP.
+    pub ip_limiter: KeyedLimiter<IpAddr>,
     pub db: Db,
     pub keys: JwtKeys,
     pub conn: ConnSettings,
@@ -33,15 +39,35 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(chat: Addr<ChatServer>, db: Db, keys: JwtKeys, conn: ConnSettings) -> Arc<Self> {
+    pub fn new(
+        chat: Addr<ChatServer>,
+        db: Db,
+        keys: JwtKeys,
+        conn: ConnSettings,
+        ip_limiter: KeyedLimiter<IpAddr>,
+    ) -> Arc<Self> {
         Arc::new(AppState {
             chat,
+            ip_limiter,
             db,
             keys,
             conn,
             started: Instant::now(),
             next_conn_id: AtomicU64::new(1),
         })
+    }
+
+    /// Count one anonymous creation against the client's IP.
+    pub fn allow_ip(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
+        let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+            return Ok(());
+        };
+        if self.ip_limiter.allow(ip) {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorKind::RateLimited, "Rate limit exceeded")
+                .with_detail("too many new connections or conversations from this address"))
+        }
     }
 
     pub fn next_conn_id(&self) -> ConnId {

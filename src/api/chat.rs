@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::RequestCaller;
 use crate::actors::chat_server::{FetchHistory, HistoryPage, PostAs, PostMessage};
 use crate::dialects::native::message_json;
+use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -23,10 +24,14 @@ pub struct SendToStaff {
 
 /// `POST /api/chat/send-to-staff`: store a customer message, then notify every staff connection.
 pub async fn send_to_staff(
+    req: HttpRequest,
     state: web::Data<Arc<AppState>>,
     caller: RequestCaller,
     body: web::Json<SendToStaff>,
 ) -> Result<HttpResponse, AppError> {
+    if matches!(caller.0, Caller::Anonymous) {
+        state.allow_ip(&req)?;
+    }
     let body = body.into_inner();
     let message = state
         .chat

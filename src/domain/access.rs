@@ -67,6 +67,7 @@ mod tests {
             user_id: id.into(),
             name: Some(id.into()),
             role: role.into(),
+            expires_at: i64::MAX,
         }
     }
 

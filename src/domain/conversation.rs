@@ -303,6 +303,7 @@ mod tests {
             user_id: id.into(),
             name: Some(id.into()),
             role: role.into(),
+            expires_at: i64::MAX,
         })
     }
 
@@ -350,6 +351,7 @@ mod tests {
             user_id: "cust".into(),
             name: Some("C".into()),
             role: "customer".into(),
+            expires_at: i64::MAX,
         });
         assert!(apply_change(&c, &customer, &StatusChange::Set(Status::Closed)).is_ok());
         assert!(apply_change(&c, &customer, &StatusChange::Accept).is_err());

@@ -42,6 +42,9 @@ pub async fn upgrade(
         return Ok(HttpResponse::Forbidden()
             .json(serde_json::json!({"success": false, "message": "Origin not allowed", "code": "forbidden"})));
     }
+    if let Err(e) = state.allow_ip(&req) {
+        return Ok(actix_web::ResponseError::error_response(&e));
+    }
     let session = WsSession::new(state.get_ref().clone());
     ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(state.conn.max_frame_bytes)
@@ -69,6 +72,8 @@ pub struct WsSession {
     last_seen: Instant,
     bucket: TokenBucket,
     registration: Registration,
+    /// Closes the connection when the registered token expires.
+    expiry: Option<SpawnHandle>,
 }
 
 impl WsSession {
@@ -79,6 +84,7 @@ impl WsSession {
             state,
             last_seen: Instant::now(),
             registration: Registration::None,
+            expiry: None,
         }
     }
 
@@ -88,6 +94,41 @@ impl WsSession {
 
     fn error(&self, ctx: &mut ws::WebsocketContext<Self>, e: &AppError) {
         self.reply(ctx, Reply::Error(e));
+    }
+
+    /// Registration with a token lasts until the token expires; then the connection ends.
+    fn set_registration(
+        &mut self,
+        registration: Registration,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        if let Some(handle) = self.expiry.take() {
+            ctx.cancel_future(handle);
+        }
+        let expires_at = match &registration {
+            Registration::Customer {
+                caller: Caller::User(i) | Caller::Staff(i),
+                ..
+            }
+            | Registration::Staff {
+                caller: Caller::Staff(i),
+            } => Some(i.expires_at),
+            _ => None,
+        };
+        self.registration = registration;
+        if let Some(exp) = expires_at {
+            let left = (exp - chrono::Utc::now().timestamp()).max(0) as u64;
+            self.expiry = Some(
+                ctx.run_later(std::time::Duration::from_secs(left), |act, ctx| {
+                    act.error(ctx, &AppError::new(ErrorKind::AuthFailed, "Token expired"));
+                    ctx.close(Some(CloseReason {
+                        code: CloseCode::Policy,
+                        description: Some("token expired".into()),
+                    }));
+                    ctx.stop();
+                }),
+            );
+        }
     }
 
     /// Ask the ChatServer; on success run `done`, on any failure answer with an error frame.
@@ -442,7 +483,7 @@ impl WsSession {
                     session_id: &session_id,
                 },
             );
-            act.registration = Registration::Customer { session_id, caller };
+            act.set_registration(Registration::Customer { session_id, caller }, ctx);
         });
     }
 
@@ -471,7 +512,7 @@ impl WsSession {
         };
         self.ask(join, Order::Wait, ctx, move |act, ctx, ()| {
             act.reply(ctx, Reply::AdminRegistered { user_id: &user_id });
-            act.registration = Registration::Staff { caller };
+            act.set_registration(Registration::Staff { caller }, ctx);
         });
     }
 }
@@ -534,12 +575,21 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for WsSession {
         self.last_seen = Instant::now();
         match item {
             Ok(ws::Message::Text(text)) => self.handle_text(&text, ctx),
-            Ok(ws::Message::Ping(p)) => ctx.pong(&p),
+            // Every data frame costs a token; over the limit, pings go unanswered.
+            Ok(ws::Message::Ping(p)) => {
+                if self.bucket.try_take() {
+                    ctx.pong(&p);
+                }
+            }
             Ok(ws::Message::Pong(_)) => {}
-            Ok(ws::Message::Binary(_)) | Ok(ws::Message::Continuation(_)) => self.error(
-                ctx,
-                &AppError::invalid_format("frames must be single JSON text frames"),
-            ),
+            Ok(ws::Message::Binary(_)) | Ok(ws::Message::Continuation(_)) => {
+                if self.bucket.try_take() {
+                    self.error(
+                        ctx,
+                        &AppError::invalid_format("frames must be single JSON text frames"),
+                    )
+                }
+            }
             Ok(ws::Message::Close(reason)) => {
                 ctx.close(reason);
                 ctx.stop();

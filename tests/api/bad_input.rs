@@ -144,7 +144,9 @@ async fn oversized_ids_and_texts_are_refused() {
     customer
         .send(json!({"type": "customer_message", "message": "ok", "clientId": "c".repeat(500)}))
         .await;
-    customer.recv_type("error").await;
+    customer
+        .expect_error("clientId must be 1 to 128 printable characters")
+        .await;
     // Control characters are stripped from what is stored.
     customer
         .send(json!({"type": "customer_message", "message": "bell\u{7} and\nnewline"}))

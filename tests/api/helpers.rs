@@ -42,6 +42,9 @@ pub fn test_config(data: &TempDir) -> Config {
     config.db_pool_size = 4;
     config.jwt_secret = Some("test-secret-with-enough-entropy-1234567890".into());
     config.log = "warn".into();
+    // Every test client comes from 127.0.0.1; limits.rs tests the per-IP limit itself.
+    config.ip_rate_limit_per_sec = 1e6;
+    config.ip_rate_limit_burst = 1e6;
     if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
         config.database_url = Some(fresh_pg_schema(&url));
     }
@@ -264,15 +267,27 @@ impl WsClient {
         v
     }
 
-    /// No frame other than side-channel ones arrives for `ms` milliseconds.
+    /// No frame other than side-channel ones arrives for `ms` milliseconds, and the
+    /// connection stays open.
     pub async fn expect_silence(&mut self, ms: u64) {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
-        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, self.framed.next()).await
-        {
-            if let Frame::Text(b) = frame {
-                let v: Value = serde_json::from_slice(&b).expect("JSON");
-                let t = v["type"].as_str().unwrap_or_default();
-                assert!(SIDE_CHANNEL.contains(&t), "expected silence, got {v}");
+        loop {
+            match tokio::time::timeout_at(deadline, self.framed.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(Frame::Text(b)))) => {
+                    let v: Value = serde_json::from_slice(&b).expect("JSON");
+                    let t = v["type"].as_str().unwrap_or_default();
+                    assert!(SIDE_CHANNEL.contains(&t), "expected silence, got {v}");
+                }
+                Ok(Some(Ok(Frame::Ping(p)))) => {
+                    let _ = self.framed.send(ws::Message::Pong(p)).await;
+                }
+                Ok(Some(Ok(Frame::Close(r)))) => {
+                    panic!("expected silence, the connection closed: {r:?}")
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(e))) => panic!("expected silence, the connection failed: {e}"),
+                Ok(None) => panic!("expected silence, the connection ended"),
             }
         }
     }

@@ -106,18 +106,23 @@ async fn disallowed_origin_is_refused_at_upgrade() {
 async fn same_host_origin_is_the_default() {
     let app = spawn_app().await;
     let own = format!("http://{}", app.addr);
+    let ws = format!("ws://{}/ws", app.addr);
     assert!(awc::Client::new()
-        .ws(format!("ws://{}/ws", app.addr))
+        .ws(ws.as_str())
         .origin(own.as_str())
         .connect()
         .await
         .is_ok());
-    let other = awc::Client::new()
-        .ws(format!("ws://{}/ws", app.addr))
+    match awc::Client::new()
+        .ws(ws.as_str())
         .origin("http://elsewhere.example")
         .connect()
-        .await;
-    assert!(other.is_err());
+        .await
+    {
+        Err(awc::error::WsClientError::InvalidResponseStatus(s)) => assert_eq!(s.as_u16(), 403),
+        Err(e) => panic!("expected 403, got {e}"),
+        Ok(_) => panic!("another origin connected"),
+    }
 }
 
 #[actix_web::test]
@@ -227,4 +232,156 @@ async fn a_stuck_reader_is_disconnected_without_holding_up_others() {
     .await
     .expect("the stuck socket ends");
     assert_eq!(ended, "reset");
+}
+
+#[actix_web::test]
+async fn anonymous_creations_are_limited_per_ip() {
+    let app = spawn_with(|c| {
+        c.ip_rate_limit_per_sec = 0.01;
+        c.ip_rate_limit_burst = 3.0;
+    })
+    .await;
+    let _a = app.ws().await;
+    let _b = app.ws().await;
+    let body = json!({"sessionId": uid("sess"), "message": "hi"});
+    assert_eq!(
+        app.post_json("/api/chat/send-to-staff", &body, None)
+            .await
+            .0,
+        200
+    );
+    // The fourth anonymous creation from this address is refused, on every path.
+    match awc::Client::new()
+        .ws(format!("ws://{}/ws", app.addr))
+        .connect()
+        .await
+    {
+        Err(awc::error::WsClientError::InvalidResponseStatus(s)) => assert_eq!(s.as_u16(), 429),
+        other => panic!("expected 429, got {:?}", other.map(|_| ())),
+    }
+    let (status, refused) = app.post_json("/api/chat/send-to-staff", &body, None).await;
+    assert_eq!(status, 429);
+    assert_eq!(refused["code"], "rate_limited");
+    // A signed-in customer is limited per identity instead.
+    let token = app.token("cust", "customer");
+    let body = json!({"sessionId": uid("sess"), "message": "hi"});
+    assert_eq!(
+        app.post_json("/api/chat/send-to-staff", &body, Some(&token))
+            .await
+            .0,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn a_connection_ends_when_its_token_expires() {
+    let app = spawn_app().await;
+    let token = app
+        .keys
+        .mint("shortlived", "agent", "Short", Duration::from_secs(2));
+    let mut staff = app.ws().await;
+    staff
+        .send(json!({"type": "register_admin", "userId": "shortlived", "token": token}))
+        .await;
+    staff.recv_type("admin_registered").await;
+    let expired = tokio::time::timeout(Duration::from_secs(6), staff.recv_type("error"))
+        .await
+        .expect("expiry in time");
+    assert_eq!(expired["message"], "Token expired");
+    match staff.next().await {
+        Next::Closed(Some(reason)) => assert_eq!(reason.code, CloseCode::Policy),
+        other => panic!("expected a policy close, got {other:?}"),
+    }
+    let (_, health) = app.get_json("/health", None).await;
+    assert_eq!(health["connections"]["staffConnections"], 0);
+}
+
+#[actix_web::test]
+async fn binary_and_ping_floods_are_rate_limited_too() {
+    let app = spawn_with(|c| {
+        c.rate_limit_per_sec = 1.0;
+        c.rate_limit_burst = 5.0;
+    })
+    .await;
+    let mut c = app.ws().await;
+    for _ in 0..50 {
+        use futures::SinkExt;
+        c.framed
+            .send(awc::ws::Message::Binary(bytes::Bytes::from_static(
+                b"\x00\x01",
+            )))
+            .await
+            .unwrap();
+    }
+    // Only the burst gets answers; the rest is dropped without a reply each.
+    let mut errors = 0;
+    while let Ok(v) = tokio::time::timeout(Duration::from_millis(500), c.recv()).await {
+        assert_eq!(v["message"], "Invalid message format");
+        errors += 1;
+    }
+    assert!((1..=6).contains(&errors), "errors {errors}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    c.assert_alive().await;
+}
+
+#[actix_web::test]
+async fn one_identity_is_limited_across_connections_and_rest() {
+    let app = spawn_with(|c| {
+        c.identity_rate_limit_per_sec = 0.5;
+        c.identity_rate_limit_burst = 6.0;
+    })
+    .await;
+    let session = uid("sess");
+    let mut tab1 = app.customer(&session, None).await;
+    let mut tab2 = app.customer(&session, None).await;
+    // Six posts spread over two connections and REST use up the identity's burst...
+    for tab in [&mut tab1, &mut tab2] {
+        for _ in 0..2 {
+            tab.send(json!({"type": "customer_message", "message": "hi"}))
+                .await;
+            assert_eq!(skip_echoes(tab).await["type"], "message_ack");
+        }
+    }
+    let body = json!({"sessionId": session, "message": "via REST"});
+    for _ in 0..2 {
+        assert_eq!(
+            app.post_json("/api/chat/send-to-staff", &body, None)
+                .await
+                .0,
+            200
+        );
+    }
+    // ...so the next one is refused on every path, with a clear error.
+    let (status, refused) = app.post_json("/api/chat/send-to-staff", &body, None).await;
+    assert_eq!(status, 429);
+    assert_eq!(refused["message"], "Rate limit exceeded");
+    assert_eq!(refused["code"], "rate_limited");
+    tab2.send(json!({"type": "customer_message", "message": "one more"}))
+        .await;
+    assert_eq!(
+        skip_echoes(&mut tab2).await["message"],
+        "Rate limit exceeded"
+    );
+    // Another identity is unaffected.
+    let other = json!({"sessionId": uid("sess"), "message": "hello"});
+    assert_eq!(
+        app.post_json("/api/chat/send-to-staff", &other, None)
+            .await
+            .0,
+        200
+    );
+    let (_, h) = app
+        .get_json(&format!("/api/chat/sessions/{session}/messages"), None)
+        .await;
+    assert_eq!(h["messages"].as_array().unwrap().len(), 6);
+}
+
+/// The next frame that is not another connection's `customer_message` echo.
+async fn skip_echoes(c: &mut WsClient) -> serde_json::Value {
+    loop {
+        let v = c.recv_main().await;
+        if v["type"] != "customer_message" {
+            return v;
+        }
+    }
 }

@@ -23,7 +23,7 @@ use crate::domain::{
     Audience, Author, Caller, Event, Message as ChatMessage, Outbound, SenderKind,
 };
 use crate::error::{AppError, ErrorKind};
-use crate::rate_limit::TokenBucket;
+use crate::rate_limit::KeyedLimiter;
 
 /// Typing states expire after this long without a refresh (seed 004).
 pub const TYPING_TTL: Duration = Duration::from_secs(10);
@@ -82,8 +82,8 @@ pub struct ChatServer {
     /// Who is typing where: (conversation, participant).
     typing: HashMap<(String, String), Typing>,
     pending: HashMap<u64, Pending>,
-    /// Post-rate buckets by author id; full ones are dropped periodically.
-    post_buckets: HashMap<String, TokenBucket>,
+    /// Post rate per author; full buckets are dropped periodically.
+    post_limiter: KeyedLimiter<String>,
     next_tag: u64,
     evicted: u64,
 }
@@ -109,7 +109,7 @@ impl ChatServer {
             claims: HashMap::new(),
             typing: HashMap::new(),
             pending: HashMap::new(),
-            post_buckets: HashMap::new(),
+            post_limiter: KeyedLimiter::new(limits.post_rate_per_sec, limits.post_burst),
             next_tag: 0,
             evicted: 0,
         }
@@ -371,17 +371,15 @@ impl ChatServer {
     /// Per-identity rate limit on posts, whatever the transport. Guests and users
     /// are kept apart, so a guest cannot spend a staff member's allowance.
     fn allow_post(&mut self, author: &Author) -> Result<(), AppError> {
-        let limits = self.limits;
         let namespace = if matches!(author.kind, SenderKind::Guest) {
             "guest"
         } else {
             "user"
         };
-        let bucket = self
-            .post_buckets
-            .entry(format!("{namespace}:{}", author.id))
-            .or_insert_with(|| TokenBucket::new(limits.post_rate_per_sec, limits.post_burst));
-        if bucket.try_take() {
+        if self
+            .post_limiter
+            .allow(format!("{namespace}:{}", author.id))
+        {
             Ok(())
         } else {
             Err(AppError::new(ErrorKind::RateLimited, "Rate limit exceeded"))
@@ -431,9 +429,7 @@ impl Actor for ChatServer {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Connections and HTTP handlers on every worker thread send here.
         ctx.set_mailbox_capacity(4096);
-        ctx.run_interval(Duration::from_secs(60), |act, _| {
-            act.post_buckets.retain(|_, b| !b.is_full())
-        });
+        ctx.run_interval(Duration::from_secs(60), |act, _| act.post_limiter.prune());
         ctx.run_interval(Duration::from_millis(500), |act, _| act.expire_typing());
     }
 }
