@@ -196,3 +196,40 @@ fn token_subcommand_mints_a_verifiable_token() {
     assert_eq!(payload["user"]["id"], "alice");
     assert_eq!(payload["sub"], "alice");
 }
+
+#[actix_web::test]
+async fn bad_tokens_grant_nothing_on_rest_or_customer_register() {
+    let app = spawn_app().await;
+    let session = uid("sess");
+    let alice = app.token("alice", "customer");
+    let body = json!({"sessionId": session, "message": "alice's"});
+    assert_eq!(
+        app.post_json("/api/chat/send-to-staff", &body, Some(&alice))
+            .await
+            .0,
+        200
+    );
+
+    let expired = sign(
+        Algorithm::HS256,
+        SECRET,
+        &json!({"sub": "alice", "role": "customer", "exp": chrono::Utc::now().timestamp() - 600}),
+    );
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD
+        .encode(json!({"sub": "alice", "role": "admin", "exp": in_an_hour()}).to_string());
+    let alg_none = format!("{header}.{payload}.");
+    for bad in [&expired, &alg_none] {
+        let path = format!("/api/chat/sessions/{session}/messages");
+        let (status, body) = app.get_json(&path, Some(bad)).await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (401, Some("Authentication failed"))
+        );
+        // On register a bad token falls back to anonymous, which cannot enter Alice's session.
+        let mut c = app.ws().await;
+        c.send(json!({"type": "register", "sessionId": session, "token": bad}))
+            .await;
+        c.expect_error("Access denied to this conversation").await;
+    }
+}

@@ -243,3 +243,30 @@ async fn disconnect_mid_conversation_loses_nothing() {
         .await;
     assert_eq!(back.recv_type("staff_reply").await["seq"], 4);
 }
+
+#[actix_web::test]
+async fn overlong_session_ids_are_refused_everywhere() {
+    let app = spawn_app().await;
+    let long = "s".repeat(5000);
+    let (status, body) = app
+        .post_json(
+            "/api/chat/send-to-staff",
+            &json!({"sessionId": long, "message": "x"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["message"], "sessionId too long (max 128 characters)");
+    let mut staff = app.staff("agent", "agent").await;
+    staff
+        .send(json!({"type": "staff_message", "sessionId": long, "content": "x"}))
+        .await;
+    staff
+        .expect_error("sessionId too long (max 128 characters)")
+        .await;
+    staff
+        .send(json!({"type": "history", "sessionId": long}))
+        .await;
+    staff.recv_type("error").await;
+    staff.assert_alive().await;
+}

@@ -16,6 +16,7 @@ const MAX_CONVERSATION_PAGE: i64 = 100;
 
 /// The conversation, if `caller` may see it.
 async fn accessible(db: &Db, id: String, caller: &Caller) -> Result<ConversationRow, AppError> {
+    crate::domain::text::session_id(&id)?;
     let row = db
         .query(move |c| queries::find_conversation(c, &id))
         .await?
