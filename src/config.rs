@@ -19,6 +19,7 @@ const DEFAULT_IP_RATE_PER_SEC: f64 = 5.0;
 const DEFAULT_IP_RATE_BURST: f64 = 60.0;
 const DEFAULT_OUTBOUND_QUEUE: usize = 256;
 const DEFAULT_HEARTBEAT: &str = "30s";
+const DEFAULT_TYPING_TIMEOUT: &str = "10s";
 const DEFAULT_CLIENT_TIMEOUT: &str = "75s";
 const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
 const DEFAULT_DB_POOL_SIZE: u32 = 8;
@@ -109,6 +110,9 @@ pub struct Config {
     /// Frames queued for one connection before it counts as stuck and is disconnected.
     #[arg(long, env = "OUTBOUND_QUEUE", default_value_t = DEFAULT_OUTBOUND_QUEUE, global = true)]
     pub outbound_queue: usize,
+    /// A typing indicator not refreshed for this long is cleared, and others are told.
+    #[arg(long, env = "TYPING_TIMEOUT", default_value = DEFAULT_TYPING_TIMEOUT, value_parser = humantime::parse_duration, global = true)]
+    pub typing_timeout: Duration,
     /// How often the server pings each WebSocket.
     #[arg(long, env = "HEARTBEAT_INTERVAL", default_value = DEFAULT_HEARTBEAT, value_parser = humantime::parse_duration, global = true)]
     pub heartbeat_interval: Duration,
@@ -149,6 +153,7 @@ impl Config {
             ip_rate_limit_burst: DEFAULT_IP_RATE_BURST,
             outbound_queue: DEFAULT_OUTBOUND_QUEUE,
             heartbeat_interval: parse_duration(DEFAULT_HEARTBEAT),
+            typing_timeout: parse_duration(DEFAULT_TYPING_TIMEOUT),
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             workers: None,

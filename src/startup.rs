@@ -64,6 +64,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         max_history_page: 200,
         post_rate_per_sec: config.identity_rate_limit_per_sec,
         post_burst: config.identity_rate_limit_burst,
+        typing_ttl: config.typing_timeout,
     };
     let chat = ChatServer::new(db.clone(), limits).start();
 

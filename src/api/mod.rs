@@ -3,6 +3,8 @@
 pub mod chat;
 pub mod health;
 pub mod pages;
+pub mod sessions;
+pub mod support;
 
 use std::sync::Arc;
 
@@ -47,6 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(chat::session_messages),
             ),
     )
+    .configure(sessions::configure)
+    .configure(support::configure)
     .configure(pages::configure);
 }
 

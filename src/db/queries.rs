@@ -599,7 +599,8 @@ pub fn unread_count(
 pub struct ConversationFilter {
     /// `None`: every conversation (staff).
     pub owner: Option<Owner>,
-    pub status: Option<String>,
+    /// Any of these statuses; empty for all.
+    pub statuses: Vec<String>,
     pub conversation_type: Option<String>,
     pub offset: i64,
     pub limit: i64,
@@ -618,8 +619,8 @@ pub fn list_conversations(
             Some(Owner::Guest(g)) => q = q.filter(conversations::guest_id.eq(g.clone())),
             Some(Owner::Anonymous) => q = q.filter(conversations::id.eq("")),
         }
-        if let Some(s) = &f.status {
-            q = q.filter(conversations::status.eq(s.clone()));
+        if !f.statuses.is_empty() {
+            q = q.filter(conversations::status.eq_any(f.statuses.clone()));
         }
         if let Some(t) = &f.conversation_type {
             q = q.filter(conversations::conversation_type.eq(t.clone()));

@@ -2,6 +2,8 @@
 //! encodes domain events back. Only the native `/ws` protocol exists so far.
 
 pub mod native;
+pub mod session;
+pub mod support;
 
 /// Index of a dialect in an `Outbound`'s per-dialect encoding cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

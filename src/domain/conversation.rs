@@ -222,10 +222,18 @@ pub fn apply_change(
                     "Only support staff can assign conversations",
                 ));
             };
-            if !me.is_admin() && agent_id != &me.user_id {
-                return Err(AppError::forbidden(
-                    "Only admins can assign conversations to others",
-                ));
+            if !me.is_admin() {
+                if agent_id != &me.user_id {
+                    return Err(AppError::forbidden(
+                        "Only admins can assign conversations to others",
+                    ));
+                }
+                // An agent taking a conversation is an accept: the first one wins.
+                if let Some(existing) = c.assigned_agent_id.as_ref().filter(|a| *a != &me.user_id) {
+                    return Err(
+                        conflict("Conversation already accepted").with_detail(existing.clone())
+                    );
+                }
             }
             let status = if current == Status::Waiting {
                 Status::Active
@@ -366,6 +374,16 @@ mod tests {
             ErrorKind::Forbidden
         );
         assert!(apply_change(&c, &staff("boss", "admin"), &assign_other).is_ok());
+        let take_over = StatusChange::Assign {
+            agent_id: "b".into(),
+            agent_name: "B".into(),
+        };
+        assert_eq!(
+            apply_change(&c, &staff("b", "agent"), &take_over)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
+        );
         assert_eq!(
             apply_change(
                 &conv("waiting", None),

@@ -301,7 +301,7 @@ impl Handler<SetTyping> for ChatServer {
         };
         let key = (msg.conversation_id.clone(), p.id.clone());
         let changed = if msg.typing {
-            let expires = Instant::now() + TYPING_TTL;
+            let expires = Instant::now() + self.limits.typing_ttl;
             self.typing
                 .insert(
                     key,

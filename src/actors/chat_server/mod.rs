@@ -25,9 +25,6 @@ use crate::domain::{
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::KeyedLimiter;
 
-/// Typing states expire after this long without a refresh (seed 004).
-pub const TYPING_TTL: Duration = Duration::from_secs(10);
-
 /// Limits the ChatServer enforces on every dialect's input.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatLimits {
@@ -36,6 +33,8 @@ pub struct ChatLimits {
     /// Posts per second, and burst, per author over all connections and REST.
     pub post_rate_per_sec: f64,
     pub post_burst: f64,
+    /// Typing states expire after this long without a refresh (seed 004: 10 s).
+    pub typing_ttl: Duration,
 }
 
 struct Conn {

@@ -142,11 +142,22 @@ impl Handler<ListConversations> for ChatServer {
             if msg.offset < 0 {
                 return Err(AppError::validation("page and offset must not be negative"));
             }
-            if let Some(s) = &msg.status {
-                Status::parse(s).ok_or_else(|| {
-                    AppError::validation("status must be one of: waiting, active, resolved, closed")
-                })?;
-            }
+            // `open` (seed 003's example) means not yet resolved.
+            let statuses: Vec<String> = match msg.status.as_deref() {
+                None | Some("") => Vec::new(),
+                Some("open") => vec![
+                    Status::Waiting.as_str().into(),
+                    Status::Active.as_str().into(),
+                ],
+                Some(s) => vec![Status::parse(s)
+                    .ok_or_else(|| {
+                        AppError::validation(
+                            "status must be one of: open, waiting, active, resolved, closed",
+                        )
+                    })?
+                    .as_str()
+                    .to_owned()],
+            };
             if let Some(t) = &msg.conversation_type {
                 if !CONVERSATION_TYPES.contains(&t.as_str()) {
                     return Err(AppError::validation(
@@ -161,7 +172,7 @@ impl Handler<ListConversations> for ChatServer {
             };
             let filter = ConversationFilter {
                 owner,
-                status: msg.status,
+                statuses,
                 conversation_type: msg.conversation_type,
                 offset: msg.offset,
                 limit: msg.limit,

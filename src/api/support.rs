@@ -1,0 +1,251 @@
+//! Seed 003's REST API: `/api/support/*` for customers and guests,
+//! `/api/admin/support/*` for staff.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::RequestCaller;
+use crate::actors::chat_server::{
+    FetchHistory, GetConversation, HistoryPage, IssueGuest, ListConversations, OpenConversation,
+    VerifyGuest,
+};
+use crate::dialects::support::{conversation_json, message_json, pagination};
+use crate::domain::conversation::ConversationView;
+use crate::domain::Caller;
+use crate::error::AppError;
+use crate::state::AppState;
+
+type State = web::Data<Arc<AppState>>;
+
+/// Seed 003's default page size, and the largest it accepts.
+const DEFAULT_PAGE_SIZE: i64 = 50;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/support")
+            .route("/conversation", web::get().to(my_conversation))
+            .route("/conversation/guest", web::post().to(guest_conversation))
+            .route("/conversation/{id}", web::get().to(conversation))
+            .route("/conversation/{id}/messages", web::get().to(messages)),
+    )
+    .route(
+        "/api/admin/support/conversations",
+        web::get().to(admin_conversations),
+    );
+}
+
+/// A conversation as seed 003 returns it: the object itself, also under `conversation`
+/// (its text says both "Returns: Conversation object" and `{conversation, …}`).
+fn conversation_response(view: &ConversationView) -> HttpResponse {
+    let mut body = conversation_json(view);
+    body["conversation"] = body.clone();
+    body["success"] = json!(true);
+    HttpResponse::Ok().json(body)
+}
+
+/// The caller, or for a request without a token, the guest its `guestId` names.
+async fn caller_or_guest(
+    state: &State,
+    caller: RequestCaller,
+    guest_id: Option<String>,
+) -> Result<Caller, AppError> {
+    match (caller.0, guest_id) {
+        (Caller::Anonymous, Some(g)) => state.chat.send(VerifyGuest(g)).await?,
+        (Caller::Anonymous, None) => Err(AppError::token_required()),
+        (c, _) => Ok(c),
+    }
+}
+
+/// `page` (from 1) and `limit` as an offset.
+fn page_offset(page: Option<i64>, limit: Option<i64>) -> Result<(i64, i64, i64), AppError> {
+    let page = page.unwrap_or(1);
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if page < 1 {
+        return Err(AppError::validation("page must be at least 1"));
+    }
+    let offset = (page - 1)
+        .checked_mul(limit)
+        .ok_or_else(|| AppError::validation("page too large"))?;
+    Ok((page, limit, offset))
+}
+
+#[derive(Deserialize)]
+pub struct TypeQuery {
+    #[serde(rename = "type")]
+    conversation_type: Option<String>,
+}
+
+/// `GET /api/support/conversation?type=general`: the signed-in user's open conversation
+/// of that type, started if there is none.
+async fn my_conversation(
+    state: State,
+    caller: RequestCaller,
+    q: web::Query<TypeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match caller.0 {
+        Caller::Anonymous => return Err(AppError::token_required()),
+        c => c,
+    };
+    let opened = state
+        .chat
+        .send(OpenConversation {
+            caller,
+            subject: None,
+            category: None,
+            priority: None,
+            conversation_type: q.into_inner().conversation_type,
+            reuse_open: true,
+            initial_message: None,
+        })
+        .await??;
+    Ok(conversation_response(&opened.conversation))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestBody {
+    #[serde(rename = "type")]
+    conversation_type: Option<String>,
+    subject: Option<String>,
+    /// A guest id issued earlier, to continue as that guest.
+    guest_id: Option<String>,
+}
+
+/// `POST /api/support/conversation/guest`: a guest's open conversation, with a new guest
+/// id when none is given. Public, limited per client IP.
+async fn guest_conversation(
+    req: HttpRequest,
+    state: State,
+    body: Option<web::Json<GuestBody>>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.map(|b| b.into_inner()).unwrap_or_default();
+    let caller = match b.guest_id {
+        Some(g) => state.chat.send(VerifyGuest(g)).await??,
+        None => {
+            state.allow_ip(&req)?;
+            Caller::Guest(state.chat.send(IssueGuest).await??)
+        }
+    };
+    let Caller::Guest(guest_id) = caller.clone() else {
+        return Err(AppError::internal());
+    };
+    let opened = state
+        .chat
+        .send(OpenConversation {
+            caller,
+            subject: b.subject,
+            category: None,
+            priority: None,
+            conversation_type: b.conversation_type,
+            reuse_open: true,
+            initial_message: None,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "conversation": conversation_json(&opened.conversation),
+        "guestId": guest_id,
+        "created": opened.created,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestQuery {
+    guest_id: Option<String>,
+}
+
+/// `GET /api/support/conversation/{id}` (Bearer, or `?guestId=` for guests).
+async fn conversation(
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+    q: web::Query<GuestQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller_or_guest(&state, caller, q.into_inner().guest_id).await?;
+    let view = state
+        .chat
+        .send(GetConversation {
+            conversation_id: id.into_inner(),
+            caller,
+        })
+        .await??;
+    Ok(conversation_response(&view))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagesQuery {
+    page: Option<i64>,
+    limit: Option<i64>,
+    guest_id: Option<String>,
+}
+
+/// `GET /api/support/conversation/{id}/messages?page=1&limit=50`, oldest first.
+async fn messages(
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+    q: web::Query<MessagesQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = q.into_inner();
+    let (page, limit, offset) = page_offset(q.page, q.limit)?;
+    let caller = caller_or_guest(&state, caller, q.guest_id).await?;
+    let history = state
+        .chat
+        .send(FetchHistory {
+            conversation_id: id.into_inner(),
+            caller,
+            page: HistoryPage::Offset { offset, limit },
+        })
+        .await??;
+    let messages: Vec<Value> = history.messages.iter().map(message_json).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "messages": messages,
+        "pagination": pagination(page, limit, history.total),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct AdminQuery {
+    page: Option<i64>,
+    limit: Option<i64>,
+    status: Option<String>,
+    #[serde(rename = "type")]
+    conversation_type: Option<String>,
+}
+
+/// `GET /api/admin/support/conversations?page=&limit=&status=&type=` (staff only).
+async fn admin_conversations(
+    state: State,
+    caller: RequestCaller,
+    q: web::Query<AdminQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match caller.0 {
+        Caller::Anonymous => return Err(AppError::token_required()),
+        c if !c.is_staff() => return Err(AppError::forbidden("Admin access required")),
+        c => c,
+    };
+    let q = q.into_inner();
+    let (page, limit, offset) = page_offset(q.page, q.limit)?;
+    let list = state
+        .chat
+        .send(ListConversations {
+            caller,
+            status: q.status,
+            conversation_type: q.conversation_type,
+            offset,
+            limit,
+        })
+        .await??;
+    let conversations: Vec<Value> = list.items.iter().map(conversation_json).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "conversations": conversations,
+        "pagination": pagination(page, limit, list.total),
+    })))
+}

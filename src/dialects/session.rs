@@ -1,0 +1,63 @@
+//! Seed 004's "session" vocabulary (snake_case): the shapes of its REST API, reused by
+//! its Socket.IO events later.
+
+use serde_json::{json, Value};
+
+use crate::domain::conversation::ConversationView;
+use crate::domain::message::iso_timestamp;
+use crate::domain::Message;
+
+/// Seed 004's `sender_role`: customer (guests too), agent, admin, system.
+pub fn sender_role(sender_type: &str) -> &str {
+    match sender_type {
+        "guest" => "customer",
+        other => other,
+    }
+}
+
+pub fn message_json(m: &Message) -> Value {
+    json!({
+        "id": m.id,
+        "session_id": m.session_id,
+        "seq": m.seq,
+        "sender_id": m.sender_id,
+        "sender_role": sender_role(&m.sender_type),
+        "sender_name": m.sender_name,
+        "content": m.message,
+        "message_type": m.message_type,
+        "created_at": m.timestamp,
+        "temp_id": m.client_id,
+        "attachments": [],
+        "read_by": m.read_by,
+        "is_read": m.is_read(),
+    })
+}
+
+pub fn session_json(c: &ConversationView) -> Value {
+    let r = &c.row;
+    let mut v = json!({
+        "id": r.id,
+        "subject": r.subject,
+        "category": r.category,
+        "priority": r.priority,
+        "status": r.status,
+        "type": r.conversation_type,
+        "customer_id": r.customer_user_id.as_ref().or(r.guest_id.as_ref()),
+        "customer_name": r.customer_name,
+        "agent_id": r.assigned_agent_id,
+        "last_seq": r.last_seq,
+        "created_at": iso_timestamp(r.created_at),
+        "updated_at": iso_timestamp(r.updated_at),
+    });
+    if let Some(n) = c.unread_count {
+        v["unread_count"] = json!(n);
+    }
+    if c.unread_count.is_some() {
+        v["last_message"] = c
+            .last_message
+            .as_ref()
+            .map(message_json)
+            .unwrap_or(Value::Null);
+    }
+    v
+}
