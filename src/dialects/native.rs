@@ -24,6 +24,9 @@ pub enum Command {
         session_id: String,
         #[serde(default)]
         token: Option<String>,
+        /// A guest id the server issued (seed 003's guests).
+        #[serde(default)]
+        guest_id: Option<String>,
     },
     RegisterAdmin {
         #[serde(default)]
@@ -389,7 +392,8 @@ mod tests {
             parse(r#"{"type":"register","sessionId":"s1","token":null}"#).unwrap(),
             Command::Register {
                 session_id: "s1".into(),
-                token: None
+                token: None,
+                guest_id: None
             }
         );
         assert_eq!(

@@ -243,7 +243,11 @@ pub fn apply_change(
             Ok(ChangeEffect {
                 status,
                 assigned_agent_id: Some(agent_id.clone()),
-                note: format!("Conversation assigned to {agent_name}"),
+                note: if agent_id == &me.user_id {
+                    format!("{name} joined the conversation")
+                } else {
+                    format!("Conversation assigned to {agent_name}")
+                },
             })
         }
         StatusChange::Set(next) => {

@@ -12,7 +12,7 @@ use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 use crate::actors::chat_server::{
     ChangeConversation, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff, GetParticipants,
     HistoryPage, JoinAsCustomer, JoinAsStaff, JoinConversation, Leave, LeaveConversation, MarkRead,
-    PostAs, PostMessage, SetTyping,
+    PostAs, PostMessage, SetTyping, VerifyGuest,
 };
 use crate::db::queries::ReadTarget;
 use crate::dialects::native::{self, Command, Reply};
@@ -201,9 +201,11 @@ impl WsSession {
         use Order::{Pipelined, Wait};
         match cmd {
             Command::Ping => self.reply(ctx, Reply::Pong),
-            Command::Register { session_id, token } => {
-                self.register_customer(session_id, token, ctx)
-            }
+            Command::Register {
+                session_id,
+                token,
+                guest_id,
+            } => self.register_customer(session_id, token, guest_id, ctx),
             Command::RegisterAdmin { user_id, token } => self.register_staff(user_id, token, ctx),
             Command::CustomerMessage { message, client_id } => {
                 let Registration::Customer { session_id, caller } = &self.registration else {
@@ -449,10 +451,13 @@ impl WsSession {
         }
     }
 
+    /// A customer registers on a session, signed in by token, as a guest by the id we
+    /// issued it, or anonymously. Later frames wait until it has taken effect.
     fn register_customer(
         &mut self,
         session_id: String,
         token: Option<String>,
+        guest_id: Option<String>,
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
         if let Err(e) = crate::domain::text::session_id(&session_id) {
@@ -470,21 +475,36 @@ impl WsSession {
             }
             None => Caller::Anonymous,
         };
-        let join = JoinAsCustomer {
-            conn: self.id,
-            session_id: session_id.clone(),
-            caller: caller.clone(),
-            recipient: ctx.address().recipient(),
+        let (chat, conn, recipient) = (self.state.chat.clone(), self.id, ctx.address().recipient());
+        let room = session_id.clone();
+        let join = async move {
+            let caller = match (caller, guest_id) {
+                (Caller::Anonymous, Some(g)) => chat.send(VerifyGuest(g)).await??,
+                (caller, _) => caller,
+            };
+            chat.send(JoinAsCustomer {
+                conn,
+                session_id: room,
+                caller: caller.clone(),
+                recipient,
+            })
+            .await??;
+            Ok::<_, AppError>(caller)
         };
-        self.ask(join, Order::Wait, ctx, move |act, ctx, ()| {
-            act.reply(
-                ctx,
-                Reply::Registered {
-                    session_id: &session_id,
-                },
-            );
-            act.set_registration(Registration::Customer { session_id, caller }, ctx);
-        });
+        join.into_actor(self)
+            .map(move |res, act, ctx| match res {
+                Ok(caller) => {
+                    act.reply(
+                        ctx,
+                        Reply::Registered {
+                            session_id: &session_id,
+                        },
+                    );
+                    act.set_registration(Registration::Customer { session_id, caller }, ctx);
+                }
+                Err(e) => act.error(ctx, &e),
+            })
+            .wait(ctx);
     }
 
     fn register_staff(

@@ -167,6 +167,34 @@ impl TestApp {
         )
     }
 
+    /// Any method with an optional JSON body and token.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = awc::Client::new().request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut resp = match body {
+            Some(b) => req.send_json(b).await,
+            None => req.send().await,
+        }
+        .expect("request");
+        let status = resp.status().as_u16();
+        (
+            status,
+            resp.json::<Value>()
+                .limit(16 * 1024 * 1024)
+                .await
+                .expect("JSON body"),
+        )
+    }
+
     pub async fn post_raw(&self, path: &str, body: &'static str) -> (u16, Value) {
         let mut resp = awc::Client::new()
             .post(self.url(path))

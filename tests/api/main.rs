@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod desk_ws;
 mod health;
 mod limits;
 mod native_ws;
@@ -12,4 +13,6 @@ mod ownership;
 mod pages;
 mod persistence;
 mod rest_chat;
+mod sessions_rest;
 mod storage;
+mod support_rest;

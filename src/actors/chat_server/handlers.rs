@@ -464,11 +464,16 @@ impl Handler<WriteDone> for ChatServer {
                             origin,
                         );
                     }
-                    for row in messages {
-                        self.announce_message(row, origin);
-                    }
+                    // A reopening note comes first: then the status change, then the message.
+                    let mut rows = messages.into_iter();
                     if reopened {
+                        if let Some(note) = rows.next() {
+                            self.announce_message(note, origin);
+                        }
                         self.announce_conversation(conversation, ChangeKind::StatusChanged, origin);
+                    }
+                    for row in rows {
+                        self.announce_message(row, origin);
                     }
                 }
                 let _ = tx.send(answer);

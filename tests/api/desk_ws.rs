@@ -1,0 +1,310 @@
+//! The support desk over the native `/ws` protocol: a customer, a guest and two agents
+//! run conversations through their whole life with presence, typing and receipts.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[actix_web::test]
+async fn a_conversation_lives_its_whole_life_over_ws() {
+    let app = spawn_with(|c| c.typing_timeout = Duration::from_millis(400)).await;
+    let session = uid("sess");
+    let token = app.token("cust-1", "customer");
+    let mut agent_a = app.staff("agent-a", "agent").await;
+    let mut agent_b = app.staff("agent-b", "agent").await;
+    assert_eq!(
+        agent_a.recv_type("staff_presence").await["userId"],
+        "agent-b"
+    );
+    let mut cust = app.customer(&session, Some(&token)).await;
+    cust.send(json!({"type": "customer_message", "message": "hello", "clientId": "c-1"}))
+        .await;
+    let first = cust.recv_type("message_ack").await;
+    for agent in [&mut agent_a, &mut agent_b] {
+        let created = agent.recv_type("conversation_updated").await;
+        assert_eq!(
+            (
+                created["change"].as_str(),
+                created["conversation"]["status"].as_str()
+            ),
+            (Some("created"), Some("waiting"))
+        );
+        agent.recv_type("customer_message").await;
+    }
+
+    // Agent A joins the room: it sees who is there, and the customer sees it arrive.
+    agent_a
+        .send(json!({"type": "join", "sessionId": session}))
+        .await;
+    let joined = agent_a.recv_type("joined").await;
+    assert_eq!(joined["conversation"]["unreadCount"], 1);
+    let ids: Vec<&str> = joined["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"cust-1") && ids.contains(&"agent-a"),
+        "{ids:?}"
+    );
+    let arrived = cust.recv_type("participant_joined").await;
+    assert_eq!(
+        (arrived["userId"].as_str(), arrived["role"].as_str()),
+        (Some("agent-a"), Some("agent"))
+    );
+
+    // Accept: first wins, everyone hears the status change.
+    agent_a
+        .send(json!({"type": "accept", "sessionId": session}))
+        .await;
+    agent_b
+        .send(json!({"type": "accept", "sessionId": session}))
+        .await;
+    let e = agent_b.recv_type("error").await;
+    assert_eq!(
+        (e["message"].as_str(), e["code"].as_str()),
+        (Some("Conversation already accepted"), Some("conflict"))
+    );
+    let update = cust.recv_type("conversation_updated").await;
+    assert_eq!(
+        (
+            update["conversation"]["status"].as_str(),
+            update["conversation"]["assignedAgentId"].as_str()
+        ),
+        (Some("active"), Some("agent-a"))
+    );
+
+    // Typing is relayed to the others in the room and expires unless refreshed.
+    cust.send(json!({"type": "typing", "sessionId": session, "isTyping": true}))
+        .await;
+    let typing = agent_a.recv_type("typing").await;
+    assert_eq!(
+        (typing["userId"].as_str(), typing["isTyping"].as_bool()),
+        (Some("cust-1"), Some(true))
+    );
+    let expired = agent_a.recv_type("typing").await;
+    assert_eq!(
+        (expired["isTyping"].as_bool(), expired["expired"].as_bool()),
+        (Some(false), Some(true))
+    );
+    agent_a
+        .send(json!({"type": "typing", "sessionId": session, "isTyping": true}))
+        .await;
+    assert_eq!(cust.recv_type("typing").await["isTyping"], true);
+    agent_a
+        .send(json!({"type": "typing", "sessionId": session, "isTyping": false}))
+        .await;
+    let stopped = cust.recv_type("typing").await;
+    assert_eq!(
+        (stopped["isTyping"].as_bool(), stopped["expired"].as_bool()),
+        (Some(false), Some(false))
+    );
+
+    // Reply, and read receipts both ways.
+    agent_a
+        .send(json!({"type": "staff_message", "sessionId": session, "content": "hi, I'm on it"}))
+        .await;
+    let ack = agent_a.recv_type("message_ack").await;
+    let reply = cust.recv_type("staff_reply").await;
+    // Every staff connection sees every reply (seed 000: so no two agents answer blind).
+    assert_eq!(agent_b.recv_type("staff_reply").await["id"], reply["id"]);
+    cust.send(json!({"type": "read", "sessionId": session, "upToSeq": reply["seq"]}))
+        .await;
+    assert_eq!(cust.recv_type("read_ack").await["upToSeq"], ack["seq"]);
+    let receipt = agent_a.recv_type("messages_read").await;
+    assert_eq!(
+        (receipt["readerId"].as_str(), receipt["upToSeq"].as_i64()),
+        (Some("cust-1"), ack["seq"].as_i64())
+    );
+    agent_a
+        .send(json!({"type": "read", "sessionId": session, "messageIds": [first["id"]]}))
+        .await;
+    agent_a.recv_type("read_ack").await;
+    assert_eq!(cust.recv_type("messages_read").await["readerId"], "agent-a");
+    cust.send(json!({"type": "history", "sessionId": session}))
+        .await;
+    let h = cust.recv_type("history").await;
+    let hello = h["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["message"] == "hello")
+        .unwrap();
+    assert_eq!(
+        (hello["isRead"].as_bool(), hello["readBy"].clone()),
+        (Some(true), json!(["agent-a"]))
+    );
+
+    // Presence: B joins and leaves; the customer sees both; online staff and participants.
+    agent_b
+        .send(json!({"type": "join", "sessionId": session}))
+        .await;
+    agent_b.recv_type("joined").await;
+    assert_eq!(
+        cust.recv_type("participant_joined").await["userId"],
+        "agent-b"
+    );
+    cust.send(json!({"type": "participants", "sessionId": session}))
+        .await;
+    assert_eq!(
+        cust.recv_type("participants").await["participants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    agent_a.send(json!({"type": "online_staff"})).await;
+    let online = agent_a.recv_type("online_staff").await;
+    assert_eq!(online["staff"].as_array().unwrap().len(), 2);
+    drop(agent_b);
+    assert_eq!(
+        cust.recv_type("participant_left").await["userId"],
+        "agent-b"
+    );
+    let offline = agent_a.recv_type("staff_presence").await;
+    assert_eq!(
+        (offline["userId"].as_str(), offline["online"].as_bool()),
+        (Some("agent-b"), Some(false))
+    );
+
+    // Resolve; a customer message reopens; the customer closes; closed is final.
+    agent_a
+        .send(json!({"type": "set_status", "sessionId": session, "status": "resolved"}))
+        .await;
+    assert_eq!(
+        cust.recv_type("conversation_updated").await["conversation"]["status"],
+        "resolved"
+    );
+    cust.send(json!({"type": "customer_message", "message": "one more thing"}))
+        .await;
+    cust.recv_type("message_ack").await;
+    assert_eq!(
+        agent_a.recv_type("system_message").await["message"],
+        "Conversation reopened"
+    );
+    assert_eq!(
+        agent_a.recv_type("conversation_updated").await["conversation"]["status"],
+        "active"
+    );
+    assert_eq!(
+        agent_a.recv_type("customer_message").await["message"],
+        "one more thing"
+    );
+    cust.send(json!({"type": "set_status", "sessionId": session, "status": "closed"}))
+        .await;
+    assert_eq!(
+        agent_a.recv_type("conversation_updated").await["conversation"]["status"],
+        "closed"
+    );
+    cust.send(json!({"type": "customer_message", "message": "hello?"}))
+        .await;
+    cust.expect_error("Conversation is closed").await;
+    agent_a
+        .send(json!({"type": "accept", "sessionId": session}))
+        .await;
+    agent_a.expect_error("Conversation is closed").await;
+}
+
+#[actix_web::test]
+async fn a_guest_chats_over_ws_with_its_issued_id() {
+    let app = spawn_app().await;
+    let (_, g) = app
+        .call("POST", "/api/support/conversation/guest", None, None)
+        .await;
+    let (guest_id, conv_id) = (
+        g["guestId"].as_str().unwrap().to_owned(),
+        g["conversation"]["id"].as_str().unwrap().to_owned(),
+    );
+    let mut agent = app.staff("agent", "agent").await;
+    let mut guest = app.ws().await;
+    guest
+        .send(json!({"type": "register", "sessionId": conv_id, "guestId": guest_id}))
+        .await;
+    guest.recv_type("registered").await;
+    guest
+        .send(json!({"type": "customer_message", "message": "guest here"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    let seen = agent.recv_type("customer_message").await;
+    assert_eq!(
+        (
+            seen["senderId"].as_str(),
+            seen["senderType"].as_str(),
+            seen["customerName"].as_str()
+        ),
+        (Some(guest_id.as_str()), Some("guest"), Some("Guest"))
+    );
+    agent
+        .send(json!({"type": "staff_message", "sessionId": conv_id, "content": "welcome"}))
+        .await;
+    assert_eq!(guest.recv_type("staff_reply").await["message"], "welcome");
+
+    // Without the id, or with one never issued, the guest's conversation stays shut.
+    let mut stranger = app.ws().await;
+    stranger
+        .send(json!({"type": "register", "sessionId": conv_id}))
+        .await;
+    stranger
+        .expect_error("Access denied to this conversation")
+        .await;
+    stranger.send(json!({"type": "register", "sessionId": conv_id, "guestId": format!("guest_1_{}", "f".repeat(32))})).await;
+    stranger.expect_error("Unknown guest id").await;
+}
+
+#[actix_web::test]
+async fn desk_commands_refuse_bad_input() {
+    let app = spawn_app().await;
+    let mut fresh = app.ws().await;
+    fresh
+        .send(json!({"type": "join", "sessionId": uid("s")}))
+        .await;
+    fresh.expect_error("Not registered").await;
+    fresh
+        .send(json!({"type": "accept", "sessionId": uid("s")}))
+        .await;
+    fresh.expect_error("Not registered").await;
+
+    let session = uid("sess");
+    let mut cust = app.customer(&session, None).await;
+    cust.send(json!({"type": "customer_message", "message": "hi"}))
+        .await;
+    cust.recv_type("message_ack").await;
+    // Typing where one has not joined; accept as a customer; bad status; unknown messages.
+    cust.send(json!({"type": "typing", "sessionId": uid("elsewhere"), "isTyping": true}))
+        .await;
+    cust.expect_error("Join the conversation first").await;
+    cust.send(json!({"type": "accept", "sessionId": session}))
+        .await;
+    cust.expect_error("Only support staff can accept conversations")
+        .await;
+    cust.send(json!({"type": "set_status", "sessionId": session, "status": "paused"}))
+        .await;
+    cust.expect_error("status must be one of: waiting, active, resolved, closed")
+        .await;
+    cust.send(json!({"type": "set_status", "sessionId": session, "status": "resolved"}))
+        .await;
+    cust.expect_error("Cannot change status from waiting to resolved")
+        .await;
+    cust.send(json!({"type": "read", "sessionId": session, "messageIds": [uid("m")]}))
+        .await;
+    cust.expect_error("No such messages in this conversation")
+        .await;
+    cust.send(json!({"type": "typing", "sessionId": session, "isTyping": "yes"}))
+        .await;
+    cust.expect_error("Invalid message format").await;
+    let mut staff = app.staff("agent", "agent").await;
+    staff
+        .send(json!({"type": "join", "sessionId": uid("missing")}))
+        .await;
+    staff.expect_error("Conversation not found").await;
+    cust.send(json!({"type": "online_staff"})).await;
+    cust.expect_error("Insufficient permissions").await;
+    // Nothing above touched the stored conversation.
+    let (_, h) = app
+        .get_json(&format!("/api/chat/sessions/{session}/messages"), None)
+        .await;
+    assert_eq!(h["messages"].as_array().unwrap().len(), 1);
+}
