@@ -3,6 +3,7 @@
 
 pub mod actors;
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -86,7 +86,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         config.ip_rate_limit_per_sec,
         config.ip_rate_limit_burst,
     );
-    let state = AppState::new(chat, db, keys.clone(), conn, ip_limiter);
+    let state = AppState::new(chat, db, keys.clone(), conn, ip_limiter, data_dir.clone());
 
     let bind = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;

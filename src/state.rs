@@ -34,6 +34,8 @@ pub struct AppState {
     pub db: Db,
     pub keys: JwtKeys,
     pub conn: ConnSettings,
+    /// Where attachments (and the SQLite database) live.
+    pub data_dir: std::path::PathBuf,
     pub started: Instant,
     next_conn_id: AtomicU64,
 }
@@ -45,6 +47,7 @@ impl AppState {
         keys: JwtKeys,
         conn: ConnSettings,
         ip_limiter: KeyedLimiter<IpAddr>,
+        data_dir: std::path::PathBuf,
     ) -> Arc<Self> {
         Arc::new(AppState {
             chat,
@@ -52,6 +55,7 @@ impl AppState {
             db,
             keys,
             conn,
+            data_dir,
             started: Instant::now(),
             next_conn_id: AtomicU64::new(1),
         })

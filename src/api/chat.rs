@@ -43,6 +43,7 @@ pub async fn send_to_staff(
             text: body.message,
             message_type: None,
             client_id: body.client_id,
+            attachment_ids: Vec::new(),
         })
         .await??;
     Ok(HttpResponse::Ok().json(json!({

@@ -3,18 +3,22 @@
 
 use std::sync::Arc;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::RequestCaller;
 use crate::actors::chat_server::{
-    ChangeConversation, FetchHistory, GetConversation, HistoryPage, ListConversations, MarkRead,
-    OpenConversation, PostAs, PostMessage,
+    ChangeConversation, FetchHistory, GetAttachment, GetConversation, HistoryPage,
+    ListConversations, MarkRead, OpenConversation, PostAs, PostMessage, RegisterUploads,
+    VerifyGuest,
 };
+use crate::attachments::{self, Upload};
 use crate::db::queries::ReadTarget;
-use crate::dialects::session::{message_json, session_json};
+use crate::dialects::session::{attachment_json, message_json, session_json};
 use crate::domain::conversation::{Status, StatusChange};
+use crate::domain::message::Attachment;
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -28,14 +32,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/sessions", web::get().to(list_sessions))
             .route("/sessions/{id}", web::get().to(get_session))
             .route("/sessions/{id}/messages", web::get().to(list_messages))
+            .route(
+                "/sessions/{id}/messages",
+                web::post().guard(multipart()).to(send_message_multipart),
+            )
             .route("/sessions/{id}/messages", web::post().to(send_message))
+            .route("/upload", web::post().to(upload))
+            .route("/attachments/{id}", web::get().to(download))
             .route("/sessions/{id}/read", web::post().to(mark_read))
             .route("/sessions/{id}/assign", web::post().to(assign))
             .route("/sessions/{id}/status", web::patch().to(set_status)),
     );
 }
 
-/// Seed 004 signs everything in.
+/// Requests whose body is a multipart form.
+fn multipart() -> impl guard::Guard {
+    guard::fn_guard(|ctx| {
+        ctx.head()
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+    })
+}
+
+/// Seed 004 signs everything in (downloads also take a guest's `guestId`).
 fn signed_in(caller: RequestCaller) -> Result<Caller, AppError> {
     match caller.0 {
         Caller::Anonymous => Err(AppError::token_required()),
@@ -155,20 +176,70 @@ async fn list_messages(
 
 #[derive(Deserialize)]
 pub struct SendBody {
+    #[serde(default)]
     content: String,
     message_type: Option<String>,
     temp_id: Option<String>,
+    /// Ids from `POST /upload`.
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
-/// `POST /sessions/{id}/messages` (JSON; staff post as staff, customers as customers).
+/// `POST /sessions/{id}/messages` with JSON (staff post as staff, customers as customers).
 async fn send_message(
     state: State,
     caller: RequestCaller,
     id: web::Path<String>,
     body: web::Json<SendBody>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = signed_in(caller)?;
     let b = body.into_inner();
+    post(
+        &state,
+        signed_in(caller)?,
+        id.into_inner(),
+        b.content,
+        b.message_type,
+        b.temp_id,
+        b.attachments,
+    )
+    .await
+}
+
+/// `POST /sessions/{id}/messages` as seed 004's multipart form: `content`, `message_type`,
+/// `temp_id`, and up to 5 files under `attachments`.
+async fn send_message_multipart(
+    req: HttpRequest,
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let caller = signed_in(caller)?;
+    let (mut fields, files) = attachments::read_multipart(&req, body).await?;
+    let stored = save_uploads(&state, &caller, files).await?;
+    let ids = stored.into_iter().map(|a| a.id).collect();
+    let content = fields.remove("content").unwrap_or_default();
+    post(
+        &state,
+        caller,
+        id.into_inner(),
+        content,
+        fields.remove("message_type"),
+        fields.remove("temp_id"),
+        ids,
+    )
+    .await
+}
+
+async fn post(
+    state: &State,
+    caller: Caller,
+    conversation_id: String,
+    text: String,
+    message_type: Option<String>,
+    client_id: Option<String>,
+    attachment_ids: Vec<String>,
+) -> Result<HttpResponse, AppError> {
     let post_as = if caller.is_staff() {
         PostAs::Staff
     } else {
@@ -178,15 +249,118 @@ async fn send_message(
         .chat
         .send(PostMessage {
             origin: None,
-            conversation_id: id.into_inner(),
+            conversation_id,
             caller,
             post_as,
-            text: b.content,
-            message_type: b.message_type,
-            client_id: b.temp_id,
+            text,
+            message_type,
+            client_id,
+            attachment_ids,
         })
         .await??;
     Ok(HttpResponse::Created().json(json!({"success": true, "data": message_json(&message)})))
+}
+
+/// Keep the files on disk (off the event loop), then record them as the caller's uploads.
+async fn save_uploads(
+    state: &State,
+    caller: &Caller,
+    files: Vec<Upload>,
+) -> Result<Vec<Attachment>, AppError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data_dir = state.data_dir.clone();
+    let described = web::block(move || {
+        files
+            .into_iter()
+            .map(|f| {
+                let size = f.bytes.len() as i64;
+                attachments::store(&data_dir, &f.bytes)
+                    .map(|sha| (sha, f.file_name, f.content_type.to_owned(), size))
+            })
+            .collect::<std::io::Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| {
+        log::error!("upload worker: {e}");
+        AppError::internal()
+    })?
+    .map_err(|e| {
+        log::error!("storing an upload: {e}");
+        AppError::internal()
+    })?;
+    state
+        .chat
+        .send(RegisterUploads {
+            caller: caller.clone(),
+            files: described,
+        })
+        .await?
+}
+
+/// `POST /upload`: store files ahead of the message that will carry them.
+async fn upload(
+    req: HttpRequest,
+    state: State,
+    caller: RequestCaller,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let caller = signed_in(caller)?;
+    let (_, files) = attachments::read_multipart(&req, body).await?;
+    if files.is_empty() {
+        return Err(AppError::validation("No files in the upload")
+            .with_detail("send them as multipart `attachments`"));
+    }
+    let stored = save_uploads(&state, &caller, files).await?;
+    Ok(HttpResponse::Created().json(
+        json!({"success": true, "data": stored.iter().map(attachment_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadQuery {
+    guest_id: Option<String>,
+}
+
+/// `GET /attachments/{id}`: the file, for those who may see its conversation (or its
+/// uploader), always as a download with its stored type, never rendered inline.
+async fn download(
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+    q: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = match (caller.0, q.into_inner().guest_id) {
+        (Caller::Anonymous, Some(g)) => state.chat.send(VerifyGuest(g)).await??,
+        (c, _) => c,
+    };
+    let row = state
+        .chat
+        .send(GetAttachment {
+            id: id.into_inner(),
+            caller,
+        })
+        .await??;
+    let path = attachments::path_of(&state.data_dir, &row.sha256);
+    let bytes = web::block(move || std::fs::read(path))
+        .await
+        .map_err(|_| AppError::internal())?
+        .map_err(|e| {
+            log::error!("reading attachment {}: {e}", row.id);
+            AppError::not_found("Attachment file missing")
+        })?;
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![DispositionParam::Filename(row.file_name.clone())],
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(row.content_type.as_str())
+        .insert_header(disposition)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
+        .body(bytes))
 }
 
 #[derive(Deserialize, Default)]

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{conversations, guests, messages, read_cursors};
+use super::schema::{attachments, conversations, guests, messages, read_cursors};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = conversations)]
@@ -52,4 +52,18 @@ pub struct ReadCursorRow {
     pub participant_id: String,
     pub last_read_seq: i64,
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub message_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub uploader_id: String,
+    pub sha256: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: NaiveDateTime,
 }

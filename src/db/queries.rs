@@ -5,8 +5,8 @@
 
 use diesel::prelude::*;
 
-use super::models::{ConversationRow, GuestRow, MessageRow, ReadCursorRow};
-use super::schema::{conversations, guests, messages, read_cursors};
+use super::models::{AttachmentRow, ConversationRow, GuestRow, MessageRow, ReadCursorRow};
+use super::schema::{attachments, conversations, guests, messages, read_cursors};
 use super::{DbConnection, DbError};
 use crate::domain::conversation::{apply_change, participant_id, Owner, Status, StatusChange};
 use crate::domain::message::now_millis;
@@ -21,6 +21,8 @@ pub enum WriteOp {
     Change(ChangeOp),
     MarkRead(ReadOp),
     IssueGuest(String),
+    /// Files already on disk, not yet linked to a message.
+    StoreAttachments(Vec<AttachmentRow>),
 }
 
 /// What a new conversation is about and whose it is.
@@ -42,9 +44,12 @@ pub struct PostOp {
     /// The identity the access rule is checked against.
     pub caller: Caller,
     pub content: String,
-    pub message_type: String,
+    /// `None`: text, or image/file when it carries attachments.
+    pub message_type: Option<String>,
     pub client_id: Option<String>,
     pub create: Option<NewConversation>,
+    /// Uploaded, unlinked attachments of this author to link to the message.
+    pub attachment_ids: Vec<String>,
 }
 
 /// Start a conversation, or with `reuse_open` return the owner's open one of that type.
@@ -81,10 +86,11 @@ pub struct ReadOp {
 pub enum WriteOutcome {
     /// `messages`: the rows this post added, in seq order (a reopening note, then the
     /// message), or the original message alone when `duplicate`.
-    /// `created`: this post started the conversation.
+    /// `created`: this post started the conversation; `attachments`: the post's files.
     Posted {
         conversation: ConversationRow,
         messages: Vec<MessageRow>,
+        attachments: Vec<AttachmentRow>,
         duplicate: bool,
         created: bool,
     },
@@ -104,6 +110,7 @@ pub enum WriteOutcome {
         changed: bool,
     },
     GuestIssued(String),
+    AttachmentsStored(Vec<AttachmentRow>),
 }
 
 /// A write refused by a domain rule, or a storage failure.
@@ -166,6 +173,14 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
         WriteOp::Open(o) => open(conn, o),
         WriteOp::Change(c) => change(conn, c),
         WriteOp::MarkRead(r) => mark_read(conn, r),
+        WriteOp::StoreAttachments(rows) => {
+            for row in rows {
+                diesel::insert_into(attachments::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+            Ok(WriteOutcome::AttachmentsStored(rows.clone()))
+        }
         WriteOp::IssueGuest(id) => {
             diesel::insert_into(guests::table)
                 .values(&GuestRow {
@@ -314,9 +329,11 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
             .first(conn)
             .optional()?;
         if let Some(original) = existing {
+            let attachments = attachments_of(conn, std::slice::from_ref(&original.id))?;
             return Ok(WriteOutcome::Posted {
                 conversation: conv,
                 messages: vec![original],
+                attachments,
                 duplicate: true,
                 created,
             });
@@ -345,20 +362,61 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
             None,
         )?);
     }
-    added.push(insert_message(
+    let files = unlinked_attachments(conn, &p.attachment_ids, &p.author.id)?;
+    let message_type = match &p.message_type {
+        Some(t) => t.clone(),
+        None if files.is_empty() => "text".to_owned(),
+        None if files.iter().all(|f| f.content_type.starts_with("image/")) => "image".to_owned(),
+        None => "file".to_owned(),
+    };
+    let message = insert_message(
         conn,
         &conv.id,
         &p.author,
         &p.content,
-        &p.message_type,
+        &message_type,
         p.client_id.as_deref(),
-    )?);
+    )?;
+    if !files.is_empty() {
+        diesel::update(attachments::table.filter(attachments::id.eq_any(&p.attachment_ids)))
+            .set((
+                attachments::message_id.eq(&message.id),
+                attachments::conversation_id.eq(&conv.id),
+            ))
+            .execute(conn)?;
+    }
+    let attachments = attachments_of(conn, std::slice::from_ref(&message.id))?;
+    added.push(message);
     Ok(WriteOutcome::Posted {
         conversation: reload(conn, &conv.id)?,
         messages: added,
+        attachments,
         duplicate: false,
         created,
     })
+}
+
+/// The author's uploaded files with these ids, none yet attached to a message.
+fn unlinked_attachments(
+    conn: &mut DbConnection,
+    ids: &[String],
+    uploader: &str,
+) -> Result<Vec<AttachmentRow>, WriteError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<AttachmentRow> = attachments::table
+        .filter(attachments::id.eq_any(ids))
+        .filter(attachments::uploader_id.eq(uploader))
+        .filter(attachments::message_id.is_null())
+        .select(AttachmentRow::as_select())
+        .load(conn)?;
+    if rows.len() != ids.len() {
+        let e = AppError::validation("Unknown attachment")
+            .with_detail("attachments must be your own uploads, not yet sent");
+        return Err(e.into());
+    }
+    Ok(rows)
 }
 
 fn open(conn: &mut DbConnection, o: &OpenOp) -> Result<WriteOutcome, WriteError> {
@@ -467,6 +525,29 @@ fn mark_read(conn: &mut DbConnection, r: &ReadOp) -> Result<WriteOutcome, WriteE
 }
 
 // ---------------------------------------------------------------- reads
+
+/// The attachments of these messages.
+pub fn attachments_of(
+    conn: &mut DbConnection,
+    message_ids: &[String],
+) -> Result<Vec<AttachmentRow>, DbError> {
+    Ok(attachments::table
+        .filter(attachments::message_id.eq_any(message_ids))
+        .order(attachments::created_at.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_attachment(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<AttachmentRow>, DbError> {
+    Ok(attachments::table
+        .find(id)
+        .select(AttachmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
 
 pub fn find_conversation(
     conn: &mut DbConnection,

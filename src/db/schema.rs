@@ -49,6 +49,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        message_id -> Nullable<Text>,
+        conversation_id -> Nullable<Text>,
+        uploader_id -> Text,
+        sha256 -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(read_cursors -> conversations (conversation_id));
-diesel::allow_tables_to_appear_in_same_query!(conversations, messages, guests, read_cursors);
+diesel::allow_tables_to_appear_in_same_query!(
+    conversations,
+    messages,
+    guests,
+    read_cursors,
+    attachments
+);

@@ -35,15 +35,22 @@ pub enum Command {
         token: Option<String>,
     },
     CustomerMessage {
+        #[serde(default)]
         message: String,
         #[serde(default)]
         client_id: Option<String>,
+        /// Ids of the sender's uploads (`POST /api/v1/chat/upload`) to attach.
+        #[serde(default)]
+        attachments: Vec<String>,
     },
     StaffMessage {
         session_id: String,
+        #[serde(default)]
         content: String,
         #[serde(default)]
         client_id: Option<String>,
+        #[serde(default)]
+        attachments: Vec<String>,
     },
     History {
         session_id: String,
@@ -243,13 +250,21 @@ pub fn message_json(m: &Message) -> Value {
         "message": m.message,
         "type": m.message_type,
         "timestamp": m.timestamp,
-        "readBy": m.read_by,
+                "readBy": m.read_by,
         "isRead": m.is_read(),
+        "attachments": attachments_json(m),
     });
     if let Some(c) = &m.client_id {
         v["clientId"] = json!(c);
     }
     v
+}
+
+fn attachments_json(m: &Message) -> Value {
+    m.attachments
+        .iter()
+        .map(|a| json!({"id": a.id, "fileName": a.file_name, "fileType": a.content_type, "fileSize": a.size, "fileUrl": a.url()}))
+        .collect()
 }
 
 pub fn conversation_json(c: &ConversationView) -> Value {
@@ -295,6 +310,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
                 "senderId": m.sender_id,
                 "senderType": m.sender_type,
                 "messageType": m.message_type,
+                "attachments": attachments_json(m),
             }),
             "system" => json!({
                 "type": "system_message",
@@ -314,6 +330,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
                 "staffId": m.sender_id,
                 "staffName": m.sender_name,
                 "messageType": m.message_type,
+                "attachments": attachments_json(m),
             }),
         },
         Event::ConversationChanged {
@@ -401,7 +418,8 @@ mod tests {
             Command::StaffMessage {
                 session_id: "s1".into(),
                 content: "hi".into(),
-                client_id: None
+                client_id: None,
+                attachments: vec![]
             }
         );
         assert_eq!(parse(r#"{"type":"ping"}"#).unwrap(), Command::Ping);

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::domain::conversation::ConversationView;
 use crate::domain::message::iso_timestamp;
+use crate::domain::message::Attachment;
 use crate::domain::Message;
 
 /// Seed 004's `sender_role`: customer (guests too), agent, admin, system.
@@ -27,9 +28,20 @@ pub fn message_json(m: &Message) -> Value {
         "message_type": m.message_type,
         "created_at": m.timestamp,
         "temp_id": m.client_id,
-        "attachments": [],
+                "attachments": m.attachments.iter().map(attachment_json).collect::<Vec<_>>(),
         "read_by": m.read_by,
         "is_read": m.is_read(),
+    })
+}
+
+/// Seed 004's attachment fields.
+pub fn attachment_json(a: &Attachment) -> Value {
+    json!({
+        "id": a.id,
+        "file_name": a.file_name,
+        "file_url": a.url(),
+        "file_size": a.size,
+        "file_type": a.content_type,
     })
 }
 

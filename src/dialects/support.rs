@@ -30,7 +30,8 @@ pub fn message_json(m: &Message) -> Value {
         "message": m.message,
         "messageType": m.message_type,
         "isRead": m.is_read(),
-        "readBy": m.read_by,
+                "readBy": m.read_by,
+        "attachments": m.attachments.iter().map(crate::dialects::session::attachment_json).collect::<Vec<_>>(),
         "createdAt": m.timestamp,
     })
 }

@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDateTime, Utc};
 
-use crate::db::models::MessageRow;
+use crate::db::models::{AttachmentRow, MessageRow};
 
 /// What kind of participant wrote a message (DESIGN.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,33 @@ pub struct Message {
     pub client_id: Option<String>,
     /// Participants other than the sender whose read cursor has passed this message.
     pub read_by: Vec<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message; its bytes are served at `url()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+impl Attachment {
+    pub fn url(&self) -> String {
+        format!("/api/v1/chat/attachments/{}", self.id)
+    }
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(r: AttachmentRow) -> Self {
+        Attachment {
+            id: r.id,
+            file_name: r.file_name,
+            content_type: r.content_type,
+            size: r.size,
+        }
+    }
 }
 
 impl From<MessageRow> for Message {
@@ -66,6 +93,7 @@ impl From<MessageRow> for Message {
             timestamp: iso_timestamp(r.created_at),
             client_id: r.client_id,
             read_by: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 }
@@ -73,6 +101,17 @@ impl From<MessageRow> for Message {
 impl Message {
     pub fn is_read(&self) -> bool {
         !self.read_by.is_empty()
+    }
+
+    /// Attach the rows of `all` that belong to this message.
+    pub fn with_attachments(mut self, all: &[AttachmentRow]) -> Self {
+        self.attachments = all
+            .iter()
+            .filter(|a| a.message_id.as_deref() == Some(self.id.as_str()))
+            .cloned()
+            .map(Attachment::from)
+            .collect();
+        self
     }
 
     /// Fill `read_by` from the conversation's read cursors.

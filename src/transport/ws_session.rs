@@ -207,7 +207,11 @@ impl WsSession {
                 guest_id,
             } => self.register_customer(session_id, token, guest_id, ctx),
             Command::RegisterAdmin { user_id, token } => self.register_staff(user_id, token, ctx),
-            Command::CustomerMessage { message, client_id } => {
+            Command::CustomerMessage {
+                message,
+                client_id,
+                attachments,
+            } => {
                 let Registration::Customer { session_id, caller } = &self.registration else {
                     return self.refuse_role(ctx, "Staff connections send staff_message");
                 };
@@ -217,6 +221,7 @@ impl WsSession {
                     PostAs::Customer,
                     message,
                     client_id,
+                    attachments,
                 );
                 self.ask(post, Pipelined, ctx, |act, ctx, m| {
                     act.reply(ctx, Reply::MessageAck { message: &m })
@@ -226,6 +231,7 @@ impl WsSession {
                 session_id,
                 content,
                 client_id,
+                attachments,
             } => {
                 let Registration::Staff { caller } = &self.registration else {
                     return self.refuse_role(ctx, "Insufficient permissions");
@@ -236,6 +242,7 @@ impl WsSession {
                     PostAs::Staff,
                     content,
                     client_id,
+                    attachments,
                 );
                 self.ask(post, Pipelined, ctx, |act, ctx, m| {
                     act.reply(ctx, Reply::MessageAck { message: &m })
@@ -404,6 +411,7 @@ impl WsSession {
         post_as: PostAs,
         text: String,
         client_id: Option<String>,
+        attachment_ids: Vec<String>,
     ) -> PostMessage {
         PostMessage {
             origin: Some(self.id),
@@ -413,6 +421,7 @@ impl WsSession {
             text,
             message_type: None,
             client_id,
+            attachment_ids,
         }
     }
 

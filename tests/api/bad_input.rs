@@ -48,8 +48,8 @@ async fn malformed_frames_get_clear_errors_and_the_connection_stays_up() {
         ),
         (
             json!({"type": "customer_message"}).to_string(),
-            "Invalid message format",
-            "invalid_format",
+            "Message cannot be empty",
+            "validation_failed",
         ),
         (
             json!({"type": "register", "sessionId": ["a"]}).to_string(),

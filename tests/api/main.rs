@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
 mod bad_input;
 mod desk_ws;

@@ -7,7 +7,7 @@ use tokio::sync::oneshot;
 
 use super::*;
 use crate::actors::db_sync::{Persist, WriteDone};
-use crate::db::models::{ConversationRow, MessageRow};
+use crate::db::models::{AttachmentRow, ConversationRow};
 use crate::db::queries::{
     self, ChangeOp, NewConversation, OpenOp, PostOp, ReadOp, WriteOp, WriteOutcome,
 };
@@ -37,12 +37,15 @@ impl ChatServer {
         });
     }
 
-    fn announce_message(&mut self, row: MessageRow, origin: Option<ConnId>) {
-        let room = row.conversation_id.clone();
-        let event = Event::MessagePosted {
-            message: ChatMessage::from(row),
-        };
-        self.deliver(event, Some(&room), true, origin, true);
+    fn announce_message(&mut self, message: ChatMessage, origin: Option<ConnId>) {
+        let room = message.session_id.clone();
+        self.deliver(
+            Event::MessagePosted { message },
+            Some(&room),
+            true,
+            origin,
+            true,
+        );
     }
 
     fn announce_conversation(
@@ -163,9 +166,24 @@ impl Handler<PostMessage> for ChatServer {
                 _ => text::session_id(&msg.conversation_id)?,
             }
             .to_owned();
-            let content = text::message_text(&msg.text, self.limits.max_message_chars)?;
+            if msg.attachment_ids.len() > crate::attachments::MAX_FILES {
+                return Err(AppError::validation(format!(
+                    "At most {} files per message",
+                    crate::attachments::MAX_FILES
+                )));
+            }
+            // A message may be only its files.
+            let content = if msg.text.trim().is_empty() && !msg.attachment_ids.is_empty() {
+                String::new()
+            } else {
+                text::message_text(&msg.text, self.limits.max_message_chars)?
+            };
             let client_id = text::client_id(msg.client_id.as_deref())?;
-            let message_type = text::message_type(msg.message_type.as_deref())?;
+            let message_type = msg
+                .message_type
+                .as_deref()
+                .map(|t| text::message_type(Some(t)))
+                .transpose()?;
             let author = author_for(&msg.caller, msg.post_as, &conversation_id)?;
             self.allow_post(&author)?;
             // A customer's first message on a native session starts the conversation,
@@ -191,6 +209,7 @@ impl Handler<PostMessage> for ChatServer {
                 message_type,
                 client_id,
                 create,
+                attachment_ids: msg.attachment_ids,
             })
         })();
         let op = match prepared {
@@ -413,6 +432,50 @@ impl Handler<IssueGuest> for ChatServer {
     }
 }
 
+impl Handler<RegisterUploads> for ChatServer {
+    type Result = ResponseFuture<Result<Vec<crate::domain::message::Attachment>, AppError>>;
+
+    fn handle(&mut self, msg: RegisterUploads, ctx: &mut Context<Self>) -> Self::Result {
+        // Uploads belong to the identity that will send them (a signed-in user or a guest).
+        let Some(uploader) = uploader_id(&msg.caller) else {
+            return Box::pin(async { Err(AppError::token_required()) });
+        };
+        let now = crate::domain::message::now_millis();
+        let rows = msg
+            .files
+            .into_iter()
+            .map(|(sha256, file_name, content_type, size)| AttachmentRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                message_id: None,
+                conversation_id: None,
+                uploader_id: uploader.clone(),
+                sha256,
+                file_name,
+                content_type,
+                size,
+                created_at: now,
+            })
+            .collect();
+        let (tx, rx) = oneshot::channel();
+        self.persist(
+            ctx,
+            None,
+            WriteOp::StoreAttachments(rows),
+            PendingReply::Uploads(tx),
+        );
+        Box::pin(answer(rx))
+    }
+}
+
+/// Who uploads are kept under: the same id the caller's messages carry.
+pub fn uploader_id(caller: &Caller) -> Option<String> {
+    match caller {
+        Caller::Staff(i) | Caller::User(i) => Some(i.user_id.clone()),
+        Caller::Guest(g) => Some(g.clone()),
+        Caller::Anonymous => None,
+    }
+}
+
 impl PendingReply {
     fn fail(self, e: AppError) {
         // A requester that went away needs no answer.
@@ -422,6 +485,7 @@ impl PendingReply {
             PendingReply::Change(tx) => drop(tx.send(Err(e))),
             PendingReply::Read(tx, _) => drop(tx.send(Err(e))),
             PendingReply::Guest(tx) => drop(tx.send(Err(e))),
+            PendingReply::Uploads(tx) => drop(tx.send(Err(e))),
         }
     }
 }
@@ -444,17 +508,17 @@ impl Handler<WriteDone> for ChatServer {
                 WriteOutcome::Posted {
                     conversation,
                     messages,
+                    attachments,
                     duplicate,
                     created,
                 },
             ) => {
-                let answer = messages
-                    .last()
-                    .cloned()
-                    .map(ChatMessage::from)
-                    .ok_or_else(AppError::internal);
+                let mut messages: Vec<ChatMessage> = messages
+                    .into_iter()
+                    .map(|m| ChatMessage::from(m).with_attachments(&attachments))
+                    .collect();
+                let answer = messages.last().cloned().ok_or_else(AppError::internal);
                 if !duplicate {
-                    let reopened = messages.len() > 1;
                     if created {
                         self.claims.remove(&conversation.id);
                         self.enforce_access(&conversation.id, &Owner::of(&conversation));
@@ -465,15 +529,12 @@ impl Handler<WriteDone> for ChatServer {
                         );
                     }
                     // A reopening note comes first: then the status change, then the message.
-                    let mut rows = messages.into_iter();
-                    if reopened {
-                        if let Some(note) = rows.next() {
-                            self.announce_message(note, origin);
-                        }
+                    if messages.len() > 1 {
+                        self.announce_message(messages.remove(0), origin);
                         self.announce_conversation(conversation, ChangeKind::StatusChanged, origin);
                     }
-                    for row in rows {
-                        self.announce_message(row, origin);
+                    for message in messages {
+                        self.announce_message(message, origin);
                     }
                 }
                 let _ = tx.send(answer);
@@ -489,7 +550,7 @@ impl Handler<WriteDone> for ChatServer {
                 if created {
                     self.announce_conversation(conversation.clone(), ChangeKind::Created, origin);
                     for row in messages {
-                        self.announce_message(row, origin);
+                        self.announce_message(ChatMessage::from(row), origin);
                     }
                 }
                 let _ = tx.send(Ok(Opened {
@@ -504,7 +565,7 @@ impl Handler<WriteDone> for ChatServer {
                     system,
                 },
             ) => {
-                self.announce_message(system, origin);
+                self.announce_message(ChatMessage::from(system), origin);
                 self.announce_conversation(conversation.clone(), ChangeKind::StatusChanged, origin);
                 let _ = tx.send(Ok(conversation.into()));
             }
@@ -531,6 +592,9 @@ impl Handler<WriteDone> for ChatServer {
                     participant_id,
                     up_to_seq,
                 }));
+            }
+            (PendingReply::Uploads(tx), WriteOutcome::AttachmentsStored(rows)) => {
+                let _ = tx.send(Ok(rows.into_iter().map(Into::into).collect()));
             }
             (PendingReply::Guest(tx), WriteOutcome::GuestIssued(id)) => {
                 let _ = tx.send(Ok(id));

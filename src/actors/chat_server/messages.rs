@@ -100,6 +100,25 @@ pub struct PostMessage {
     /// `text` unless the dialect says otherwise (`image`, `file`).
     pub message_type: Option<String>,
     pub client_id: Option<String>,
+    /// The caller's uploaded files to attach (`RegisterUploads`).
+    pub attachment_ids: Vec<String>,
+}
+
+/// Record files already stored on disk as the caller's uploads, to attach to a message.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<crate::domain::message::Attachment>, AppError>")]
+pub struct RegisterUploads {
+    pub caller: Caller,
+    /// (sha256, file name, content type, size)
+    pub files: Vec<(String, String, String, i64)>,
+}
+
+/// An attachment's stored details, if the caller may download it.
+#[derive(Message)]
+#[rtype(result = "Result<crate::db::models::AttachmentRow, AppError>")]
+pub struct GetAttachment {
+    pub id: String,
+    pub caller: Caller,
 }
 
 /// Accept, assign, or change the status of a conversation.

@@ -64,6 +64,7 @@ enum PendingReply {
         Option<Vec<String>>,
     ),
     Guest(oneshot::Sender<Result<String, AppError>>),
+    Uploads(oneshot::Sender<Result<Vec<crate::domain::message::Attachment>, AppError>>),
 }
 
 pub struct ChatServer {

@@ -105,9 +105,15 @@ impl Handler<FetchHistory> for ChatServer {
                     .map(|r| (r.participant_id, r.last_read_seq))
                     .collect();
                 let total = queries::count_messages(c, &row.id)?;
+                let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+                let files = queries::attachments_of(c, &ids)?;
                 let messages = rows
                     .into_iter()
-                    .map(|r| ChatMessage::from(r).with_readers(&cursors))
+                    .map(|r| {
+                        ChatMessage::from(r)
+                            .with_readers(&cursors)
+                            .with_attachments(&files)
+                    })
                     .collect();
                 Ok(History {
                     messages,
@@ -116,6 +122,32 @@ impl Handler<FetchHistory> for ChatServer {
                 })
             })
             .await
+        })
+    }
+}
+
+impl Handler<GetAttachment> for ChatServer {
+    type Result = ResponseFuture<Result<crate::db::models::AttachmentRow, AppError>>;
+
+    /// Attached files: whoever may see the conversation. Unsent uploads: their uploader.
+    fn handle(&mut self, msg: GetAttachment, _: &mut Context<Self>) -> Self::Result {
+        let db = self.db.clone();
+        Box::pin(async move {
+            let missing = || AppError::not_found("Attachment not found");
+            let id = msg.id.clone();
+            let row = db
+                .query(move |c| queries::find_attachment(c, &id))
+                .await?
+                .ok_or_else(missing)?;
+            match &row.conversation_id {
+                Some(conversation) => {
+                    accessible(&db, conversation.clone(), &msg.caller).await?;
+                }
+                None if super::handlers::uploader_id(&msg.caller).as_deref()
+                    == Some(row.uploader_id.as_str()) => {}
+                None => return Err(missing()),
+            }
+            Ok(row)
         })
     }
 }

@@ -1,0 +1,278 @@
+//! Attachments (seed 004): upload, attach, download, and every refused file.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82";
+
+/// A multipart/form-data body: text fields, then files as `attachments`.
+fn form(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----switchboard-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    for (file_name, content_type, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn send_form(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    form: (String, Vec<u8>),
+) -> (u16, Value) {
+    // Room for an 11 MB body on a loaded machine (awc waits 5 s by default).
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .finish();
+    let mut resp = client
+        .post(app.url(path))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("content-type", form.0))
+        .send_body(form.1)
+        .await
+        .expect("POST form");
+    let status = resp.status().as_u16();
+    (status, resp.json::<Value>().await.expect("JSON"))
+}
+
+async fn session_for(app: &TestApp, token: &str) -> String {
+    let (_, s) = app
+        .call(
+            "POST",
+            "/api/v1/chat/sessions",
+            Some(&json!({"subject": "files"})),
+            Some(token),
+        )
+        .await;
+    s["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn files_are_uploaded_attached_and_downloaded() {
+    let app = spawn_app().await;
+    let customer = app.token("cust", "customer");
+    let agent = app.token("agent", "agent");
+    let id = session_for(&app, &customer).await;
+    let mut staff = app.staff("agent", "agent").await;
+
+    // Pre-upload, then attach by id.
+    let (status, up) = send_form(
+        &app,
+        "/api/v1/chat/upload",
+        &customer,
+        form(&[], &[("shot.png", "image/png", PNG)]),
+    )
+    .await;
+    assert_eq!(status, 201, "{up}");
+    let file = &up["data"][0];
+    assert_eq!(
+        (
+            file["file_name"].as_str(),
+            file["file_type"].as_str(),
+            file["file_size"].as_i64()
+        ),
+        (Some("shot.png"), Some("image/png"), Some(PNG.len() as i64))
+    );
+    let body = json!({"content": "", "attachments": [file["id"]]});
+    let (status, sent) = app
+        .call(
+            "POST",
+            &format!("/api/v1/chat/sessions/{id}/messages"),
+            Some(&body),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(sent["data"]["message_type"], "image");
+    assert_eq!(sent["data"]["attachments"][0]["id"], file["id"]);
+    let live = staff.recv_type("customer_message").await;
+    assert_eq!(live["attachments"][0]["fileName"], "shot.png");
+
+    // Or in one multipart message, as seed 004 sends it.
+    let f = form(
+        &[("content", "Check this screenshot"), ("temp_id", "t-9")],
+        &[
+            ("shot.png", "image/png", PNG),
+            ("notes.txt", "text/plain", b"order 42\n"),
+        ],
+    );
+    let (status, sent) = send_form(
+        &app,
+        &format!("/api/v1/chat/sessions/{id}/messages"),
+        &customer,
+        f,
+    )
+    .await;
+    assert_eq!(status, 201, "{sent}");
+    let m = &sent["data"];
+    assert_eq!(
+        (
+            m["content"].as_str(),
+            m["message_type"].as_str(),
+            m["temp_id"].as_str()
+        ),
+        (Some("Check this screenshot"), Some("file"), Some("t-9"))
+    );
+    assert_eq!(m["attachments"].as_array().unwrap().len(), 2);
+
+    // History carries them; staff download with the stored type, as an attachment.
+    let (_, page) = app
+        .call(
+            "GET",
+            &format!("/api/v1/chat/sessions/{id}/messages"),
+            None,
+            Some(&agent),
+        )
+        .await;
+    let url = page["data"][0]["attachments"][0]["file_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut resp = awc::Client::new()
+        .get(app.url(&url))
+        .insert_header(("Authorization", format!("Bearer {agent}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let header = |r: &awc::ClientResponse<_>, h: &str| {
+        r.headers().get(h).unwrap().to_str().unwrap().to_owned()
+    };
+    assert_eq!(header(&resp, "content-type"), "image/png");
+    assert_eq!(
+        header(&resp, "content-disposition"),
+        "attachment; filename=\"shot.png\""
+    );
+    assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
+    assert_eq!(resp.body().await.unwrap().as_ref(), PNG);
+
+    // Someone else may not; nor anyone without identity.
+    let other = app.token("other", "customer");
+    let resp = awc::Client::new()
+        .get(app.url(&url))
+        .insert_header(("Authorization", format!("Bearer {other}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    let resp = awc::Client::new().get(app.url(&url)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    // Stored once by content, however often sent.
+    let stored: Vec<_> = walk(&app.config.data_dir.join("attachments"));
+    assert_eq!(stored.len(), 2, "{stored:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[actix_web::test]
+async fn refused_files_are_refused_and_nothing_is_half_written() {
+    let app = spawn_app().await;
+    let customer = app.token("cust", "customer");
+    let id = session_for(&app, &customer).await;
+    let path = format!("/api/v1/chat/sessions/{id}/messages");
+
+    let big = vec![b'a'; 11 * 1024 * 1024];
+    let (status, body) = send_form(
+        &app,
+        &path,
+        &customer,
+        form(&[("content", "big")], &[("big.txt", "text/plain", &big)]),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (413, Some("File too large (max 10 MB)"))
+    );
+
+    let six: Vec<(&str, &str, &[u8])> =
+        (0..6).map(|_| ("a.txt", "text/plain", &b"x"[..])).collect();
+    let (status, body) = send_form(&app, &path, &customer, form(&[("content", "six")], &six)).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (422, Some("At most 5 files per message"))
+    );
+
+    let exe: &[u8] = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0";
+    let (status, body) = send_form(
+        &app,
+        &path,
+        &customer,
+        form(&[("content", "cat")], &[("cat.png", "image/png", exe)]),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str(), body["code"].as_str()),
+        (
+            415,
+            Some("File type not allowed"),
+            Some("unsupported_media_type")
+        )
+    );
+    let (status, _) = send_form(
+        &app,
+        &path,
+        &customer,
+        form(
+            &[],
+            &[("page.html", "text/html", b"<script>alert(1)</script>")],
+        ),
+    )
+    .await;
+    assert_eq!(status, 415);
+
+    // A body cut off midway.
+    let (ct, mut bytes) = form(&[("content", "cut")], &[("shot.png", "image/png", PNG)]);
+    bytes.truncate(bytes.len() - 30);
+    let (status, body) = send_form(&app, &path, &customer, (ct, bytes)).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Malformed multipart body"))
+    );
+
+    // Someone else's upload cannot be attached.
+    let agent = app.token("agent", "agent");
+    let (_, up) = send_form(
+        &app,
+        "/api/v1/chat/upload",
+        &agent,
+        form(&[], &[("a.png", "image/png", PNG)]),
+    )
+    .await;
+    let body = json!({"content": "mine?", "attachments": [up["data"][0]["id"]]});
+    let (status, body) = app.call("POST", &path, Some(&body), Some(&customer)).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (422, Some("Unknown attachment"))
+    );
+
+    // None of it left a message or a stray file behind.
+    let (_, page) = app
+        .call("GET", &format!("{path}?limit=50"), None, Some(&customer))
+        .await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        walk(&app.config.data_dir.join("attachments")).len(),
+        1,
+        "only the agent's upload"
+    );
+}
