@@ -20,6 +20,7 @@ const DEFAULT_IP_RATE_BURST: f64 = 60.0;
 const DEFAULT_OUTBOUND_QUEUE: usize = 256;
 const DEFAULT_HEARTBEAT: &str = "30s";
 const DEFAULT_TYPING_TIMEOUT: &str = "10s";
+const DEFAULT_AUTH_CODE_TTL: &str = "10m";
 const DEFAULT_CLIENT_TIMEOUT: &str = "75s";
 const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
 const DEFAULT_DB_POOL_SIZE: u32 = 8;
@@ -113,6 +114,9 @@ pub struct Config {
     /// A typing indicator not refreshed for this long is cleared, and others are told.
     #[arg(long, env = "TYPING_TIMEOUT", default_value = DEFAULT_TYPING_TIMEOUT, value_parser = humantime::parse_duration, global = true)]
     pub typing_timeout: Duration,
+    /// How long an onboarding code stays valid.
+    #[arg(long, env = "AUTH_CODE_TTL", default_value = DEFAULT_AUTH_CODE_TTL, value_parser = humantime::parse_duration, global = true)]
+    pub auth_code_ttl: Duration,
     /// How often the server pings each WebSocket.
     #[arg(long, env = "HEARTBEAT_INTERVAL", default_value = DEFAULT_HEARTBEAT, value_parser = humantime::parse_duration, global = true)]
     pub heartbeat_interval: Duration,
@@ -154,6 +158,7 @@ impl Config {
             outbound_queue: DEFAULT_OUTBOUND_QUEUE,
             heartbeat_interval: parse_duration(DEFAULT_HEARTBEAT),
             typing_timeout: parse_duration(DEFAULT_TYPING_TIMEOUT),
+            auth_code_ttl: parse_duration(DEFAULT_AUTH_CODE_TTL),
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             workers: None,

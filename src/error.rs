@@ -19,6 +19,7 @@ pub enum ErrorKind {
     NotRegistered,
     NotFound,
     Conflict,
+    InvalidCode,
     PayloadTooLarge,
     UnsupportedType,
     RateLimited,
@@ -37,6 +38,7 @@ impl ErrorKind {
             ErrorKind::NotRegistered => "not_registered",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::InvalidCode => "invalid_code",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::UnsupportedType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
@@ -46,7 +48,9 @@ impl ErrorKind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            ErrorKind::InvalidFormat | ErrorKind::UnknownType => StatusCode::BAD_REQUEST,
+            ErrorKind::InvalidFormat | ErrorKind::UnknownType | ErrorKind::InvalidCode => {
+                StatusCode::BAD_REQUEST
+            }
             ErrorKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::TokenRequired | ErrorKind::AuthFailed => StatusCode::UNAUTHORIZED,
             ErrorKind::Forbidden | ErrorKind::NotRegistered => StatusCode::FORBIDDEN,

@@ -65,8 +65,10 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         post_rate_per_sec: config.identity_rate_limit_per_sec,
         post_burst: config.identity_rate_limit_burst,
         typing_ttl: config.typing_timeout,
+        auth_code_ttl: config.auth_code_ttl,
     };
-    let chat = ChatServer::new(db.clone(), limits).start();
+    let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
+    let chat = ChatServer::new(db.clone(), limits, code_pepper).start();
 
     let conn = ConnSettings {
         heartbeat_interval: config.heartbeat_interval,

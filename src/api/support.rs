@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 
 use super::RequestCaller;
 use crate::actors::chat_server::{
-    FetchHistory, GetConversation, HistoryPage, IssueGuest, ListConversations, OpenConversation,
-    VerifyGuest,
+    FetchHistory, GetConversation, HistoryPage, IssueAuthCode, IssueGuest, ListConversations,
+    OpenConversation, VerifyAuthCode, VerifyGuest,
 };
+use crate::auth::Identity;
 use crate::dialects::support::{conversation_json, message_json, pagination};
 use crate::domain::conversation::ConversationView;
 use crate::domain::Caller;
@@ -29,7 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/conversation", web::get().to(my_conversation))
             .route("/conversation/guest", web::post().to(guest_conversation))
             .route("/conversation/{id}", web::get().to(conversation))
-            .route("/conversation/{id}/messages", web::get().to(messages)),
+            .route("/conversation/{id}/messages", web::get().to(messages))
+            .route("/onboarding/generate-code", web::post().to(generate_code))
+            .route("/onboarding/verify-code", web::post().to(verify_code)),
     )
     .route(
         "/api/admin/support/conversations",
@@ -247,5 +250,123 @@ async fn admin_conversations(
         "success": true,
         "conversations": conversations,
         "pagination": pagination(page, limit, list.total),
+    })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateBody {
+    user_id: Option<String>,
+    guest_id: Option<String>,
+    conversation_id: Option<String>,
+    device_info: Option<String>,
+}
+
+/// `POST /api/support/onboarding/generate-code` (staff): a code for a person, also sent
+/// into their conversation (their open onboarding one, started if needed) as an
+/// `auth_code` message.
+async fn generate_code(
+    state: State,
+    caller: RequestCaller,
+    body: web::Json<GenerateBody>,
+) -> Result<HttpResponse, AppError> {
+    let staff = match caller.0 {
+        Caller::Anonymous => return Err(AppError::token_required()),
+        c if !c.is_staff() => return Err(AppError::forbidden("Admin access required")),
+        c => c,
+    };
+    let b = body.into_inner();
+    let device_info =
+        crate::domain::text::optional_field("deviceInfo", b.device_info.as_deref(), 200)?;
+    // The person the code is for, and the conversation it goes to.
+    let (conversation, user_id, guest_id) = match (b.conversation_id, b.user_id, b.guest_id) {
+        (Some(id), user_id, guest_id) => {
+            let view = state
+                .chat
+                .send(GetConversation {
+                    conversation_id: id,
+                    caller: staff.clone(),
+                })
+                .await??;
+            let user_id = user_id.or_else(|| view.row.customer_user_id.clone());
+            let guest_id = guest_id.or_else(|| view.row.guest_id.clone());
+            (view.row.id, user_id, guest_id)
+        }
+        (None, user_id, guest_id) => {
+            let customer = match (&user_id, &guest_id) {
+                (_, Some(g)) => state.chat.send(VerifyGuest(g.clone())).await??,
+                (Some(u), None) => Caller::User(Identity {
+                    user_id: crate::domain::text::session_id(u)?.to_owned(),
+                    name: None,
+                    role: "customer".into(),
+                    expires_at: i64::MAX,
+                }),
+                (None, None) => {
+                    return Err(AppError::validation(
+                        "conversationId, userId or guestId is required",
+                    ))
+                }
+            };
+            let opened = state
+                .chat
+                .send(OpenConversation {
+                    caller: customer,
+                    subject: None,
+                    category: None,
+                    priority: None,
+                    conversation_type: Some("onboarding".into()),
+                    reuse_open: true,
+                    initial_message: None,
+                })
+                .await??;
+            (opened.conversation.row.id, user_id, guest_id)
+        }
+    };
+    let issued = state
+        .chat
+        .send(IssueAuthCode {
+            caller: staff,
+            conversation_id: conversation,
+            user_id,
+            guest_id,
+            device_info,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "code": issued.code,
+        "expiresAt": issued.expires_at,
+        "conversationId": issued.conversation_id,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyBody {
+    code: String,
+    user_id: Option<String>,
+    guest_id: Option<String>,
+}
+
+/// `POST /api/support/onboarding/verify-code` (public): `{success, data: {authCodeId, userId}}`.
+async fn verify_code(
+    req: HttpRequest,
+    state: State,
+    body: web::Json<VerifyBody>,
+) -> Result<HttpResponse, AppError> {
+    // Guessing is limited per code holder (attempts) and per client address.
+    state.allow_ip(&req)?;
+    let b = body.into_inner();
+    let verified = state
+        .chat
+        .send(VerifyAuthCode {
+            code: b.code,
+            user_id: b.user_id,
+            guest_id: b.guest_id,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "data": {"authCodeId": verified.auth_code_id, "userId": verified.user_id},
     })))
 }

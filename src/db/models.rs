@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{attachments, conversations, guests, messages, read_cursors};
+use super::schema::{attachments, auth_codes, conversations, guests, messages, read_cursors};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = conversations)]
@@ -65,5 +65,21 @@ pub struct AttachmentRow {
     pub file_name: String,
     pub content_type: String,
     pub size: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = auth_codes)]
+pub struct AuthCodeRow {
+    pub id: String,
+    pub code_hash: String,
+    pub conversation_id: Option<String>,
+    pub user_id: Option<String>,
+    pub guest_id: Option<String>,
+    pub device_info: Option<String>,
+    pub created_by: String,
+    pub attempts: i32,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }

@@ -5,9 +5,12 @@
 
 use diesel::prelude::*;
 
-use super::models::{AttachmentRow, ConversationRow, GuestRow, MessageRow, ReadCursorRow};
-use super::schema::{attachments, conversations, guests, messages, read_cursors};
+use super::models::{
+    AttachmentRow, AuthCodeRow, ConversationRow, GuestRow, MessageRow, ReadCursorRow,
+};
+use super::schema::{attachments, auth_codes, conversations, guests, messages, read_cursors};
 use super::{DbConnection, DbError};
+use crate::domain::auth_code::{Refusal, MAX_ATTEMPTS};
 use crate::domain::conversation::{apply_change, participant_id, Owner, Status, StatusChange};
 use crate::domain::message::now_millis;
 use crate::domain::{Author, Caller, SenderKind};
@@ -23,6 +26,18 @@ pub enum WriteOp {
     IssueGuest(String),
     /// Files already on disk, not yet linked to a message.
     StoreAttachments(Vec<AttachmentRow>),
+    /// Store a code, and post its message to the conversation in the same transaction.
+    IssueCode {
+        code: AuthCodeRow,
+        author: Author,
+        text: String,
+    },
+    /// Check a code; attempts are counted even when it fails.
+    VerifyCode {
+        code_hash: String,
+        user_id: Option<String>,
+        guest_id: Option<String>,
+    },
 }
 
 /// What a new conversation is about and whose it is.
@@ -111,6 +126,12 @@ pub enum WriteOutcome {
     },
     GuestIssued(String),
     AttachmentsStored(Vec<AttachmentRow>),
+    CodeIssued {
+        code: AuthCodeRow,
+        message: MessageRow,
+    },
+    /// A refused code is still a successful write: its attempt was counted.
+    CodeChecked(Result<AuthCodeRow, Refusal>),
 }
 
 /// A write refused by a domain rule, or a storage failure.
@@ -173,6 +194,26 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
         WriteOp::Open(o) => open(conn, o),
         WriteOp::Change(c) => change(conn, c),
         WriteOp::MarkRead(r) => mark_read(conn, r),
+        WriteOp::IssueCode { code, author, text } => {
+            let conversation_id = code
+                .conversation_id
+                .as_deref()
+                .ok_or_else(conversation_not_found)?;
+            find_conversation(conn, conversation_id)?.ok_or_else(conversation_not_found)?;
+            diesel::insert_into(auth_codes::table)
+                .values(code)
+                .execute(conn)?;
+            let message = insert_message(conn, conversation_id, author, text, "auth_code", None)?;
+            Ok(WriteOutcome::CodeIssued {
+                code: code.clone(),
+                message,
+            })
+        }
+        WriteOp::VerifyCode {
+            code_hash,
+            user_id,
+            guest_id,
+        } => verify_code(conn, code_hash, user_id.as_deref(), guest_id.as_deref()),
         WriteOp::StoreAttachments(rows) => {
             for row in rows {
                 diesel::insert_into(attachments::table)
@@ -394,6 +435,62 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
         duplicate: false,
         created,
     })
+}
+
+/// Accept a code once; count wrong guesses against the named person's live codes.
+fn verify_code(
+    conn: &mut DbConnection,
+    code_hash: &str,
+    user_id: Option<&str>,
+    guest_id: Option<&str>,
+) -> Result<WriteOutcome, WriteError> {
+    let now = now_millis();
+    let mut q = auth_codes::table
+        .filter(auth_codes::code_hash.eq(code_hash))
+        .into_boxed();
+    if let Some(u) = user_id {
+        q = q.filter(auth_codes::user_id.eq(u.to_owned()));
+    }
+    if let Some(g) = guest_id {
+        q = q.filter(auth_codes::guest_id.eq(g.to_owned()));
+    }
+    let found = q
+        .order(auth_codes::created_at.desc())
+        .select(AuthCodeRow::as_select())
+        .first(conn)
+        .optional()?;
+    let checked = match found {
+        Some(c) if c.used_at.is_some() => Err(Refusal::Used),
+        Some(c) if c.attempts >= MAX_ATTEMPTS => Err(Refusal::TooManyAttempts),
+        Some(c) if c.expires_at <= now => Err(Refusal::Expired),
+        Some(c) => {
+            diesel::update(auth_codes::table.find(&c.id))
+                .set(auth_codes::used_at.eq(Some(now)))
+                .execute(conn)?;
+            Ok(c)
+        }
+        None => {
+            // A wrong guess for a named person uses up one of their live codes' attempts.
+            if user_id.is_some() || guest_id.is_some() {
+                let mut live = auth_codes::table
+                    .filter(auth_codes::used_at.is_null())
+                    .filter(auth_codes::expires_at.gt(now))
+                    .into_boxed();
+                if let Some(u) = user_id {
+                    live = live.filter(auth_codes::user_id.eq(u.to_owned()));
+                }
+                if let Some(g) = guest_id {
+                    live = live.filter(auth_codes::guest_id.eq(g.to_owned()));
+                }
+                let ids: Vec<String> = live.select(auth_codes::id).load(conn)?;
+                diesel::update(auth_codes::table.filter(auth_codes::id.eq_any(ids)))
+                    .set(auth_codes::attempts.eq(auth_codes::attempts + 1))
+                    .execute(conn)?;
+            }
+            Err(Refusal::Invalid)
+        }
+    };
+    Ok(WriteOutcome::CodeChecked(checked))
 }
 
 /// The author's uploaded files with these ids, none yet attached to a message.

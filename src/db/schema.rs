@@ -63,6 +63,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auth_codes (id) {
+        id -> Text,
+        code_hash -> Text,
+        conversation_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        guest_id -> Nullable<Text>,
+        device_info -> Nullable<Text>,
+        created_by -> Text,
+        attempts -> Integer,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(read_cursors -> conversations (conversation_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -70,5 +86,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     guests,
     read_cursors,
-    attachments
+    attachments,
+    auth_codes
 );

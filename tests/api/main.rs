@@ -5,6 +5,7 @@ mod helpers;
 
 mod attachments;
 mod auth;
+mod auth_codes;
 mod bad_input;
 mod desk_ws;
 mod health;

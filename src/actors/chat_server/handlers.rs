@@ -7,10 +7,11 @@ use tokio::sync::oneshot;
 
 use super::*;
 use crate::actors::db_sync::{Persist, WriteDone};
-use crate::db::models::{AttachmentRow, ConversationRow};
+use crate::db::models::{AttachmentRow, AuthCodeRow, ConversationRow};
 use crate::db::queries::{
     self, ChangeOp, NewConversation, OpenOp, PostOp, ReadOp, WriteOp, WriteOutcome,
 };
+use crate::domain::auth_code::{self, Refusal};
 use crate::domain::conversation::{new_guest_id, Owner, CONVERSATION_TYPES, PRIORITIES};
 use crate::domain::{text, Author, ChangeKind, SenderKind};
 
@@ -476,6 +477,70 @@ pub fn uploader_id(caller: &Caller) -> Option<String> {
     }
 }
 
+impl Handler<IssueAuthCode> for ChatServer {
+    type Result = ResponseFuture<Result<IssuedCode, AppError>>;
+
+    fn handle(&mut self, msg: IssueAuthCode, ctx: &mut Context<Self>) -> Self::Result {
+        let Caller::Staff(_) = &msg.caller else {
+            return Box::pin(async { Err(AppError::forbidden("Admin access required")) });
+        };
+        let author = match author_for(&msg.caller, PostAs::Staff, &msg.conversation_id) {
+            Ok(a) => a,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let code = auth_code::new_code();
+        let now = crate::domain::message::now_millis();
+        let expires = now
+            + chrono::Duration::from_std(self.limits.auth_code_ttl)
+                .unwrap_or(chrono::Duration::minutes(10));
+        let row = AuthCodeRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            code_hash: auth_code::hash(&self.code_pepper, &code),
+            conversation_id: Some(msg.conversation_id),
+            user_id: msg.user_id,
+            guest_id: msg.guest_id,
+            device_info: msg.device_info,
+            created_by: author.id.clone(),
+            attempts: 0,
+            expires_at: expires,
+            used_at: None,
+            created_at: now,
+        };
+        let text = format!("Your verification code is {code}");
+        let (tx, rx) = oneshot::channel();
+        self.persist(
+            ctx,
+            None,
+            WriteOp::IssueCode {
+                code: row,
+                author,
+                text,
+            },
+            PendingReply::CodeIssued(tx, code),
+        );
+        Box::pin(answer(rx))
+    }
+}
+
+impl Handler<VerifyAuthCode> for ChatServer {
+    type Result = ResponseFuture<Result<VerifiedCode, AppError>>;
+
+    fn handle(&mut self, msg: VerifyAuthCode, ctx: &mut Context<Self>) -> Self::Result {
+        let code = msg.code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Box::pin(async { Err(AppError::validation("code must be 6 digits")) });
+        }
+        let op = WriteOp::VerifyCode {
+            code_hash: auth_code::hash(&self.code_pepper, code),
+            user_id: msg.user_id,
+            guest_id: msg.guest_id,
+        };
+        let (tx, rx) = oneshot::channel();
+        self.persist(ctx, None, op, PendingReply::CodeChecked(tx));
+        Box::pin(answer(rx))
+    }
+}
+
 impl PendingReply {
     fn fail(self, e: AppError) {
         // A requester that went away needs no answer.
@@ -486,6 +551,8 @@ impl PendingReply {
             PendingReply::Read(tx, _) => drop(tx.send(Err(e))),
             PendingReply::Guest(tx) => drop(tx.send(Err(e))),
             PendingReply::Uploads(tx) => drop(tx.send(Err(e))),
+            PendingReply::CodeIssued(tx, _) => drop(tx.send(Err(e))),
+            PendingReply::CodeChecked(tx) => drop(tx.send(Err(e))),
         }
     }
 }
@@ -592,6 +659,41 @@ impl Handler<WriteDone> for ChatServer {
                     participant_id,
                     up_to_seq,
                 }));
+            }
+            (
+                PendingReply::CodeIssued(tx, code),
+                WriteOutcome::CodeIssued { code: row, message },
+            ) => {
+                self.announce_message(ChatMessage::from(message), origin);
+                let _ = tx.send(Ok(IssuedCode {
+                    code,
+                    expires_at: crate::domain::message::iso_timestamp(row.expires_at),
+                    conversation_id: row.conversation_id.unwrap_or_default(),
+                }));
+            }
+            (PendingReply::CodeChecked(tx), WriteOutcome::CodeChecked(checked)) => {
+                let _ = tx.send(
+                    checked
+                        .map(|c| VerifiedCode {
+                            auth_code_id: c.id,
+                            user_id: c.user_id.or(c.guest_id),
+                        })
+                        .map_err(|r| match r {
+                            Refusal::Invalid => {
+                                AppError::new(ErrorKind::InvalidCode, "Invalid or expired code")
+                            }
+                            Refusal::Expired => {
+                                AppError::new(ErrorKind::InvalidCode, "Invalid or expired code")
+                                    .with_detail("expired")
+                            }
+                            Refusal::Used => {
+                                AppError::new(ErrorKind::InvalidCode, "Code already used")
+                            }
+                            Refusal::TooManyAttempts => {
+                                AppError::new(ErrorKind::RateLimited, "Too many attempts")
+                            }
+                        }),
+                );
             }
             (PendingReply::Uploads(tx), WriteOutcome::AttachmentsStored(rows)) => {
                 let _ = tx.send(Ok(rows.into_iter().map(Into::into).collect()));

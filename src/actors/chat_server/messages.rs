@@ -265,3 +265,37 @@ pub struct Stats {
     pub staff_online: usize,
     pub slow_consumers_evicted: u64,
 }
+
+/// Staff issue an onboarding code; it is also posted to the conversation as an
+/// `auth_code` message.
+#[derive(Message)]
+#[rtype(result = "Result<IssuedCode, AppError>")]
+pub struct IssueAuthCode {
+    pub caller: Caller,
+    pub conversation_id: String,
+    pub user_id: Option<String>,
+    pub guest_id: Option<String>,
+    pub device_info: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedCode {
+    pub code: String,
+    pub expires_at: String,
+    pub conversation_id: String,
+}
+
+/// Check a code (public). Answers with the code's id and whom it was for.
+#[derive(Message)]
+#[rtype(result = "Result<VerifiedCode, AppError>")]
+pub struct VerifyAuthCode {
+    pub code: String,
+    pub user_id: Option<String>,
+    pub guest_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifiedCode {
+    pub auth_code_id: String,
+    pub user_id: Option<String>,
+}

@@ -35,6 +35,8 @@ pub struct ChatLimits {
     pub post_burst: f64,
     /// Typing states expire after this long without a refresh (seed 004: 10 s).
     pub typing_ttl: Duration,
+    /// How long an onboarding code stays valid.
+    pub auth_code_ttl: Duration,
 }
 
 struct Conn {
@@ -65,11 +67,15 @@ enum PendingReply {
     ),
     Guest(oneshot::Sender<Result<String, AppError>>),
     Uploads(oneshot::Sender<Result<Vec<crate::domain::message::Attachment>, AppError>>),
+    CodeIssued(oneshot::Sender<Result<IssuedCode, AppError>>, String),
+    CodeChecked(oneshot::Sender<Result<VerifiedCode, AppError>>),
 }
 
 pub struct ChatServer {
     db: Db,
     limits: ChatLimits,
+    /// Mixed into stored code hashes; derived from the server's secret.
+    code_pepper: String,
     conns: HashMap<ConnId, Conn>,
     /// Connections in each conversation's room.
     rooms: HashMap<String, HashSet<ConnId>>,
@@ -99,10 +105,11 @@ pub fn role_of(caller: &Caller) -> &'static str {
 }
 
 impl ChatServer {
-    pub fn new(db: Db, limits: ChatLimits) -> Self {
+    pub fn new(db: Db, limits: ChatLimits, code_pepper: String) -> Self {
         ChatServer {
             db,
             limits,
+            code_pepper,
             conns: HashMap::new(),
             rooms: HashMap::new(),
             staff: HashMap::new(),
