@@ -117,6 +117,10 @@ pub struct Config {
     /// How long an onboarding code stays valid.
     #[arg(long, env = "AUTH_CODE_TTL", default_value = DEFAULT_AUTH_CODE_TTL, value_parser = humantime::parse_duration, global = true)]
     pub auth_code_ttl: Duration,
+    /// Assign each new conversation round-robin to an online agent with fewer than this
+    /// many active conversations; 0 turns auto-assignment off.
+    #[arg(long, env = "AUTO_ASSIGN_CAPACITY", default_value_t = 0, global = true)]
+    pub auto_assign_capacity: i64,
     /// How often the server pings each WebSocket.
     #[arg(long, env = "HEARTBEAT_INTERVAL", default_value = DEFAULT_HEARTBEAT, value_parser = humantime::parse_duration, global = true)]
     pub heartbeat_interval: Duration,
@@ -159,6 +163,7 @@ impl Config {
             heartbeat_interval: parse_duration(DEFAULT_HEARTBEAT),
             typing_timeout: parse_duration(DEFAULT_TYPING_TIMEOUT),
             auth_code_ttl: parse_duration(DEFAULT_AUTH_CODE_TTL),
+            auto_assign_capacity: 0,
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             workers: None,

@@ -66,6 +66,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         post_burst: config.identity_rate_limit_burst,
         typing_ttl: config.typing_timeout,
         auth_code_ttl: config.auth_code_ttl,
+        auto_assign_capacity: config.auto_assign_capacity,
     };
     let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
     let chat = ChatServer::new(db.clone(), limits, code_pepper).start();

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 use super::RequestCaller;
 use crate::actors::chat_server::{
-    ChangeConversation, FetchHistory, GetAttachment, GetConversation, HistoryPage,
-    ListConversations, MarkRead, OpenConversation, PostAs, PostMessage, RegisterUploads,
-    VerifyGuest,
+    ChangeConversation, FetchHistory, GetAttachment, GetConversation, GetOnlineStaff,
+    GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
+    PostMessage, RegisterUploads, VerifyGuest,
 };
 use crate::attachments::{self, Upload};
 use crate::db::queries::ReadTarget;
@@ -41,7 +41,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/attachments/{id}", web::get().to(download))
             .route("/sessions/{id}/read", web::post().to(mark_read))
             .route("/sessions/{id}/assign", web::post().to(assign))
-            .route("/sessions/{id}/status", web::patch().to(set_status)),
+            .route("/sessions/{id}/status", web::patch().to(set_status))
+            .route("/sessions/{id}/participants", web::get().to(participants))
+            .route("/staff/online", web::get().to(online_staff)),
     );
 }
 
@@ -466,4 +468,28 @@ async fn set_status(
         })
         .await??;
     Ok(ok(session_json(&view)))
+}
+
+/// `GET /sessions/{id}/participants`: who is in the conversation right now.
+async fn participants(
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let people = state
+        .chat
+        .send(GetParticipants {
+            conversation_id: id.into_inner(),
+            caller: signed_in(caller)?,
+        })
+        .await??;
+    Ok(ok(json!(people)))
+}
+
+/// `GET /staff/online` (staff): staff members with an open connection.
+async fn online_staff(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
+    if !signed_in(caller)?.is_staff() {
+        return Err(AppError::forbidden("Insufficient permissions"));
+    }
+    Ok(ok(json!(state.chat.send(GetOnlineStaff).await?)))
 }

@@ -772,6 +772,24 @@ pub fn unread_count(
         .get_result(conn)?)
 }
 
+/// Active conversations assigned to each of these agents.
+pub fn active_loads(
+    conn: &mut DbConnection,
+    agents: &[String],
+) -> Result<Vec<(String, i64)>, DbError> {
+    agents
+        .iter()
+        .map(|a| {
+            let n: i64 = conversations::table
+                .filter(conversations::assigned_agent_id.eq(a))
+                .filter(conversations::status.eq(Status::Active.as_str()))
+                .count()
+                .get_result(conn)?;
+            Ok((a.clone(), n))
+        })
+        .collect()
+}
+
 /// Which conversations a listing covers.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {

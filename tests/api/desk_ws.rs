@@ -308,3 +308,55 @@ async fn desk_commands_refuse_bad_input() {
         .await;
     assert_eq!(h["messages"].as_array().unwrap().len(), 1);
 }
+
+#[actix_web::test]
+async fn new_conversations_are_auto_assigned_round_robin_under_capacity() {
+    let app = spawn_with(|c| c.auto_assign_capacity = 1).await;
+    let _boss = app.staff("boss", "admin").await; // admins are not auto-assigned
+    let mut a = app.staff("agent-a", "agent").await;
+    let _b = app.staff("agent-b", "agent").await;
+    let mut assigned = Vec::new();
+    for i in 0..3 {
+        let token = app.token(&format!("cust-{i}"), "customer");
+        let (_, s) = app
+            .call(
+                "POST",
+                "/api/v1/chat/sessions",
+                Some(&json!({"subject": "hi"})),
+                Some(&token),
+            )
+            .await;
+        let id = s["data"]["id"].as_str().unwrap().to_owned();
+        // Wait for the assignment to land (or not).
+        let mut agent = None;
+        for _ in 0..20 {
+            let (_, d) = app
+                .call(
+                    "GET",
+                    &format!("/api/v1/chat/sessions/{id}"),
+                    None,
+                    Some(&token),
+                )
+                .await;
+            if let Some(x) = d["data"]["agent_id"].as_str() {
+                assert_eq!(d["data"]["status"], "active");
+                agent = Some(x.to_owned());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assigned.push(agent);
+    }
+    assert_eq!(
+        assigned,
+        vec![Some("agent-a".to_owned()), Some("agent-b".to_owned()), None]
+    );
+    // The agent heard about its assignment.
+    let update = loop {
+        let v = a.recv_type("conversation_updated").await;
+        if v["change"] == "status" {
+            break v;
+        }
+    };
+    assert_eq!(update["conversation"]["assignedAgentId"], "agent-a");
+}

@@ -418,3 +418,59 @@ async fn session_api_refuses_bad_requests() {
         (200, Some("agent-2"))
     );
 }
+
+#[actix_web::test]
+async fn presence_over_rest() {
+    let app = spawn_app().await;
+    let customer = app.token("cust-9", "customer");
+    let agent = app.token("agent", "agent");
+    let (_, s) = app
+        .call(
+            "POST",
+            "/api/v1/chat/sessions",
+            Some(&json!({"subject": "x"})),
+            Some(&customer),
+        )
+        .await;
+    let id = s["data"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/chat/sessions/{id}/participants");
+    let (_, nobody) = app.call("GET", &path, None, Some(&customer)).await;
+    assert_eq!(nobody["data"], json!([]));
+
+    let on = app.customer(&id, Some(&customer)).await;
+    let _staff = app.staff("agent", "agent").await;
+    let (status, present) = app.call("GET", &path, None, Some(&agent)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        present["data"],
+        json!([{"id": "cust-9", "role": "customer", "name": "cust-9 name"}])
+    );
+    let (_, staff) = app
+        .call("GET", "/api/v1/chat/staff/online", None, Some(&agent))
+        .await;
+    assert_eq!(
+        staff["data"],
+        json!([{"id": "agent", "role": "agent", "name": "agent name"}])
+    );
+    assert_eq!(
+        app.call("GET", "/api/v1/chat/staff/online", None, Some(&customer))
+            .await
+            .0,
+        403
+    );
+    let other = app.token("other", "customer");
+    assert_eq!(app.call("GET", &path, None, Some(&other)).await.0, 403);
+
+    // A user goes offline only when the last connection closes.
+    drop(on);
+    let mut gone = false;
+    for _ in 0..40 {
+        let (_, p) = app.call("GET", &path, None, Some(&agent)).await;
+        if p["data"] == json!([]) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the customer left the room on disconnect");
+}

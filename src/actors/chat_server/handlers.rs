@@ -12,7 +12,9 @@ use crate::db::queries::{
     self, ChangeOp, NewConversation, OpenOp, PostOp, ReadOp, WriteOp, WriteOutcome,
 };
 use crate::domain::auth_code::{self, Refusal};
-use crate::domain::conversation::{new_guest_id, Owner, CONVERSATION_TYPES, PRIORITIES};
+use crate::domain::conversation::{
+    new_guest_id, Owner, StatusChange, CONVERSATION_TYPES, PRIORITIES,
+};
 use crate::domain::{text, Author, ChangeKind, SenderKind};
 
 async fn answer<T>(rx: oneshot::Receiver<Result<T, AppError>>) -> Result<T, AppError> {
@@ -47,6 +49,63 @@ impl ChatServer {
             origin,
             true,
         );
+    }
+
+    /// Give a new conversation to the next online agent (round-robin) under capacity.
+    fn auto_assign(&mut self, conversation_id: String, ctx: &mut Context<Self>) {
+        let capacity = self.limits.auto_assign_capacity;
+        if capacity <= 0 {
+            return;
+        }
+        // Agents, not admins, in a stable order.
+        let mut agents: Vec<(String, String)> = self
+            .staff
+            .values()
+            .filter_map(|tabs| tabs.iter().next())
+            .filter_map(|c| self.conns.get(c))
+            .filter_map(|c| match &c.caller {
+                Caller::Staff(i) if !i.is_admin() => {
+                    Some((i.user_id.clone(), c.caller.display_name().to_owned()))
+                }
+                _ => None,
+            })
+            .collect();
+        if agents.is_empty() {
+            return;
+        }
+        agents.sort();
+        let db = self.db.clone();
+        let ids: Vec<String> = agents.iter().map(|(id, _)| id.clone()).collect();
+        async move { db.query(move |c| queries::active_loads(c, &ids)).await }
+            .into_actor(self)
+            .map(move |loads, act, ctx| {
+                let Ok(loads) = loads else { return };
+                let n = agents.len();
+                let free = (0..n)
+                    .map(|k| (act.next_agent + k) % n)
+                    .find(|&i| loads.get(i).is_some_and(|(_, l)| *l < capacity));
+                let Some(i) = free else { return };
+                act.next_agent = i + 1;
+                let (agent_id, agent_name) = agents[i].clone();
+                // The server assigns with an admin's authority.
+                let system = Caller::Staff(crate::auth::Identity {
+                    user_id: "system".into(),
+                    name: Some("Auto-assign".into()),
+                    role: "admin".into(),
+                    expires_at: i64::MAX,
+                });
+                let op = ChangeOp {
+                    conversation_id,
+                    caller: system,
+                    change: StatusChange::Assign {
+                        agent_id,
+                        agent_name,
+                    },
+                };
+                let (tx, _) = oneshot::channel();
+                act.persist(ctx, None, WriteOp::Change(op), PendingReply::Change(tx));
+            })
+            .spawn(ctx);
     }
 
     fn announce_conversation(
@@ -561,7 +620,7 @@ impl PendingReply {
 impl Handler<WriteDone> for ChatServer {
     type Result = ();
 
-    fn handle(&mut self, msg: WriteDone, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: WriteDone, ctx: &mut Context<Self>) {
         let Some(Pending { origin, reply }) = self.pending.remove(&msg.tag) else {
             return;
         };
@@ -594,6 +653,7 @@ impl Handler<WriteDone> for ChatServer {
                             ChangeKind::Created,
                             origin,
                         );
+                        self.auto_assign(conversation.id.clone(), ctx);
                     }
                     // A reopening note comes first: then the status change, then the message.
                     if messages.len() > 1 {
@@ -619,6 +679,7 @@ impl Handler<WriteDone> for ChatServer {
                     for row in messages {
                         self.announce_message(ChatMessage::from(row), origin);
                     }
+                    self.auto_assign(conversation.id.clone(), ctx);
                 }
                 let _ = tx.send(Ok(Opened {
                     conversation: conversation.into(),

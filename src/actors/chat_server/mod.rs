@@ -37,6 +37,8 @@ pub struct ChatLimits {
     pub typing_ttl: Duration,
     /// How long an onboarding code stays valid.
     pub auth_code_ttl: Duration,
+    /// Auto-assign new conversations to agents with fewer active ones than this (0: off).
+    pub auto_assign_capacity: i64,
 }
 
 struct Conn {
@@ -92,6 +94,8 @@ pub struct ChatServer {
     post_limiter: KeyedLimiter<String>,
     next_tag: u64,
     evicted: u64,
+    /// Where the auto-assignment round-robin continues.
+    next_agent: usize,
 }
 
 /// The role a caller has in a conversation, as presence events name it.
@@ -119,6 +123,7 @@ impl ChatServer {
             post_limiter: KeyedLimiter::new(limits.post_rate_per_sec, limits.post_burst),
             next_tag: 0,
             evicted: 0,
+            next_agent: 0,
         }
     }
 
