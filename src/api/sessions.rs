@@ -301,14 +301,16 @@ async fn save_uploads(
         .await?
 }
 
-/// `POST /upload`: store files ahead of the message that will carry them.
+/// `POST /upload`: store files ahead of the message that will carry them. Guests (seed
+/// 003) upload with `?guestId=`.
 async fn upload(
     req: HttpRequest,
     state: State,
     caller: RequestCaller,
+    q: web::Query<GuestQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let caller = signed_in(caller)?;
+    let caller = caller_or_guest(&state, caller, q.into_inner().guest_id).await?;
     let (_, files) = attachments::read_multipart(&req, body).await?;
     if files.is_empty() {
         return Err(AppError::validation("No files in the upload")
@@ -320,9 +322,21 @@ async fn upload(
     ))
 }
 
+/// The signed-in caller, or the guest a request without a token names.
+async fn caller_or_guest(
+    state: &State,
+    caller: RequestCaller,
+    guest_id: Option<String>,
+) -> Result<Caller, AppError> {
+    match (caller.0, guest_id) {
+        (Caller::Anonymous, Some(g)) => state.chat.send(VerifyGuest(g)).await?,
+        (caller, _) => signed_in(RequestCaller(caller)),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DownloadQuery {
+pub struct GuestQuery {
     guest_id: Option<String>,
 }
 
@@ -332,8 +346,9 @@ async fn download(
     state: State,
     caller: RequestCaller,
     id: web::Path<String>,
-    q: web::Query<DownloadQuery>,
+    q: web::Query<GuestQuery>,
 ) -> Result<HttpResponse, AppError> {
+    // Anonymous sessions' files are reachable by their (unguessable) ids, like the session.
     let caller = match (caller.0, q.into_inner().guest_id) {
         (Caller::Anonymous, Some(g)) => state.chat.send(VerifyGuest(g)).await??,
         (c, _) => c,

@@ -360,3 +360,90 @@ async fn new_conversations_are_auto_assigned_round_robin_under_capacity() {
     };
     assert_eq!(update["conversation"]["assignedAgentId"], "agent-a");
 }
+
+#[actix_web::test]
+async fn staff_go_offline_only_when_their_last_tab_closes() {
+    let app = spawn_app().await;
+    let mut watcher = app.staff("watcher", "agent").await;
+    let tab1 = app.staff("multi", "agent").await;
+    assert_eq!(watcher.recv_type("staff_presence").await["online"], true);
+    let tab2 = app.staff("multi", "agent").await;
+    drop(tab1);
+    // Still online through the second tab: no presence change arrives.
+    watcher.expect_silence(300).await;
+    watcher.send(json!({"type": "online_staff"})).await;
+    let online = watcher.recv_type("online_staff").await;
+    assert!(online["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "multi"));
+    drop(tab2);
+    let off = watcher.recv_type("staff_presence").await;
+    assert_eq!(
+        (off["userId"].as_str(), off["online"].as_bool()),
+        (Some("multi"), Some(false))
+    );
+}
+
+#[actix_web::test]
+async fn a_guest_sends_a_file_over_ws() {
+    let app = spawn_app().await;
+    let (_, g) = app
+        .call("POST", "/api/support/conversation/guest", None, None)
+        .await;
+    let (guest_id, conv_id) = (
+        g["guestId"].as_str().unwrap().to_owned(),
+        g["conversation"]["id"].as_str().unwrap().to_owned(),
+    );
+    let boundary = "b0undary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nmy order number is 42\r\n--{boundary}--\r\n"
+    );
+    let mut resp = awc::Client::new()
+        .post(app.url(&format!("/api/v1/chat/upload?guestId={guest_id}")))
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        ))
+        .send_body(body)
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let up: serde_json::Value = resp.json().await.unwrap();
+    let file_id = up["data"][0]["id"].as_str().unwrap().to_owned();
+
+    let mut agent = app.staff("agent", "agent").await;
+    let mut guest = app.ws().await;
+    guest
+        .send(json!({"type": "register", "sessionId": conv_id, "guestId": guest_id}))
+        .await;
+    guest.recv_type("registered").await;
+    guest.send(json!({"type": "customer_message", "message": "see attached", "attachments": [file_id]})).await;
+    guest.recv_type("message_ack").await;
+    let m = agent.recv_type("customer_message").await;
+    assert_eq!(
+        (
+            m["messageType"].as_str(),
+            m["attachments"][0]["fileName"].as_str()
+        ),
+        (Some("file"), Some("notes.txt"))
+    );
+    let token = app.token("agent", "agent");
+    let url = m["attachments"][0]["fileUrl"].as_str().unwrap();
+    let mut file = awc::Client::new()
+        .get(app.url(url))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        file.body().await.unwrap().as_ref(),
+        b"my order number is 42"
+    );
+    // The same upload cannot be sent twice.
+    guest
+        .send(json!({"type": "customer_message", "message": "again", "attachments": [file_id]}))
+        .await;
+    guest.expect_error("Unknown attachment").await;
+}

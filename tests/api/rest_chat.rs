@@ -153,3 +153,45 @@ async fn history_paging_over_rest() {
     assert_eq!(seqs(&rest), vec![4, 5, 6, 7]);
     assert_eq!(rest["hasMore"], false);
 }
+
+#[actix_web::test]
+async fn history_pages_backwards_with_before_seq() {
+    let app = spawn_app().await;
+    let session = uid("s");
+    for i in 1..=7 {
+        let body = json!({"sessionId": session, "message": format!("m{i}")});
+        assert_eq!(
+            app.post_json("/api/chat/send-to-staff", &body, None)
+                .await
+                .0,
+            200
+        );
+    }
+    // Scrolling back from the newest: the page just before seq 6, oldest first.
+    let (_, page) = app
+        .get_json(
+            &format!("/api/chat/sessions/{session}/messages?before_seq=6&limit=3"),
+            None,
+        )
+        .await;
+    assert_eq!(seqs(&page), vec![3, 4, 5]);
+    assert_eq!(page["hasMore"], true);
+    let (_, first) = app
+        .get_json(
+            &format!("/api/chat/sessions/{session}/messages?before_seq=3&limit=3"),
+            None,
+        )
+        .await;
+    assert_eq!(seqs(&first), vec![1, 2]);
+    assert_eq!(first["hasMore"], false);
+    // The same over /ws.
+    let mut c = app.customer(&session, None).await;
+    c.send(json!({"type": "history", "sessionId": session, "beforeSeq": 8, "limit": 2}))
+        .await;
+    let h = c.recv_type("history").await;
+    assert_eq!(seqs(&h), vec![6, 7]);
+    assert_eq!(texts(&h), vec!["m6", "m7"]);
+    c.send(json!({"type": "history", "sessionId": session, "beforeSeq": -1}))
+        .await;
+    c.expect_error("offset and seq must not be negative").await;
+}
