@@ -199,11 +199,12 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
                 .conversation_id
                 .as_deref()
                 .ok_or_else(conversation_not_found)?;
-            find_conversation(conn, conversation_id)?.ok_or_else(conversation_not_found)?;
+            let mut conv =
+                find_conversation(conn, conversation_id)?.ok_or_else(conversation_not_found)?;
             diesel::insert_into(auth_codes::table)
                 .values(code)
                 .execute(conn)?;
-            let message = insert_message(conn, conversation_id, author, text, "auth_code", None)?;
+            let message = insert_message(conn, &mut conv, author, text, "auth_code", None)?;
             Ok(WriteOutcome::CodeIssued {
                 code: code.clone(),
                 message,
@@ -263,31 +264,30 @@ fn system_author() -> Author {
     }
 }
 
-/// Append a message with the conversation's next seq. The single writer makes the
-/// read-increment safe; a rolled-back savepoint takes its increment with it, so seq
-/// stays gap-free.
+/// Append a message with the conversation's next seq, keeping `conv` (read in this
+/// transaction) current. The single writer makes the read-then-write safe; a rolled-back
+/// savepoint takes its seq with it, so seq stays gap-free.
 fn insert_message(
     conn: &mut DbConnection,
-    conversation_id: &str,
+    conv: &mut ConversationRow,
     author: &Author,
     content: &str,
     message_type: &str,
     client_id: Option<&str>,
 ) -> Result<MessageRow, WriteError> {
     let now = now_millis();
-    diesel::update(conversations::table.find(conversation_id))
+    let seq = conv.last_seq + 1;
+    diesel::update(conversations::table.find(&conv.id))
         .set((
-            conversations::last_seq.eq(conversations::last_seq + 1),
+            conversations::last_seq.eq(seq),
             conversations::updated_at.eq(now),
         ))
         .execute(conn)?;
-    let seq: i64 = conversations::table
-        .find(conversation_id)
-        .select(conversations::last_seq)
-        .first(conn)?;
+    conv.last_seq = seq;
+    conv.updated_at = now;
     let row = MessageRow {
         id: uuid::Uuid::new_v4().to_string(),
-        conversation_id: conversation_id.to_owned(),
+        conversation_id: conv.id.clone(),
         seq,
         sender_id: author.id.clone(),
         sender_kind: author.kind.as_str().to_owned(),
@@ -332,26 +332,26 @@ fn insert_conversation(
 
 fn set_status(
     conn: &mut DbConnection,
-    id: &str,
+    conv: &mut ConversationRow,
     status: Status,
-    agent: Option<&str>,
+    agent: Option<String>,
 ) -> Result<(), WriteError> {
-    diesel::update(conversations::table.find(id))
+    let now = now_millis();
+    diesel::update(conversations::table.find(&conv.id))
         .set((
             conversations::status.eq(status.as_str()),
-            conversations::assigned_agent_id.eq(agent),
-            conversations::updated_at.eq(now_millis()),
+            conversations::assigned_agent_id.eq(&agent),
+            conversations::updated_at.eq(now),
         ))
         .execute(conn)?;
+    conv.status = status.as_str().to_owned();
+    conv.assigned_agent_id = agent;
+    conv.updated_at = now;
     Ok(())
 }
 
-fn reload(conn: &mut DbConnection, id: &str) -> Result<ConversationRow, WriteError> {
-    Ok(find_conversation(conn, id)?.ok_or_else(conversation_not_found)?)
-}
-
 fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError> {
-    let (conv, created) = match find_conversation(conn, &p.conversation_id)? {
+    let (mut conv, created) = match find_conversation(conn, &p.conversation_id)? {
         Some(c) => (c, false),
         None => match &p.create {
             Some(new) => (insert_conversation(conn, &p.conversation_id, new)?, true),
@@ -388,15 +388,11 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
     let customer = matches!(p.author.kind, SenderKind::Customer | SenderKind::Guest);
     if customer && status == Status::Resolved {
         // A customer writing again reopens a resolved conversation.
-        set_status(
-            conn,
-            &conv.id,
-            Status::Active,
-            conv.assigned_agent_id.as_deref(),
-        )?;
+        let agent = conv.assigned_agent_id.clone();
+        set_status(conn, &mut conv, Status::Active, agent)?;
         added.push(insert_message(
             conn,
-            &conv.id,
+            &mut conv,
             &system_author(),
             "Conversation reopened",
             "system",
@@ -412,7 +408,7 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
     };
     let message = insert_message(
         conn,
-        &conv.id,
+        &mut conv,
         &p.author,
         &p.content,
         &message_type,
@@ -426,10 +422,15 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
             ))
             .execute(conn)?;
     }
-    let attachments = attachments_of(conn, std::slice::from_ref(&message.id))?;
+    // Most messages carry no files: no need to look.
+    let attachments = if files.is_empty() {
+        Vec::new()
+    } else {
+        attachments_of(conn, std::slice::from_ref(&message.id))?
+    };
     added.push(message);
     Ok(WriteOutcome::Posted {
-        conversation: reload(conn, &conv.id)?,
+        conversation: conv,
         messages: added,
         attachments,
         duplicate: false,
@@ -540,37 +541,39 @@ fn open(conn: &mut DbConnection, o: &OpenOp) -> Result<WriteOutcome, WriteError>
             });
         }
     }
-    insert_conversation(conn, &o.id, &o.conversation)?;
+    let mut conversation = insert_conversation(conn, &o.id, &o.conversation)?;
     let mut messages = Vec::new();
     if let Some((author, text)) = &o.initial_message {
-        messages.push(insert_message(conn, &o.id, author, text, "text", None)?);
+        messages.push(insert_message(
+            conn,
+            &mut conversation,
+            author,
+            text,
+            "text",
+            None,
+        )?);
     }
     Ok(WriteOutcome::Opened {
-        conversation: reload(conn, &o.id)?,
+        conversation,
         messages,
         created: true,
     })
 }
 
 fn change(conn: &mut DbConnection, c: &ChangeOp) -> Result<WriteOutcome, WriteError> {
-    let conv = accessible(conn, &c.conversation_id, &c.caller)?;
+    let mut conv = accessible(conn, &c.conversation_id, &c.caller)?;
     let effect = apply_change(&conv, &c.caller, &c.change)?;
-    set_status(
-        conn,
-        &conv.id,
-        effect.status,
-        effect.assigned_agent_id.as_deref(),
-    )?;
+    set_status(conn, &mut conv, effect.status, effect.assigned_agent_id)?;
     let system = insert_message(
         conn,
-        &conv.id,
+        &mut conv,
         &system_author(),
         &effect.note,
         "system",
         None,
     )?;
     Ok(WriteOutcome::Changed {
-        conversation: reload(conn, &conv.id)?,
+        conversation: conv,
         system,
     })
 }

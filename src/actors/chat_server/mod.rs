@@ -301,10 +301,6 @@ impl ChatServer {
             .collect()
     }
 
-    fn is_staff_conn(&self, conn: ConnId) -> bool {
-        self.conns.get(&conn).is_some_and(|c| c.caller.is_staff())
-    }
-
     /// Send one shared event to a room's members and, with `to_staff`, to every staff
     /// connection; each learns how it relates to the event (`Audience`). The origin gets
     /// it only with `echo`. A connection whose bounded mailbox is full is a slow
@@ -318,37 +314,32 @@ impl ChatServer {
         origin: Option<ConnId>,
         echo: bool,
     ) {
-        let members = room.and_then(|r| self.rooms.get(r));
-        let in_room = |id: &ConnId| members.is_some_and(|m| m.contains(id));
-        let mut targets: Vec<ConnId> = members.into_iter().flatten().copied().collect();
-        if to_staff {
-            targets.extend(
-                self.staff
-                    .values()
-                    .flatten()
-                    .copied()
-                    .filter(|c| !in_room(c)),
-            );
-        }
-        let targets: Vec<(ConnId, Audience)> = targets
-            .into_iter()
-            .filter(|id| echo || Some(*id) != origin)
-            .map(|id| {
-                (
-                    id,
-                    Audience {
-                        sender: Some(id) == origin,
-                        in_room: in_room(&id),
-                        staff: self.is_staff_conn(id),
-                    },
-                )
-            })
-            .collect();
         let out = Arc::new(Outbound::new(event));
-        let mut gone = Vec::new();
-        for (id, audience) in targets {
+        let members = room.and_then(|r| self.rooms.get(r));
+        let staff = self
+            .staff
+            .values()
+            .flatten()
+            .filter(|c| to_staff && !members.is_some_and(|m| m.contains(c)));
+        let (mut gone, mut evicted) = (Vec::new(), 0);
+        // One pass, one lookup per recipient: this runs for every message and recipient.
+        for (&id, in_room) in members
+            .into_iter()
+            .flatten()
+            .map(|c| (c, true))
+            .chain(staff.map(|c| (c, false)))
+        {
+            let sender = Some(id) == origin;
+            if sender && !echo {
+                continue;
+            }
             let Some(conn) = self.conns.get(&id) else {
                 continue;
+            };
+            let audience = Audience {
+                sender,
+                in_room,
+                staff: conn.caller.is_staff(),
             };
             match conn.recipient.try_send(Deliver {
                 out: out.clone(),
@@ -364,12 +355,13 @@ impl ChatServer {
                         out: Arc::new(bye),
                         audience,
                     });
-                    self.evicted += 1;
+                    evicted += 1;
                     gone.push(id);
                 }
                 Err(SendError::Closed(_)) => gone.push(id),
             }
         }
+        self.evicted += evicted;
         for id in gone {
             self.detach(id);
         }
