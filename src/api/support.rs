@@ -322,6 +322,12 @@ async fn generate_code(
             (opened.conversation.row.id, user_id, guest_id)
         }
     };
+    // A code proves someone's identity: it must belong to someone.
+    if user_id.is_none() && guest_id.is_none() {
+        return Err(AppError::validation(
+            "The conversation has no signed-in user or guest to issue a code for",
+        ));
+    }
     let issued = state
         .chat
         .send(IssueAuthCode {

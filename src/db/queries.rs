@@ -35,8 +35,7 @@ pub enum WriteOp {
     /// Check a code; attempts are counted even when it fails.
     VerifyCode {
         code_hash: String,
-        user_id: Option<String>,
-        guest_id: Option<String>,
+        holder: CodeHolder,
     },
 }
 
@@ -201,6 +200,9 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
                 .ok_or_else(conversation_not_found)?;
             let mut conv =
                 find_conversation(conn, conversation_id)?.ok_or_else(conversation_not_found)?;
+            if conv.status == Status::Closed.as_str() {
+                return Err(AppError::new(ErrorKind::Conflict, "Conversation is closed").into());
+            }
             diesel::insert_into(auth_codes::table)
                 .values(code)
                 .execute(conn)?;
@@ -210,11 +212,7 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
                 message,
             })
         }
-        WriteOp::VerifyCode {
-            code_hash,
-            user_id,
-            guest_id,
-        } => verify_code(conn, code_hash, user_id.as_deref(), guest_id.as_deref()),
+        WriteOp::VerifyCode { code_hash, holder } => verify_code(conn, code_hash, holder),
         WriteOp::StoreAttachments(rows) => {
             for row in rows {
                 diesel::insert_into(attachments::table)
@@ -439,30 +437,47 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
 }
 
 /// Accept a code once; count wrong guesses against the named person's live codes.
+/// Whom a code is checked for: exactly one of a user and a guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeHolder {
+    User(String),
+    Guest(String),
+}
+
+/// Accept a code once, for the person it was issued to. Every refusal uses up one of
+/// that person's attempts, so guessing is bounded per person whatever the address.
 fn verify_code(
     conn: &mut DbConnection,
     code_hash: &str,
-    user_id: Option<&str>,
-    guest_id: Option<&str>,
+    holder: &CodeHolder,
 ) -> Result<WriteOutcome, WriteError> {
     let now = now_millis();
-    let mut q = auth_codes::table
+    let of_holder = || {
+        let q = auth_codes::table.into_boxed();
+        match holder {
+            CodeHolder::User(u) => q.filter(auth_codes::user_id.eq(u.clone())),
+            CodeHolder::Guest(g) => q.filter(auth_codes::guest_id.eq(g.clone())),
+        }
+    };
+    let found = of_holder()
         .filter(auth_codes::code_hash.eq(code_hash))
-        .into_boxed();
-    if let Some(u) = user_id {
-        q = q.filter(auth_codes::user_id.eq(u.to_owned()));
-    }
-    if let Some(g) = guest_id {
-        q = q.filter(auth_codes::guest_id.eq(g.to_owned()));
-    }
-    let found = q
         .order(auth_codes::created_at.desc())
         .select(AuthCodeRow::as_select())
         .first(conn)
         .optional()?;
+    // Locked when the holder's newest live code has had too many wrong guesses; a fresh
+    // code from staff unlocks. Once locked, no answer says more than that.
+    let locked = of_holder()
+        .filter(auth_codes::used_at.is_null())
+        .filter(auth_codes::expires_at.gt(now))
+        .order(auth_codes::created_at.desc())
+        .select(auth_codes::attempts)
+        .first::<i32>(conn)
+        .optional()?
+        .is_some_and(|attempts| attempts >= MAX_ATTEMPTS);
     let checked = match found {
+        _ if locked => Err(Refusal::TooManyAttempts),
         Some(c) if c.used_at.is_some() => Err(Refusal::Used),
-        Some(c) if c.attempts >= MAX_ATTEMPTS => Err(Refusal::TooManyAttempts),
         Some(c) if c.expires_at <= now => Err(Refusal::Expired),
         Some(c) => {
             diesel::update(auth_codes::table.find(&c.id))
@@ -470,27 +485,18 @@ fn verify_code(
                 .execute(conn)?;
             Ok(c)
         }
-        None => {
-            // A wrong guess for a named person uses up one of their live codes' attempts.
-            if user_id.is_some() || guest_id.is_some() {
-                let mut live = auth_codes::table
-                    .filter(auth_codes::used_at.is_null())
-                    .filter(auth_codes::expires_at.gt(now))
-                    .into_boxed();
-                if let Some(u) = user_id {
-                    live = live.filter(auth_codes::user_id.eq(u.to_owned()));
-                }
-                if let Some(g) = guest_id {
-                    live = live.filter(auth_codes::guest_id.eq(g.to_owned()));
-                }
-                let ids: Vec<String> = live.select(auth_codes::id).load(conn)?;
-                diesel::update(auth_codes::table.filter(auth_codes::id.eq_any(ids)))
-                    .set(auth_codes::attempts.eq(auth_codes::attempts + 1))
-                    .execute(conn)?;
-            }
-            Err(Refusal::Invalid)
-        }
+        None => Err(Refusal::Invalid),
     };
+    if checked.is_err() {
+        let live: Vec<String> = of_holder()
+            .filter(auth_codes::used_at.is_null())
+            .filter(auth_codes::expires_at.gt(now))
+            .select(auth_codes::id)
+            .load(conn)?;
+        diesel::update(auth_codes::table.filter(auth_codes::id.eq_any(live)))
+            .set(auth_codes::attempts.eq(auth_codes::attempts + 1))
+            .execute(conn)?;
+    }
     Ok(WriteOutcome::CodeChecked(checked))
 }
 

@@ -146,8 +146,8 @@ async fn wrong_expired_and_reused_codes_are_refused() {
     let code = issued["code"].as_str().unwrap().to_owned();
     let wrong = if code == "000000" { "111111" } else { "000000" };
 
-    // Ten wrong guesses: each refused; after five the code itself is locked.
-    for _ in 0..10 {
+    // Ten wrong guesses: each refused; after five the person's code is locked.
+    for attempt in 0..10 {
         let (status, body) = app
             .call(
                 "POST",
@@ -156,10 +156,17 @@ async fn wrong_expired_and_reused_codes_are_refused() {
                 None,
             )
             .await;
-        assert_eq!(
-            (status, body["message"].as_str(), body["code"].as_str()),
-            (400, Some("Invalid or expired code"), Some("invalid_code"))
-        );
+        if attempt < 5 {
+            assert_eq!(
+                (status, body["message"].as_str(), body["code"].as_str()),
+                (400, Some("Invalid or expired code"), Some("invalid_code"))
+            );
+        } else {
+            assert_eq!(
+                (status, body["message"].as_str()),
+                (429, Some("Too many attempts"))
+            );
+        }
     }
     let (status, body) = app
         .call(
@@ -196,6 +203,66 @@ async fn wrong_expired_and_reused_codes_are_refused() {
         (status, body["message"].as_str(), body["detail"].as_str()),
         (400, Some("Invalid or expired code"), Some("expired"))
     );
+
+    // A code is only checked for the person it names: without one, nothing to guess at.
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/verify-code",
+            Some(&json!({"code": "123456"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (422, Some("Give exactly one of userId and guestId"))
+    );
+    // Nor can a code be issued for nobody (an anonymous session), or into a closed conversation.
+    let anon = uid("anon-session");
+    app.post_json(
+        "/api/chat/send-to-staff",
+        &json!({"sessionId": anon, "message": "hi"}),
+        None,
+    )
+    .await;
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/generate-code",
+            Some(&json!({"conversationId": anon})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    let user = app.token("closer", "customer");
+    let (_, conv) = app
+        .call(
+            "GET",
+            "/api/support/conversation?type=onboarding",
+            None,
+            Some(&user),
+        )
+        .await;
+    let id = conv["id"].as_str().unwrap();
+    app.call(
+        "PATCH",
+        &format!("/api/v1/chat/sessions/{id}/status"),
+        Some(&json!({"status": "closed"})),
+        Some(&user),
+    )
+    .await;
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/generate-code",
+            Some(&json!({"conversationId": id})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, 409);
 
     // Malformed codes, and who may issue them.
     let (status, _) = app
@@ -254,5 +321,70 @@ async fn wrong_expired_and_reused_codes_are_refused() {
         .await
         .0,
         401
+    );
+}
+
+#[actix_web::test]
+async fn guessing_a_users_code_is_bounded_per_user() {
+    let app = spawn_app().await;
+    let admin = app.token("boss", "admin");
+    let user = app.token("u-7", "customer");
+    let (_, conv) = app
+        .call(
+            "GET",
+            "/api/support/conversation?type=onboarding",
+            None,
+            Some(&user),
+        )
+        .await;
+    let (_, issued) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/generate-code",
+            Some(&json!({"conversationId": conv["id"]})),
+            Some(&admin),
+        )
+        .await;
+    let code = issued["code"].as_str().unwrap().to_owned();
+    // Every refusal counts, whatever it was: wrong codes and another person's code alike.
+    let other_guest = {
+        let (_, g) = app
+            .call("POST", "/api/support/conversation/guest", None, None)
+            .await;
+        g["guestId"].as_str().unwrap().to_owned()
+    };
+    for i in 0..10 {
+        let guess = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+        let (status, _) = app
+            .call(
+                "POST",
+                "/api/support/onboarding/verify-code",
+                Some(&json!({"code": guess, "userId": "u-7"})),
+                None,
+            )
+            .await;
+        assert_ne!(status, 200);
+    }
+    // The right code for someone else does not work for them either.
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/verify-code",
+            Some(&json!({"code": code, "guestId": other_guest})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/verify-code",
+            Some(&json!({"code": code, "userId": "u-7"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (429, Some("Too many attempts"))
     );
 }

@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 use super::*;
 use crate::actors::db_sync::{Persist, WriteDone};
 use crate::db::models::{AttachmentRow, AuthCodeRow, ConversationRow};
+use crate::db::queries::CodeHolder;
 use crate::db::queries::{
     self, ChangeOp, NewConversation, OpenOp, PostOp, ReadOp, WriteOp, WriteOutcome,
 };
@@ -589,10 +590,20 @@ impl Handler<VerifyAuthCode> for ChatServer {
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Box::pin(async { Err(AppError::validation("code must be 6 digits")) });
         }
+        let holder = match (msg.user_id, msg.guest_id) {
+            (Some(u), None) => CodeHolder::User(u),
+            (None, Some(g)) => CodeHolder::Guest(g),
+            _ => {
+                return Box::pin(async {
+                    Err(AppError::validation(
+                        "Give exactly one of userId and guestId",
+                    ))
+                })
+            }
+        };
         let op = WriteOp::VerifyCode {
             code_hash: auth_code::hash(&self.code_pepper, code),
-            user_id: msg.user_id,
-            guest_id: msg.guest_id,
+            holder,
         };
         let (tx, rx) = oneshot::channel();
         self.persist(ctx, None, op, PendingReply::CodeChecked(tx));
