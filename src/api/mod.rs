@@ -73,6 +73,37 @@ fn json_error(e: &JsonPayloadError) -> AppError {
     .with_detail(detail)
 }
 
+/// A JSON body that may be left out (empty means `T::default()`), but that must be valid
+/// when it is there: `Option<web::Json<T>>` would quietly treat a bad body as no body.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            serde_json::from_slice(&body)
+                .map(OptionalJson)
+                .map_err(|e| {
+                    let kind = if e.is_data() {
+                        ErrorKind::Validation
+                    } else {
+                        ErrorKind::InvalidFormat
+                    };
+                    AppError::new(kind, "Invalid request body")
+                        .with_detail(e.to_string())
+                        .into()
+                })
+        })
+    }
+}
+
 /// The caller named by an optional `Authorization: Bearer` token. A token that is
 /// present but invalid is refused rather than silently ignored.
 pub struct RequestCaller(pub Caller);

@@ -8,7 +8,7 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::RequestCaller;
+use super::{OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
     ChangeConversation, FetchHistory, GetAttachment, GetConversation, GetOnlineStaff,
     GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
@@ -390,9 +390,9 @@ async fn mark_read(
     state: State,
     caller: RequestCaller,
     id: web::Path<String>,
-    body: Option<web::Json<ReadBody>>,
+    body: OptionalJson<ReadBody>,
 ) -> Result<HttpResponse, AppError> {
-    let target = match body.and_then(|b| b.into_inner().message_ids) {
+    let target = match body.0.message_ids {
         Some(ids) => ReadTarget::Ids(ids),
         None => ReadTarget::All,
     };
@@ -423,7 +423,7 @@ async fn assign(
     state: State,
     caller: RequestCaller,
     id: web::Path<String>,
-    body: Option<web::Json<AssignBody>>,
+    body: OptionalJson<AssignBody>,
 ) -> Result<HttpResponse, AppError> {
     let caller = signed_in(caller)?;
     let Caller::Staff(me) = &caller else {
@@ -431,7 +431,7 @@ async fn assign(
             "Only support staff can assign conversations",
         ));
     };
-    let b = body.map(|b| b.into_inner()).unwrap_or_default();
+    let b = body.0;
     let change = match b.agent_id {
         Some(agent_id) if agent_id != me.user_id => {
             let agent_name = b.agent_name.unwrap_or_else(|| agent_id.clone());

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::RequestCaller;
+use super::{OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
     FetchHistory, GetConversation, HistoryPage, IssueAuthCode, IssueGuest, ListConversations,
     OpenConversation, VerifyAuthCode, VerifyGuest,
@@ -122,9 +122,9 @@ pub struct GuestBody {
 async fn guest_conversation(
     req: HttpRequest,
     state: State,
-    body: Option<web::Json<GuestBody>>,
+    body: OptionalJson<GuestBody>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.map(|b| b.into_inner()).unwrap_or_default();
+    let b = body.0;
     let caller = match b.guest_id {
         Some(g) => state.chat.send(VerifyGuest(g)).await??,
         None => {

@@ -161,6 +161,12 @@ pub enum StatusChange {
     },
     /// Move to a status.
     Set(Status),
+    /// The server gives a waiting, unassigned conversation to an agent; if an agent
+    /// accepted it meanwhile, nothing changes.
+    AutoAssign {
+        agent_id: String,
+        agent_name: String,
+    },
 }
 
 /// What a permitted change does.
@@ -250,7 +256,26 @@ pub fn apply_change(
                 },
             })
         }
+        StatusChange::AutoAssign {
+            agent_id,
+            agent_name,
+        } => {
+            if current != Status::Waiting || c.assigned_agent_id.is_some() {
+                return Err(conflict("Conversation already accepted"));
+            }
+            Ok(ChangeEffect {
+                status: Status::Active,
+                assigned_agent_id: Some(agent_id.clone()),
+                note: format!("Conversation assigned to {agent_name}"),
+            })
+        }
         StatusChange::Set(next) => {
+            if current == Status::Waiting && *next == Status::Active {
+                // Someone has to take it: accept or assign, not a bare status change.
+                return Err(conflict(
+                    "Accept or assign the conversation to make it active",
+                ));
+            }
             if *next == current {
                 return Err(conflict(format!(
                     "Conversation is already {}",
@@ -353,6 +378,35 @@ mod tests {
                 .unwrap_err()
                 .message,
             "Conversation is closed"
+        );
+    }
+
+    #[test]
+    fn waiting_becomes_active_only_by_being_taken() {
+        let waiting = conv("waiting", None);
+        let err = apply_change(
+            &waiting,
+            &staff("a", "agent"),
+            &StatusChange::Set(Status::Active),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+        let auto = StatusChange::AutoAssign {
+            agent_id: "a".into(),
+            agent_name: "A".into(),
+        };
+        assert_eq!(
+            apply_change(&waiting, &staff("system", "admin"), &auto)
+                .unwrap()
+                .status,
+            Status::Active
+        );
+        let taken = conv("active", Some("b"));
+        assert_eq!(
+            apply_change(&taken, &staff("system", "admin"), &auto)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
         );
     }
 

@@ -474,3 +474,87 @@ async fn presence_over_rest() {
     }
     assert!(gone, "the customer left the room on disconnect");
 }
+
+#[actix_web::test]
+async fn malformed_optional_bodies_are_refused_not_ignored() {
+    let app = spawn_app().await;
+    let customer = app.token("cust", "customer");
+    let admin = app.token("boss", "admin");
+    let (_, s) = app
+        .call(
+            "POST",
+            "/api/v1/chat/sessions",
+            Some(&json!({"initial_message": "hello"})),
+            Some(&customer),
+        )
+        .await;
+    let id = s["data"]["id"].as_str().unwrap().to_owned();
+
+    // A wrong body must not be read as "mark everything read" or "assign to me".
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/chat/sessions/{id}/read"),
+            Some(&json!({"message_ids": "not-a-list"})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (_, detail) = app
+        .call(
+            "GET",
+            &format!("/api/v1/chat/sessions/{id}"),
+            None,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(detail["data"]["unread_count"], 1);
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/chat/sessions/{id}/assign"),
+            Some(&json!({"agent_id": 42})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (_, detail) = app
+        .call(
+            "GET",
+            &format!("/api/v1/chat/sessions/{id}"),
+            None,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(detail["data"]["agent_id"], serde_json::Value::Null);
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/support/conversation/guest",
+            Some(&json!({"guestId": 5})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app
+        .post_raw(&format!("/api/v1/chat/sessions/{id}/read"), "{oops")
+        .await;
+    assert_eq!(status, 400, "malformed JSON");
+
+    // Waiting becomes active only by someone taking it.
+    let (status, body) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/chat/sessions/{id}/status"),
+            Some(&json!({"status": "active"})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            409,
+            Some("Accept or assign the conversation to make it active")
+        )
+    );
+}

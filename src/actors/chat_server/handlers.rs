@@ -98,7 +98,7 @@ impl ChatServer {
                 let op = ChangeOp {
                     conversation_id,
                     caller: system,
-                    change: StatusChange::Assign {
+                    change: StatusChange::AutoAssign {
                         agent_id,
                         agent_name,
                     },
