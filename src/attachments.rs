@@ -234,6 +234,15 @@ pub fn store(data_dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
     Ok(sha)
 }
 
+/// Delete stored files nothing refers to any more. Blocking.
+pub fn remove(data_dir: &Path, sha256s: &[String]) {
+    for sha in sha256s {
+        if let Err(e) = std::fs::remove_file(path_of(data_dir, sha)) {
+            log::warn!("removing unused attachment {sha}: {e}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

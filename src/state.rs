@@ -36,6 +36,8 @@ pub struct AppState {
     pub conn: ConnSettings,
     /// Where attachments (and the SQLite database) live.
     pub data_dir: std::path::PathBuf,
+    /// Multipart bodies are read into memory (≤ 52 MB each): this many at once at most.
+    pub upload_slots: tokio::sync::Semaphore,
     pub started: Instant,
     next_conn_id: AtomicU64,
 }
@@ -56,6 +58,7 @@ impl AppState {
             keys,
             conn,
             data_dir,
+            upload_slots: tokio::sync::Semaphore::new(8),
             started: Instant::now(),
             next_conn_id: AtomicU64::new(1),
         })

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 use super::{OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
-    ChangeConversation, FetchHistory, GetAttachment, GetConversation, GetOnlineStaff,
-    GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
-    PostMessage, RegisterUploads, VerifyGuest,
+    ChangeConversation, DiscardUploads, FetchHistory, GetAttachment, GetConversation,
+    GetOnlineStaff, GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation,
+    PostAs, PostMessage, RegisterUploads, VerifyGuest,
 };
 use crate::attachments::{self, Upload};
 use crate::db::queries::ReadTarget;
@@ -217,20 +217,49 @@ async fn send_message_multipart(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let caller = signed_in(caller)?;
-    let (mut fields, files) = attachments::read_multipart(&req, body).await?;
+    let (mut fields, files) = read_uploads(&req, &state, body).await?;
     let stored = save_uploads(&state, &caller, files).await?;
-    let ids = stored.into_iter().map(|a| a.id).collect();
+    let ids: Vec<String> = stored.into_iter().map(|a| a.id).collect();
     let content = fields.remove("content").unwrap_or_default();
-    post(
+    let posted = post(
         &state,
         caller,
         id.into_inner(),
         content,
         fields.remove("message_type"),
         fields.remove("temp_id"),
-        ids,
+        ids.clone(),
     )
-    .await
+    .await;
+    if posted.is_err() && !ids.is_empty() {
+        // The message was refused: its files must not stay behind.
+        discard_uploads(&state, ids).await;
+    }
+    posted
+}
+
+/// Read a multipart body, at most a few at a time (each is held in memory).
+async fn read_uploads(
+    req: &HttpRequest,
+    state: &State,
+    body: web::Payload,
+) -> Result<(std::collections::HashMap<String, String>, Vec<Upload>), AppError> {
+    let _slot = state.upload_slots.try_acquire().map_err(|_| {
+        AppError::new(crate::error::ErrorKind::RateLimited, "Rate limit exceeded")
+            .with_detail("too many uploads in progress")
+    })?;
+    attachments::read_multipart(req, body).await
+}
+
+/// Forget unsent uploads, and delete their files if nothing else uses them.
+async fn discard_uploads(state: &State, ids: Vec<String>) {
+    match state.chat.send(DiscardUploads(ids)).await {
+        Ok(Ok(unused)) => {
+            let data_dir = state.data_dir.clone();
+            let _ = web::block(move || attachments::remove(&data_dir, &unused)).await;
+        }
+        other => log::error!("discarding refused uploads: {other:?}"),
+    }
 }
 
 async fn post(
@@ -311,7 +340,10 @@ async fn upload(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let caller = caller_or_guest(&state, caller, q.into_inner().guest_id).await?;
-    let (_, files) = attachments::read_multipart(&req, body).await?;
+    if matches!(caller, Caller::Guest(_)) {
+        state.allow_ip(&req)?;
+    }
+    let (_, files) = read_uploads(&req, &state, body).await?;
     if files.is_empty() {
         return Err(AppError::validation("No files in the upload")
             .with_detail("send them as multipart `attachments`"));

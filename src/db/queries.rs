@@ -26,6 +26,8 @@ pub enum WriteOp {
     IssueGuest(String),
     /// Files already on disk, not yet linked to a message.
     StoreAttachments(Vec<AttachmentRow>),
+    /// Forget unsent uploads (their message was refused); answers the files no row uses now.
+    DiscardUploads(Vec<String>),
     /// Store a code, and post its message to the conversation in the same transaction.
     IssueCode {
         code: AuthCodeRow,
@@ -129,6 +131,9 @@ pub enum WriteOutcome {
         code: AuthCodeRow,
         message: MessageRow,
     },
+    UploadsDiscarded {
+        unused_files: Vec<String>,
+    },
     /// A refused code is still a successful write: its attempt was counted.
     CodeChecked(Result<AuthCodeRow, Refusal>),
 }
@@ -213,6 +218,24 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
             })
         }
         WriteOp::VerifyCode { code_hash, holder } => verify_code(conn, code_hash, holder),
+        WriteOp::DiscardUploads(ids) => {
+            let unsent = attachments::table
+                .filter(attachments::id.eq_any(ids))
+                .filter(attachments::message_id.is_null());
+            let shas: Vec<String> = unsent.clone().select(attachments::sha256).load(conn)?;
+            diesel::delete(unsent).execute(conn)?;
+            let mut unused_files = Vec::new();
+            for sha in shas {
+                let still: i64 = attachments::table
+                    .filter(attachments::sha256.eq(&sha))
+                    .count()
+                    .get_result(conn)?;
+                if still == 0 && !unused_files.contains(&sha) {
+                    unused_files.push(sha);
+                }
+            }
+            Ok(WriteOutcome::UploadsDiscarded { unused_files })
+        }
         WriteOp::StoreAttachments(rows) => {
             for row in rows {
                 diesel::insert_into(attachments::table)

@@ -265,6 +265,21 @@ async fn refused_files_are_refused_and_nothing_is_half_written() {
         (422, Some("Unknown attachment"))
     );
 
+    // A message refused after its files were read (someone else's conversation, text
+    // too long) takes its files with it.
+    let mallory = app.token("mallory", "customer");
+    let f = form(
+        &[("content", "let me in")],
+        &[("m.txt", "text/plain", b"mallory's notes")],
+    );
+    assert_eq!(send_form(&app, &path, &mallory, f).await.0, 403);
+    let long = "x".repeat(6000);
+    let f = form(
+        &[("content", long.as_str())],
+        &[("l.txt", "text/plain", b"long text's file")],
+    );
+    assert_eq!(send_form(&app, &path, &customer, f).await.0, 422);
+
     // None of it left a message or a stray file behind.
     let (_, page) = app
         .call("GET", &format!("{path}?limit=50"), None, Some(&customer))
@@ -274,5 +289,37 @@ async fn refused_files_are_refused_and_nothing_is_half_written() {
         walk(&app.config.data_dir.join("attachments")).len(),
         1,
         "only the agent's upload"
+    );
+}
+
+#[actix_web::test]
+async fn uploads_count_against_the_identity_rate() {
+    let app = spawn_with(|c| {
+        c.identity_rate_limit_per_sec = 0.01;
+        c.identity_rate_limit_burst = 2.0;
+    })
+    .await;
+    let customer = app.token("cust", "customer");
+    for i in 0..2 {
+        let name = format!("f{i}.txt");
+        let (status, _) = send_form(
+            &app,
+            "/api/v1/chat/upload",
+            &customer,
+            form(&[], &[(name.as_str(), "text/plain", b"x")]),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (status, body) = send_form(
+        &app,
+        "/api/v1/chat/upload",
+        &customer,
+        form(&[], &[("f.txt", "text/plain", b"y")]),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (429, Some("Rate limit exceeded"))
     );
 }

@@ -501,6 +501,20 @@ impl Handler<RegisterUploads> for ChatServer {
         let Some(uploader) = uploader_id(&msg.caller) else {
             return Box::pin(async { Err(AppError::token_required()) });
         };
+        // An upload counts like a post against its uploader's rate.
+        let kind = if matches!(msg.caller, Caller::Guest(_)) {
+            SenderKind::Guest
+        } else {
+            SenderKind::Customer
+        };
+        let author = Author {
+            id: uploader.clone(),
+            kind,
+            name: String::new(),
+        };
+        if let Err(e) = self.allow_post(&author) {
+            return Box::pin(async move { Err(e) });
+        }
         let now = crate::domain::message::now_millis();
         let rows = msg
             .files
@@ -534,6 +548,21 @@ pub fn uploader_id(caller: &Caller) -> Option<String> {
         Caller::Staff(i) | Caller::User(i) => Some(i.user_id.clone()),
         Caller::Guest(g) => Some(g.clone()),
         Caller::Anonymous => None,
+    }
+}
+
+impl Handler<DiscardUploads> for ChatServer {
+    type Result = ResponseFuture<Result<Vec<String>, AppError>>;
+
+    fn handle(&mut self, msg: DiscardUploads, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.persist(
+            ctx,
+            None,
+            WriteOp::DiscardUploads(msg.0),
+            PendingReply::Discarded(tx),
+        );
+        Box::pin(answer(rx))
     }
 }
 
@@ -623,6 +652,7 @@ impl PendingReply {
             PendingReply::Uploads(tx) => drop(tx.send(Err(e))),
             PendingReply::CodeIssued(tx, _) => drop(tx.send(Err(e))),
             PendingReply::CodeChecked(tx) => drop(tx.send(Err(e))),
+            PendingReply::Discarded(tx) => drop(tx.send(Err(e))),
         }
     }
 }
@@ -766,6 +796,9 @@ impl Handler<WriteDone> for ChatServer {
                             }
                         }),
                 );
+            }
+            (PendingReply::Discarded(tx), WriteOutcome::UploadsDiscarded { unused_files }) => {
+                let _ = tx.send(Ok(unused_files));
             }
             (PendingReply::Uploads(tx), WriteOutcome::AttachmentsStored(rows)) => {
                 let _ = tx.send(Ok(rows.into_iter().map(Into::into).collect()));

@@ -299,3 +299,8 @@ pub struct VerifiedCode {
     pub auth_code_id: String,
     pub user_id: Option<String>,
 }
+
+/// Forget uploads whose message was refused. Answers the sha256s of files nothing uses now.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<String>, AppError>")]
+pub struct DiscardUploads(pub Vec<String>);

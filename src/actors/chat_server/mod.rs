@@ -71,6 +71,7 @@ enum PendingReply {
     Uploads(oneshot::Sender<Result<Vec<crate::domain::message::Attachment>, AppError>>),
     CodeIssued(oneshot::Sender<Result<IssuedCode, AppError>>, String),
     CodeChecked(oneshot::Sender<Result<VerifiedCode, AppError>>),
+    Discarded(oneshot::Sender<Result<Vec<String>, AppError>>),
 }
 
 pub struct ChatServer {
