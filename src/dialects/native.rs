@@ -97,10 +97,19 @@ pub enum Command {
         session_id: String,
     },
     OnlineStaff,
+    /// The caller's conversations (staff: all) with unread counts, newest activity first.
+    Inbox {
+        #[serde(default)]
+        status: Option<String>,
+        #[serde(default)]
+        limit: Option<i64>,
+        #[serde(default)]
+        offset: Option<i64>,
+    },
     Ping,
 }
 
-const KNOWN_TYPES: [&str; 15] = [
+const KNOWN_TYPES: [&str; 16] = [
     "register",
     "register_admin",
     "customer_message",
@@ -115,6 +124,7 @@ const KNOWN_TYPES: [&str; 15] = [
     "set_status",
     "participants",
     "online_staff",
+    "inbox",
     "ping",
 ];
 
@@ -171,6 +181,10 @@ pub enum Reply<'a> {
     OnlineStaff {
         staff: &'a [Participant],
     },
+    Inbox {
+        conversations: &'a [ConversationView],
+        total: i64,
+    },
     Pong,
     Error(&'a AppError),
 }
@@ -224,6 +238,14 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             json!({"type": "participants", "sessionId": session_id, "participants": participants})
         }
         Reply::OnlineStaff { staff } => json!({"type": "online_staff", "staff": staff}),
+        Reply::Inbox {
+            conversations,
+            total,
+        } => json!({
+            "type": "inbox",
+            "conversations": conversations.iter().map(conversation_json).collect::<Vec<_>>(),
+            "total": total,
+        }),
         Reply::Pong => {
             json!({"type": "pong", "timestamp": iso_timestamp(chrono::Utc::now().naive_utc())})
         }

@@ -11,8 +11,8 @@ use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
 use crate::actors::chat_server::{
     ChangeConversation, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff, GetParticipants,
-    HistoryPage, JoinAsCustomer, JoinAsStaff, JoinConversation, Leave, LeaveConversation, MarkRead,
-    PostAs, PostMessage, SetTyping, VerifyGuest,
+    HistoryPage, JoinAsCustomer, JoinAsStaff, JoinConversation, Leave, LeaveConversation,
+    ListConversations, MarkRead, PostAs, PostMessage, SetTyping, VerifyGuest,
 };
 use crate::db::queries::ReadTarget;
 use crate::dialects::native::{self, Command, Reply};
@@ -383,6 +383,28 @@ impl WsSession {
                         Reply::Participants {
                             session_id: &session_id,
                             participants: &ps,
+                        },
+                    )
+                });
+            }
+            Command::Inbox {
+                status,
+                limit,
+                offset,
+            } => {
+                let list = ListConversations {
+                    caller: self.caller(),
+                    status,
+                    conversation_type: None,
+                    offset: offset.unwrap_or(0),
+                    limit: limit.unwrap_or(DEFAULT_HISTORY_PAGE),
+                };
+                self.ask(list, Order::Pipelined, ctx, |act, ctx, l| {
+                    act.reply(
+                        ctx,
+                        Reply::Inbox {
+                            conversations: &l.items,
+                            total: l.total,
                         },
                     )
                 });

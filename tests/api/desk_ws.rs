@@ -447,3 +447,140 @@ async fn a_guest_sends_a_file_over_ws() {
         .await;
     guest.expect_error("Unknown attachment").await;
 }
+
+#[actix_web::test]
+async fn the_inbox_over_ws_carries_unread_counts() {
+    let app = spawn_app().await;
+    let session = uid("sess");
+    let mut cust = app
+        .customer(&session, Some(&app.token("c-1", "customer")))
+        .await;
+    for text in ["one", "two"] {
+        cust.send(json!({"type": "customer_message", "message": text}))
+            .await;
+        cust.recv_type("message_ack").await;
+    }
+    let mut staff = app.staff("agent", "agent").await;
+    staff.send(json!({"type": "inbox", "status": "open"})).await;
+    let inbox = staff.recv_type("inbox").await;
+    let mine = inbox["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == session.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            mine["unreadCount"].as_i64(),
+            mine["lastMessage"]["message"].as_str()
+        ),
+        (Some(2), Some("two"))
+    );
+    staff
+        .send(json!({"type": "read", "sessionId": session}))
+        .await;
+    staff.recv_type("read_ack").await;
+    staff.send(json!({"type": "inbox"})).await;
+    let inbox = staff.recv_type("inbox").await;
+    let mine = inbox["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == session.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["unreadCount"], 0);
+    // A customer's inbox holds only their own conversations; anonymous callers have none.
+    cust.send(json!({"type": "inbox"})).await;
+    assert_eq!(cust.recv_type("inbox").await["total"], 1);
+    let mut anon = app.customer(&uid("sess"), None).await;
+    anon.send(json!({"type": "inbox"})).await;
+    anon.expect_error("Token required").await;
+}
+
+#[actix_web::test]
+async fn desk_commands_on_someone_elses_conversation_are_refused() {
+    let app = spawn_app().await;
+    let alice = app.token("alice", "customer");
+    let (_, s) = app
+        .call(
+            "POST",
+            "/api/v1/chat/sessions",
+            Some(&json!({"initial_message": "mine"})),
+            Some(&alice),
+        )
+        .await;
+    let theirs = s["data"]["id"].as_str().unwrap().to_owned();
+    let mut mallory = app
+        .customer(&uid("sess"), Some(&app.token("mallory", "customer")))
+        .await;
+    for frame in [
+        json!({"type": "join", "sessionId": theirs}),
+        json!({"type": "read", "sessionId": theirs}),
+        json!({"type": "set_status", "sessionId": theirs, "status": "closed"}),
+        json!({"type": "participants", "sessionId": theirs}),
+        json!({"type": "history", "sessionId": theirs}),
+    ] {
+        mallory.send(frame.clone()).await;
+        mallory
+            .expect_error("Access denied to this conversation")
+            .await;
+    }
+    mallory
+        .send(json!({"type": "typing", "sessionId": theirs, "isTyping": true}))
+        .await;
+    mallory.expect_error("Join the conversation first").await;
+    // Alice's conversation is untouched.
+    let (_, d) = app
+        .call(
+            "GET",
+            &format!("/api/v1/chat/sessions/{theirs}"),
+            None,
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(
+        (
+            d["data"]["status"].as_str(),
+            d["data"]["unread_count"].as_i64()
+        ),
+        (Some("waiting"), Some(0))
+    );
+}
+
+#[actix_web::test]
+async fn of_two_simultaneous_accepts_exactly_one_wins() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let customer = app.token(&format!("c{round}"), "customer");
+        let (_, s) = app
+            .call(
+                "POST",
+                "/api/v1/chat/sessions",
+                Some(&json!({"subject": "race"})),
+                Some(&customer),
+            )
+            .await;
+        let id = s["data"]["id"].as_str().unwrap().to_owned();
+        let (a, b) = (app.token("agent-a", "agent"), app.token("agent-b", "agent"));
+        let path = format!("/api/v1/chat/sessions/{id}/assign");
+        let (ra, rb) = futures::join!(
+            app.call("POST", &path, None, Some(&a)),
+            app.call("POST", &path, None, Some(&b))
+        );
+        let mut statuses = [ra.0, rb.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "round {round}");
+        let winner = if ra.0 == 200 { "agent-a" } else { "agent-b" };
+        let (_, d) = app
+            .call(
+                "GET",
+                &format!("/api/v1/chat/sessions/{id}"),
+                None,
+                Some(&customer),
+            )
+            .await;
+        assert_eq!(d["data"]["agent_id"], winner);
+    }
+}

@@ -291,3 +291,24 @@ async fn support_api_refuses_bad_requests() {
         .await;
     assert_eq!(status, 422);
 }
+
+#[actix_web::test]
+async fn guest_creation_is_limited_per_ip() {
+    let app = spawn_with(|c| {
+        c.ip_rate_limit_per_sec = 0.01;
+        c.ip_rate_limit_burst = 2.0;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            app.call("POST", "/api/support/conversation/guest", None, None)
+                .await
+                .0,
+            200
+        );
+    }
+    let (status, body) = app
+        .call("POST", "/api/support/conversation/guest", None, None)
+        .await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+}
