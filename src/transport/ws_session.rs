@@ -26,6 +26,11 @@ use crate::transport::origin::origin_allowed;
 
 const DEFAULT_HISTORY_PAGE: i64 = 50;
 
+/// Registrations one connection may make. Each new anonymous session gets fresh rate
+/// buckets, so without this one socket could open conversations without end (new
+/// sockets are limited per IP).
+const MAX_REGISTRATIONS: u32 = 20;
+
 /// `GET /ws` (and `GET /` with an Upgrade header, where the seeds' frontends connect).
 pub async fn upgrade(
     req: HttpRequest,
@@ -74,6 +79,7 @@ pub struct WsSession {
     registration: Registration,
     /// Closes the connection when the registered token expires.
     expiry: Option<SpawnHandle>,
+    registrations: u32,
 }
 
 impl WsSession {
@@ -85,6 +91,7 @@ impl WsSession {
             last_seen: Instant::now(),
             registration: Registration::None,
             expiry: None,
+            registrations: 0,
         }
     }
 
@@ -492,6 +499,12 @@ impl WsSession {
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
         if let Err(e) = crate::domain::text::session_id(&session_id) {
+            return self.error(ctx, &e);
+        }
+        self.registrations += 1;
+        if self.registrations > MAX_REGISTRATIONS {
+            let e = AppError::new(ErrorKind::RateLimited, "Rate limit exceeded")
+                .with_detail("too many registrations on this connection");
             return self.error(ctx, &e);
         }
         // Seed 000: an invalid optional token falls back to anonymous.

@@ -385,3 +385,23 @@ async fn skip_echoes(c: &mut WsClient) -> serde_json::Value {
         }
     }
 }
+
+#[actix_web::test]
+async fn one_connection_cannot_register_sessions_without_end() {
+    let app = spawn_with(|c| {
+        c.rate_limit_per_sec = 1000.0;
+        c.rate_limit_burst = 1000.0;
+    })
+    .await;
+    let mut c = app.ws().await;
+    for _ in 0..20 {
+        c.send(json!({"type": "register", "sessionId": uid("sess")}))
+            .await;
+        c.recv_type("registered").await;
+    }
+    c.send(json!({"type": "register", "sessionId": uid("sess")}))
+        .await;
+    let e = c.expect_error("Rate limit exceeded").await;
+    assert_eq!(e["detail"], "too many registrations on this connection");
+    c.assert_alive().await;
+}
