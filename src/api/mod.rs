@@ -104,6 +104,32 @@ impl<T: serde::de::DeserializeOwned + Default + 'static> FromRequest for Optiona
     }
 }
 
+/// `?guestId=`: how a guest (seed 003) identifies itself on requests without a token.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestQuery {
+    pub guest_id: Option<String>,
+}
+
+/// The caller, or for a request without a token, the guest its `guestId` names.
+/// Neither is "Token required".
+pub async fn caller_or_guest(
+    state: &AppState,
+    caller: RequestCaller,
+    guest_id: Option<String>,
+) -> Result<Caller, AppError> {
+    match (caller.0, guest_id) {
+        (Caller::Anonymous, Some(g)) => {
+            state
+                .chat
+                .send(crate::actors::chat_server::VerifyGuest(g))
+                .await?
+        }
+        (Caller::Anonymous, None) => Err(AppError::token_required()),
+        (c, _) => Ok(c),
+    }
+}
+
 /// The caller named by an optional `Authorization: Bearer` token. A token that is
 /// present but invalid is refused rather than silently ignored.
 pub struct RequestCaller(pub Caller);

@@ -8,7 +8,7 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{OptionalJson, RequestCaller};
+use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
     ChangeConversation, DiscardUploads, FetchHistory, GetAttachment, GetConversation,
     GetOnlineStaff, GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation,
@@ -352,24 +352,6 @@ async fn upload(
     Ok(HttpResponse::Created().json(
         json!({"success": true, "data": stored.iter().map(attachment_json).collect::<Vec<_>>()}),
     ))
-}
-
-/// The signed-in caller, or the guest a request without a token names.
-async fn caller_or_guest(
-    state: &State,
-    caller: RequestCaller,
-    guest_id: Option<String>,
-) -> Result<Caller, AppError> {
-    match (caller.0, guest_id) {
-        (Caller::Anonymous, Some(g)) => state.chat.send(VerifyGuest(g)).await?,
-        (caller, _) => signed_in(RequestCaller(caller)),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GuestQuery {
-    guest_id: Option<String>,
 }
 
 /// `GET /attachments/{id}`: the file, for those who may see its conversation (or its

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{OptionalJson, RequestCaller};
+use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
     FetchHistory, GetConversation, HistoryPage, IssueAuthCode, IssueGuest, ListConversations,
     OpenConversation, VerifyAuthCode, VerifyGuest,
@@ -47,19 +47,6 @@ fn conversation_response(view: &ConversationView) -> HttpResponse {
     body["conversation"] = body.clone();
     body["success"] = json!(true);
     HttpResponse::Ok().json(body)
-}
-
-/// The caller, or for a request without a token, the guest its `guestId` names.
-async fn caller_or_guest(
-    state: &State,
-    caller: RequestCaller,
-    guest_id: Option<String>,
-) -> Result<Caller, AppError> {
-    match (caller.0, guest_id) {
-        (Caller::Anonymous, Some(g)) => state.chat.send(VerifyGuest(g)).await?,
-        (Caller::Anonymous, None) => Err(AppError::token_required()),
-        (c, _) => Ok(c),
-    }
 }
 
 /// `page` (from 1) and `limit` as an offset.
@@ -153,12 +140,6 @@ async fn guest_conversation(
         "guestId": guest_id,
         "created": opened.created,
     })))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GuestQuery {
-    guest_id: Option<String>,
 }
 
 /// `GET /api/support/conversation/{id}` (Bearer, or `?guestId=` for guests).
