@@ -35,13 +35,24 @@ fn main() -> ExitCode {
 
 fn serve(config: switchboard::config::Config) -> ExitCode {
     let system = actix::System::new();
-    let result = system.block_on(async move {
+    let mut db_alive = None;
+    let result = system.block_on(async {
         let running = switchboard::startup::start(config)?;
+        db_alive = Some(running.db_alive.clone());
         running
             .server
             .await
             .map_err(|e| switchboard::startup::StartError::Bind("server".into(), e))
     });
+    // Stopping the actors ends the database workers; let them close their connections
+    // before the process exits (libpq's OpenSSL state must not be torn down under them).
+    drop(system);
+    if let Some(alive) = db_alive {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::sync::Arc::strong_count(&alive) > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -18,6 +18,8 @@ const MAX_BATCH: usize = 512;
 
 /// A bound, not yet running server. Await `server` (or spawn it) to serve.
 pub struct Running {
+    /// Strong count 1 once the database workers have closed their connections.
+    pub db_alive: std::sync::Arc<()>,
     pub addr: SocketAddr,
     pub server: Server,
     pub handle: ServerHandle,
@@ -58,7 +60,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
 
     // Central actors start once, outside the HttpServer factory, and are shared.
     let db_threads = (config.db_pool_size as usize).clamp(1, 4);
-    let db = Db::start(pool, db_threads, MAX_BATCH);
+    let db_alive = std::sync::Arc::new(());
+    let db = Db::start(pool, db_threads, MAX_BATCH, db_alive.clone());
     let limits = ChatLimits {
         max_message_chars: config.max_message_chars,
         max_history_page: 200,
@@ -122,6 +125,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let handle = server.handle();
     log::info!("listening on http://{addr}");
     Ok(Running {
+        db_alive,
         addr,
         server,
         handle,

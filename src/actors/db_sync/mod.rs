@@ -17,11 +17,16 @@ use crate::db::{DbError, DbPool};
 
 pub struct DbSync {
     pool: DbPool,
+    /// Dropped with the worker: lets the process wait for its connections to close.
+    _alive: std::sync::Arc<()>,
 }
 
 impl DbSync {
-    pub fn new(pool: DbPool) -> Self {
-        DbSync { pool }
+    pub fn new(pool: DbPool, alive: std::sync::Arc<()>) -> Self {
+        DbSync {
+            pool,
+            _alive: alive,
+        }
     }
 
     fn conn(&self) -> Result<crate::db::PooledDb, DbError> {
@@ -139,8 +144,17 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn start(pool: DbPool, threads: usize, max_batch: usize) -> Self {
-        let sync = SyncArbiter::start(threads.max(1), move || DbSync::new(pool.clone()));
+    /// `alive` is shared by the worker threads; once only the caller's handle is left,
+    /// every database connection has been closed.
+    pub fn start(
+        pool: DbPool,
+        threads: usize,
+        max_batch: usize,
+        alive: std::sync::Arc<()>,
+    ) -> Self {
+        let sync = SyncArbiter::start(threads.max(1), move || {
+            DbSync::new(pool.clone(), alive.clone())
+        });
         let writer = DbWriter::new(sync.clone(), max_batch).start();
         Db { sync, writer }
     }
