@@ -73,6 +73,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     };
     let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
     let chat = ChatServer::new(db.clone(), limits, code_pepper).start();
+    let live = crate::actors::live_stream::LiveStream::new(db.clone()).start();
 
     let conn = ConnSettings {
         heartbeat_interval: config.heartbeat_interval,
@@ -92,7 +93,15 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         config.ip_rate_limit_per_sec,
         config.ip_rate_limit_burst,
     );
-    let state = AppState::new(chat, db, keys.clone(), conn, ip_limiter, data_dir.clone());
+    let state = AppState::new(
+        chat,
+        live,
+        db,
+        keys.clone(),
+        conn,
+        ip_limiter,
+        data_dir.clone(),
+    );
 
     let bind = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;

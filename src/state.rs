@@ -29,6 +29,7 @@ pub struct ConnSettings {
 
 pub struct AppState {
     pub chat: Addr<ChatServer>,
+    pub live: Addr<crate::actors::live_stream::LiveStream>,
     /// Anonymous creations (connections, guest ids, tokenless posts) per client IP.
     pub ip_limiter: KeyedLimiter<IpAddr>,
     pub db: Db,
@@ -43,8 +44,10 @@ pub struct AppState {
 }
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         chat: Addr<ChatServer>,
+        live: Addr<crate::actors::live_stream::LiveStream>,
         db: Db,
         keys: JwtKeys,
         conn: ConnSettings,
@@ -53,6 +56,7 @@ impl AppState {
     ) -> Arc<Self> {
         Arc::new(AppState {
             chat,
+            live,
             ip_limiter,
             db,
             keys,

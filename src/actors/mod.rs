@@ -2,3 +2,4 @@
 
 pub mod chat_server;
 pub mod db_sync;
+pub mod live_stream;

@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod health;
+pub mod live;
 pub mod pages;
 pub mod sessions;
 pub mod support;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
     )
     .configure(sessions::configure)
+    .configure(live::configure)
     .configure(support::configure)
     .configure(pages::configure);
 }

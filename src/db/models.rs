@@ -3,7 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{attachments, auth_codes, conversations, guests, messages, read_cursors};
+use super::schema::{
+    attachments, auth_codes, conversations, guests, live_streams, messages, read_cursors,
+    stream_chat,
+};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = conversations)]
@@ -81,5 +84,32 @@ pub struct AuthCodeRow {
     pub attempts: i32,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = live_streams)]
+pub struct StreamRow {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub stream_url: String,
+    pub quality: String,
+    pub started_by: String,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub peak_viewers: i64,
+    pub likes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = stream_chat)]
+pub struct StreamChatRow {
+    pub id: String,
+    pub stream_id: String,
+    pub sender_id: String,
+    pub username: String,
+    pub message: String,
+    pub is_admin: bool,
     pub created_at: NaiveDateTime,
 }

@@ -7,8 +7,12 @@ use diesel::prelude::*;
 
 use super::models::{
     AttachmentRow, AuthCodeRow, ConversationRow, GuestRow, MessageRow, ReadCursorRow,
+    StreamChatRow, StreamRow,
 };
-use super::schema::{attachments, auth_codes, conversations, guests, messages, read_cursors};
+use super::schema::{
+    attachments, auth_codes, conversations, guests, live_streams, messages, read_cursors,
+    stream_chat,
+};
 use super::{DbConnection, DbError};
 use crate::domain::auth_code::{Refusal, MAX_ATTEMPTS};
 use crate::domain::conversation::{apply_change, participant_id, Owner, Status, StatusChange};
@@ -26,6 +30,16 @@ pub enum WriteOp {
     IssueGuest(String),
     /// Files already on disk, not yet linked to a message.
     StoreAttachments(Vec<AttachmentRow>),
+    /// A live stream started.
+    StartStream(StreamRow),
+    /// A live stream ended, with its final figures.
+    StopStream {
+        id: String,
+        peak_viewers: i64,
+        likes: i64,
+    },
+    /// A line of stream chat.
+    StreamChat(StreamChatRow),
     /// Forget unsent uploads (their message was refused); answers the files no row uses now.
     DiscardUploads(Vec<String>),
     /// Store a code, and post its message to the conversation in the same transaction.
@@ -131,6 +145,9 @@ pub enum WriteOutcome {
         code: AuthCodeRow,
         message: MessageRow,
     },
+    StreamStarted(StreamRow),
+    StreamStopped(StreamRow),
+    StreamChatStored,
     UploadsDiscarded {
         unused_files: Vec<String>,
     },
@@ -218,6 +235,36 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
             })
         }
         WriteOp::VerifyCode { code_hash, holder } => verify_code(conn, code_hash, holder),
+        WriteOp::StartStream(row) => {
+            diesel::insert_into(live_streams::table)
+                .values(row)
+                .execute(conn)?;
+            Ok(WriteOutcome::StreamStarted(row.clone()))
+        }
+        WriteOp::StopStream {
+            id,
+            peak_viewers,
+            likes,
+        } => {
+            diesel::update(live_streams::table.find(id))
+                .set((
+                    live_streams::ended_at.eq(Some(now_millis())),
+                    live_streams::peak_viewers.eq(peak_viewers),
+                    live_streams::likes.eq(likes),
+                ))
+                .execute(conn)?;
+            let row = live_streams::table
+                .find(id)
+                .select(StreamRow::as_select())
+                .first(conn)?;
+            Ok(WriteOutcome::StreamStopped(row))
+        }
+        WriteOp::StreamChat(row) => {
+            diesel::insert_into(stream_chat::table)
+                .values(row)
+                .execute(conn)?;
+            Ok(WriteOutcome::StreamChatStored)
+        }
         WriteOp::DiscardUploads(ids) => {
             let unsent = attachments::table
                 .filter(attachments::id.eq_any(ids))
@@ -863,6 +910,16 @@ pub fn list_conversations(
         .select(ConversationRow::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// Past streams, newest first.
+pub fn past_streams(conn: &mut DbConnection, limit: i64) -> Result<Vec<StreamRow>, DbError> {
+    Ok(live_streams::table
+        .filter(live_streams::ended_at.is_not_null())
+        .order(live_streams::started_at.desc())
+        .limit(limit)
+        .select(StreamRow::as_select())
+        .load(conn)?)
 }
 
 /// Cheap round-trip used by `/health`.

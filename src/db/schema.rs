@@ -79,6 +79,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    live_streams (id) {
+        id -> Text,
+        title -> Text,
+        description -> Text,
+        stream_url -> Text,
+        quality -> Text,
+        started_by -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        peak_viewers -> BigInt,
+        likes -> BigInt,
+    }
+}
+
+diesel::table! {
+    stream_chat (id) {
+        id -> Text,
+        stream_id -> Text,
+        sender_id -> Text,
+        username -> Text,
+        message -> Text,
+        is_admin -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(read_cursors -> conversations (conversation_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -87,5 +114,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     guests,
     read_cursors,
     attachments,
-    auth_codes
+    auth_codes,
+    live_streams,
+    stream_chat
 );

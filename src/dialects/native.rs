@@ -98,6 +98,14 @@ pub enum Command {
     },
     OnlineStaff,
     /// The caller's conversations (staff: all) with unread counts, newest activity first.
+    /// Seed 002's stream chat; `username` counts only for viewers without a token.
+    ChatMessage {
+        message: String,
+        #[serde(default)]
+        username: Option<String>,
+    },
+    /// Seed 002: like or unlike the live stream.
+    ToggleLike,
     Inbox {
         #[serde(default)]
         status: Option<String>,
@@ -109,7 +117,7 @@ pub enum Command {
     Ping,
 }
 
-const KNOWN_TYPES: [&str; 16] = [
+const KNOWN_TYPES: [&str; 18] = [
     "register",
     "register_admin",
     "customer_message",
@@ -125,6 +133,8 @@ const KNOWN_TYPES: [&str; 16] = [
     "participants",
     "online_staff",
     "inbox",
+    "chat_message",
+    "toggle_like",
     "ping",
 ];
 
@@ -416,6 +426,26 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             "code": "forbidden",
             "sessionId": conversation_id,
         }),
+        Event::StreamStarted { stream } => json!({"type": "stream_started", "streamData": stream}),
+        Event::StreamStopped { stream_id } => {
+            json!({"type": "stream_stopped", "streamId": stream_id})
+        }
+        Event::StreamUpdate {
+            viewer_count,
+            likes,
+            liked_by,
+        } => {
+            json!({"type": "stream_update", "viewerCount": viewer_count, "likes": likes, "likedBy": liked_by.as_slice()})
+        }
+        Event::PinnedProducts { products } => {
+            json!({"type": "pinned_products_updated", "pinnedProducts": products.as_slice()})
+        }
+        Event::StreamChat { line } => {
+            let mut v = json!(line);
+            v["type"] = json!("chat_message");
+            v
+        }
+        Event::ChatHistory { lines } => json!({"type": "chat_history", "messages": lines}),
         Event::Disconnect { .. } => return None,
     };
     Some(ByteString::from(v.to_string()))

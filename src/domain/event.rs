@@ -19,7 +19,9 @@ pub enum ChangeKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A committed message (customer, staff or system).
-    MessagePosted { message: Message },
+    MessagePosted {
+        message: Message,
+    },
     /// A conversation was created, or its status or assignee changed.
     ConversationChanged {
         conversation: Box<ConversationView>,
@@ -54,11 +56,38 @@ pub enum Event {
         name: String,
         online: bool,
     },
+    /// A live stream started (seed 002's `stream_started`).
+    StreamStarted {
+        stream: Box<super::stream::StreamView>,
+    },
+    StreamStopped {
+        stream_id: String,
+    },
+    /// Viewer count and likes, coalesced.
+    StreamUpdate {
+        viewer_count: usize,
+        likes: usize,
+        liked_by: std::sync::Arc<Vec<String>>,
+    },
+    PinnedProducts {
+        products: std::sync::Arc<Vec<super::stream::PinnedProduct>>,
+    },
+    StreamChat {
+        line: super::stream::ChatLine,
+    },
+    /// The recent stream chat, for one newly arrived viewer.
+    ChatHistory {
+        lines: Vec<super::stream::ChatLine>,
+    },
     /// The connection no longer has access to a conversation (its owner was established)
     /// and has been taken out of its room.
-    AccessRevoked { conversation_id: String },
+    AccessRevoked {
+        conversation_id: String,
+    },
     /// The server drops this connection (its outbound queue overflowed). Not encoded.
-    Disconnect { reason: &'static str },
+    Disconnect {
+        reason: &'static str,
+    },
 }
 
 /// How a recipient relates to an event: the dialects may word it differently for each.

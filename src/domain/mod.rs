@@ -6,6 +6,7 @@ pub mod auth_code;
 pub mod conversation;
 pub mod event;
 pub mod message;
+pub mod stream;
 pub mod text;
 
 pub use access::Caller;

@@ -14,6 +14,7 @@ use crate::actors::chat_server::{
     HistoryPage, JoinAsCustomer, JoinAsStaff, JoinConversation, Leave, LeaveConversation,
     ListConversations, MarkRead, PostAs, PostMessage, SetTyping, VerifyGuest,
 };
+use crate::actors::live_stream::{SendChat, ToggleLike, Unwatch, Watch};
 use crate::db::queries::ReadTarget;
 use crate::dialects::native::{self, Command, Reply};
 use crate::dialects::DialectId;
@@ -123,6 +124,13 @@ impl WsSession {
             _ => None,
         };
         self.registration = registration;
+        // Every registered connection watches the live stream (seed 002).
+        let watch = Watch {
+            conn: self.id,
+            staff: self.caller().is_staff(),
+            recipient: ctx.address().recipient(),
+        };
+        self.state.live.do_send(watch);
         if let Some(exp) = expires_at {
             let left = (exp - chrono::Utc::now().timestamp()).max(0) as u64;
             self.expiry = Some(
@@ -166,6 +174,24 @@ impl WsSession {
             Order::Pipelined => {
                 ctx.spawn(fut);
             }
+        }
+    }
+
+    /// Who likes or chats on the stream: the user, else the session (seed 002).
+    fn liker(&self) -> Option<String> {
+        match &self.registration {
+            Registration::None => None,
+            Registration::Customer { session_id, caller } => Some(
+                caller
+                    .user_id()
+                    .map(str::to_owned)
+                    .or_else(|| match caller {
+                        Caller::Guest(g) => Some(g.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| session_id.clone()),
+            ),
+            Registration::Staff { caller } => caller.user_id().map(str::to_owned),
         }
     }
 
@@ -394,6 +420,42 @@ impl WsSession {
                     )
                 });
             }
+            Command::ChatMessage { message, username } => {
+                let Some(sender_id) = self.liker() else {
+                    return self.error(ctx, &not_registered());
+                };
+                let chat = SendChat {
+                    caller: self.caller(),
+                    sender_id,
+                    username,
+                    text: message,
+                };
+                self.state
+                    .live
+                    .send(chat)
+                    .into_actor(self)
+                    .map(|res, act, ctx| {
+                        if let Err(e) = res.map_err(AppError::from).and_then(|r| r) {
+                            act.error(ctx, &e)
+                        }
+                    })
+                    .spawn(ctx);
+            }
+            Command::ToggleLike => {
+                let Some(liker) = self.liker() else {
+                    return self.error(ctx, &not_registered());
+                };
+                self.state
+                    .live
+                    .send(ToggleLike { liker })
+                    .into_actor(self)
+                    .map(|res, act, ctx| {
+                        if let Err(e) = res.map_err(AppError::from).and_then(|r| r.map(drop)) {
+                            act.error(ctx, &e)
+                        }
+                    })
+                    .spawn(ctx);
+            }
             Command::Inbox {
                 status,
                 limit,
@@ -610,6 +672,7 @@ impl Actor for WsSession {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.state.chat.do_send(Leave { conn: self.id });
+        self.state.live.do_send(Unwatch { conn: self.id });
     }
 }
 

@@ -10,6 +10,7 @@ mod bad_input;
 mod desk_ws;
 mod health;
 mod limits;
+mod live;
 mod native_ws;
 mod ownership;
 mod pages;

@@ -1,0 +1,2 @@
+DROP TABLE stream_chat;
+DROP TABLE live_streams;

@@ -1,0 +1,527 @@
+//! The LiveStream actor (seed 002): the one live stream, its viewers, likes, pinned
+//! products and chat. Viewer counts and likes go out coalesced, a few times a second,
+//! not once per join. It owns in-memory state; storage goes through DbWriter.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::actors::chat_server::{ConnId, Deliver};
+use crate::actors::db_sync::{Db, Persist, WriteDone};
+use crate::db::models::{StreamChatRow, StreamRow};
+use crate::db::queries::{WriteOp, WriteOutcome};
+use crate::domain::message::{iso_timestamp, now_millis};
+use crate::domain::stream::{ChatLine, PinnedProduct, StreamView};
+use crate::domain::{text, Audience, Caller, Event, Outbound};
+use crate::error::{AppError, ErrorKind};
+
+/// Recent chat sent to each new viewer.
+const HISTORY: usize = 50;
+/// How often viewer counts and likes are broadcast, at most.
+const UPDATE_EVERY: Duration = Duration::from_millis(250);
+const MAX_CHAT_CHARS: usize = 500;
+const MAX_USERNAME_CHARS: usize = 40;
+const MAX_PINNED: usize = 20;
+
+struct Viewer {
+    recipient: Recipient<Deliver>,
+    staff: bool,
+}
+
+struct Live {
+    row: StreamRow,
+    /// Likers in the order they liked (user ids, else session ids), once each.
+    liked_by: Vec<String>,
+    liked: HashSet<String>,
+    peak_viewers: usize,
+    pinned: Arc<Vec<PinnedProduct>>,
+}
+
+pub struct LiveStream {
+    db: Db,
+    viewers: HashMap<ConnId, Viewer>,
+    live: Option<Live>,
+    /// A start or stop is being committed.
+    changing: bool,
+    history: VecDeque<ChatLine>,
+    /// Viewer count or likes changed since the last `stream_update`.
+    dirty: bool,
+    pending: HashMap<u64, oneshot::Sender<Result<WriteOutcome, AppError>>>,
+    next_tag: u64,
+}
+
+fn no_stream() -> AppError {
+    AppError::new(ErrorKind::Conflict, "No active stream")
+}
+
+fn staff_only(caller: &Caller) -> Result<(), AppError> {
+    match caller {
+        Caller::Staff(_) => Ok(()),
+        Caller::Anonymous => Err(AppError::new(
+            ErrorKind::TokenRequired,
+            "No token, authorization denied",
+        )),
+        _ => Err(AppError::forbidden("Insufficient permissions")),
+    }
+}
+
+impl LiveStream {
+    pub fn new(db: Db) -> Self {
+        LiveStream {
+            db,
+            viewers: HashMap::new(),
+            live: None,
+            changing: false,
+            history: VecDeque::new(),
+            dirty: false,
+            pending: HashMap::new(),
+            next_tag: 0,
+        }
+    }
+
+    fn view(&self) -> Option<StreamView> {
+        let live = self.live.as_ref()?;
+        Some(StreamView {
+            stream_id: live.row.id.clone(),
+            title: live.row.title.clone(),
+            description: live.row.description.clone(),
+            start_time: iso_timestamp(live.row.started_at),
+            viewer_count: self.viewers.len(),
+            likes: live.liked_by.len(),
+            liked_by: live.liked_by.clone(),
+            stream_url: live.row.stream_url.clone(),
+            quality: live.row.quality.clone(),
+        })
+    }
+
+    /// One shared event for every viewer. Viewers whose queue is full are dropped here
+    /// (the ChatServer disconnects them when it meets them too).
+    fn broadcast(&mut self, event: Event) {
+        let out = Arc::new(Outbound::new(event));
+        let mut gone = Vec::new();
+        for (&id, v) in &self.viewers {
+            let audience = Audience {
+                sender: false,
+                in_room: true,
+                staff: v.staff,
+            };
+            if v.recipient
+                .try_send(Deliver {
+                    out: out.clone(),
+                    audience,
+                })
+                .is_err()
+            {
+                gone.push(id);
+            }
+        }
+        for id in gone {
+            self.viewers.remove(&id);
+            self.dirty = true;
+        }
+    }
+
+    fn send_to(&self, conn: ConnId, event: Event) {
+        if let Some(v) = self.viewers.get(&conn) {
+            let audience = Audience {
+                sender: true,
+                in_room: true,
+                staff: v.staff,
+            };
+            let _ = v.recipient.try_send(Deliver {
+                out: Arc::new(Outbound::new(event)),
+                audience,
+            });
+        }
+    }
+
+    fn flush_update(&mut self) {
+        if !std::mem::take(&mut self.dirty) {
+            return;
+        }
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        live.peak_viewers = live.peak_viewers.max(self.viewers.len());
+        let event = Event::StreamUpdate {
+            viewer_count: self.viewers.len(),
+            likes: live.liked_by.len(),
+            liked_by: Arc::new(live.liked_by.clone()),
+        };
+        self.broadcast(event);
+    }
+
+    fn persist(
+        &mut self,
+        ctx: &mut Context<Self>,
+        op: WriteOp,
+    ) -> oneshot::Receiver<Result<WriteOutcome, AppError>> {
+        self.next_tag += 1;
+        let (tx, rx) = oneshot::channel();
+        self.pending.insert(self.next_tag, tx);
+        self.db.writer.do_send(Persist {
+            tag: self.next_tag,
+            op,
+            reply_to: ctx.address().recipient(),
+        });
+        rx
+    }
+}
+
+impl Actor for LiveStream {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+        ctx.run_interval(UPDATE_EVERY, |act, _| act.flush_update());
+    }
+}
+
+impl Handler<WriteDone> for LiveStream {
+    type Result = ();
+    fn handle(&mut self, msg: WriteDone, _: &mut Context<Self>) {
+        if let Some(tx) = self.pending.remove(&msg.tag) {
+            let _ = tx.send(msg.result);
+        }
+    }
+}
+
+/// A registered connection watches: it gets the stream's state now if one is live.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Watch {
+    pub conn: ConnId,
+    pub staff: bool,
+    pub recipient: Recipient<Deliver>,
+}
+
+impl Handler<Watch> for LiveStream {
+    type Result = ();
+    fn handle(&mut self, msg: Watch, _: &mut Context<Self>) {
+        let new = self
+            .viewers
+            .insert(
+                msg.conn,
+                Viewer {
+                    recipient: msg.recipient,
+                    staff: msg.staff,
+                },
+            )
+            .is_none();
+        self.dirty |= new;
+        if let (true, Some(view)) = (new, self.view()) {
+            let pinned = self
+                .live
+                .as_ref()
+                .map(|l| l.pinned.clone())
+                .unwrap_or_default();
+            self.send_to(
+                msg.conn,
+                Event::StreamStarted {
+                    stream: Box::new(view),
+                },
+            );
+            self.send_to(msg.conn, Event::PinnedProducts { products: pinned });
+            self.send_to(
+                msg.conn,
+                Event::ChatHistory {
+                    lines: self.history.iter().cloned().collect(),
+                },
+            );
+        }
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unwatch {
+    pub conn: ConnId,
+}
+
+impl Handler<Unwatch> for LiveStream {
+    type Result = ();
+    fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
+        self.dirty |= self.viewers.remove(&msg.conn).is_some();
+    }
+}
+
+/// Like or unlike the live stream, once per `liker` (user id, else session id).
+#[derive(Message)]
+#[rtype(result = "Result<bool, AppError>")]
+pub struct ToggleLike {
+    pub liker: String,
+}
+
+impl Handler<ToggleLike> for LiveStream {
+    type Result = Result<bool, AppError>;
+    fn handle(&mut self, msg: ToggleLike, _: &mut Context<Self>) -> Self::Result {
+        let live = self.live.as_mut().ok_or_else(no_stream)?;
+        let liked = if live.liked.remove(&msg.liker) {
+            live.liked_by.retain(|l| l != &msg.liker);
+            false
+        } else {
+            live.liked.insert(msg.liker.clone());
+            live.liked_by.push(msg.liker);
+            true
+        };
+        self.dirty = true;
+        Ok(liked)
+    }
+}
+
+/// A viewer's chat line. The server sets `isAdmin` (from the role), the time, and the
+/// name (from the token; a client-given name only for viewers without one).
+#[derive(Message)]
+#[rtype(result = "Result<(), AppError>")]
+pub struct SendChat {
+    pub caller: Caller,
+    pub sender_id: String,
+    pub username: Option<String>,
+    pub text: String,
+}
+
+impl Handler<SendChat> for LiveStream {
+    type Result = Result<(), AppError>;
+    fn handle(&mut self, msg: SendChat, ctx: &mut Context<Self>) -> Self::Result {
+        let stream_id = self
+            .live
+            .as_ref()
+            .map(|l| l.row.id.clone())
+            .ok_or_else(no_stream)?;
+        let message = text::message_text(&msg.text, MAX_CHAT_CHARS)?;
+        let username = match &msg.caller {
+            Caller::Staff(_) | Caller::User(_) => msg.caller.display_name().to_owned(),
+            _ => text::optional_field(
+                "username",
+                msg.username
+                    .as_deref()
+                    .map(|u| truncate(u, MAX_USERNAME_CHARS))
+                    .as_deref(),
+                MAX_USERNAME_CHARS,
+            )?
+            .unwrap_or_else(|| "Guest".to_owned()),
+        };
+        let now = now_millis();
+        let line = ChatLine {
+            id: uuid::Uuid::new_v4().to_string(),
+            username,
+            message,
+            is_admin: msg.caller.is_staff(),
+            timestamp: iso_timestamp(now),
+        };
+        // Stream chat is broadcast at once and stored behind it: it is ephemeral talk,
+        // not support history, and a slow disk must not stall the stream.
+        let row = StreamChatRow {
+            id: line.id.clone(),
+            stream_id,
+            sender_id: msg.sender_id,
+            username: line.username.clone(),
+            message: line.message.clone(),
+            is_admin: line.is_admin,
+            created_at: now,
+        };
+        drop(self.persist(ctx, WriteOp::StreamChat(row)));
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(line.clone());
+        self.broadcast(Event::StreamChat { line });
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Staff start a stream (one at a time).
+#[derive(Message)]
+#[rtype(result = "Result<StreamView, AppError>")]
+pub struct StartStream {
+    pub caller: Caller,
+    pub title: String,
+    pub description: String,
+    pub stream_url: String,
+    pub quality: String,
+}
+
+impl Handler<StartStream> for LiveStream {
+    type Result = ResponseActFuture<Self, Result<StreamView, AppError>>;
+
+    fn handle(&mut self, msg: StartStream, ctx: &mut Context<Self>) -> Self::Result {
+        let checked = (|| {
+            staff_only(&msg.caller)?;
+            if self.live.is_some() || self.changing {
+                return Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "A stream is already live",
+                ));
+            }
+            let field = |name, v: &str, max| text::optional_field(name, Some(v), max);
+            let title = field("title", &msg.title, 200)?
+                .ok_or_else(|| AppError::validation("title is required"))?;
+            Ok(StreamRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                title,
+                description: field("description", &msg.description, 2000)?.unwrap_or_default(),
+                stream_url: field("streamUrl", &msg.stream_url, 2000)?.unwrap_or_default(),
+                quality: field("quality", &msg.quality, 20)?.unwrap_or_else(|| "720p".to_owned()),
+                started_by: msg.caller.user_id().unwrap_or_default().to_owned(),
+                started_at: now_millis(),
+                ended_at: None,
+                peak_viewers: 0,
+                likes: 0,
+            })
+        })();
+        let row = match checked {
+            Ok(row) => row,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        self.changing = true;
+        let rx = self.persist(ctx, WriteOp::StartStream(row));
+        Box::pin(
+            async move { rx.await.unwrap_or_else(|_| Err(AppError::internal())) }
+                .into_actor(self)
+                .map(|res, act, _| {
+                    act.changing = false;
+                    let WriteOutcome::StreamStarted(row) = res? else {
+                        return Err(AppError::internal());
+                    };
+                    act.live = Some(Live {
+                        row,
+                        liked_by: Vec::new(),
+                        liked: HashSet::new(),
+                        peak_viewers: act.viewers.len(),
+                        pinned: Arc::new(Vec::new()),
+                    });
+                    act.history.clear();
+                    let view = act.view().ok_or_else(AppError::internal)?;
+                    act.broadcast(Event::StreamStarted {
+                        stream: Box::new(view.clone()),
+                    });
+                    Ok(view)
+                }),
+        )
+    }
+}
+
+/// Staff stop the live stream; its final figures are stored.
+#[derive(Message)]
+#[rtype(result = "Result<StreamRow, AppError>")]
+pub struct StopStream {
+    pub caller: Caller,
+    pub stream_id: String,
+}
+
+impl Handler<StopStream> for LiveStream {
+    type Result = ResponseActFuture<Self, Result<StreamRow, AppError>>;
+
+    fn handle(&mut self, msg: StopStream, ctx: &mut Context<Self>) -> Self::Result {
+        let checked = staff_only(&msg.caller).and_then(|()| match &self.live {
+            Some(l) if l.row.id == msg.stream_id && !self.changing => Ok((
+                l.peak_viewers.max(self.viewers.len()) as i64,
+                l.liked_by.len() as i64,
+            )),
+            _ => Err(no_stream()),
+        });
+        let (peak_viewers, likes) = match checked {
+            Ok(f) => f,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        self.changing = true;
+        let rx = self.persist(
+            ctx,
+            WriteOp::StopStream {
+                id: msg.stream_id.clone(),
+                peak_viewers,
+                likes,
+            },
+        );
+        Box::pin(
+            async move { rx.await.unwrap_or_else(|_| Err(AppError::internal())) }
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    act.changing = false;
+                    let WriteOutcome::StreamStopped(row) = res? else {
+                        return Err(AppError::internal());
+                    };
+                    act.live = None;
+                    act.broadcast(Event::StreamStopped {
+                        stream_id: msg.stream_id,
+                    });
+                    Ok(row)
+                }),
+        )
+    }
+}
+
+/// Staff set the pinned products of the live stream.
+#[derive(Message)]
+#[rtype(result = "Result<Arc<Vec<PinnedProduct>>, AppError>")]
+pub struct PinProducts {
+    pub caller: Caller,
+    pub stream_id: String,
+    pub products: Vec<PinnedProduct>,
+}
+
+impl Handler<PinProducts> for LiveStream {
+    type Result = Result<Arc<Vec<PinnedProduct>>, AppError>;
+
+    fn handle(&mut self, mut msg: PinProducts, _: &mut Context<Self>) -> Self::Result {
+        staff_only(&msg.caller)?;
+        let live = self
+            .live
+            .as_mut()
+            .filter(|l| l.row.id == msg.stream_id)
+            .ok_or_else(no_stream)?;
+        if msg.products.len() > MAX_PINNED {
+            return Err(AppError::validation(format!(
+                "At most {MAX_PINNED} pinned products"
+            )));
+        }
+        for p in &msg.products {
+            if p.product_id.is_empty()
+                || p.name.trim().is_empty()
+                || p.name.len() > 200
+                || p.image.len() > 2000
+            {
+                return Err(AppError::validation(
+                    "Each product needs a productId and a name (max 200 characters)",
+                ));
+            }
+            if !p.price.is_finite() || p.price < 0.0 {
+                return Err(AppError::validation("price must be a non-negative number"));
+            }
+        }
+        msg.products.sort_by_key(|p| p.display_order);
+        live.pinned = Arc::new(msg.products);
+        let pinned = live.pinned.clone();
+        self.broadcast(Event::PinnedProducts {
+            products: pinned.clone(),
+        });
+        Ok(pinned)
+    }
+}
+
+/// The live stream's state and pinned products, if one is live.
+#[derive(Message)]
+#[rtype(result = "Option<(StreamView, Arc<Vec<PinnedProduct>>)>")]
+pub struct GetCurrent;
+
+impl Handler<GetCurrent> for LiveStream {
+    type Result = MessageResult<GetCurrent>;
+    fn handle(&mut self, _: GetCurrent, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.view().map(|v| {
+            (
+                v,
+                self.live
+                    .as_ref()
+                    .map(|l| l.pinned.clone())
+                    .unwrap_or_default(),
+            )
+        }))
+    }
+}

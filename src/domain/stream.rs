@@ -1,0 +1,42 @@
+//! The live stream as seed 002 describes it: its public state, pinned products and chat.
+
+use serde::{Deserialize, Serialize};
+
+/// Seed 002's `streamData`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamView {
+    pub stream_id: String,
+    pub title: String,
+    pub description: String,
+    pub start_time: String,
+    pub viewer_count: usize,
+    pub likes: usize,
+    pub liked_by: Vec<String>,
+    pub stream_url: String,
+    pub quality: String,
+}
+
+/// Seed 002's pinned product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedProduct {
+    pub product_id: String,
+    pub name: String,
+    pub price: f64,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub display_order: i64,
+}
+
+/// One line of stream chat, as broadcast and kept in the recent history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatLine {
+    pub id: String,
+    pub username: String,
+    pub message: String,
+    pub is_admin: bool,
+    pub timestamp: String,
+}

@@ -1,0 +1,333 @@
+//! The live stream (seed 002): state for late joiners, coalesced counts, likes, chat.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn start_stream(app: &TestApp, token: &str) -> String {
+    let body = json!({"title": "Product Launch Event", "description": "New serum collection", "streamUrl": "http://stream.example.com/live123", "quality": "1080p"});
+    let (status, s) = app
+        .call("POST", "/api/live/streams", Some(&body), Some(token))
+        .await;
+    assert_eq!(status, 201, "{s}");
+    s["data"]["streamId"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_stream_from_start_to_stop() {
+    let app = spawn_app().await;
+    let host = app.token("host", "admin");
+    let mut early = app.customer(&uid("viewer"), None).await;
+    let id = start_stream(&app, &host).await;
+    let started = early.recv_type("stream_started").await;
+    let data = &started["streamData"];
+    assert_eq!(
+        (
+            data["streamId"].as_str(),
+            data["title"].as_str(),
+            data["quality"].as_str()
+        ),
+        (
+            Some(id.as_str()),
+            Some("Product Launch Event"),
+            Some("1080p")
+        )
+    );
+    assert_eq!(
+        (data["likes"].as_i64(), data["likedBy"].clone()),
+        (Some(0), json!([]))
+    );
+
+    // Pinned products, sorted by display order, go to everyone.
+    let products = json!([
+        {"productId": "p2", "name": "Toner", "price": 19.5, "image": "/t.jpg", "displayOrder": 2},
+        {"productId": "p1", "name": "Hydrating Serum", "price": 49.99, "image": "/s.jpg", "displayOrder": 1}
+    ]);
+    let (status, _) = app
+        .call(
+            "PUT",
+            &format!("/api/live/streams/{id}/pinned-products"),
+            Some(&products),
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let pinned = early.recv_type("pinned_products_updated").await;
+    assert_eq!(pinned["pinnedProducts"][0]["productId"], "p1");
+
+    // Chat: the server sets name, isAdmin and time; a forged isAdmin is ignored.
+    early.send(json!({"type": "chat_message", "username": "JohnDoe", "message": "This product looks amazing!", "isAdmin": true, "timestamp": "1999-01-01T00:00:00.000Z"})).await;
+    let line = early.recv_type("chat_message").await;
+    assert_eq!(
+        (
+            line["username"].as_str(),
+            line["message"].as_str(),
+            line["isAdmin"].as_bool()
+        ),
+        (
+            Some("JohnDoe"),
+            Some("This product looks amazing!"),
+            Some(false)
+        )
+    );
+    assert_ne!(line["timestamp"], "1999-01-01T00:00:00.000Z");
+    let mut staff = app.staff("host", "admin").await;
+    staff.recv_type("stream_started").await;
+    staff
+        .send(
+            json!({"type": "chat_message", "username": "Impostor", "message": "Welcome everyone!"}),
+        )
+        .await;
+    let line = wait_for(&mut staff, |v| v["type"] == "chat_message").await;
+    assert_eq!(
+        (line["username"].as_str(), line["isAdmin"].as_bool()),
+        (Some("host name"), Some(true))
+    );
+
+    // A late joiner gets the state, the pinned products and the recent chat.
+    let mut late = app.customer(&uid("viewer"), None).await;
+    assert_eq!(
+        late.recv_type("stream_started").await["streamData"]["streamId"],
+        id.as_str()
+    );
+    assert_eq!(
+        late.recv_type("pinned_products_updated").await["pinnedProducts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let history = late.recv_type("chat_history").await;
+    let texts: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        vec!["This product looks amazing!", "Welcome everyone!"]
+    );
+
+    // Likes are deduplicated by session (or user), across reconnects too.
+    let session = uid("liker");
+    let mut liker = app.customer(&session, None).await;
+    liker.send(json!({"type": "toggle_like"})).await;
+    let update = wait_for(&mut liker, |v| {
+        v["type"] == "stream_update" && v["likes"] == 1
+    })
+    .await;
+    assert_eq!(update["likedBy"], json!([session]));
+    drop(liker);
+    let mut again = app.customer(&session, None).await;
+    again.send(json!({"type": "toggle_like"})).await; // the same session: an unlike
+    wait_for(&mut again, |v| {
+        v["type"] == "stream_update" && v["likes"] == 0
+    })
+    .await;
+    again.send(json!({"type": "toggle_like"})).await;
+    wait_for(&mut again, |v| {
+        v["type"] == "stream_update" && v["likes"] == 1
+    })
+    .await;
+
+    // Stop: everyone hears it; the figures are kept.
+    let (status, stopped) = app
+        .call(
+            "POST",
+            &format!("/api/live/streams/{id}/stop"),
+            None,
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(stopped["data"]["likes"], 1);
+    assert!(stopped["data"]["peakViewers"].as_i64().unwrap() >= 3);
+    wait_for(&mut late, |v| {
+        v["type"] == "stream_stopped" && v["streamId"] == id.as_str()
+    })
+    .await;
+    let (_, current) = app
+        .call("GET", "/api/live/streams/current", None, None)
+        .await;
+    assert_eq!(current["data"]["isActive"], false);
+    let (_, past) = app.call("GET", "/api/live/streams", None, None).await;
+    let mine = past["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["streamId"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (mine["likes"].as_i64(), mine["title"].as_str()),
+        (Some(1), Some("Product Launch Event"))
+    );
+    assert!(mine["durationSeconds"].is_i64());
+}
+
+/// Read frames until one matches (viewer updates interleave with everything else).
+async fn wait_for(
+    c: &mut WsClient,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    loop {
+        let v = c.recv().await;
+        if pred(&v) {
+            return v;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn viewer_counts_are_coalesced() {
+    let app = spawn_app().await;
+    let host = app.token("host", "admin");
+    start_stream(&app, &host).await;
+    let mut watcher = app.customer(&uid("watcher"), None).await;
+    watcher.recv_type("stream_started").await;
+    let mut crowd = Vec::new();
+    for _ in 0..30 {
+        crowd.push(app.customer(&uid("v"), None).await);
+    }
+    // 30 joins do not make 30 broadcasts: a few updates, the last with everyone counted.
+    let mut updates = 0;
+    let mut last = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1200);
+    while let Ok(v) = tokio::time::timeout_at(deadline, watcher.recv()).await {
+        if v["type"] == "stream_update" {
+            updates += 1;
+            last = v["viewerCount"].as_i64().unwrap();
+        }
+    }
+    assert_eq!(last, 31);
+    assert!(updates <= 8, "{updates} updates for 30 joins");
+    let (_, current) = app
+        .call("GET", "/api/live/streams/current", None, None)
+        .await;
+    assert_eq!(current["data"]["streamData"]["viewerCount"], 31);
+}
+
+#[actix_web::test]
+async fn stream_bad_inputs_are_refused_and_the_stream_goes_on() {
+    let app = spawn_with(|c| c.max_frame_bytes = 4096).await;
+    let host = app.token("host", "admin");
+    let customer = app.token("cust", "customer");
+    let body = json!({"title": "x"});
+    // Control without a staff token.
+    assert_eq!(
+        app.call("POST", "/api/live/streams", Some(&body), None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        app.call("POST", "/api/live/streams", Some(&body), Some(&customer))
+            .await
+            .0,
+        403
+    );
+    // Nothing live yet.
+    let mut viewer = app.customer(&uid("viewer"), None).await;
+    viewer.send(json!({"type": "toggle_like"})).await;
+    viewer.expect_error("No active stream").await;
+    viewer
+        .send(json!({"type": "chat_message", "message": "hi"}))
+        .await;
+    viewer.expect_error("No active stream").await;
+    let (status, _) = app
+        .call("POST", "/api/live/streams/nope/stop", None, Some(&host))
+        .await;
+    assert_eq!(status, 409);
+
+    let id = start_stream(&app, &host).await;
+    viewer.recv_type("stream_started").await;
+    assert_eq!(
+        app.call("POST", "/api/live/streams", Some(&body), Some(&host))
+            .await
+            .0,
+        409,
+        "one stream at a time"
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            &format!("/api/live/streams/{id}/stop"),
+            None,
+            Some(&customer)
+        )
+        .await
+        .0,
+        403
+    );
+    let bad = json!([{"productId": "p", "name": "x", "price": -1}]);
+    assert_eq!(
+        app.call(
+            "PUT",
+            &format!("/api/live/streams/{id}/pinned-products"),
+            Some(&bad),
+            Some(&host)
+        )
+        .await
+        .0,
+        422
+    );
+    // A like from a connection that never registered.
+    let mut stranger = app.ws().await;
+    stranger.send(json!({"type": "toggle_like"})).await;
+    stranger.expect_error("Not registered").await;
+    // Over-long chat; a frame over the limit closes only that connection.
+    viewer
+        .send(json!({"type": "chat_message", "message": "x".repeat(600)}))
+        .await;
+    viewer
+        .expect_error("Message too long (max 500 characters)")
+        .await;
+    let mut big = app.customer(&uid("big"), None).await;
+    big.recv_type("stream_started").await;
+    big.send(json!({"type": "chat_message", "message": "x".repeat(1024 * 1024)}))
+        .await;
+    // Only that connection closes (1009); frames already queued may come first.
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match big.next().await {
+                Next::Closed(_) | Next::Ended => return true,
+                Next::Json(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true));
+    viewer
+        .send(json!({"type": "chat_message", "message": "still here"}))
+        .await;
+    wait_for(&mut viewer, |v| {
+        v["type"] == "chat_message" && v["message"] == "still here"
+    })
+    .await;
+
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/live/streams/{id}/stop"),
+            None,
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Pinning on a stopped stream.
+    let ok = json!([{"productId": "p", "name": "x", "price": 1}]);
+    assert_eq!(
+        app.call(
+            "PUT",
+            &format!("/api/live/streams/{id}/pinned-products"),
+            Some(&ok),
+            Some(&host)
+        )
+        .await
+        .0,
+        409
+    );
+}
