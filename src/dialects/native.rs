@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::actors::chat_server::Participant;
 use crate::domain::conversation::ConversationView;
 use crate::domain::message::iso_timestamp;
-use crate::domain::{Audience, ChangeKind, Event, Message};
+use crate::domain::{Audience, ChangeKind, Event, Message, Signal};
 use crate::error::{AppError, ErrorKind};
 
 /// A client frame, parsed and typed.
@@ -106,6 +106,31 @@ pub enum Command {
     },
     /// Seed 002: like or unlike the live stream.
     ToggleLike,
+    WebrtcRegister {
+        peer_id: String,
+        user_type: String,
+    },
+    WebrtcOffer {
+        from: String,
+        to: String,
+        offer: Value,
+    },
+    WebrtcAnswer {
+        from: String,
+        to: String,
+        answer: Value,
+    },
+    WebrtcIceCandidate {
+        from: String,
+        to: String,
+        candidate: Value,
+    },
+    WebrtcBroadcastStart {
+        peer_id: String,
+    },
+    WebrtcBroadcastStop {
+        peer_id: String,
+    },
     Inbox {
         #[serde(default)]
         status: Option<String>,
@@ -117,7 +142,7 @@ pub enum Command {
     Ping,
 }
 
-const KNOWN_TYPES: [&str; 18] = [
+const KNOWN_TYPES: [&str; 24] = [
     "register",
     "register_admin",
     "customer_message",
@@ -135,6 +160,12 @@ const KNOWN_TYPES: [&str; 18] = [
     "inbox",
     "chat_message",
     "toggle_like",
+    "webrtc_register",
+    "webrtc_offer",
+    "webrtc_answer",
+    "webrtc_ice_candidate",
+    "webrtc_broadcast_start",
+    "webrtc_broadcast_stop",
     "ping",
 ];
 
@@ -446,6 +477,29 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             v
         }
         Event::ChatHistory { lines } => json!({"type": "chat_history", "messages": lines}),
+        Event::Signal(signal) => match signal {
+            Signal::Registered { peer_id, user_type } => {
+                json!({"type": "webrtc_registered", "peerId": peer_id, "userType": user_type})
+            }
+            Signal::Relay {
+                kind,
+                field,
+                from,
+                to,
+                payload,
+            } => {
+                json!({"type": kind, "from": from, "to": to, *field: payload})
+            }
+            Signal::BroadcasterAvailable { broadcaster } => {
+                json!({"type": "webrtc_broadcaster_available", "broadcaster": broadcaster})
+            }
+            Signal::BroadcastStopped { broadcaster } => {
+                json!({"type": "webrtc_broadcast_stopped", "broadcaster": broadcaster})
+            }
+            Signal::NewCustomer { customer_id } => {
+                json!({"type": "webrtc_new_customer", "customerId": customer_id})
+            }
+        },
         Event::Disconnect { .. } => return None,
     };
     Some(ByteString::from(v.to_string()))

@@ -79,6 +79,8 @@ pub enum Event {
     ChatHistory {
         lines: Vec<super::stream::ChatLine>,
     },
+    /// WebRTC signalling (seed 002), for one connection.
+    Signal(Signal),
     /// The connection no longer has access to a conversation (its owner was established)
     /// and has been taken out of its room.
     AccessRevoked {
@@ -87,6 +89,32 @@ pub enum Event {
     /// The server drops this connection (its outbound queue overflowed). Not encoded.
     Disconnect {
         reason: &'static str,
+    },
+}
+
+/// Seed 002's WebRTC signalling frames.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signal {
+    Registered {
+        peer_id: String,
+        user_type: &'static str,
+    },
+    /// `webrtc_offer` / `webrtc_answer` / `webrtc_ice_candidate`, relayed to `to`.
+    Relay {
+        kind: &'static str,
+        field: &'static str,
+        from: String,
+        to: String,
+        payload: serde_json::Value,
+    },
+    BroadcasterAvailable {
+        broadcaster: String,
+    },
+    BroadcastStopped {
+        broadcaster: String,
+    },
+    NewCustomer {
+        customer_id: String,
     },
 }
 

@@ -10,5 +10,5 @@ pub mod stream;
 pub mod text;
 
 pub use access::Caller;
-pub use event::{Audience, ChangeKind, Event, Outbound};
+pub use event::{Audience, ChangeKind, Event, Outbound, Signal};
 pub use message::{Author, Message, SenderKind};

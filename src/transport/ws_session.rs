@@ -14,7 +14,9 @@ use crate::actors::chat_server::{
     HistoryPage, JoinAsCustomer, JoinAsStaff, JoinConversation, Leave, LeaveConversation,
     ListConversations, MarkRead, PostAs, PostMessage, SetTyping, VerifyGuest,
 };
-use crate::actors::live_stream::{SendChat, ToggleLike, Unwatch, Watch};
+use crate::actors::live_stream::{
+    LiveStream, SendChat, SignalCmd, SignalCommand, ToggleLike, Unwatch, Watch,
+};
 use crate::db::queries::ReadTarget;
 use crate::dialects::native::{self, Command, Reply};
 use crate::dialects::DialectId;
@@ -175,6 +177,37 @@ impl WsSession {
                 ctx.spawn(fut);
             }
         }
+    }
+
+    /// WebRTC signalling goes to the LiveStream actor; only registered connections take part.
+    fn signal(&mut self, cmd: SignalCmd, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.registered(ctx) {
+            let msg = SignalCommand {
+                conn: self.id,
+                staff: self.caller().is_staff(),
+                cmd,
+            };
+            self.tell_live(msg, ctx);
+        }
+    }
+
+    /// Ask the LiveStream; its answers are broadcasts, so only failures come back here.
+    fn tell_live<M, T>(&mut self, msg: M, ctx: &mut ws::WebsocketContext<Self>)
+    where
+        M: actix::Message<Result = Result<T, AppError>> + Send + 'static,
+        T: Send + 'static,
+        LiveStream: Handler<M>,
+    {
+        self.state
+            .live
+            .send(msg)
+            .into_actor(self)
+            .map(|res, act, ctx| {
+                if let Err(e) = res.map_err(AppError::from).and_then(|r| r.map(drop)) {
+                    act.error(ctx, &e)
+                }
+            })
+            .spawn(ctx);
     }
 
     /// Who likes or chats on the stream: the user, else the session (seed 002).
@@ -424,37 +457,64 @@ impl WsSession {
                 let Some(sender_id) = self.liker() else {
                     return self.error(ctx, &not_registered());
                 };
-                let chat = SendChat {
-                    caller: self.caller(),
-                    sender_id,
-                    username,
-                    text: message,
-                };
-                self.state
-                    .live
-                    .send(chat)
-                    .into_actor(self)
-                    .map(|res, act, ctx| {
-                        if let Err(e) = res.map_err(AppError::from).and_then(|r| r) {
-                            act.error(ctx, &e)
-                        }
-                    })
-                    .spawn(ctx);
+                self.tell_live(
+                    SendChat {
+                        caller: self.caller(),
+                        sender_id,
+                        username,
+                        text: message,
+                    },
+                    ctx,
+                );
+            }
+            Command::WebrtcRegister { peer_id, user_type } => {
+                self.signal(SignalCmd::Register { peer_id, user_type }, ctx)
+            }
+            Command::WebrtcOffer { from, to, offer } => self.signal(
+                SignalCmd::Relay {
+                    kind: "webrtc_offer",
+                    field: "offer",
+                    from,
+                    to,
+                    payload: offer,
+                },
+                ctx,
+            ),
+            Command::WebrtcAnswer { from, to, answer } => self.signal(
+                SignalCmd::Relay {
+                    kind: "webrtc_answer",
+                    field: "answer",
+                    from,
+                    to,
+                    payload: answer,
+                },
+                ctx,
+            ),
+            Command::WebrtcIceCandidate {
+                from,
+                to,
+                candidate,
+            } => self.signal(
+                SignalCmd::Relay {
+                    kind: "webrtc_ice_candidate",
+                    field: "candidate",
+                    from,
+                    to,
+                    payload: candidate,
+                },
+                ctx,
+            ),
+            Command::WebrtcBroadcastStart { peer_id } => {
+                self.signal(SignalCmd::BroadcastStart { peer_id }, ctx)
+            }
+            Command::WebrtcBroadcastStop { peer_id } => {
+                self.signal(SignalCmd::BroadcastStop { peer_id }, ctx)
             }
             Command::ToggleLike => {
                 let Some(liker) = self.liker() else {
                     return self.error(ctx, &not_registered());
                 };
-                self.state
-                    .live
-                    .send(ToggleLike { liker })
-                    .into_actor(self)
-                    .map(|res, act, ctx| {
-                        if let Err(e) = res.map_err(AppError::from).and_then(|r| r.map(drop)) {
-                            act.error(ctx, &e)
-                        }
-                    })
-                    .spawn(ctx);
+                self.tell_live(ToggleLike { liker }, ctx);
             }
             Command::Inbox {
                 status,

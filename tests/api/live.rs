@@ -331,3 +331,107 @@ async fn stream_bad_inputs_are_refused_and_the_stream_goes_on() {
         409
     );
 }
+
+#[actix_web::test]
+async fn webrtc_signalling_is_relayed_only_between_real_peers() {
+    let app = spawn_app().await;
+    let mut host = app.staff("host", "admin").await;
+    host.send(json!({"type": "webrtc_register", "peerId": "peer-admin", "userType": "admin"}))
+        .await;
+    assert_eq!(
+        host.recv_type("webrtc_registered").await,
+        json!({"type": "webrtc_registered", "peerId": "peer-admin", "userType": "admin"})
+    );
+    let mut a = app.customer(&uid("a"), None).await;
+    a.send(json!({"type": "webrtc_register", "peerId": "peer-c1", "userType": "customer"}))
+        .await;
+    a.recv_type("webrtc_registered").await;
+
+    // Broadcast: customers hear of the broadcaster; the broadcaster meets them.
+    host.send(json!({"type": "webrtc_broadcast_start", "peerId": "peer-admin"}))
+        .await;
+    assert_eq!(
+        a.recv_type("webrtc_broadcaster_available").await["broadcaster"],
+        "peer-admin"
+    );
+    assert_eq!(
+        host.recv_type("webrtc_new_customer").await["customerId"],
+        "peer-c1"
+    );
+    let mut b = app.customer(&uid("b"), None).await;
+    b.send(json!({"type": "webrtc_register", "peerId": "peer-c2", "userType": "customer"}))
+        .await;
+    b.recv_type("webrtc_registered").await;
+    assert_eq!(
+        b.recv_type("webrtc_broadcaster_available").await["broadcaster"],
+        "peer-admin"
+    );
+    assert_eq!(
+        host.recv_type("webrtc_new_customer").await["customerId"],
+        "peer-c2"
+    );
+
+    // Offer, answer and candidates reach only the peer named in `to`.
+    let offer = json!({"type": "offer", "sdp": "v=0..."});
+    host.send(
+        json!({"type": "webrtc_offer", "from": "peer-admin", "to": "peer-c1", "offer": offer}),
+    )
+    .await;
+    let got = a.recv_type("webrtc_offer").await;
+    assert_eq!(
+        (
+            got["from"].as_str(),
+            got["to"].as_str(),
+            got["offer"].clone()
+        ),
+        (Some("peer-admin"), Some("peer-c1"), offer)
+    );
+    a.send(json!({"type": "webrtc_answer", "from": "peer-c1", "to": "peer-admin", "answer": {"type": "answer", "sdp": "v=0"}})).await;
+    assert_eq!(
+        host.recv_type("webrtc_answer").await["answer"]["type"],
+        "answer"
+    );
+    let candidate = json!({"candidate": "candidate:1 1 UDP 1 10.0.0.1 5000 typ host", "sdpMLineIndex": 0, "sdpMid": "0"});
+    a.send(json!({"type": "webrtc_ice_candidate", "from": "peer-c1", "to": "peer-admin", "candidate": candidate})).await;
+    assert_eq!(
+        host.recv_type("webrtc_ice_candidate").await["candidate"],
+        candidate
+    );
+    b.expect_silence(200).await;
+
+    // Spoofing and strangers are refused.
+    b.send(json!({"type": "webrtc_offer", "from": "peer-c1", "to": "peer-admin", "offer": {}}))
+        .await;
+    b.expect_error("Not your peer").await;
+    b.send(json!({"type": "webrtc_offer", "from": "peer-c2", "to": "peer-nobody", "offer": {}}))
+        .await;
+    b.expect_error("Peer not found").await;
+    b.send(json!({"type": "webrtc_broadcast_start", "peerId": "peer-c2"}))
+        .await;
+    b.expect_error("Insufficient permissions").await;
+    b.send(json!({"type": "webrtc_register", "peerId": "peer-x", "userType": "admin"}))
+        .await;
+    b.expect_error("Insufficient permissions").await;
+    b.send(json!({"type": "webrtc_register", "peerId": "peer-c1", "userType": "customer"}))
+        .await;
+    b.expect_error("peerId already registered").await;
+    let mut stranger = app.ws().await;
+    stranger
+        .send(json!({"type": "webrtc_register", "peerId": "s", "userType": "customer"}))
+        .await;
+    stranger.expect_error("Not registered").await;
+
+    // The broadcaster's peers go away with its connection.
+    drop(host);
+    assert_eq!(
+        a.recv_type("webrtc_broadcast_stopped").await["broadcaster"],
+        "peer-admin"
+    );
+    assert_eq!(
+        b.recv_type("webrtc_broadcast_stopped").await["broadcaster"],
+        "peer-admin"
+    );
+    a.send(json!({"type": "webrtc_offer", "from": "peer-c1", "to": "peer-admin", "offer": {}}))
+        .await;
+    a.expect_error("Peer not found").await;
+}

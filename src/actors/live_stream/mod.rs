@@ -15,7 +15,7 @@ use crate::db::models::{StreamChatRow, StreamRow};
 use crate::db::queries::{WriteOp, WriteOutcome};
 use crate::domain::message::{iso_timestamp, now_millis};
 use crate::domain::stream::{ChatLine, PinnedProduct, StreamView};
-use crate::domain::{text, Audience, Caller, Event, Outbound};
+use crate::domain::{text, Audience, Caller, Event, Outbound, Signal};
 use crate::error::{AppError, ErrorKind};
 
 /// Recent chat sent to each new viewer.
@@ -51,6 +51,14 @@ pub struct LiveStream {
     dirty: bool,
     pending: HashMap<u64, oneshot::Sender<Result<WriteOutcome, AppError>>>,
     next_tag: u64,
+    /// WebRTC peers by id, and the broadcasting (admin) peer if any.
+    peers: HashMap<String, Peer>,
+    broadcaster: Option<String>,
+}
+
+struct Peer {
+    conn: ConnId,
+    admin: bool,
 }
 
 fn no_stream() -> AppError {
@@ -79,6 +87,8 @@ impl LiveStream {
             dirty: false,
             pending: HashMap::new(),
             next_tag: 0,
+            peers: HashMap::new(),
+            broadcaster: None,
         }
     }
 
@@ -245,6 +255,19 @@ impl Handler<Unwatch> for LiveStream {
     type Result = ();
     fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
         self.dirty |= self.viewers.remove(&msg.conn).is_some();
+        // A peer's registrations go away with its connection.
+        let mine: Vec<String> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.conn == msg.conn)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in mine {
+            self.peers.remove(&id);
+            if self.broadcaster.as_deref() == Some(id.as_str()) {
+                self.stop_broadcast(id);
+            }
+        }
     }
 }
 
@@ -330,6 +353,174 @@ impl Handler<SendChat> for LiveStream {
         self.history.push_back(line.clone());
         self.broadcast(Event::StreamChat { line });
         Ok(())
+    }
+}
+
+/// One connection's WebRTC signalling command (seed 002).
+#[derive(Debug, Clone)]
+pub enum SignalCmd {
+    Register {
+        peer_id: String,
+        user_type: String,
+    },
+    Relay {
+        kind: &'static str,
+        field: &'static str,
+        from: String,
+        to: String,
+        payload: serde_json::Value,
+    },
+    BroadcastStart {
+        peer_id: String,
+    },
+    BroadcastStop {
+        peer_id: String,
+    },
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), AppError>")]
+pub struct SignalCommand {
+    pub conn: ConnId,
+    pub staff: bool,
+    pub cmd: SignalCmd,
+}
+
+impl LiveStream {
+    fn signal(&self, conn: ConnId, signal: Signal) {
+        self.send_to(conn, Event::Signal(signal));
+    }
+
+    /// Customers (non-staff viewers) hear about the broadcaster.
+    fn tell_customers(&mut self, signal: Signal) {
+        let customers: Vec<ConnId> = self
+            .viewers
+            .iter()
+            .filter(|(_, v)| !v.staff)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in customers {
+            self.signal(c, signal.clone());
+        }
+    }
+
+    fn stop_broadcast(&mut self, broadcaster: String) {
+        self.broadcaster = None;
+        self.tell_customers(Signal::BroadcastStopped { broadcaster });
+    }
+
+    /// The peer, if `conn` registered it.
+    fn own_peer(&self, conn: ConnId, peer_id: &str) -> Result<&Peer, AppError> {
+        self.peers
+            .get(peer_id)
+            .filter(|p| p.conn == conn)
+            .ok_or_else(|| AppError::forbidden("Not your peer").with_detail(peer_id.to_owned()))
+    }
+}
+
+impl Handler<SignalCommand> for LiveStream {
+    type Result = Result<(), AppError>;
+
+    fn handle(&mut self, msg: SignalCommand, _: &mut Context<Self>) -> Self::Result {
+        match msg.cmd {
+            SignalCmd::Register { peer_id, user_type } => {
+                text::session_id(&peer_id).map_err(|_| {
+                    AppError::validation("peerId must be 1 to 128 printable characters")
+                })?;
+                let admin = match user_type.as_str() {
+                    "admin" if msg.staff => true,
+                    "admin" => return Err(AppError::forbidden("Insufficient permissions")),
+                    "customer" => false,
+                    _ => return Err(AppError::validation("userType must be admin or customer")),
+                };
+                if self.peers.get(&peer_id).is_some_and(|p| p.conn != msg.conn) {
+                    return Err(AppError::new(
+                        ErrorKind::Conflict,
+                        "peerId already registered",
+                    ));
+                }
+                self.peers.insert(
+                    peer_id.clone(),
+                    Peer {
+                        conn: msg.conn,
+                        admin,
+                    },
+                );
+                let user_type = if admin { "admin" } else { "customer" };
+                self.signal(
+                    msg.conn,
+                    Signal::Registered {
+                        peer_id: peer_id.clone(),
+                        user_type,
+                    },
+                );
+                // A customer arriving while a broadcast runs is introduced to the broadcaster.
+                if let (false, Some(b)) = (admin, self.broadcaster.clone()) {
+                    if let Some(bc) = self.peers.get(&b).map(|p| p.conn) {
+                        self.signal(
+                            bc,
+                            Signal::NewCustomer {
+                                customer_id: peer_id,
+                            },
+                        );
+                    }
+                    self.signal(msg.conn, Signal::BroadcasterAvailable { broadcaster: b });
+                }
+                Ok(())
+            }
+            SignalCmd::Relay {
+                kind,
+                field,
+                from,
+                to,
+                payload,
+            } => {
+                self.own_peer(msg.conn, &from)?;
+                let target =
+                    self.peers.get(&to).map(|p| p.conn).ok_or_else(|| {
+                        AppError::not_found("Peer not found").with_detail(to.clone())
+                    })?;
+                self.signal(
+                    target,
+                    Signal::Relay {
+                        kind,
+                        field,
+                        from,
+                        to,
+                        payload,
+                    },
+                );
+                Ok(())
+            }
+            SignalCmd::BroadcastStart { peer_id } => {
+                if !self.own_peer(msg.conn, &peer_id)?.admin {
+                    return Err(AppError::forbidden("Insufficient permissions"));
+                }
+                self.broadcaster = Some(peer_id.clone());
+                self.tell_customers(Signal::BroadcasterAvailable {
+                    broadcaster: peer_id.clone(),
+                });
+                // And the broadcaster meets the customers already there.
+                let customers: Vec<String> = self
+                    .peers
+                    .iter()
+                    .filter(|(_, p)| !p.admin)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for customer_id in customers {
+                    self.signal(msg.conn, Signal::NewCustomer { customer_id });
+                }
+                Ok(())
+            }
+            SignalCmd::BroadcastStop { peer_id } => {
+                self.own_peer(msg.conn, &peer_id)?;
+                if self.broadcaster.as_deref() != Some(peer_id.as_str()) {
+                    return Err(AppError::new(ErrorKind::Conflict, "Not broadcasting"));
+                }
+                self.stop_broadcast(peer_id);
+                Ok(())
+            }
+        }
     }
 }
 
