@@ -106,6 +106,17 @@ pub enum Command {
     },
     /// Seed 002: like or unlike the live stream.
     ToggleLike,
+    /// Staff moderation of stream chat.
+    ChatDelete {
+        message_id: String,
+    },
+    ChatMute {
+        message_id: String,
+        duration_seconds: u64,
+    },
+    ChatSlowMode {
+        seconds: u64,
+    },
     WebrtcRegister {
         peer_id: String,
         user_type: String,
@@ -142,7 +153,7 @@ pub enum Command {
     Ping,
 }
 
-const KNOWN_TYPES: [&str; 24] = [
+const KNOWN_TYPES: [&str; 27] = [
     "register",
     "register_admin",
     "customer_message",
@@ -160,6 +171,9 @@ const KNOWN_TYPES: [&str; 24] = [
     "inbox",
     "chat_message",
     "toggle_like",
+    "chat_delete",
+    "chat_mute",
+    "chat_slow_mode",
     "webrtc_register",
     "webrtc_offer",
     "webrtc_answer",
@@ -475,6 +489,12 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             let mut v = json!(line);
             v["type"] = json!("chat_message");
             v
+        }
+        Event::StreamChatDeleted { message_id } => {
+            json!({"type": "chat_message_deleted", "messageId": message_id})
+        }
+        Event::ChatSettings { slow_mode_seconds } => {
+            json!({"type": "chat_settings", "slowModeSeconds": slow_mode_seconds})
         }
         Event::ChatHistory { lines } => json!({"type": "chat_history", "messages": lines}),
         Event::Signal(signal) => match signal {

@@ -75,6 +75,14 @@ pub enum Event {
     StreamChat {
         line: super::stream::ChatLine,
     },
+    /// Staff removed a chat message: every client drops it.
+    StreamChatDeleted {
+        message_id: String,
+    },
+    /// Slow mode changed: one message per this many seconds per viewer (0: off).
+    ChatSettings {
+        slow_mode_seconds: u64,
+    },
     /// The recent stream chat, for one newly arrived viewer.
     ChatHistory {
         lines: Vec<super::stream::ChatLine>,

@@ -15,7 +15,8 @@ use crate::actors::chat_server::{
     ListConversations, MarkRead, PostAs, PostMessage, SetTyping, VerifyGuest,
 };
 use crate::actors::live_stream::{
-    LiveStream, SendChat, SignalCmd, SignalCommand, ToggleLike, Unwatch, Watch,
+    LiveStream, Moderate, ModerateCmd, SendChat, SignalCmd, SignalCommand, ToggleLike, Unwatch,
+    Watch,
 };
 use crate::db::queries::ReadTarget;
 use crate::dialects::native::{self, Command, Reply};
@@ -188,6 +189,18 @@ impl WsSession {
                 cmd,
             };
             self.tell_live(msg, ctx);
+        }
+    }
+
+    fn moderate(&mut self, cmd: ModerateCmd, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.registered(ctx) {
+            self.tell_live(
+                Moderate {
+                    caller: self.caller(),
+                    cmd,
+                },
+                ctx,
+            );
         }
     }
 
@@ -466,6 +479,22 @@ impl WsSession {
                     },
                     ctx,
                 );
+            }
+            Command::ChatDelete { message_id } => {
+                self.moderate(ModerateCmd::Delete { message_id }, ctx)
+            }
+            Command::ChatMute {
+                message_id,
+                duration_seconds,
+            } => self.moderate(
+                ModerateCmd::Mute {
+                    message_id,
+                    seconds: duration_seconds,
+                },
+                ctx,
+            ),
+            Command::ChatSlowMode { seconds } => {
+                self.moderate(ModerateCmd::SlowMode { seconds }, ctx)
             }
             Command::WebrtcRegister { peer_id, user_type } => {
                 self.signal(SignalCmd::Register { peer_id, user_type }, ctx)

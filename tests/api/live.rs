@@ -435,3 +435,87 @@ async fn webrtc_signalling_is_relayed_only_between_real_peers() {
         .await;
     a.expect_error("Peer not found").await;
 }
+
+#[actix_web::test]
+async fn staff_moderate_the_live_chat() {
+    let app = spawn_app().await;
+    let host_token = app.token("host", "admin");
+    start_stream(&app, &host_token).await;
+    let mut host = app.staff("host", "admin").await;
+    let mut a = app.customer(&uid("a"), None).await;
+    let mut b = app.customer(&uid("b"), None).await;
+
+    a.send(json!({"type": "chat_message", "username": "Spammer", "message": "buy cheap stuff"}))
+        .await;
+    let spam = wait_for(&mut host, |v| v["type"] == "chat_message").await;
+    let spam_id = spam["id"].as_str().unwrap().to_owned();
+    // Delete: every client drops it, and late joiners never see it.
+    host.send(json!({"type": "chat_delete", "messageId": spam_id}))
+        .await;
+    assert_eq!(
+        wait_for(&mut b, |v| v["type"] == "chat_message_deleted").await["messageId"],
+        spam_id.as_str()
+    );
+    let mut late = app.customer(&uid("late"), None).await;
+    let history = wait_for(&mut late, |v| v["type"] == "chat_history").await;
+    assert_eq!(history["messages"], json!([]));
+
+    // Mute the author of a message: they are refused, others talk on.
+    host.send(json!({"type": "chat_mute", "messageId": spam_id, "durationSeconds": 60}))
+        .await;
+    host.send(json!({"type": "ping"})).await;
+    wait_for(&mut host, |v| v["type"] == "pong").await;
+    a.send(json!({"type": "chat_message", "message": "again"}))
+        .await;
+    let muted = wait_for(&mut a, |v| v["type"] == "error").await;
+    assert_eq!(muted["message"], "You are muted");
+    b.send(json!({"type": "chat_message", "message": "hello"}))
+        .await;
+    wait_for(&mut b, |v| {
+        v["type"] == "chat_message" && v["message"] == "hello"
+    })
+    .await;
+
+    // Slow mode: one message per N seconds per viewer; staff are exempt.
+    host.send(json!({"type": "chat_slow_mode", "seconds": 30}))
+        .await;
+    assert_eq!(
+        wait_for(&mut b, |v| v["type"] == "chat_settings").await["slowModeSeconds"],
+        30
+    );
+    b.send(json!({"type": "chat_message", "message": "too soon"}))
+        .await;
+    let slow = wait_for(&mut b, |v| v["type"] == "error").await;
+    assert_eq!(
+        (slow["message"].as_str(), slow["code"].as_str()),
+        (Some("Slow mode is on"), Some("rate_limited"))
+    );
+    for text in ["one", "two"] {
+        host.send(json!({"type": "chat_message", "message": text}))
+            .await;
+        wait_for(&mut host, |v| {
+            v["type"] == "chat_message" && v["message"] == text
+        })
+        .await;
+    }
+
+    // Only staff moderate, and only what exists.
+    b.send(json!({"type": "chat_delete", "messageId": spam_id}))
+        .await;
+    assert_eq!(
+        wait_for(&mut b, |v| v["type"] == "error").await["message"],
+        "No token, authorization denied"
+    );
+    host.send(json!({"type": "chat_delete", "messageId": "nope"}))
+        .await;
+    assert_eq!(
+        wait_for(&mut host, |v| v["type"] == "error").await["message"],
+        "Message not found"
+    );
+    host.send(json!({"type": "chat_mute", "messageId": spam_id, "durationSeconds": 0}))
+        .await;
+    assert_eq!(
+        wait_for(&mut host, |v| v["type"] == "error").await["code"],
+        "validation_failed"
+    );
+}

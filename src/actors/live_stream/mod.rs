@@ -54,6 +54,17 @@ pub struct LiveStream {
     /// WebRTC peers by id, and the broadcasting (admin) peer if any.
     peers: HashMap<String, Peer>,
     broadcaster: Option<String>,
+    moderation: Moderation,
+}
+
+/// Chat moderation state, reset with each stream.
+#[derive(Default)]
+struct Moderation {
+    /// Who wrote each recent message (kept with the history), for mutes by message.
+    authors: VecDeque<(String, String)>,
+    muted: HashMap<String, std::time::Instant>,
+    slow_mode: Option<Duration>,
+    last_chat: HashMap<String, std::time::Instant>,
 }
 
 struct Peer {
@@ -89,6 +100,7 @@ impl LiveStream {
             next_tag: 0,
             peers: HashMap::new(),
             broadcaster: None,
+            moderation: Moderation::default(),
         }
     }
 
@@ -107,8 +119,9 @@ impl LiveStream {
         })
     }
 
-    /// One shared event for every viewer. Viewers whose queue is full are dropped here
-    /// (the ChatServer disconnects them when it meets them too).
+    /// One shared event for every viewer. A viewer whose bounded queue is full is a slow
+    /// consumer: it is told to go (it can reconnect and get the state again) and dropped,
+    /// so it never holds up the others.
     fn broadcast(&mut self, event: Event) {
         let out = Arc::new(Outbound::new(event));
         let mut gone = Vec::new();
@@ -118,14 +131,22 @@ impl LiveStream {
                 in_room: true,
                 staff: v.staff,
             };
-            if v.recipient
-                .try_send(Deliver {
-                    out: out.clone(),
-                    audience,
-                })
-                .is_err()
-            {
-                gone.push(id);
+            match v.recipient.try_send(Deliver {
+                out: out.clone(),
+                audience,
+            }) {
+                Ok(()) => {}
+                Err(actix::dev::SendError::Full(_)) => {
+                    let bye = Outbound::new(Event::Disconnect {
+                        reason: "outbound queue full",
+                    });
+                    v.recipient.do_send(Deliver {
+                        out: Arc::new(bye),
+                        audience,
+                    });
+                    gone.push(id);
+                }
+                Err(actix::dev::SendError::Closed(_)) => gone.push(id),
             }
         }
         for id in gone {
@@ -315,6 +336,7 @@ impl Handler<SendChat> for LiveStream {
             .map(|l| l.row.id.clone())
             .ok_or_else(no_stream)?;
         let message = text::message_text(&msg.text, MAX_CHAT_CHARS)?;
+        self.check_moderation(&msg.caller, &msg.sender_id)?;
         let username = match &msg.caller {
             Caller::Staff(_) | Caller::User(_) => msg.caller.display_name().to_owned(),
             _ => text::optional_field(
@@ -337,6 +359,7 @@ impl Handler<SendChat> for LiveStream {
         };
         // Stream chat is broadcast at once and stored behind it: it is ephemeral talk,
         // not support history, and a slow disk must not stall the stream.
+        let author = (line.id.clone(), msg.sender_id.clone());
         let row = StreamChatRow {
             id: line.id.clone(),
             stream_id,
@@ -350,8 +373,109 @@ impl Handler<SendChat> for LiveStream {
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
+        if self.moderation.authors.len() == HISTORY {
+            self.moderation.authors.pop_front();
+        }
+        self.moderation.authors.push_back(author);
         self.history.push_back(line.clone());
         self.broadcast(Event::StreamChat { line });
+        Ok(())
+    }
+}
+
+impl LiveStream {
+    /// Muted viewers and slow mode; staff are exempt.
+    fn check_moderation(&mut self, caller: &Caller, sender: &str) -> Result<(), AppError> {
+        if caller.is_staff() {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let m = &mut self.moderation;
+        if let Some(until) = m.muted.get(sender).filter(|u| **u > now) {
+            let left = until.duration_since(now).as_secs() + 1;
+            return Err(AppError::forbidden("You are muted")
+                .with_detail(format!("for {left} more seconds")));
+        }
+        if let (Some(every), Some(last)) = (m.slow_mode, m.last_chat.get(sender)) {
+            let since = now.duration_since(*last);
+            if since < every {
+                let wait = (every - since).as_secs() + 1;
+                return Err(AppError::new(ErrorKind::RateLimited, "Slow mode is on")
+                    .with_detail(format!("wait {wait} seconds")));
+            }
+        }
+        m.last_chat.insert(sender.to_owned(), now);
+        Ok(())
+    }
+}
+
+/// Staff moderation of the live chat.
+#[derive(Debug, Clone)]
+pub enum ModerateCmd {
+    /// Remove a message for everyone.
+    Delete { message_id: String },
+    /// Silence the author of a message for a time.
+    Mute { message_id: String, seconds: u64 },
+    /// One message per `seconds` per viewer; 0 turns it off.
+    SlowMode { seconds: u64 },
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), AppError>")]
+pub struct Moderate {
+    pub caller: Caller,
+    pub cmd: ModerateCmd,
+}
+
+impl Handler<Moderate> for LiveStream {
+    type Result = Result<(), AppError>;
+
+    fn handle(&mut self, msg: Moderate, _: &mut Context<Self>) -> Self::Result {
+        staff_only(&msg.caller)?;
+        if self.live.is_none() {
+            return Err(no_stream());
+        }
+        let unknown = || AppError::not_found("Message not found");
+        match msg.cmd {
+            ModerateCmd::Delete { message_id } => {
+                let before = self.history.len();
+                self.history.retain(|l| l.id != message_id);
+                if self.history.len() == before {
+                    return Err(unknown());
+                }
+                self.broadcast(Event::StreamChatDeleted { message_id });
+            }
+            ModerateCmd::Mute {
+                message_id,
+                seconds,
+            } => {
+                if !(1..=86_400).contains(&seconds) {
+                    return Err(AppError::validation(
+                        "durationSeconds must be between 1 and 86400",
+                    ));
+                }
+                let author = self
+                    .moderation
+                    .authors
+                    .iter()
+                    .find(|(id, _)| *id == message_id)
+                    .map(|(_, a)| a.clone());
+                let author = author.ok_or_else(unknown)?;
+                self.moderation.muted.insert(
+                    author,
+                    std::time::Instant::now() + Duration::from_secs(seconds),
+                );
+            }
+            ModerateCmd::SlowMode { seconds } => {
+                if seconds > 3600 {
+                    return Err(AppError::validation("seconds must be between 0 and 3600"));
+                }
+                self.moderation.slow_mode = (seconds > 0).then(|| Duration::from_secs(seconds));
+                self.broadcast(Event::ChatSettings {
+                    slow_mode_seconds: seconds,
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -589,6 +713,7 @@ impl Handler<StartStream> for LiveStream {
                         pinned: Arc::new(Vec::new()),
                     });
                     act.history.clear();
+                    act.moderation = Moderation::default();
                     let view = act.view().ok_or_else(AppError::internal)?;
                     act.broadcast(Event::StreamStarted {
                         stream: Box::new(view.clone()),
