@@ -519,3 +519,121 @@ async fn staff_moderate_the_live_chat() {
         "validation_failed"
     );
 }
+
+#[actix_web::test]
+async fn like_floods_and_unauthorised_pins_are_refused() {
+    let app = spawn_with(|c| {
+        c.rate_limit_per_sec = 2.0;
+        c.rate_limit_burst = 6.0;
+    })
+    .await;
+    let host = app.token("host", "admin");
+    let id = start_stream(&app, &host).await;
+    let mut flooder = app.customer(&uid("flood"), None).await;
+    let mut other = app.customer(&uid("other"), None).await;
+    for _ in 0..40 {
+        flooder.send(json!({"type": "toggle_like"})).await;
+    }
+    let mut limited = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(800);
+    while let Ok(v) = tokio::time::timeout_at(deadline, flooder.recv()).await {
+        if v["type"] == "error" {
+            assert_eq!(v["message"], "Rate limit exceeded");
+            limited += 1;
+        }
+    }
+    assert!(limited >= 30, "{limited} refused of 40");
+    // The stream goes on for everyone else, and likes stayed deduplicated (0 or 1).
+    other
+        .send(json!({"type": "chat_message", "message": "still streaming"}))
+        .await;
+    wait_for(&mut other, |v| v["type"] == "chat_message").await;
+    let (_, current) = app
+        .call("GET", "/api/live/streams/current", None, None)
+        .await;
+    assert!(current["data"]["streamData"]["likes"].as_i64().unwrap() <= 1);
+
+    let products = json!([{"productId": "p", "name": "x", "price": 1}]);
+    let path = format!("/api/live/streams/{id}/pinned-products");
+    assert_eq!(app.call("PUT", &path, Some(&products), None).await.0, 401);
+    assert_eq!(
+        app.call(
+            "PUT",
+            &path,
+            Some(&products),
+            Some(&app.token("c", "customer"))
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        app.call("POST", &format!("/api/live/streams/{id}/stop"), None, None)
+            .await
+            .0,
+        401
+    );
+}
+
+#[actix_web::test]
+async fn a_stuck_viewer_is_cut_off_without_delaying_the_others() {
+    let app = spawn_with(|c| {
+        c.outbound_queue = 256;
+        c.rate_limit_per_sec = 1e6;
+        c.rate_limit_burst = 1e6;
+        c.identity_rate_limit_per_sec = 1e6;
+        c.identity_rate_limit_burst = 1e6;
+    })
+    .await;
+    let host_token = app.token("host", "admin");
+    start_stream(&app, &host_token).await;
+    let mut host = app.staff("host", "admin").await;
+    let mut fast = app.customer(&uid("fast"), None).await;
+    let _stuck = app.customer(&uid("stuck"), None).await; // never reads again
+    wait_for(&mut fast, |v| v["type"] == "chat_history").await;
+    // ~12 MB of chat: far more than the stuck viewer's socket buffers hold.
+    let line = "z".repeat(480);
+    let total = 25_000;
+    // Paced in batches the fast viewer has received before the next goes out, so only
+    // the viewer that never reads falls behind.
+    let (mut got, mut host_got) = (0, 0);
+    for batch in 0..total / 100 {
+        use futures::SinkExt;
+        for i in 0..100 {
+            let frame =
+                json!({"type": "chat_message", "message": format!("{} {line}", batch * 100 + i)})
+                    .to_string();
+            host.framed
+                .send(awc::ws::Message::Text(frame.into()))
+                .await
+                .unwrap();
+        }
+        while got < (batch + 1) * 100 {
+            if fast.recv().await["type"] == "chat_message" {
+                got += 1;
+            }
+        }
+        // The host watches too: it reads its own lines back.
+        while host_got < (batch + 1) * 100 {
+            if host.recv().await["type"] == "chat_message" {
+                host_got += 1;
+            }
+        }
+    }
+    assert_eq!(got, total);
+    // The fast viewer got every line; the stuck one is no longer counted.
+    let mut viewers = 0;
+    for _ in 0..40 {
+        let (_, current) = app
+            .call("GET", "/api/live/streams/current", None, None)
+            .await;
+        viewers = current["data"]["streamData"]["viewerCount"]
+            .as_i64()
+            .unwrap();
+        if viewers == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(viewers, 2, "host and the fast viewer remain");
+}
