@@ -922,6 +922,18 @@ pub fn past_streams(conn: &mut DbConnection, limit: i64) -> Result<Vec<StreamRow
         .load(conn)?)
 }
 
+/// A stream's stored chat, oldest first.
+pub fn stream_chat_of(
+    conn: &mut DbConnection,
+    stream_id: &str,
+) -> Result<Vec<StreamChatRow>, DbError> {
+    Ok(stream_chat::table
+        .filter(stream_chat::stream_id.eq(stream_id))
+        .order(stream_chat::created_at.asc())
+        .select(StreamChatRow::as_select())
+        .load(conn)?)
+}
+
 /// Cheap round-trip used by `/health`.
 pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
     diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))

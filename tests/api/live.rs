@@ -637,3 +637,45 @@ async fn a_stuck_viewer_is_cut_off_without_delaying_the_others() {
     }
     assert_eq!(viewers, 2, "host and the fast viewer remain");
 }
+
+#[actix_web::test]
+async fn stream_chat_is_stored() {
+    let app = spawn_app().await;
+    let host = app.token("host", "admin");
+    let id = start_stream(&app, &host).await;
+    let mut viewer = app.customer(&uid("viewer"), None).await;
+    for text in ["first", "second"] {
+        viewer
+            .send(json!({"type": "chat_message", "username": "Ann", "message": text}))
+            .await;
+        wait_for(&mut viewer, |v| {
+            v["type"] == "chat_message" && v["message"] == text
+        })
+        .await;
+    }
+    app.call(
+        "POST",
+        &format!("/api/live/streams/{id}/stop"),
+        None,
+        Some(&host),
+    )
+    .await;
+    // Read back through the storage layer, on the server's own database.
+    let pool = switchboard::db::build_pool(&app.config.database_url(), 1).unwrap();
+    let mut rows = Vec::new();
+    for _ in 0..20 {
+        rows = switchboard::db::queries::stream_chat_of(&mut pool.get().unwrap(), &id).unwrap();
+        if rows.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stored: Vec<(&str, &str, bool)> = rows
+        .iter()
+        .map(|r| (r.username.as_str(), r.message.as_str(), r.is_admin))
+        .collect();
+    assert_eq!(
+        stored,
+        vec![("Ann", "first", false), ("Ann", "second", false)]
+    );
+}
