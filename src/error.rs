@@ -118,6 +118,11 @@ impl AppError {
     pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::NotFound, message)
     }
+    /// A command that needs a registered connection came before `register`.
+    pub fn not_registered() -> Self {
+        Self::new(ErrorKind::NotRegistered, "Not registered")
+            .with_detail("send register or register_admin first")
+    }
     pub fn internal() -> Self {
         Self::new(ErrorKind::Internal, "Internal server error")
     }

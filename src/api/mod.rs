@@ -56,6 +56,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(pages::configure);
 }
 
+/// A body that did not parse: 400 when it is not JSON, 422 when its fields are wrong.
+fn body_error(e: &serde_json::Error) -> AppError {
+    let kind = if e.is_data() {
+        ErrorKind::Validation
+    } else {
+        ErrorKind::InvalidFormat
+    };
+    AppError::new(kind, "Invalid request body").with_detail(e.to_string())
+}
+
 /// Syntax errors are 400, well-formed bodies with invalid fields 422, and so on.
 fn json_error(e: &JsonPayloadError) -> AppError {
     let detail = e.to_string();
@@ -67,9 +77,7 @@ fn json_error(e: &JsonPayloadError) -> AppError {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             AppError::new(ErrorKind::PayloadTooLarge, "Request body too large")
         }
-        JsonPayloadError::Deserialize(d) if d.is_data() => {
-            AppError::validation("Invalid request body")
-        }
+        JsonPayloadError::Deserialize(d) => return body_error(d),
         _ => AppError::new(ErrorKind::InvalidFormat, "Invalid request body"),
     }
     .with_detail(detail)
@@ -92,16 +100,7 @@ impl<T: serde::de::DeserializeOwned + Default + 'static> FromRequest for Optiona
             }
             serde_json::from_slice(&body)
                 .map(OptionalJson)
-                .map_err(|e| {
-                    let kind = if e.is_data() {
-                        ErrorKind::Validation
-                    } else {
-                        ErrorKind::InvalidFormat
-                    };
-                    AppError::new(kind, "Invalid request body")
-                        .with_detail(e.to_string())
-                        .into()
-                })
+                .map_err(|e| body_error(&e).into())
         })
     }
 }
@@ -129,6 +128,24 @@ pub async fn caller_or_guest(
         }
         (Caller::Anonymous, None) => Err(AppError::token_required()),
         (c, _) => Ok(c),
+    }
+}
+
+impl RequestCaller {
+    /// Anyone with a valid token.
+    pub fn signed_in(self) -> Result<Caller, AppError> {
+        match self.0 {
+            Caller::Anonymous => Err(AppError::token_required()),
+            c => Ok(c),
+        }
+    }
+
+    /// Staff only: 401 without a token, 403 for customers.
+    pub fn staff(self) -> Result<Caller, AppError> {
+        match self.signed_in()? {
+            c if c.is_staff() => Ok(c),
+            _ => Err(AppError::forbidden("Insufficient permissions")),
+        }
     }
 }
 

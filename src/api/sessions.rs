@@ -58,14 +58,6 @@ fn multipart() -> impl guard::Guard {
     })
 }
 
-/// Seed 004 signs everything in (downloads also take a guest's `guestId`).
-fn signed_in(caller: RequestCaller) -> Result<Caller, AppError> {
-    match caller.0 {
-        Caller::Anonymous => Err(AppError::token_required()),
-        c => Ok(c),
-    }
-}
-
 fn ok(data: Value) -> HttpResponse {
     HttpResponse::Ok().json(json!({"success": true, "data": data}))
 }
@@ -90,7 +82,7 @@ async fn create_session(
     let opened = state
         .chat
         .send(OpenConversation {
-            caller: signed_in(caller)?,
+            caller: caller.signed_in()?,
             subject: b.subject,
             category: b.category,
             priority: b.priority,
@@ -121,7 +113,7 @@ async fn list_sessions(
     let list = state
         .chat
         .send(ListConversations {
-            caller: signed_in(caller)?,
+            caller: caller.signed_in()?,
             status: Some(q.status.unwrap_or_else(|| "open".into())),
             conversation_type: None,
             offset: q.offset.unwrap_or(0),
@@ -141,7 +133,7 @@ async fn get_session(
         .chat
         .send(GetConversation {
             conversation_id: id.into_inner(),
-            caller: signed_in(caller)?,
+            caller: caller.signed_in()?,
         })
         .await??;
     Ok(ok(session_json(&view)))
@@ -168,7 +160,7 @@ async fn list_messages(
         .chat
         .send(FetchHistory {
             conversation_id: id.into_inner(),
-            caller: signed_in(caller)?,
+            caller: caller.signed_in()?,
             page,
         })
         .await??;
@@ -197,7 +189,7 @@ async fn send_message(
     let b = body.into_inner();
     post(
         &state,
-        signed_in(caller)?,
+        caller.signed_in()?,
         id.into_inner(),
         b.content,
         b.message_type,
@@ -216,7 +208,7 @@ async fn send_message_multipart(
     id: web::Path<String>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let caller = signed_in(caller)?;
+    let caller = caller.signed_in()?;
     let (mut fields, files) = read_uploads(&req, &state, body).await?;
     let stored = save_uploads(&state, &caller, files).await?;
     let ids: Vec<String> = stored.into_iter().map(|a| a.id).collect();
@@ -415,7 +407,7 @@ async fn mark_read(
         .send(MarkRead {
             origin: None,
             conversation_id: id.into_inner(),
-            caller: signed_in(caller)?,
+            caller: caller.signed_in()?,
             target,
         })
         .await??;
@@ -439,7 +431,7 @@ async fn assign(
     id: web::Path<String>,
     body: OptionalJson<AssignBody>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = signed_in(caller)?;
+    let caller = caller.signed_in()?;
     let Caller::Staff(me) = &caller else {
         return Err(AppError::forbidden(
             "Only support staff can assign conversations",
@@ -492,7 +484,7 @@ async fn set_status(
         .send(ChangeConversation {
             origin: None,
             conversation_id: id.into_inner(),
-            caller: signed_in(caller)?,
+            caller: caller.signed_in()?,
             change,
         })
         .await??;
@@ -509,7 +501,7 @@ async fn participants(
         .chat
         .send(GetParticipants {
             conversation_id: id.into_inner(),
-            caller: signed_in(caller)?,
+            caller: caller.signed_in()?,
         })
         .await??;
     Ok(ok(json!(people)))
@@ -517,8 +509,6 @@ async fn participants(
 
 /// `GET /staff/online` (staff): staff members with an open connection.
 async fn online_staff(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
-    if !signed_in(caller)?.is_staff() {
-        return Err(AppError::forbidden("Insufficient permissions"));
-    }
+    caller.staff()?;
     Ok(ok(json!(state.chat.send(GetOnlineStaff).await?)))
 }

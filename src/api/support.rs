@@ -75,10 +75,7 @@ async fn my_conversation(
     caller: RequestCaller,
     q: web::Query<TypeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match caller.0 {
-        Caller::Anonymous => return Err(AppError::token_required()),
-        c => c,
-    };
+    let caller = caller.signed_in()?;
     let opened = state
         .chat
         .send(OpenConversation {
@@ -209,11 +206,7 @@ async fn admin_conversations(
     caller: RequestCaller,
     q: web::Query<AdminQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = match caller.0 {
-        Caller::Anonymous => return Err(AppError::token_required()),
-        c if !c.is_staff() => return Err(AppError::forbidden("Admin access required")),
-        c => c,
-    };
+    let caller = caller.staff()?;
     let q = q.into_inner();
     let (page, limit, offset) = page_offset(q.page, q.limit)?;
     let list = state
@@ -251,11 +244,7 @@ async fn generate_code(
     caller: RequestCaller,
     body: web::Json<GenerateBody>,
 ) -> Result<HttpResponse, AppError> {
-    let staff = match caller.0 {
-        Caller::Anonymous => return Err(AppError::token_required()),
-        c if !c.is_staff() => return Err(AppError::forbidden("Admin access required")),
-        c => c,
-    };
+    let staff = caller.staff()?;
     let b = body.into_inner();
     let device_info =
         crate::domain::text::optional_field("deviceInfo", b.device_info.as_deref(), 200)?;

@@ -21,7 +21,7 @@ use crate::actors::live_stream::{
 use crate::db::queries::ReadTarget;
 use crate::dialects::native::{self, Command, Reply};
 use crate::dialects::DialectId;
-use crate::domain::conversation::{Status, StatusChange};
+use crate::domain::conversation::{participant_id, Status, StatusChange};
 use crate::domain::{Caller, Event};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
@@ -223,21 +223,15 @@ impl WsSession {
             .spawn(ctx);
     }
 
-    /// Who likes or chats on the stream: the user, else the session (seed 002).
+    /// Who likes or chats on the stream: the user, else the guest, else the session
+    /// (seed 002) — the same id the connection's messages carry.
     fn liker(&self) -> Option<String> {
         match &self.registration {
             Registration::None => None,
-            Registration::Customer { session_id, caller } => Some(
-                caller
-                    .user_id()
-                    .map(str::to_owned)
-                    .or_else(|| match caller {
-                        Caller::Guest(g) => Some(g.clone()),
-                        _ => None,
-                    })
-                    .unwrap_or_else(|| session_id.clone()),
-            ),
-            Registration::Staff { caller } => caller.user_id().map(str::to_owned),
+            Registration::Customer { session_id, caller } => {
+                Some(participant_id(caller, session_id))
+            }
+            Registration::Staff { caller } => Some(participant_id(caller, "")),
         }
     }
 
@@ -468,7 +462,7 @@ impl WsSession {
             }
             Command::ChatMessage { message, username } => {
                 let Some(sender_id) = self.liker() else {
-                    return self.error(ctx, &not_registered());
+                    return self.error(ctx, &AppError::not_registered());
                 };
                 self.tell_live(
                     SendChat {
@@ -541,7 +535,7 @@ impl WsSession {
             }
             Command::ToggleLike => {
                 let Some(liker) = self.liker() else {
-                    return self.error(ctx, &not_registered());
+                    return self.error(ctx, &AppError::not_registered());
                 };
                 self.tell_live(ToggleLike { liker }, ctx);
             }
@@ -628,7 +622,7 @@ impl WsSession {
     fn registered(&self, ctx: &mut ws::WebsocketContext<Self>) -> bool {
         let ok = !matches!(self.registration, Registration::None);
         if !ok {
-            self.error(ctx, &not_registered());
+            self.error(ctx, &AppError::not_registered());
         }
         ok
     }
@@ -730,11 +724,6 @@ impl WsSession {
             act.set_registration(Registration::Staff { caller }, ctx);
         });
     }
-}
-
-fn not_registered() -> AppError {
-    AppError::new(ErrorKind::NotRegistered, "Not registered")
-        .with_detail("send register or register_admin first")
 }
 
 impl Actor for WsSession {

@@ -184,7 +184,7 @@ impl Handler<JoinConversation> for ChatServer {
 
     fn handle(&mut self, msg: JoinConversation, _: &mut Context<Self>) -> Self::Result {
         let Some(caller) = self.conns.get(&msg.conn).map(|c| c.caller.clone()) else {
-            return Box::pin(fut::ready(Err(not_registered())));
+            return Box::pin(fut::ready(Err(AppError::not_registered())));
         };
         let view = reads::conversation_for(self.db.clone(), msg.conversation_id.clone(), caller);
         Box::pin(view.into_actor(self).map(move |view, act, _| {
@@ -196,10 +196,6 @@ impl Handler<JoinConversation> for ChatServer {
             })
         }))
     }
-}
-
-pub fn not_registered() -> AppError {
-    AppError::new(ErrorKind::NotRegistered, "Not registered").with_detail("register first")
 }
 
 impl Handler<LeaveConversation> for ChatServer {
@@ -377,7 +373,7 @@ impl Handler<SetTyping> for ChatServer {
             return Err(AppError::forbidden("Join the conversation first"));
         }
         let Some(p) = self.participant(msg.conn, &msg.conversation_id) else {
-            return Err(not_registered());
+            return Err(AppError::not_registered());
         };
         let key = (msg.conversation_id.clone(), p.id.clone());
         let changed = if msg.typing {
@@ -544,11 +540,8 @@ impl Handler<RegisterUploads> for ChatServer {
 
 /// Who uploads are kept under: the same id the caller's messages carry.
 pub fn uploader_id(caller: &Caller) -> Option<String> {
-    match caller {
-        Caller::Staff(i) | Caller::User(i) => Some(i.user_id.clone()),
-        Caller::Guest(g) => Some(g.clone()),
-        Caller::Anonymous => None,
-    }
+    // An anonymous caller's id is its session's, which an upload does not name.
+    (!matches!(caller, Caller::Anonymous)).then(|| participant_id(caller, ""))
 }
 
 impl Handler<DiscardUploads> for ChatServer {
