@@ -12,7 +12,11 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::actors::chat_server::RegisterUploads;
+use crate::domain::message::Attachment;
+use crate::domain::Caller;
 use crate::error::{AppError, ErrorKind};
+use crate::state::AppState;
 
 /// Seed 004: 10 MB per file, 5 files per upload.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -241,6 +245,44 @@ pub fn remove(data_dir: &Path, sha256s: &[String]) {
             log::warn!("removing unused attachment {sha}: {e}");
         }
     }
+}
+
+/// Keep the files on disk (off the event loop), then record them as the caller's uploads.
+pub async fn save(
+    state: &AppState,
+    caller: &Caller,
+    files: Vec<Upload>,
+) -> Result<Vec<Attachment>, AppError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data_dir = state.data_dir.clone();
+    let described = web::block(move || {
+        files
+            .into_iter()
+            .map(|f| {
+                let size = f.bytes.len() as i64;
+                store(&data_dir, &f.bytes)
+                    .map(|sha| (sha, f.file_name, f.content_type.to_owned(), size))
+            })
+            .collect::<std::io::Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| {
+        log::error!("upload worker: {e}");
+        AppError::internal()
+    })?
+    .map_err(|e| {
+        log::error!("storing an upload: {e}");
+        AppError::internal()
+    })?;
+    state
+        .chat
+        .send(RegisterUploads {
+            caller: caller.clone(),
+            files: described,
+        })
+        .await?
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ const DEFAULT_PORT: u16 = 3000;
 const DEFAULT_DATA_DIR: &str = "./data";
 const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024;
 const DEFAULT_MAX_MESSAGE_CHARS: usize = 5000;
+const DEFAULT_SIO_MAX_PAYLOAD: usize = 14_000_000;
 const DEFAULT_RATE_PER_SEC: f64 = 10.0;
 const DEFAULT_RATE_BURST: f64 = 30.0;
 const DEFAULT_IDENTITY_RATE_PER_SEC: f64 = 5.0;
@@ -127,6 +128,19 @@ pub struct Config {
     /// A WebSocket silent for this long (no frame, no pong) is closed.
     #[arg(long, env = "CLIENT_TIMEOUT", default_value = DEFAULT_CLIENT_TIMEOUT, value_parser = humantime::parse_duration, global = true)]
     pub client_timeout: Duration,
+    /// Socket.IO: how often the server pings each session.
+    #[arg(long, env = "SIO_PING_INTERVAL", default_value = "25s", value_parser = humantime::parse_duration, global = true)]
+    pub sio_ping_interval: Duration,
+    /// Socket.IO: a session that does not answer a ping within this is closed.
+    #[arg(long, env = "SIO_PING_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration, global = true)]
+    pub sio_ping_timeout: Duration,
+    /// Socket.IO: largest message (and polling request body) in bytes. The default fits
+    /// one 10 MB file sent as base64 (seed 001).
+    #[arg(long, env = "SIO_MAX_PAYLOAD", default_value_t = DEFAULT_SIO_MAX_PAYLOAD, global = true)]
+    pub sio_max_payload: usize,
+    /// Socket.IO: a session that connects no namespace within this is closed.
+    #[arg(long, env = "SIO_CONNECT_TIMEOUT", default_value = "45s", value_parser = humantime::parse_duration, global = true)]
+    pub sio_connect_timeout: Duration,
     /// Connections per worker thread (actix's default of 25k is too low for chat).
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, global = true)]
     pub max_connections: usize,
@@ -165,6 +179,10 @@ impl Config {
             auth_code_ttl: parse_duration(DEFAULT_AUTH_CODE_TTL),
             auto_assign_capacity: 0,
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),
+            sio_ping_interval: Duration::from_secs(25),
+            sio_ping_timeout: Duration::from_secs(20),
+            sio_max_payload: DEFAULT_SIO_MAX_PAYLOAD,
+            sio_connect_timeout: Duration::from_secs(45),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             workers: None,
             db_pool_size: DEFAULT_DB_POOL_SIZE,

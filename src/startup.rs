@@ -109,11 +109,26 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(bind.clone(), e))?;
 
+    let sio = crate::transport::socketio::Engine::<crate::dialects::sio::ChatSocket>::new(
+        crate::transport::socketio::Settings {
+            ping_interval: config.sio_ping_interval,
+            ping_timeout: config.sio_ping_timeout,
+            max_payload: config.sio_max_payload,
+            connect_timeout: config.sio_connect_timeout,
+            outbound_queue: config.outbound_queue.max(1),
+            recovery_window: std::time::Duration::from_secs(120),
+            allowed_origins: state.conn.allowed_origins.clone(),
+        },
+        state.clone(),
+        state.conn_ids(),
+    );
+    let sio = web::Data::new(sio);
     let data = web::Data::new(state);
     let client_timeout = config.client_timeout;
     let mut http = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(sio.clone())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
             .configure(crate::api::configure)
     })

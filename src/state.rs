@@ -40,7 +40,8 @@ pub struct AppState {
     /// Multipart bodies are read into memory (≤ 52 MB each): this many at once at most.
     pub upload_slots: tokio::sync::Semaphore,
     pub started: Instant,
-    next_conn_id: AtomicU64,
+    /// Connection ids, shared with the Socket.IO engine so they never collide.
+    next_conn_id: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -64,7 +65,7 @@ impl AppState {
             data_dir,
             upload_slots: tokio::sync::Semaphore::new(8),
             started: Instant::now(),
-            next_conn_id: AtomicU64::new(1),
+            next_conn_id: Arc::new(AtomicU64::new(1)),
         })
     }
 
@@ -79,6 +80,10 @@ impl AppState {
             Err(AppError::new(ErrorKind::RateLimited, "Rate limit exceeded")
                 .with_detail("too many new connections or conversations from this address"))
         }
+    }
+
+    pub fn conn_ids(&self) -> Arc<AtomicU64> {
+        self.next_conn_id.clone()
     }
 
     pub fn next_conn_id(&self) -> ConnId {

@@ -42,6 +42,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .to(ws_session::upgrade),
     )
     .route("/health", web::get().to(health::health))
+    .route(
+        "/socket.io/",
+        web::route().to(crate::transport::socketio::endpoint::<crate::dialects::sio::ChatSocket>),
+    )
     .service(
         web::scope("/api/chat")
             .route("/send-to-staff", web::post().to(chat::send_to_staff))

@@ -12,13 +12,12 @@ use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
     ChangeConversation, DiscardUploads, FetchHistory, GetAttachment, GetConversation,
     GetOnlineStaff, GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation,
-    PostAs, PostMessage, RegisterUploads, VerifyGuest,
+    PostAs, PostMessage, VerifyGuest,
 };
 use crate::attachments::{self, Upload};
 use crate::db::queries::ReadTarget;
 use crate::dialects::session::{attachment_json, message_json, session_json};
 use crate::domain::conversation::{Status, StatusChange};
-use crate::domain::message::Attachment;
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -210,7 +209,7 @@ async fn send_message_multipart(
 ) -> Result<HttpResponse, AppError> {
     let caller = caller.signed_in()?;
     let (mut fields, files) = read_uploads(&req, &state, body).await?;
-    let stored = save_uploads(&state, &caller, files).await?;
+    let stored = attachments::save(&state, &caller, files).await?;
     let ids: Vec<String> = stored.into_iter().map(|a| a.id).collect();
     let content = fields.remove("content").unwrap_or_default();
     let posted = post(
@@ -284,44 +283,6 @@ async fn post(
     Ok(HttpResponse::Created().json(json!({"success": true, "data": message_json(&message)})))
 }
 
-/// Keep the files on disk (off the event loop), then record them as the caller's uploads.
-async fn save_uploads(
-    state: &State,
-    caller: &Caller,
-    files: Vec<Upload>,
-) -> Result<Vec<Attachment>, AppError> {
-    if files.is_empty() {
-        return Ok(Vec::new());
-    }
-    let data_dir = state.data_dir.clone();
-    let described = web::block(move || {
-        files
-            .into_iter()
-            .map(|f| {
-                let size = f.bytes.len() as i64;
-                attachments::store(&data_dir, &f.bytes)
-                    .map(|sha| (sha, f.file_name, f.content_type.to_owned(), size))
-            })
-            .collect::<std::io::Result<Vec<_>>>()
-    })
-    .await
-    .map_err(|e| {
-        log::error!("upload worker: {e}");
-        AppError::internal()
-    })?
-    .map_err(|e| {
-        log::error!("storing an upload: {e}");
-        AppError::internal()
-    })?;
-    state
-        .chat
-        .send(RegisterUploads {
-            caller: caller.clone(),
-            files: described,
-        })
-        .await?
-}
-
 /// `POST /upload`: store files ahead of the message that will carry them. Guests (seed
 /// 003) upload with `?guestId=`.
 async fn upload(
@@ -340,7 +301,7 @@ async fn upload(
         return Err(AppError::validation("No files in the upload")
             .with_detail("send them as multipart `attachments`"));
     }
-    let stored = save_uploads(&state, &caller, files).await?;
+    let stored = attachments::save(&state, &caller, files).await?;
     Ok(HttpResponse::Created().json(
         json!({"success": true, "data": stored.iter().map(attachment_json).collect::<Vec<_>>()}),
     ))

@@ -725,6 +725,18 @@ pub fn find_attachment(
         .optional()?)
 }
 
+/// The conversation a message belongs to (seed 003 reads by message id alone).
+pub fn conversation_of_message(
+    conn: &mut DbConnection,
+    message_id: &str,
+) -> Result<Option<String>, DbError> {
+    Ok(messages::table
+        .filter(messages::id.eq(message_id))
+        .select(messages::conversation_id)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_conversation(
     conn: &mut DbConnection,
     id: &str,

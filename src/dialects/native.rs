@@ -413,6 +413,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
         Event::ConversationChanged {
             conversation,
             change,
+            ..
         } => json!({
             "type": "conversation_updated",
             "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status" },

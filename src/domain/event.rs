@@ -26,6 +26,8 @@ pub enum Event {
     ConversationChanged {
         conversation: Box<ConversationView>,
         change: ChangeKind,
+        /// Who made a status change (participant id, name); `None` for the server's own.
+        by: Option<(String, String)>,
     },
     /// Someone started or stopped typing; `expired` when the server timed it out.
     Typing {

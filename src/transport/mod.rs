@@ -1,4 +1,6 @@
-//! Connection transports. `ws_session` is the only actix-web-actors code.
+//! Connection transports: raw WebSocket (`ws_session`, the only actix-web-actors
+//! code) and Socket.IO (`socketio`, Engine.IO sessions with namespaces).
 
 pub mod origin;
+pub mod socketio;
 pub mod ws_session;

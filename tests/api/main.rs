@@ -17,5 +17,6 @@ mod pages;
 mod persistence;
 mod rest_chat;
 mod sessions_rest;
+mod socketio;
 mod storage;
 mod support_rest;

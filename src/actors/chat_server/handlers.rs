@@ -104,7 +104,12 @@ impl ChatServer {
                     },
                 };
                 let (tx, _) = oneshot::channel();
-                act.persist(ctx, None, WriteOp::Change(op), PendingReply::Change(tx));
+                act.persist(
+                    ctx,
+                    None,
+                    WriteOp::Change(op),
+                    PendingReply::Change(tx, None),
+                );
             })
             .spawn(ctx);
     }
@@ -114,11 +119,13 @@ impl ChatServer {
         row: ConversationRow,
         change: ChangeKind,
         origin: Option<ConnId>,
+        by: Option<(String, String)>,
     ) {
         let room = row.id.clone();
         let event = Event::ConversationChanged {
             conversation: Box::new(row.into()),
             change,
+            by,
         };
         self.deliver(event, Some(&room), true, origin, true);
     }
@@ -176,6 +183,14 @@ impl Handler<JoinAsStaff> for ChatServer {
         }
         self.attach(msg.conn, msg.recipient, msg.caller);
         Ok(())
+    }
+}
+
+impl Handler<Attach> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: Attach, _: &mut Context<Self>) {
+        self.attach(msg.conn, msg.recipient, msg.caller);
     }
 }
 
@@ -316,6 +331,10 @@ impl Handler<ChangeConversation> for ChatServer {
     type Result = ResponseFuture<Result<ConversationView, AppError>>;
 
     fn handle(&mut self, msg: ChangeConversation, ctx: &mut Context<Self>) -> Self::Result {
+        let by = (
+            participant_id(&msg.caller, &msg.conversation_id),
+            msg.caller.display_name().to_owned(),
+        );
         let op = ChangeOp {
             conversation_id: msg.conversation_id,
             caller: msg.caller,
@@ -326,7 +345,7 @@ impl Handler<ChangeConversation> for ChatServer {
             ctx,
             msg.origin,
             WriteOp::Change(op),
-            PendingReply::Change(tx),
+            PendingReply::Change(tx, Some(by)),
         );
         Box::pin(answer(rx))
     }
@@ -639,7 +658,7 @@ impl PendingReply {
         match self {
             PendingReply::Post(tx) => drop(tx.send(Err(e))),
             PendingReply::Open(tx) => drop(tx.send(Err(e))),
-            PendingReply::Change(tx) => drop(tx.send(Err(e))),
+            PendingReply::Change(tx, _) => drop(tx.send(Err(e))),
             PendingReply::Read(tx, _) => drop(tx.send(Err(e))),
             PendingReply::Guest(tx) => drop(tx.send(Err(e))),
             PendingReply::Uploads(tx) => drop(tx.send(Err(e))),
@@ -686,13 +705,19 @@ impl Handler<WriteDone> for ChatServer {
                             conversation.clone(),
                             ChangeKind::Created,
                             origin,
+                            None,
                         );
                         self.auto_assign(conversation.id.clone(), ctx);
                     }
                     // A reopening note comes first: then the status change, then the message.
                     if messages.len() > 1 {
                         self.announce_message(messages.remove(0), origin);
-                        self.announce_conversation(conversation, ChangeKind::StatusChanged, origin);
+                        self.announce_conversation(
+                            conversation,
+                            ChangeKind::StatusChanged,
+                            origin,
+                            None,
+                        );
                     }
                     for message in messages {
                         self.announce_message(message, origin);
@@ -709,7 +734,12 @@ impl Handler<WriteDone> for ChatServer {
                 },
             ) => {
                 if created {
-                    self.announce_conversation(conversation.clone(), ChangeKind::Created, origin);
+                    self.announce_conversation(
+                        conversation.clone(),
+                        ChangeKind::Created,
+                        origin,
+                        None,
+                    );
                     for row in messages {
                         self.announce_message(ChatMessage::from(row), origin);
                     }
@@ -721,14 +751,19 @@ impl Handler<WriteDone> for ChatServer {
                 }));
             }
             (
-                PendingReply::Change(tx),
+                PendingReply::Change(tx, by),
                 WriteOutcome::Changed {
                     conversation,
                     system,
                 },
             ) => {
                 self.announce_message(ChatMessage::from(system), origin);
-                self.announce_conversation(conversation.clone(), ChangeKind::StatusChanged, origin);
+                self.announce_conversation(
+                    conversation.clone(),
+                    ChangeKind::StatusChanged,
+                    origin,
+                    by,
+                );
                 let _ = tx.send(Ok(conversation.into()));
             }
             (

@@ -18,6 +18,8 @@ pub type ConnId = u64;
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub struct Deliver {
+    /// The connection it is for (a session may multiplex several, as Socket.IO does).
+    pub to: ConnId,
     pub out: Arc<Outbound>,
     pub audience: Audience,
 }
@@ -37,6 +39,16 @@ pub struct JoinAsCustomer {
 #[derive(Message)]
 #[rtype(result = "Result<(), AppError>")]
 pub struct JoinAsStaff {
+    pub conn: ConnId,
+    pub caller: Caller,
+    pub recipient: Recipient<Deliver>,
+}
+
+/// Attach a connection with its identity, in no room yet (Socket.IO sockets, which
+/// authenticate at CONNECT and join conversations later). Staff get the inbox.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Attach {
     pub conn: ConnId,
     pub caller: Caller,
     pub recipient: Recipient<Deliver>,

@@ -62,7 +62,11 @@ struct Pending {
 enum PendingReply {
     Post(oneshot::Sender<Result<ChatMessage, AppError>>),
     Open(oneshot::Sender<Result<Opened, AppError>>),
-    Change(oneshot::Sender<Result<ConversationView, AppError>>),
+    /// With who made the change.
+    Change(
+        oneshot::Sender<Result<ConversationView, AppError>>,
+        Option<(String, String)>,
+    ),
     Read(
         oneshot::Sender<Result<ReadReceipt, AppError>>,
         Option<Vec<String>>,
@@ -284,6 +288,7 @@ impl ChatServer {
             };
             // A full mailbox is handled by the next broadcast's eviction.
             let _ = c.recipient.try_send(Deliver {
+                to: conn,
                 out: Arc::new(Outbound::new(event)),
                 audience,
             });
@@ -343,6 +348,7 @@ impl ChatServer {
                 staff: conn.caller.is_staff(),
             };
             match conn.recipient.try_send(Deliver {
+                to: id,
                 out: out.clone(),
                 audience,
             }) {
@@ -353,6 +359,7 @@ impl ChatServer {
                         reason: "outbound queue full",
                     });
                     conn.recipient.do_send(Deliver {
+                        to: id,
                         out: Arc::new(bye),
                         audience,
                     });

@@ -132,6 +132,7 @@ impl LiveStream {
                 staff: v.staff,
             };
             match v.recipient.try_send(Deliver {
+                to: id,
                 out: out.clone(),
                 audience,
             }) {
@@ -141,6 +142,7 @@ impl LiveStream {
                         reason: "outbound queue full",
                     });
                     v.recipient.do_send(Deliver {
+                        to: id,
                         out: Arc::new(bye),
                         audience,
                     });
@@ -163,6 +165,7 @@ impl LiveStream {
                 staff: v.staff,
             };
             let _ = v.recipient.try_send(Deliver {
+                to: conn,
                 out: Arc::new(Outbound::new(event)),
                 audience,
             });

@@ -1,0 +1,417 @@
+//! Seeds 001, 003 and 004 over Socket.IO: the `SocketHandler` the Socket.IO layer runs
+//! for namespaces `/` and `/support`. Each socket speaks one dialect: `/support` is
+//! seed 003; on `/`, seed 001 (`authenticate`, tickets) and seed 004 (handshake token,
+//! sessions) are told apart by what the client sends. Events become ChatServer
+//! commands; domain events are encoded once per dialect and audience and shared.
+
+mod session;
+mod support;
+mod ticket;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use bytestring::ByteString;
+use futures_util::future::LocalBoxFuture;
+use serde_json::{json, Value};
+
+use crate::actors::chat_server::{
+    Attach, ChatServer, ConnId, Deliver, FetchHistory, HistoryPage, JoinConversation, Leave,
+    LeaveConversation, SetTyping,
+};
+use crate::domain::{Audience, Caller, Event};
+use crate::error::{AppError, ErrorKind};
+use crate::rate_limit::TokenBucket;
+use crate::state::AppState;
+use crate::transport::socketio::{
+    CloseReason, ConnectError, ConnectRequest, IncomingEvent, Io, SioSession, SocketHandler,
+};
+
+use super::DialectId;
+
+/// Messages replayed to a recovered socket per conversation, at most.
+const RECOVERY_REPLAY: i64 = 500;
+
+/// One Socket.IO socket on `/` or `/support`.
+pub struct ChatSocket {
+    state: Arc<AppState>,
+    id: ConnId,
+    caller: Caller,
+    dialect: DialectId,
+    /// Conversations joined, with the last seq delivered here.
+    rooms: HashMap<String, i64>,
+    bucket: TokenBucket,
+    /// Conversations to rejoin and replay once connected (connection state recovery).
+    recovering: Option<HashMap<String, i64>>,
+    /// The guest id issued at CONNECT, for `connection:success`.
+    issued_guest: bool,
+}
+
+/// A lost socket's state, for its client to recover.
+pub struct Parked {
+    caller: Caller,
+    dialect: DialectId,
+    rooms: HashMap<String, i64>,
+}
+
+type SocketIo<'a> = Io<'a, ChatSocket>;
+
+/// Who a handshake token says the caller is; `Err` for a bad token.
+fn verify_token(state: &AppState, auth: &Value) -> Option<Result<Caller, AppError>> {
+    let token = auth.get("token")?.as_str()?.trim();
+    if token.is_empty() {
+        return None;
+    }
+    Some(
+        state
+            .keys
+            .verify(token.trim_start_matches("Bearer "))
+            .map(|i| Caller::from_identity(Some(i))),
+    )
+}
+
+fn refused(e: &AppError) -> ConnectError {
+    ConnectError {
+        message: e.message.to_string(),
+        data: Some(json!({"code": e.kind.code(), "detail": e.detail})),
+    }
+}
+
+/// A token-based caller whose token has run out may not be restored.
+fn still_valid(caller: &Caller) -> bool {
+    match caller {
+        Caller::User(i) | Caller::Staff(i) => i.expires_at > chrono::Utc::now().timestamp(),
+        _ => true,
+    }
+}
+
+impl SocketHandler for ChatSocket {
+    type App = Arc<AppState>;
+    type Parked = Parked;
+
+    fn serves(nsp: &str) -> bool {
+        nsp == "/" || nsp == "/support"
+    }
+
+    fn admit(app: &Self::App, req: &actix_web::HttpRequest) -> bool {
+        app.allow_ip(req).is_ok()
+    }
+
+    fn connect(
+        app: &Self::App,
+        req: ConnectRequest<Self>,
+    ) -> LocalBoxFuture<'static, Result<(Self, bool), ConnectError>> {
+        let state = app.clone();
+        Box::pin(async move {
+            let support = req.nsp == "/support";
+            let restored = req.restored.filter(|p| still_valid(&p.caller));
+            let (caller, dialect, rooms, issued_guest) = match restored {
+                Some(p) => (p.caller, p.dialect, Some(p.rooms), false),
+                None if support => {
+                    let (caller, issued) = support::authenticate(&state, &req.auth).await?;
+                    (caller, DialectId::Support, None, issued)
+                }
+                None => match verify_token(&state, &req.auth) {
+                    // Seed 004 authenticates in the handshake; seed 001 by event later.
+                    Some(Ok(caller)) => (caller, DialectId::Session, None, false),
+                    Some(Err(e)) => return Err(refused(&e)),
+                    None => (Caller::Anonymous, DialectId::Ticket, None, false),
+                },
+            };
+            let socket = ChatSocket {
+                id: req.socket_id,
+                bucket: TokenBucket::new(state.conn.rate_per_sec, state.conn.rate_burst),
+                state,
+                caller,
+                dialect,
+                rooms: HashMap::new(),
+                recovering: rooms.clone(),
+                issued_guest,
+            };
+            if !matches!(socket.caller, Caller::Anonymous) {
+                socket.attach(req.session.recipient());
+            }
+            Ok((socket, rooms.is_some()))
+        })
+    }
+
+    fn on_connected(&mut self, io: &mut SocketIo) {
+        if let Some(rooms) = self.recovering.take() {
+            return self.recover(io, rooms);
+        }
+        if self.dialect == DialectId::Support {
+            support::connected(self, io);
+        }
+    }
+
+    fn on_event(&mut self, io: &mut SocketIo, event: IncomingEvent) {
+        if !self.bucket.try_take() {
+            let e = AppError::new(ErrorKind::RateLimited, "Rate limit exceeded");
+            return self.fail(io, event.ack, &e);
+        }
+        if self.dialect == DialectId::Support {
+            return support::on_event(self, io, event);
+        }
+        // Namespace `/`: seeds 001 and 004 share it, and the name `send_message`.
+        let ticket = match event.name.as_str() {
+            "send_message" => event
+                .args
+                .first()
+                .is_some_and(|a| a.get("ticketId").is_some()),
+            name => ticket::EVENTS.contains(&name),
+        };
+        let session = !ticket && session::EVENTS.contains(&event.name.as_str());
+        if ticket {
+            self.dialect = DialectId::Ticket;
+            ticket::on_event(self, io, event)
+        } else if session {
+            self.dialect = DialectId::Session;
+            session::on_event(self, io, event)
+        } else {
+            let e = AppError::new(ErrorKind::UnknownType, "Unknown event")
+                .with_detail(format!("no event named {:?}", event.name));
+            self.fail(io, event.ack, &e)
+        }
+    }
+
+    fn on_close(self, _: &mut SocketIo, _: CloseReason) -> Option<Parked> {
+        self.state.chat.do_send(Leave { conn: self.id });
+        Some(Parked {
+            caller: self.caller,
+            dialect: self.dialect,
+            rooms: self.rooms,
+        })
+    }
+}
+
+impl Handler<Deliver> for SioSession<ChatSocket> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
+        self.with_socket(msg.to, ctx, |socket, io| socket.deliver(io, &msg));
+    }
+}
+
+/// The frames for an event in a dialect: Engine.IO messages joined by `\x1e`.
+fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteString> {
+    let packets = match dialect {
+        DialectId::Support => support::encode(event, audience),
+        DialectId::Session => session::encode(event, audience),
+        DialectId::Ticket => ticket::encode(event, audience),
+        DialectId::Native => Vec::new(),
+    };
+    if packets.is_empty() {
+        return None;
+    }
+    let nsp = if dialect == DialectId::Support {
+        "/support"
+    } else {
+        "/"
+    };
+    let frames: Vec<String> = packets
+        .iter()
+        .map(|(name, data)| crate::transport::socketio::packet::encode_event(nsp, name, &[data]))
+        .collect();
+    Some(frames.join("\x1e").into())
+}
+
+impl ChatSocket {
+    fn attach(&self, recipient: Recipient<Deliver>) {
+        self.state.chat.do_send(Attach {
+            conn: self.id,
+            caller: self.caller.clone(),
+            recipient,
+        });
+    }
+
+    /// Become `caller` (seed 001's `authenticate`).
+    fn authenticate(&mut self, io: &mut SocketIo, caller: Caller) {
+        for room in std::mem::take(&mut self.rooms).into_keys() {
+            self.state.chat.do_send(LeaveConversation {
+                conn: self.id,
+                conversation_id: room,
+            });
+        }
+        self.caller = caller;
+        self.attach(io.address().recipient());
+    }
+
+    fn signed_in(&self) -> bool {
+        !matches!(self.caller, Caller::Anonymous)
+    }
+
+    fn deliver(&mut self, io: &mut SocketIo, msg: &Deliver) {
+        match &msg.out.event {
+            Event::Disconnect { .. } => return io.close_session(),
+            Event::MessagePosted { message } if msg.audience.in_room => {
+                // Recovery replays history, which live delivery may overlap.
+                if let Some(last) = self.rooms.get_mut(&message.session_id) {
+                    if message.seq <= *last {
+                        return;
+                    }
+                    *last = message.seq;
+                }
+            }
+            Event::AccessRevoked { conversation_id } => {
+                self.rooms.remove(conversation_id);
+            }
+            _ => {}
+        }
+        let dialect = self.dialect;
+        if let Some(frames) = msg
+            .out
+            .encoded(dialect, msg.audience, |e, a| encode(dialect, e, a))
+        {
+            io.send_encoded(&frames);
+        }
+    }
+
+    /// Ask the ChatServer; `then` gets the answer. With `wait`, this socket's session
+    /// handles nothing else until it is back (joins that later events depend on).
+    fn ask<M, T>(
+        &self,
+        io: &mut SocketIo,
+        msg: M,
+        wait: bool,
+        then: impl FnOnce(&mut Self, &mut SocketIo, Result<T, AppError>) + 'static,
+    ) where
+        M: actix::Message<Result = Result<T, AppError>> + Send + 'static,
+        T: Send + 'static,
+        ChatServer: Handler<M>,
+    {
+        let sent = self.state.chat.send(msg);
+        let fut = async move { sent.await.map_err(AppError::from).and_then(|r| r) };
+        if wait {
+            io.wait(fut, then)
+        } else {
+            io.spawn(fut, then)
+        }
+    }
+
+    /// The dialect's answer: the event, and the client's ack callback if it asked.
+    fn reply(&self, io: &mut SocketIo, ack: Option<u64>, event: &str, data: Value) {
+        io.emit(event, &data);
+        if let Some(id) = ack {
+            io.ack(id, vec![data]);
+        }
+    }
+
+    /// A refusal in the dialect's own error shape.
+    fn fail(&self, io: &mut SocketIo, ack: Option<u64>, e: &AppError) {
+        let (event, data) = match self.dialect {
+            DialectId::Support => (
+                "message:error",
+                json!({"error": e.message, "code": e.kind.code()}),
+            ),
+            _ => (
+                "error",
+                json!({"message": e.message, "code": e.kind.code()}),
+            ),
+        };
+        self.reply(io, ack, event, data);
+    }
+
+    /// Join a conversation's room; `then` gets the conversation and who is there.
+    fn join(
+        &self,
+        io: &mut SocketIo,
+        conversation_id: String,
+        then: impl FnOnce(&mut Self, &mut SocketIo, Result<crate::actors::chat_server::Joined, AppError>)
+            + 'static,
+    ) {
+        let join = JoinConversation {
+            conn: self.id,
+            conversation_id: conversation_id.clone(),
+        };
+        self.ask(io, join, true, move |s, io, res| {
+            if res.is_ok() {
+                s.rooms.entry(conversation_id).or_insert(0);
+            }
+            then(s, io, res)
+        });
+    }
+
+    fn leave(
+        &mut self,
+        io: &mut SocketIo,
+        conversation_id: String,
+        then: impl FnOnce(&mut Self, &mut SocketIo) + 'static,
+    ) {
+        self.rooms.remove(&conversation_id);
+        let leave = LeaveConversation {
+            conn: self.id,
+            conversation_id,
+        };
+        self.ask(io, leave, false, move |s, io, _| then(s, io));
+    }
+
+    fn typing(&self, io: &mut SocketIo, conversation_id: String, typing: bool, ack: Option<u64>) {
+        let msg = SetTyping {
+            conn: self.id,
+            conversation_id,
+            typing,
+        };
+        self.ask(io, msg, false, move |s, io, res| match res {
+            Ok(()) => {
+                if let Some(id) = ack {
+                    io.ack(id, vec![json!({"success": true})]);
+                }
+            }
+            Err(e) => s.fail(io, ack, &e),
+        });
+    }
+
+    /// Connection state recovery: back into the rooms, and every message missed.
+    fn recover(&mut self, io: &mut SocketIo, rooms: HashMap<String, i64>) {
+        for (room, last_seq) in rooms {
+            let seen = last_seq;
+            self.join(io, room.clone(), move |s, io, res| {
+                if res.is_err() {
+                    s.rooms.remove(&room);
+                    return;
+                }
+                s.rooms.insert(room.clone(), seen);
+                let fetch = FetchHistory {
+                    conversation_id: room,
+                    caller: s.caller.clone(),
+                    page: HistoryPage::After {
+                        seq: seen,
+                        limit: RECOVERY_REPLAY,
+                    },
+                };
+                s.ask(io, fetch, true, |s, io, res| {
+                    let Ok(history) = res else { return };
+                    for message in history.messages {
+                        let audience = Audience {
+                            sender: false,
+                            in_room: true,
+                            staff: s.caller.is_staff(),
+                        };
+                        let out = crate::domain::Outbound::new(Event::MessagePosted { message });
+                        s.deliver(
+                            io,
+                            &Deliver {
+                                to: s.id,
+                                out: Arc::new(out),
+                                audience,
+                            },
+                        );
+                    }
+                });
+            });
+        }
+    }
+}
+
+/// The string field `name` of an event's first argument.
+fn field(event: &IncomingEvent, name: &str) -> Option<String> {
+    event.args.first()?.get(name)?.as_str().map(str::to_owned)
+}
+
+/// A required string field, or a validation error naming it.
+fn required(event: &IncomingEvent, name: &str) -> Result<String, AppError> {
+    field(event, name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| AppError::validation(format!("{name} is required")))
+}

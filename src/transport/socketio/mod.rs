@@ -1,0 +1,394 @@
+//! A Socket.IO server on actix: Engine.IO v4 (long-polling and WebSocket, with the
+//! upgrade between them) and Socket.IO v5 (namespaces, events, acks both ways, binary
+//! attachments, connection state recovery). It knows nothing of chat: a
+//! `SocketHandler` gives each namespace's sockets their meaning.
+//!
+//! The small API: `SocketHandler::serves` names the namespaces, `connect` accepts or
+//! refuses a CONNECT (with the handshake `auth`), `on_event` gets each EVENT, and `Io`
+//! emits, acks, emits with an ack, runs futures, and disconnects. Broadcasts are
+//! encoded once by the caller and shared (`Io::send_encoded`).
+
+pub mod packet;
+pub mod session;
+pub mod websocket;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+pub use session::{CloseReason, IncomingEvent, Io, SioSession};
+
+use crate::transport::origin::origin_allowed;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    /// Largest message, and largest polling POST body, in bytes.
+    pub max_payload: usize,
+    /// A session that connects no namespace in this time is closed.
+    pub connect_timeout: Duration,
+    /// Frames queued for one client before it counts as stuck and is dropped.
+    pub outbound_queue: usize,
+    /// How long a lost socket's state is kept for the client to recover it.
+    pub recovery_window: Duration,
+    pub allowed_origins: Vec<String>,
+}
+
+/// A CONNECT to a namespace.
+pub struct ConnectRequest<H: SocketHandler> {
+    pub nsp: String,
+    /// The new socket's id, unique per server.
+    pub socket_id: u64,
+    /// The handshake `auth` payload (an object; `{}` when none was sent).
+    pub auth: Value,
+    /// The state of the socket this client lost, if it asked to recover it in time.
+    pub restored: Option<H::Parked>,
+    pub session: Addr<SioSession<H>>,
+    pub remote_ip: Option<IpAddr>,
+}
+
+/// A refused CONNECT: `{message, data}` in the CONNECT_ERROR packet.
+#[derive(Debug, Clone)]
+pub struct ConnectError {
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl ConnectError {
+    pub fn to_json(&self) -> Value {
+        match &self.data {
+            Some(data) => json!({"message": self.message, "data": data}),
+            None => json!({"message": self.message}),
+        }
+    }
+}
+
+/// What a namespace does with its sockets: one value per connected socket.
+pub trait SocketHandler: Sized + Unpin + 'static {
+    /// What handlers share (addresses, settings).
+    type App: Send + Sync + 'static;
+    /// A lost socket's state, kept for connection state recovery.
+    type Parked: Send + 'static;
+
+    fn serves(nsp: &str) -> bool;
+
+    /// Accept (with whether `restored` state was taken up) or refuse a CONNECT.
+    fn connect(
+        app: &Self::App,
+        req: ConnectRequest<Self>,
+    ) -> LocalBoxFuture<'static, Result<(Self, bool), ConnectError>>;
+
+    /// The CONNECT reply has gone out; events may follow.
+    fn on_connected(&mut self, io: &mut Io<'_, Self>);
+
+    fn on_event(&mut self, io: &mut Io<'_, Self>, event: IncomingEvent);
+
+    /// The socket is gone; what it returns is kept for recovery if the transport was lost.
+    fn on_close(self, io: &mut Io<'_, Self>, reason: CloseReason) -> Option<Self::Parked>;
+
+    /// May this request open a new session (a per-client limit, say)?
+    fn admit(app: &Self::App, req: &HttpRequest) -> bool;
+}
+
+/// The Engine.IO errors of the specification, with their HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineError {
+    pub code: u8,
+    pub message: &'static str,
+    pub status: u16,
+}
+
+impl EngineError {
+    pub const UNKNOWN_TRANSPORT: Self = Self::new(0, "Transport unknown", 400);
+    pub const UNKNOWN_SID: Self = Self::new(1, "Session ID unknown", 400);
+    pub const BAD_HANDSHAKE_METHOD: Self = Self::new(2, "Bad handshake method", 400);
+    pub const BAD_REQUEST: Self = Self::new(3, "Bad request", 400);
+    pub const FORBIDDEN: Self = Self::new(4, "Forbidden", 403);
+    pub const UNSUPPORTED_PROTOCOL_VERSION: Self =
+        Self::new(5, "Unsupported protocol version", 400);
+    /// Not in the spec's list: a POST over `maxPayload`.
+    pub const PAYLOAD_TOO_LARGE: Self = Self::new(3, "Payload too large", 413);
+    pub const TOO_MANY_REQUESTS: Self = Self::new(3, "Too many requests", 429);
+
+    const fn new(code: u8, message: &'static str, status: u16) -> Self {
+        EngineError {
+            code,
+            message,
+            status,
+        }
+    }
+}
+
+/// 128 random bits, hex: session ids, socket ids and recovery ids.
+pub fn random_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The server's Socket.IO state: open sessions and recoverable sockets.
+pub struct Engine<H: SocketHandler> {
+    pub settings: Settings,
+    pub app: H::App,
+    sessions: Mutex<HashMap<String, Addr<SioSession<H>>>>,
+    parked: Mutex<HashMap<String, (Instant, H::Parked)>>,
+    ids: Arc<AtomicU64>,
+}
+
+impl<H: SocketHandler> Engine<H> {
+    /// `ids` hands out socket ids; share it with other transports so ids never collide.
+    pub fn new(settings: Settings, app: H::App, ids: Arc<AtomicU64>) -> Arc<Self> {
+        Arc::new(Engine {
+            settings,
+            app,
+            sessions: Mutex::new(HashMap::new()),
+            parked: Mutex::new(HashMap::new()),
+            ids,
+        })
+    }
+
+    fn next_id(&self) -> u64 {
+        self.ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn find(&self, sid: &str) -> Option<Addr<SioSession<H>>> {
+        self.sessions.lock().ok()?.get(sid).cloned()
+    }
+
+    fn forget(&self, sid: &str) {
+        if let Ok(mut s) = self.sessions.lock() {
+            s.remove(sid);
+        }
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    fn park(&self, pid: String, parked: H::Parked) {
+        if let Ok(mut p) = self.parked.lock() {
+            let window = self.settings.recovery_window;
+            p.retain(|_, (at, _)| at.elapsed() < window);
+            p.insert(pid, (Instant::now(), parked));
+        }
+    }
+
+    fn unpark(&self, pid: &str) -> Option<(String, H::Parked)> {
+        let (at, parked) = self.parked.lock().ok()?.remove(pid)?;
+        (at.elapsed() < self.settings.recovery_window).then(|| (pid.to_owned(), parked))
+    }
+
+    fn start_session(
+        self: &Arc<Self>,
+        websocket: Option<tokio::sync::mpsc::Sender<packet::Frame>>,
+        remote_ip: Option<IpAddr>,
+    ) -> (String, Addr<SioSession<H>>, packet::Frame) {
+        let sid = random_id();
+        let session = SioSession::new(sid.clone(), self.clone(), websocket, remote_ip);
+        let open = session.open_packet();
+        let addr = session.start();
+        if let Ok(mut s) = self.sessions.lock() {
+            s.insert(sid.clone(), addr.clone());
+        }
+        (sid, addr, open)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EngineQuery {
+    #[serde(rename = "EIO")]
+    eio: Option<String>,
+    transport: Option<String>,
+    sid: Option<String>,
+}
+
+fn error_response(e: EngineError, cors: &Option<String>) -> HttpResponse {
+    let mut res =
+        HttpResponseBuilder::new(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST));
+    add_cors(&mut res, cors);
+    res.json(json!({"code": e.code, "message": e.message}))
+}
+
+/// Polling is plain HTTP, so browsers need CORS to reach it from another origin; the
+/// allow-list is the one WebSocket upgrades are checked against.
+fn add_cors(res: &mut HttpResponseBuilder, origin: &Option<String>) {
+    if let Some(origin) = origin {
+        res.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.as_str()))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true"))
+            .insert_header((header::VARY, "Origin"));
+    }
+}
+
+/// `/socket.io/`: every Engine.IO request, both transports.
+pub async fn endpoint<H: SocketHandler>(
+    req: HttpRequest,
+    body: web::Payload,
+    engine: web::Data<Arc<Engine<H>>>,
+) -> HttpResponse {
+    let engine = engine.get_ref().clone();
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if !origin_allowed(origin.as_deref(), host, &engine.settings.allowed_origins) {
+        return error_response(EngineError::FORBIDDEN, &None);
+    }
+    if req.method() == Method::OPTIONS {
+        let mut res = HttpResponse::NoContent();
+        add_cors(&mut res, &origin);
+        return res
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"))
+            .finish();
+    }
+    let query = web::Query::<EngineQuery>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or(EngineQuery {
+            eio: None,
+            transport: None,
+            sid: None,
+        });
+    if query.eio.as_deref() != Some("4") {
+        return error_response(EngineError::UNSUPPORTED_PROTOCOL_VERSION, &origin);
+    }
+    let websocket = match query.transport.as_deref() {
+        Some("polling") => false,
+        Some("websocket") => true,
+        _ => return error_response(EngineError::UNKNOWN_TRANSPORT, &origin),
+    };
+    let result = match (query.sid, websocket) {
+        (None, _) if req.method() != Method::GET => Err(EngineError::BAD_HANDSHAKE_METHOD),
+        (None, _) if !H::admit(&engine.app, &req) => Err(EngineError::TOO_MANY_REQUESTS),
+        (None, false) => {
+            let (_, _, open) = engine.start_session(None, peer_ip(&req));
+            Ok(text_response(packet::encode_payload(&[open]), &origin))
+        }
+        (None, true) => websocket_open(&engine, &req, body),
+        (Some(sid), websocket) => match engine.find(&sid) {
+            None => Err(EngineError::UNKNOWN_SID),
+            Some(session) if websocket => websocket_upgrade(&engine, session, &req, body).await,
+            Some(session) if req.method() == Method::GET => poll(session, &origin).await,
+            Some(session) if req.method() == Method::POST => {
+                post(&engine, session, body, &origin).await
+            }
+            Some(_) => Err(EngineError::BAD_REQUEST),
+        },
+    };
+    result.unwrap_or_else(|e| error_response(e, &origin))
+}
+
+fn peer_ip(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
+fn text_response(body: String, origin: &Option<String>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    add_cors(&mut res, origin);
+    res.content_type("text/plain; charset=UTF-8").body(body)
+}
+
+fn accept_websocket<H: SocketHandler>(
+    engine: &Engine<H>,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<
+    (
+        HttpResponse,
+        tokio::sync::mpsc::Sender<packet::Frame>,
+        impl FnOnce(Addr<SioSession<H>>),
+    ),
+    EngineError,
+> {
+    let (res, ws, stream) = actix_ws::handle(req, body).map_err(|_| EngineError::BAD_REQUEST)?;
+    let s = &engine.settings;
+    let (tx, start_reader) = websocket::bridge::<H>(ws, stream, s.max_payload, s.outbound_queue);
+    Ok((res, tx, start_reader))
+}
+
+fn websocket_open<H: SocketHandler>(
+    engine: &Arc<Engine<H>>,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, EngineError> {
+    let (res, tx, start_reader) = accept_websocket(engine, req, body)?;
+    // The open packet goes first, before the session can queue anything else.
+    let (_, addr, open) = {
+        let (sid, addr, open) = engine.start_session(Some(tx.clone()), peer_ip(req));
+        (sid, addr, open)
+    };
+    let _ = tx.try_send(open);
+    start_reader(addr);
+    Ok(res)
+}
+
+async fn websocket_upgrade<H: SocketHandler>(
+    engine: &Arc<Engine<H>>,
+    session: Addr<SioSession<H>>,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, EngineError> {
+    let (res, tx, start_reader) = accept_websocket(engine, req, body)?;
+    session
+        .send(session::Upgrade(tx))
+        .await
+        .map_err(|_| EngineError::UNKNOWN_SID)??;
+    start_reader(session);
+    Ok(res)
+}
+
+async fn poll<H: SocketHandler>(
+    session: Addr<SioSession<H>>,
+    origin: &Option<String>,
+) -> Result<HttpResponse, EngineError> {
+    let rx = session
+        .send(session::Poll)
+        .await
+        .map_err(|_| EngineError::UNKNOWN_SID)??;
+    let body = rx.await.map_err(|_| EngineError::BAD_REQUEST)??;
+    Ok(text_response(body, origin))
+}
+
+async fn post<H: SocketHandler>(
+    engine: &Engine<H>,
+    session: Addr<SioSession<H>>,
+    mut body: web::Payload,
+    origin: &Option<String>,
+) -> Result<HttpResponse, EngineError> {
+    let limit = engine.settings.max_payload;
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| EngineError::BAD_REQUEST)?;
+        if buf.len() + chunk.len() > limit {
+            session.do_send(session::Kill);
+            return Err(EngineError::PAYLOAD_TOO_LARGE);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(buf.to_vec()).map_err(|_| {
+        session.do_send(session::Kill);
+        EngineError::BAD_REQUEST
+    })?;
+    session
+        .send(session::PollData(text))
+        .await
+        .map_err(|_| EngineError::UNKNOWN_SID)??;
+    let mut res = HttpResponse::Ok();
+    add_cors(&mut res, origin);
+    Ok(res.content_type("text/html").body("ok"))
+}

@@ -1,0 +1,686 @@
+//! One actor per Engine.IO session: its transport (long-polling, WebSocket, and the
+//! upgrade between them), heartbeat, size limits, and the Socket.IO namespaces
+//! multiplexed on it. What a namespace's events mean is its `SocketHandler`'s business.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use bytes::Bytes;
+use bytestring::ByteString;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use super::packet::{self, EnginePacket, Frame, Kind, SioPacket};
+use super::websocket::InboundItem;
+use super::{random_id, Engine, EngineError, SocketHandler};
+
+/// Why a namespace socket ended; only a lost transport keeps its state for recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client disconnected the namespace (a deliberate `socket.disconnect()`).
+    ClientDisconnect,
+    /// The server ended it.
+    ServerDisconnect,
+    /// The connection ended under it: closed, heartbeat timeout, network error, a slow
+    /// reader, or a protocol error. As in the reference server, recoverable.
+    TransportLost,
+}
+
+/// An EVENT from the client, with its binary parts.
+#[derive(Debug)]
+pub struct IncomingEvent {
+    pub name: String,
+    pub args: Vec<Value>,
+    pub binaries: Vec<Bytes>,
+    pub ack: Option<u64>,
+}
+
+type AckCallback<H> = Box<dyn FnOnce(&mut H, &mut Io<'_, H>, Option<Vec<Value>>)>;
+
+struct Socket<H: SocketHandler> {
+    nsp: Arc<str>,
+    handler: Option<H>,
+    /// Our EVENTs waiting for the client's ACK.
+    acks: HashMap<u64, AckCallback<H>>,
+    next_ack: u64,
+    pid: String,
+}
+
+enum Transport {
+    Polling {
+        queue: Vec<Frame>,
+        poll: Option<oneshot::Sender<Result<String, EngineError>>>,
+    },
+    WebSocket(mpsc::Sender<Frame>),
+}
+
+/// A BINARY_EVENT or BINARY_ACK still collecting its attachments.
+struct Partial {
+    packet: SioPacket,
+    parts: Vec<Bytes>,
+}
+
+pub struct SioSession<H: SocketHandler> {
+    sid: String,
+    engine: Arc<Engine<H>>,
+    transport: Transport,
+    /// A WebSocket probing for the upgrade (before the client's `5`), and whether it
+    /// has been answered `3probe` (polls are then ended at once with a noop).
+    probe: Option<mpsc::Sender<Frame>>,
+    probed: bool,
+    ping_sent: Option<Instant>,
+    sockets: HashMap<u64, Socket<H>>,
+    by_nsp: HashMap<Arc<str>, u64>,
+    partial: Option<Partial>,
+    closed: bool,
+    remote_ip: Option<std::net::IpAddr>,
+}
+
+/// What a handler may do with its socket while it handles something.
+pub struct Io<'a, H: SocketHandler> {
+    session: &'a mut SioSession<H>,
+    ctx: &'a mut Context<SioSession<H>>,
+    socket: u64,
+    nsp: Arc<str>,
+}
+
+impl<H: SocketHandler> Io<'_, H> {
+    /// This socket's id (unique per server: also its connection id in the app).
+    pub fn id(&self) -> u64 {
+        self.socket
+    }
+
+    pub fn nsp(&self) -> &str {
+        &self.nsp
+    }
+
+    pub fn address(&self) -> Addr<SioSession<H>> {
+        self.ctx.address()
+    }
+
+    /// Emit an event with one argument.
+    pub fn emit(&mut self, event: &str, data: &Value) {
+        let text = packet::encode_event(&self.nsp, event, &[data]);
+        self.session.send_frame(Frame::Text(text.into()), self.ctx);
+    }
+
+    /// Send pre-encoded Engine.IO messages (several joined by `\x1e`), shared by every
+    /// recipient of a broadcast.
+    pub fn send_encoded(&mut self, encoded: &ByteString) {
+        self.session.send_encoded(encoded, self.ctx);
+    }
+
+    /// Answer the client's ack request.
+    pub fn ack(&mut self, id: u64, args: Vec<Value>) {
+        let text = packet::encode_sio(Kind::Ack, &self.nsp, Some(id), Some(&Value::Array(args)));
+        self.session.send_frame(Frame::Text(text.into()), self.ctx);
+    }
+
+    /// Emit an event and have `then` called with the client's ACK arguments, or with
+    /// `None` if none came within `timeout`.
+    pub fn emit_with_ack(
+        &mut self,
+        event: &str,
+        data: &Value,
+        timeout: Duration,
+        then: impl FnOnce(&mut H, &mut Io<'_, H>, Option<Vec<Value>>) + 'static,
+    ) {
+        let Some(socket) = self.session.sockets.get_mut(&self.socket) else {
+            return;
+        };
+        let id = socket.next_ack;
+        socket.next_ack += 1;
+        socket.acks.insert(id, Box::new(then));
+        let array = json!([event, data]);
+        let text = packet::encode_sio(Kind::Event, &self.nsp, Some(id), Some(&array));
+        self.session.send_frame(Frame::Text(text.into()), self.ctx);
+        let sock = self.socket;
+        self.ctx.run_later(timeout, move |act, ctx| {
+            let callback = act.sockets.get_mut(&sock).and_then(|s| s.acks.remove(&id));
+            if let Some(callback) = callback {
+                act.with_socket(sock, ctx, |h, io| callback(h, io, None));
+            }
+        });
+    }
+
+    /// Run `fut`, then `then` with its output, while other packets go on being handled.
+    pub fn spawn<T: 'static>(
+        &mut self,
+        fut: impl std::future::Future<Output = T> + 'static,
+        then: impl FnOnce(&mut H, &mut Io<'_, H>, T) + 'static,
+    ) {
+        let sock = self.socket;
+        let f = fut
+            .into_actor(&*self.session)
+            .map(move |out, act, ctx| act.with_socket(sock, ctx, |h, io| then(h, io, out)));
+        self.ctx.spawn(f);
+    }
+
+    /// Like `spawn`, but nothing else on this session is handled until it is done
+    /// (joins and registrations that later packets depend on).
+    pub fn wait<T: 'static>(
+        &mut self,
+        fut: impl std::future::Future<Output = T> + 'static,
+        then: impl FnOnce(&mut H, &mut Io<'_, H>, T) + 'static,
+    ) {
+        let sock = self.socket;
+        let f = fut
+            .into_actor(&*self.session)
+            .map(move |out, act, ctx| act.with_socket(sock, ctx, |h, io| then(h, io, out)));
+        self.ctx.wait(f);
+    }
+
+    /// End this socket from the server side (a DISCONNECT packet to the client).
+    pub fn disconnect(&mut self) {
+        let text = packet::encode_sio(Kind::Disconnect, &self.nsp, None, None);
+        self.session.send_frame(Frame::Text(text.into()), self.ctx);
+        let sock = self.socket;
+        self.ctx.run_later(Duration::ZERO, move |act, ctx| {
+            act.drop_socket(sock, CloseReason::ServerDisconnect, ctx)
+        });
+    }
+
+    /// End the whole Engine.IO session (for a broken or over-limit connection).
+    pub fn close_session(&mut self) {
+        self.ctx.run_later(Duration::ZERO, |act, ctx| {
+            act.close(CloseReason::TransportLost, ctx)
+        });
+    }
+}
+
+impl<H: SocketHandler> SioSession<H> {
+    pub(super) fn new(
+        sid: String,
+        engine: Arc<Engine<H>>,
+        websocket: Option<mpsc::Sender<Frame>>,
+        remote_ip: Option<std::net::IpAddr>,
+    ) -> Self {
+        let transport = match websocket {
+            Some(tx) => Transport::WebSocket(tx),
+            None => Transport::Polling {
+                queue: Vec::new(),
+                poll: None,
+            },
+        };
+        SioSession {
+            sid,
+            engine,
+            transport,
+            probe: None,
+            probed: false,
+            ping_sent: None,
+            sockets: HashMap::new(),
+            by_nsp: HashMap::new(),
+            partial: None,
+            closed: false,
+            remote_ip,
+        }
+    }
+
+    /// The Engine.IO open packet.
+    pub(super) fn open_packet(&self) -> Frame {
+        let s = &self.engine.settings;
+        let upgrades: &[&str] = match self.transport {
+            Transport::Polling { .. } => &["websocket"],
+            Transport::WebSocket(_) => &[],
+        };
+        let open = json!({
+            "sid": self.sid,
+            "upgrades": upgrades,
+            "pingInterval": s.ping_interval.as_millis() as u64,
+            "pingTimeout": s.ping_timeout.as_millis() as u64,
+            "maxPayload": s.max_payload,
+        });
+        Frame::Text(format!("0{open}").into())
+    }
+
+    fn send_frame(&mut self, frame: Frame, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        let limit = self.engine.settings.outbound_queue;
+        let overflow = match &mut self.transport {
+            Transport::Polling { queue, poll } => {
+                queue.push(frame);
+                if let Some(poll) = poll.take() {
+                    let _ = poll.send(Ok(packet::encode_payload(&std::mem::take(queue))));
+                }
+                queue.len() > limit
+            }
+            Transport::WebSocket(tx) => tx.try_send(frame).is_err(),
+        };
+        if overflow {
+            log::warn!(
+                "socket.io session {} is not keeping up; closing it",
+                self.sid
+            );
+            self.close(CloseReason::TransportLost, ctx);
+        }
+    }
+
+    fn send_encoded(&mut self, encoded: &ByteString, ctx: &mut Context<Self>) {
+        if !encoded.contains(packet::SEPARATOR) {
+            return self.send_frame(Frame::Text(encoded.clone()), ctx);
+        }
+        for part in encoded.split(packet::SEPARATOR) {
+            let frame = Frame::Text(encoded.slice_ref(part));
+            self.send_frame(frame, ctx);
+        }
+    }
+
+    /// Run `f` on a socket's handler (taken out while it runs, so it can use `Io`).
+    pub fn with_socket(
+        &mut self,
+        socket: u64,
+        ctx: &mut Context<Self>,
+        f: impl FnOnce(&mut H, &mut Io<'_, H>),
+    ) {
+        let Some(s) = self.sockets.get_mut(&socket) else {
+            return;
+        };
+        let Some(mut handler) = s.handler.take() else {
+            return;
+        };
+        let nsp = s.nsp.clone();
+        let mut io = Io {
+            session: self,
+            ctx,
+            socket,
+            nsp,
+        };
+        f(&mut handler, &mut io);
+        if let Some(s) = self.sockets.get_mut(&socket) {
+            s.handler = Some(handler);
+        }
+    }
+
+    /// Ends every socket, forgets the session, and stops.
+    pub(super) fn close(&mut self, reason: CloseReason, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        let ids: Vec<u64> = self.sockets.keys().copied().collect();
+        for id in ids {
+            self.drop_socket(id, reason, ctx);
+        }
+        self.closed = true;
+        self.engine.forget(&self.sid);
+        match &mut self.transport {
+            Transport::Polling { queue, poll } => {
+                if let Some(poll) = poll.take() {
+                    queue.push(Frame::Text("1".into()));
+                    let _ = poll.send(Ok(packet::encode_payload(queue)));
+                }
+            }
+            // Dropping the sender ends the WebSocket writer, which closes the socket.
+            Transport::WebSocket(_) => {}
+        }
+        self.transport = Transport::Polling {
+            queue: Vec::new(),
+            poll: None,
+        };
+        self.probe = None;
+        ctx.stop();
+    }
+
+    fn drop_socket(&mut self, id: u64, reason: CloseReason, ctx: &mut Context<Self>) {
+        let Some(mut socket) = self.sockets.remove(&id) else {
+            return;
+        };
+        self.by_nsp.remove(&socket.nsp);
+        if let Some(handler) = socket.handler.take() {
+            let mut io = Io {
+                session: self,
+                ctx,
+                socket: id,
+                nsp: socket.nsp.clone(),
+            };
+            if let Some(parked) = handler.on_close(&mut io, reason) {
+                if reason == CloseReason::TransportLost {
+                    self.engine.park(socket.pid, parked);
+                }
+            }
+        }
+    }
+
+    fn on_engine_packet(&mut self, p: EnginePacket, ctx: &mut Context<Self>) {
+        match p {
+            EnginePacket::Pong(_) => self.ping_sent = None,
+            EnginePacket::Ping(data) => {
+                self.send_frame(Frame::Text(format!("3{data}").into()), ctx)
+            }
+            EnginePacket::Message(text) => self.on_sio_text(&text, ctx),
+            EnginePacket::BinaryMessage(bytes) => self.on_sio_binary(bytes, ctx),
+            EnginePacket::Close => self.close(CloseReason::TransportLost, ctx),
+            EnginePacket::Upgrade | EnginePacket::Noop => {}
+        }
+    }
+
+    fn protocol_error(&mut self, why: &str, ctx: &mut Context<Self>) {
+        log::info!("socket.io session {}: {why}; closing it", self.sid);
+        self.close(CloseReason::TransportLost, ctx);
+    }
+
+    fn on_sio_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        if self.partial.is_some() {
+            return self.protocol_error("text packet while binary parts were due", ctx);
+        }
+        let packet = match packet::decode_sio(text) {
+            Ok(p) => p,
+            Err(e) => return self.protocol_error(e.0, ctx),
+        };
+        if packet.attachments > 0 {
+            self.partial = Some(Partial {
+                packet,
+                parts: Vec::new(),
+            });
+        } else {
+            self.on_sio_packet(packet, Vec::new(), ctx);
+        }
+    }
+
+    fn on_sio_binary(&mut self, bytes: Bytes, ctx: &mut Context<Self>) {
+        let Some(partial) = self.partial.as_mut() else {
+            return self.protocol_error("unexpected binary packet", ctx);
+        };
+        partial.parts.push(bytes);
+        if partial.parts.len() == partial.packet.attachments {
+            if let Some(Partial { packet, parts }) = self.partial.take() {
+                self.on_sio_packet(packet, parts, ctx);
+            }
+        }
+    }
+
+    fn on_sio_packet(&mut self, p: SioPacket, parts: Vec<Bytes>, ctx: &mut Context<Self>) {
+        let socket = self.by_nsp.get(p.nsp.as_str()).copied();
+        match (p.kind, socket) {
+            (Kind::Connect, None) => self.connect(p, ctx),
+            // A second CONNECT to a connected namespace changes nothing.
+            (Kind::Connect, Some(_)) => {}
+            (Kind::Disconnect, Some(id)) => {
+                self.drop_socket(id, CloseReason::ClientDisconnect, ctx);
+                if self.sockets.is_empty() {
+                    self.close(CloseReason::ClientDisconnect, ctx);
+                }
+            }
+            (Kind::Event | Kind::BinaryEvent, Some(id)) => {
+                let Some(Value::Array(mut args)) = p.data else {
+                    return;
+                };
+                let name = match args.remove(0) {
+                    Value::String(s) => s,
+                    _ => return,
+                };
+                let event = IncomingEvent {
+                    name,
+                    args,
+                    binaries: parts,
+                    ack: p.id,
+                };
+                self.with_socket(id, ctx, |h, io| h.on_event(io, event));
+            }
+            (Kind::Ack | Kind::BinaryAck, Some(id)) => {
+                let callback =
+                    p.id.and_then(|ack| self.sockets.get_mut(&id)?.acks.remove(&ack));
+                let args = match p.data {
+                    Some(Value::Array(a)) => a,
+                    _ => Vec::new(),
+                };
+                if let Some(callback) = callback {
+                    self.with_socket(id, ctx, |h, io| callback(h, io, Some(args)));
+                }
+            }
+            // Packets for a namespace the client has not joined are dropped, as the
+            // reference server does.
+            (_, None) | (Kind::ConnectError, _) => {}
+        }
+    }
+
+    fn connect(&mut self, p: SioPacket, ctx: &mut Context<Self>) {
+        let nsp = p.nsp;
+        if !H::serves(&nsp) {
+            let err = json!({"message": "Invalid namespace"});
+            let text = packet::encode_sio(Kind::ConnectError, &nsp, None, Some(&err));
+            return self.send_frame(Frame::Text(text.into()), ctx);
+        }
+        let mut auth = p.data.unwrap_or_else(|| json!({}));
+        // Connection state recovery: the private id we gave this client's last socket.
+        let (old_pid, restored) = match auth
+            .as_object_mut()
+            .and_then(|a| a.remove("pid"))
+            .and_then(|pid| self.engine.unpark(pid.as_str()?))
+        {
+            Some((pid, parked)) => (Some(pid), Some(parked)),
+            None => (None, None),
+        };
+        if let Some(a) = auth.as_object_mut() {
+            a.remove("offset");
+        }
+        let id = self.engine.next_id();
+        let request = super::ConnectRequest {
+            nsp: nsp.clone(),
+            socket_id: id,
+            auth,
+            restored,
+            session: ctx.address(),
+            remote_ip: self.remote_ip,
+        };
+        let fut = H::connect(&self.engine.app, request);
+        ctx.wait(fut.into_actor(self).map(move |res, act, ctx| {
+            if act.closed {
+                return;
+            }
+            match res {
+                Ok((handler, recovered)) => {
+                    let nsp: Arc<str> = nsp.into();
+                    // The same private id tells the client its state was recovered.
+                    let pid = old_pid.filter(|_| recovered).unwrap_or_else(random_id);
+                    let reply = json!({"sid": random_id(), "pid": pid});
+                    act.by_nsp.insert(nsp.clone(), id);
+                    act.sockets.insert(
+                        id,
+                        Socket {
+                            nsp: nsp.clone(),
+                            handler: Some(handler),
+                            acks: HashMap::new(),
+                            next_ack: 0,
+                            pid,
+                        },
+                    );
+                    let text = packet::encode_sio(Kind::Connect, &nsp, None, Some(&reply));
+                    act.send_frame(Frame::Text(text.into()), ctx);
+                    act.with_socket(id, ctx, |h, io| h.on_connected(io));
+                }
+                Err(e) => {
+                    let text =
+                        packet::encode_sio(Kind::ConnectError, &nsp, None, Some(&e.to_json()));
+                    act.send_frame(Frame::Text(text.into()), ctx);
+                }
+            }
+        }));
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+        let timeout = self.engine.settings.ping_timeout;
+        if self.ping_sent.is_some_and(|t| t.elapsed() >= timeout) {
+            return self.protocol_error("ping timeout", ctx);
+        }
+        if self.ping_sent.is_none() {
+            self.ping_sent = Some(Instant::now());
+            self.send_frame(Frame::Text("2".into()), ctx);
+            ctx.run_later(timeout, move |act, ctx| {
+                if act.ping_sent.is_some_and(|t| t.elapsed() >= timeout) {
+                    act.protocol_error("ping timeout", ctx);
+                }
+            });
+        }
+    }
+}
+
+impl<H: SocketHandler> Actor for SioSession<H> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let s = &self.engine.settings;
+        ctx.set_mailbox_capacity(s.outbound_queue);
+        ctx.run_interval(s.ping_interval, |act, ctx| act.heartbeat(ctx));
+        ctx.run_later(s.connect_timeout, |act, ctx| {
+            if act.sockets.is_empty() {
+                act.protocol_error("no namespace connected in time", ctx);
+            }
+        });
+    }
+
+    fn stopped(&mut self, ctx: &mut Self::Context) {
+        self.close(CloseReason::TransportLost, ctx);
+    }
+}
+
+/// A long-polling GET: answered with queued packets now, or when some arrive.
+#[derive(Message)]
+#[rtype(result = "Result<oneshot::Receiver<Result<String, EngineError>>, EngineError>")]
+pub struct Poll;
+
+impl<H: SocketHandler> Handler<Poll> for SioSession<H> {
+    type Result = Result<oneshot::Receiver<Result<String, EngineError>>, EngineError>;
+
+    fn handle(&mut self, _: Poll, ctx: &mut Self::Context) -> Self::Result {
+        let probed = self.probed;
+        let Transport::Polling { queue, poll } = &mut self.transport else {
+            return Err(EngineError::BAD_REQUEST);
+        };
+        if poll.is_some() {
+            // Two polls at once: the spec says the session is over.
+            self.close(CloseReason::TransportLost, ctx);
+            return Err(EngineError::BAD_REQUEST);
+        }
+        let (tx, rx) = oneshot::channel();
+        if probed {
+            // Upgrading: the client is pausing polling and needs this poll to end.
+            let _ = tx.send(Ok("6".to_owned()));
+        } else if queue.is_empty() {
+            *poll = Some(tx);
+        } else {
+            let _ = tx.send(Ok(packet::encode_payload(&std::mem::take(queue))));
+        }
+        Ok(rx)
+    }
+}
+
+/// A long-polling POST body.
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct PollData(pub String);
+
+impl<H: SocketHandler> Handler<PollData> for SioSession<H> {
+    type Result = Result<(), EngineError>;
+
+    fn handle(&mut self, msg: PollData, ctx: &mut Self::Context) -> Self::Result {
+        if !matches!(self.transport, Transport::Polling { .. }) && self.probe.is_none() {
+            return Err(EngineError::BAD_REQUEST);
+        }
+        match packet::decode_payload(&msg.0) {
+            Ok(packets) => {
+                for p in packets {
+                    if self.closed {
+                        break;
+                    }
+                    self.on_engine_packet(p, ctx);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.protocol_error(e.0, ctx);
+                Err(EngineError::BAD_REQUEST)
+            }
+        }
+    }
+}
+
+/// The session ends (the HTTP layer refused an over-large body, say).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Kill;
+
+impl<H: SocketHandler> Handler<Kill> for SioSession<H> {
+    type Result = ();
+    fn handle(&mut self, _: Kill, ctx: &mut Self::Context) {
+        self.close(CloseReason::TransportLost, ctx);
+    }
+}
+
+/// A WebSocket that wants to take over a polling session.
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct Upgrade(pub mpsc::Sender<Frame>);
+
+impl<H: SocketHandler> Handler<Upgrade> for SioSession<H> {
+    type Result = Result<(), EngineError>;
+
+    fn handle(&mut self, msg: Upgrade, _: &mut Self::Context) -> Self::Result {
+        if !matches!(self.transport, Transport::Polling { .. }) || self.probe.is_some() {
+            return Err(EngineError::BAD_REQUEST);
+        }
+        self.probe = Some(msg.0);
+        Ok(())
+    }
+}
+
+impl<H: SocketHandler> SioSession<H> {
+    /// A frame from the session's WebSocket (direct, or probing for an upgrade).
+    pub(super) fn on_websocket(&mut self, item: InboundItem, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        let packet = match item {
+            InboundItem::Text(t) => packet::decode_text(&t),
+            InboundItem::Binary(b) => Ok(EnginePacket::BinaryMessage(b)),
+            InboundItem::Closed => {
+                if self.probe.take().is_some() {
+                    self.probed = false;
+                    return;
+                }
+                return self.close(CloseReason::TransportLost, ctx);
+            }
+            InboundItem::TooLarge => return self.protocol_error("message over maxPayload", ctx),
+        };
+        let packet = match packet {
+            Ok(p) => p,
+            Err(e) => return self.protocol_error(e.0, ctx),
+        };
+        let Some(probe) = self.probe.clone() else {
+            return self.on_engine_packet(packet, ctx);
+        };
+        // The upgrade handshake: 2probe → 3probe, a noop ends the pending poll, then
+        // the client's 5 switches transports.
+        match packet {
+            EnginePacket::Ping(data) if data == "probe" => {
+                let _ = probe.try_send(Frame::Text("3probe".into()));
+                self.probed = true;
+                self.end_poll_with_noop();
+            }
+            EnginePacket::Upgrade => {
+                self.end_poll_with_noop();
+                self.probe = None;
+                self.probed = false;
+                let old = std::mem::replace(&mut self.transport, Transport::WebSocket(probe));
+                if let Transport::Polling { queue, .. } = old {
+                    for frame in queue {
+                        self.send_frame(frame, ctx);
+                    }
+                }
+            }
+            _ => self.protocol_error("unexpected packet during upgrade", ctx),
+        }
+    }
+
+    fn end_poll_with_noop(&mut self) {
+        if let Transport::Polling { poll, .. } = &mut self.transport {
+            if let Some(poll) = poll.take() {
+                let _ = poll.send(Ok("6".to_owned()));
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The WebSocket transport: a reader and a writer task on the socket's own worker
+//! thread, bridged to the session actor (which, after an upgrade from polling, may live
+//! on another thread) by messages one way and a bounded channel the other.
+
+use actix::prelude::*;
+use actix_ws::{AggregatedMessage, ProtocolError};
+use bytes::Bytes;
+use bytestring::ByteString;
+use tokio::sync::mpsc;
+
+use super::packet::Frame;
+use super::session::SioSession;
+use super::SocketHandler;
+
+#[derive(Debug)]
+pub enum InboundItem {
+    Text(ByteString),
+    Binary(Bytes),
+    /// The socket closed or broke; always the last item.
+    Closed,
+    /// A message over `maxPayload`: the connection is ended.
+    TooLarge,
+}
+
+/// One frame from the session's WebSocket.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WsIn(pub InboundItem);
+
+impl<H: SocketHandler> Handler<WsIn> for SioSession<H> {
+    type Result = ();
+    fn handle(&mut self, msg: WsIn, ctx: &mut Self::Context) {
+        self.on_websocket(msg.0, ctx);
+    }
+}
+
+/// Start the tasks for an accepted WebSocket; frames for it go into the returned sender.
+pub fn bridge<H: SocketHandler>(
+    ws: actix_ws::Session,
+    stream: actix_ws::MessageStream,
+    max_payload: usize,
+    queue: usize,
+) -> (mpsc::Sender<Frame>, impl FnOnce(Addr<SioSession<H>>)) {
+    let (tx, rx) = mpsc::channel(queue.max(1));
+    actix_rt::spawn(write(ws, rx));
+    let start_reader = move |session: Addr<SioSession<H>>| {
+        let stream = stream
+            .max_frame_size(max_payload)
+            .aggregate_continuations()
+            .max_continuation_size(max_payload);
+        actix_rt::spawn(read(stream, session));
+    };
+    (tx, start_reader)
+}
+
+async fn write(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Frame>) {
+    while let Some(frame) = rx.recv().await {
+        let sent = match frame {
+            Frame::Text(t) => ws.text(t).await,
+            Frame::Binary(b) => ws.binary(b).await,
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+    // The session dropped its sender: it is over.
+    let _ = ws.close(None).await;
+}
+
+async fn read<H: SocketHandler>(
+    mut stream: actix_ws::AggregatedMessageStream,
+    session: Addr<SioSession<H>>,
+) {
+    loop {
+        let item = match stream.recv().await {
+            Some(Ok(AggregatedMessage::Text(t))) => InboundItem::Text(t),
+            Some(Ok(AggregatedMessage::Binary(b))) => InboundItem::Binary(b),
+            Some(Ok(AggregatedMessage::Ping(_) | AggregatedMessage::Pong(_))) => continue,
+            Some(Err(ProtocolError::Overflow)) => InboundItem::TooLarge,
+            Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => InboundItem::Closed,
+        };
+        let last = matches!(item, InboundItem::Closed | InboundItem::TooLarge);
+        // Waiting for each frame to be handled keeps order and pushes back on a fast sender.
+        if session.send(WsIn(item)).await.is_err() || last {
+            return;
+        }
+    }
+}
