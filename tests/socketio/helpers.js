@@ -100,10 +100,10 @@ export function next(socket, event, pred = () => true, ms = 5000) {
   });
 }
 
-/** Nothing named `event` arrives within `ms`. */
-export async function none(socket, event, ms = 300) {
+/** Nothing named `event` (matching `pred`) arrives within `ms`. */
+export async function none(socket, event, pred = () => true, ms = 300) {
   await new Promise((r) => setTimeout(r, ms));
-  const hit = socket.received.find((r) => r.event === event);
+  const hit = socket.received.find((r) => r.event === event && pred(r.args[0]));
   if (hit) throw new Error(`unexpected ${event}: ${JSON.stringify(hit.args[0])}`);
 }
 
