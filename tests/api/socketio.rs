@@ -42,10 +42,16 @@ async fn run_node(file: &'static str, app: &TestApp, strict: Option<&TestApp>) {
     let out = actix_web::rt::task::spawn_blocking(move || {
         ensure_node_modules();
         let mut cmd = Command::new("node");
-        cmd.args(["--test", "--test-reporter=spec", file])
-            .current_dir(suite_dir())
-            .env("SB_URL", url)
-            .env("SB_SECRET", secret);
+        cmd.args([
+            "--test",
+            "--test-reporter=spec",
+            "--test-timeout=60000",
+            "--test-force-exit",
+            file,
+        ])
+        .current_dir(suite_dir())
+        .env("SB_URL", url)
+        .env("SB_SECRET", secret);
         if let Some(s) = strict_url {
             cmd.env("SB_STRICT_URL", s);
         }

@@ -93,7 +93,9 @@ export function next(socket, event, pred = () => true, ms = 5000) {
     };
     const timer = setTimeout(() => {
       socket.waiters = socket.waiters.filter((w) => w !== look);
-      const seen = socket.received.map((r) => r.event).join(", ");
+      const seen = socket.received
+        .map((r) => (r.event === event ? `${r.event} ${JSON.stringify(r.args)}` : r.event))
+        .join(", ");
       reject(new Error(`no ${event} within ${ms} ms (pending: ${seen || "none"})`));
     }, ms);
     if (!look()) socket.waiters.push(look);

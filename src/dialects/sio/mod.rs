@@ -8,7 +8,7 @@ mod session;
 mod support;
 mod ticket;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -30,8 +30,12 @@ use crate::transport::socketio::{
 
 use super::DialectId;
 
-/// Messages replayed to a recovered socket per conversation, at most.
-const RECOVERY_REPLAY: i64 = 500;
+/// Messages replayed to a recovered socket per request (the history page limit).
+const REPLAY_PAGE: i64 = 200;
+
+/// Message deliveries remembered per socket, to tell after a lost connection which of
+/// them the client got (its last offset) and which it must be sent again.
+const DELIVERY_LOG: usize = 256;
 
 /// One Socket.IO socket on `/` or `/support`.
 pub struct ChatSocket {
@@ -41,6 +45,8 @@ pub struct ChatSocket {
     dialect: DialectId,
     /// Conversations joined, with the last seq delivered here.
     rooms: HashMap<String, i64>,
+    /// The latest message deliveries in order: (conversation, seq).
+    log: VecDeque<(String, i64)>,
     bucket: TokenBucket,
     /// Conversations to rejoin and replay once connected (connection state recovery).
     recovering: Option<HashMap<String, i64>>,
@@ -53,6 +59,26 @@ pub struct Parked {
     caller: Caller,
     dialect: DialectId,
     rooms: HashMap<String, i64>,
+    log: VecDeque<(String, i64)>,
+}
+
+impl Parked {
+    /// Where to resume each conversation: after what the client last confirmed having
+    /// (its offset, `conversation:seq`), never after what merely left the server.
+    fn resume_points(&self, offset: Option<&str>) -> HashMap<String, i64> {
+        let received = offset.and_then(|o| {
+            self.log
+                .iter()
+                .rposition(|(room, seq)| o.strip_prefix(room.as_str()) == Some(&format!(":{seq}")))
+        });
+        let mut points = self.rooms.clone();
+        for (room, seq) in self.log.iter().skip(received.map_or(0, |i| i + 1)) {
+            if let Some(point) = points.get_mut(room) {
+                *point = (*point).min(seq - 1);
+            }
+        }
+        points
+    }
 }
 
 type SocketIo<'a> = Io<'a, ChatSocket>;
@@ -107,7 +133,10 @@ impl SocketHandler for ChatSocket {
             let support = req.nsp == "/support";
             let restored = req.restored.filter(|p| still_valid(&p.caller));
             let (caller, dialect, rooms, issued_guest) = match restored {
-                Some(p) => (p.caller, p.dialect, Some(p.rooms), false),
+                Some(p) => {
+                    let points = p.resume_points(req.offset.as_deref());
+                    (p.caller, p.dialect, Some(points), false)
+                }
                 None if support => {
                     let (caller, issued) = support::authenticate(&state, &req.auth).await?;
                     (caller, DialectId::Support, None, issued)
@@ -126,6 +155,7 @@ impl SocketHandler for ChatSocket {
                 caller,
                 dialect,
                 rooms: HashMap::new(),
+                log: VecDeque::new(),
                 recovering: rooms.clone(),
                 issued_guest,
             };
@@ -181,6 +211,7 @@ impl SocketHandler for ChatSocket {
             caller: self.caller,
             dialect: self.dialect,
             rooms: self.rooms,
+            log: self.log,
         })
     }
 }
@@ -209,9 +240,21 @@ fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteS
     } else {
         "/"
     };
+    // Messages carry their offset as a last argument, as the reference server's
+    // connection state recovery does: the client sends back the last one it got.
+    let offset = match event {
+        Event::MessagePosted { message } => Some(Value::String(format!(
+            "{}:{}",
+            message.session_id, message.seq
+        ))),
+        _ => None,
+    };
     let frames: Vec<String> = packets
         .iter()
-        .map(|(name, data)| crate::transport::socketio::packet::encode_event(nsp, name, &[data]))
+        .map(|(name, data)| {
+            let args: Vec<&Value> = std::iter::once(data).chain(offset.as_ref()).collect();
+            crate::transport::socketio::packet::encode_event(nsp, name, &args)
+        })
         .collect();
     Some(frames.join("\x1e").into())
 }
@@ -251,6 +294,11 @@ impl ChatSocket {
                         return;
                     }
                     *last = message.seq;
+                    if self.log.len() == DELIVERY_LOG {
+                        self.log.pop_front();
+                    }
+                    self.log
+                        .push_back((message.session_id.clone(), message.seq));
                 }
             }
             Event::AccessRevoked { conversation_id } => {
@@ -367,40 +415,51 @@ impl ChatSocket {
         for (room, last_seq) in rooms {
             let seen = last_seq;
             self.join(io, room.clone(), move |s, io, res| {
-                if res.is_err() {
+                if let Err(e) = res {
+                    log::info!("socket {}: not back into {room}: {e}", s.id);
                     s.rooms.remove(&room);
                     return;
                 }
                 s.rooms.insert(room.clone(), seen);
-                let fetch = FetchHistory {
-                    conversation_id: room,
-                    caller: s.caller.clone(),
-                    page: HistoryPage::After {
-                        seq: seen,
-                        limit: RECOVERY_REPLAY,
-                    },
-                };
-                s.ask(io, fetch, true, |s, io, res| {
-                    let Ok(history) = res else { return };
-                    for message in history.messages {
-                        let audience = Audience {
-                            sender: false,
-                            in_room: true,
-                            staff: s.caller.is_staff(),
-                        };
-                        let out = crate::domain::Outbound::new(Event::MessagePosted { message });
-                        s.deliver(
-                            io,
-                            &Deliver {
-                                to: s.id,
-                                out: Arc::new(out),
-                                audience,
-                            },
-                        );
-                    }
-                });
+                s.replay(io, room, seen);
             });
         }
+    }
+
+    /// Deliver a conversation's messages after `seq`, page by page.
+    fn replay(&self, io: &mut SocketIo, room: String, seq: i64) {
+        let fetch = FetchHistory {
+            conversation_id: room.clone(),
+            caller: self.caller.clone(),
+            page: HistoryPage::After {
+                seq,
+                limit: REPLAY_PAGE,
+            },
+        };
+        self.ask(io, fetch, true, move |s, io, res| {
+            let history = match res {
+                Ok(h) => h,
+                Err(e) => return log::info!("socket {}: no replay of {room}: {e}", s.id),
+            };
+            let last = history.messages.last().map(|m| m.seq);
+            for message in history.messages {
+                let audience = Audience {
+                    sender: false,
+                    in_room: true,
+                    staff: s.caller.is_staff(),
+                };
+                let out = crate::domain::Outbound::new(Event::MessagePosted { message });
+                let deliver = Deliver {
+                    to: s.id,
+                    out: Arc::new(out),
+                    audience,
+                };
+                s.deliver(io, &deliver);
+            }
+            if let (true, Some(last)) = (history.has_more, last) {
+                s.replay(io, room, last);
+            }
+        });
     }
 }
 

@@ -51,8 +51,11 @@ pub struct ConnectRequest<H: SocketHandler> {
     pub socket_id: u64,
     /// The handshake `auth` payload (an object; `{}` when none was sent).
     pub auth: Value,
-    /// The state of the socket this client lost, if it asked to recover it in time.
+    /// The state of the socket this client lost, if it asked to recover it in time,
+    /// and the offset of the last event it received (the last argument of an event
+    /// whose final argument is a string: `SocketHandler` decides what offsets mean).
     pub restored: Option<H::Parked>,
+    pub offset: Option<String>,
     pub session: Addr<SioSession<H>>,
     pub remote_ip: Option<IpAddr>,
 }

@@ -455,15 +455,17 @@ impl<H: SocketHandler> SioSession<H> {
             Some((pid, parked)) => (Some(pid), Some(parked)),
             None => (None, None),
         };
-        if let Some(a) = auth.as_object_mut() {
-            a.remove("offset");
-        }
+        let offset = auth
+            .as_object_mut()
+            .and_then(|a| a.remove("offset"))
+            .and_then(|o| o.as_str().map(str::to_owned));
         let id = self.engine.next_id();
         let request = super::ConnectRequest {
             nsp: nsp.clone(),
             socket_id: id,
             auth,
             restored,
+            offset,
             session: ctx.address(),
             remote_ip: self.remote_ip,
         };
