@@ -16,6 +16,9 @@ use super::packet::{self, EnginePacket, Frame, Kind, SioPacket};
 use super::websocket::InboundItem;
 use super::{random_id, Engine, EngineError, SocketHandler};
 
+/// Packets held while a CONNECT or join completes, at most.
+const MAX_BACKLOG: usize = 256;
+
 /// Why a namespace socket ended; only a lost transport keeps its state for recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
@@ -74,6 +77,10 @@ pub struct SioSession<H: SocketHandler> {
     sockets: HashMap<u64, Socket<H>>,
     by_nsp: HashMap<Arc<str>, u64>,
     partial: Option<Partial>,
+    /// Work that later packets wait for (a CONNECT, a join), and the packets waiting:
+    /// a polling POST may carry many packets, which must not overtake it.
+    waits: usize,
+    backlog: std::collections::VecDeque<(SioPacket, Vec<Bytes>)>,
     closed: bool,
     remote_ip: Option<std::net::IpAddr>,
 }
@@ -166,9 +173,11 @@ impl<H: SocketHandler> Io<'_, H> {
         then: impl FnOnce(&mut H, &mut Io<'_, H>, T) + 'static,
     ) {
         let sock = self.socket;
-        let f = fut
-            .into_actor(&*self.session)
-            .map(move |out, act, ctx| act.with_socket(sock, ctx, |h, io| then(h, io, out)));
+        self.session.waits += 1;
+        let f = fut.into_actor(&*self.session).map(move |out, act, ctx| {
+            act.with_socket(sock, ctx, |h, io| then(h, io, out));
+            act.wait_done(ctx);
+        });
         self.ctx.wait(f);
     }
 
@@ -214,6 +223,8 @@ impl<H: SocketHandler> SioSession<H> {
             sockets: HashMap::new(),
             by_nsp: HashMap::new(),
             partial: None,
+            waits: 0,
+            backlog: std::collections::VecDeque::new(),
             closed: false,
             remote_ip,
         }
@@ -393,7 +404,29 @@ impl<H: SocketHandler> SioSession<H> {
         }
     }
 
+    /// A `wait` finished: packets that arrived meanwhile go on, in order.
+    fn wait_done(&mut self, ctx: &mut Context<Self>) {
+        self.waits = self.waits.saturating_sub(1);
+        while self.waits == 0 && !self.closed {
+            let Some((p, parts)) = self.backlog.pop_front() else {
+                break;
+            };
+            self.dispatch(p, parts, ctx);
+        }
+    }
+
     fn on_sio_packet(&mut self, p: SioPacket, parts: Vec<Bytes>, ctx: &mut Context<Self>) {
+        if self.waits > 0 || !self.backlog.is_empty() {
+            if self.backlog.len() >= MAX_BACKLOG {
+                return self.protocol_error("too many packets while busy", ctx);
+            }
+            self.backlog.push_back((p, parts));
+            return;
+        }
+        self.dispatch(p, parts, ctx);
+    }
+
+    fn dispatch(&mut self, p: SioPacket, parts: Vec<Bytes>, ctx: &mut Context<Self>) {
         let socket = self.by_nsp.get(p.nsp.as_str()).copied();
         match (p.kind, socket) {
             (Kind::Connect, None) => self.connect(p, ctx),
@@ -470,38 +503,50 @@ impl<H: SocketHandler> SioSession<H> {
             remote_ip: self.remote_ip,
         };
         let fut = H::connect(&self.engine.app, request);
+        self.waits += 1;
         ctx.wait(fut.into_actor(self).map(move |res, act, ctx| {
             if act.closed {
                 return;
             }
-            match res {
-                Ok((handler, recovered)) => {
-                    let nsp: Arc<str> = nsp.into();
-                    // The same private id tells the client its state was recovered.
-                    let pid = old_pid.filter(|_| recovered).unwrap_or_else(random_id);
-                    let reply = json!({"sid": random_id(), "pid": pid});
-                    act.by_nsp.insert(nsp.clone(), id);
-                    act.sockets.insert(
-                        id,
-                        Socket {
-                            nsp: nsp.clone(),
-                            handler: Some(handler),
-                            acks: HashMap::new(),
-                            next_ack: 0,
-                            pid,
-                        },
-                    );
-                    let text = packet::encode_sio(Kind::Connect, &nsp, None, Some(&reply));
-                    act.send_frame(Frame::Text(text.into()), ctx);
-                    act.with_socket(id, ctx, |h, io| h.on_connected(io));
-                }
-                Err(e) => {
-                    let text =
-                        packet::encode_sio(Kind::ConnectError, &nsp, None, Some(&e.to_json()));
-                    act.send_frame(Frame::Text(text.into()), ctx);
-                }
-            }
+            act.finish_connect(id, nsp, old_pid, res, ctx);
+            act.wait_done(ctx);
         }));
+    }
+
+    fn finish_connect(
+        &mut self,
+        id: u64,
+        nsp: String,
+        old_pid: Option<String>,
+        res: Result<(H, bool), super::ConnectError>,
+        ctx: &mut Context<Self>,
+    ) {
+        match res {
+            Ok((handler, recovered)) => {
+                let nsp: Arc<str> = nsp.into();
+                // The same private id tells the client its state was recovered.
+                let pid = old_pid.filter(|_| recovered).unwrap_or_else(random_id);
+                let reply = json!({"sid": random_id(), "pid": pid});
+                self.by_nsp.insert(nsp.clone(), id);
+                self.sockets.insert(
+                    id,
+                    Socket {
+                        nsp: nsp.clone(),
+                        handler: Some(handler),
+                        acks: HashMap::new(),
+                        next_ack: 0,
+                        pid,
+                    },
+                );
+                let text = packet::encode_sio(Kind::Connect, &nsp, None, Some(&reply));
+                self.send_frame(Frame::Text(text.into()), ctx);
+                self.with_socket(id, ctx, |h, io| h.on_connected(io));
+            }
+            Err(e) => {
+                let text = packet::encode_sio(Kind::ConnectError, &nsp, None, Some(&e.to_json()));
+                self.send_frame(Frame::Text(text.into()), ctx);
+            }
+        }
     }
 
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
