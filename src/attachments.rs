@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::actors::chat_server::RegisterUploads;
+use crate::actors::chat_server::{DiscardUploads, RegisterUploads};
 use crate::domain::message::Attachment;
 use crate::domain::Caller;
 use crate::error::{AppError, ErrorKind};
@@ -283,6 +283,17 @@ pub async fn save(
             files: described,
         })
         .await?
+}
+
+/// Forget unsent uploads, and delete their files if nothing else uses them.
+pub async fn discard(state: &AppState, ids: Vec<String>) {
+    match state.chat.send(DiscardUploads(ids)).await {
+        Ok(Ok(unused)) => {
+            let data_dir = state.data_dir.clone();
+            let _ = web::block(move || remove(&data_dir, &unused)).await;
+        }
+        other => log::error!("discarding refused uploads: {other:?}"),
+    }
 }
 
 #[cfg(test)]

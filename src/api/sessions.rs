@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
-    ChangeConversation, DiscardUploads, FetchHistory, GetAttachment, GetConversation,
-    GetOnlineStaff, GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation,
-    PostAs, PostMessage, VerifyGuest,
+    ChangeConversation, FetchHistory, GetAttachment, GetConversation, GetOnlineStaff,
+    GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
+    PostMessage, VerifyGuest,
 };
 use crate::attachments::{self, Upload};
 use crate::db::queries::ReadTarget;
@@ -224,7 +224,7 @@ async fn send_message_multipart(
     .await;
     if posted.is_err() && !ids.is_empty() {
         // The message was refused: its files must not stay behind.
-        discard_uploads(&state, ids).await;
+        attachments::discard(&state, ids).await;
     }
     posted
 }
@@ -240,17 +240,6 @@ async fn read_uploads(
             .with_detail("too many uploads in progress")
     })?;
     attachments::read_multipart(req, body).await
-}
-
-/// Forget unsent uploads, and delete their files if nothing else uses them.
-async fn discard_uploads(state: &State, ids: Vec<String>) {
-    match state.chat.send(DiscardUploads(ids)).await {
-        Ok(Ok(unused)) => {
-            let data_dir = state.data_dir.clone();
-            let _ = web::block(move || attachments::remove(&data_dir, &unused)).await;
-        }
-        other => log::error!("discarding refused uploads: {other:?}"),
-    }
 }
 
 async fn post(

@@ -34,6 +34,7 @@ fn ensure_node_modules() {
 async fn run_node(file: &'static str, app: &TestApp, strict: Option<&TestApp>) {
     let url = app.url("");
     let strict_url = strict.map(|s| s.url(""));
+    let data_dir = app.config.data_dir.clone();
     let secret = app
         .config
         .jwt_secret
@@ -51,7 +52,8 @@ async fn run_node(file: &'static str, app: &TestApp, strict: Option<&TestApp>) {
         ])
         .current_dir(suite_dir())
         .env("SB_URL", url)
-        .env("SB_SECRET", secret);
+        .env("SB_SECRET", secret)
+        .env("SB_DATA_DIR", data_dir);
         if let Some(s) = strict_url {
             cmd.env("SB_STRICT_URL", s);
         }

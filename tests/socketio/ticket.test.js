@@ -1,6 +1,9 @@
 // Seed 001: ticket rooms on namespace `/`, scripted the way its ChatClient and React
 // hook use them (connect, then `authenticate`), over each transport.
 import { describe, it, after } from "node:test";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { MODES, URL, api, closeAll, connect, next, none, request, token, transport, uid } from "./helpers.js";
 
@@ -121,6 +124,16 @@ for (const mode of MODES) {
       assert.equal((await next(stranger, "error")).message, "Access denied to this ticket");
       stranger.emit("get_messages", { ticketId });
       assert.equal((await next(stranger, "error")).message, "Access denied to this ticket");
+      // A refused message leaves no file behind.
+      const lone = Buffer.concat([PNG, Buffer.from(uid("unique"))]);
+      stranger.emit("send_message", {
+        ticketId,
+        message: "with a file",
+        attachments: [{ name: "lone.png", data: lone.toString("base64") }],
+      });
+      assert.equal((await next(stranger, "error")).message, "Access denied to this ticket");
+      const sha = createHash("sha256").update(lone).digest("hex");
+      assert.equal(existsSync(join(process.env.SB_DATA_DIR, "attachments", sha.slice(0, 2), sha)), false);
       stranger.emit("join_ticket", { ticketId: "no-such-ticket" });
       assert.equal((await next(stranger, "error")).message, "Access denied to this ticket");
       stranger.emit("join_ticket", {});

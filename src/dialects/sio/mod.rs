@@ -138,7 +138,8 @@ impl SocketHandler for ChatSocket {
                     (p.caller, p.dialect, Some(points), false)
                 }
                 None if support => {
-                    let (caller, issued) = support::authenticate(&state, &req.auth).await?;
+                    let (caller, issued) =
+                        support::authenticate(&state, &req.auth, req.remote_ip).await?;
                     (caller, DialectId::Support, None, issued)
                 }
                 None => match verify_token(&state, &req.auth) {

@@ -17,6 +17,7 @@ use crate::transport::socketio::{ConnectError, IncomingEvent};
 pub(super) async fn authenticate(
     state: &crate::state::AppState,
     auth: &Value,
+    ip: Option<std::net::IpAddr>,
 ) -> Result<(Caller, bool), ConnectError> {
     if let Some(verified) = verify_token(state, auth) {
         return verified.map(|c| (c, false)).map_err(|e| super::refused(&e));
@@ -32,8 +33,15 @@ pub(super) async fn authenticate(
                 .map_err(refused)?;
             Ok((caller, false))
         }
-        // Seed 003: the server issues a guest id when none is given.
+        // Seed 003: the server issues a guest id when none is given (a creation, so
+        // it counts against the client's address, like a new connection).
         _ => {
+            if ip.is_some_and(|ip| !state.ip_limiter.allow(ip)) {
+                return Err(refused(AppError::new(
+                    crate::error::ErrorKind::RateLimited,
+                    "Rate limit exceeded",
+                )));
+            }
             let id = state
                 .chat
                 .send(IssueGuest)

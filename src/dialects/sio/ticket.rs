@@ -193,7 +193,7 @@ fn send(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let posted = async move {
-        let attachment_ids = attachments::save(&state, &caller, files)
+        let attachment_ids: Vec<String> = attachments::save(&state, &caller, files)
             .await?
             .into_iter()
             .map(|a| a.id)
@@ -203,12 +203,17 @@ fn send(
             conversation_id: ticket_id,
             caller,
             post_as,
-            message_type: (!Vec::<String>::is_empty(&attachment_ids)).then(|| "file".to_owned()),
+            message_type: (!attachment_ids.is_empty()).then(|| "file".to_owned()),
             text,
             client_id,
-            attachment_ids,
+            attachment_ids: attachment_ids.clone(),
         };
-        state.chat.send(post).await?
+        let posted = state.chat.send(post).await?;
+        if posted.is_err() && !attachment_ids.is_empty() {
+            // The message was refused: its files must not stay behind.
+            attachments::discard(&state, attachment_ids).await;
+        }
+        posted
     };
     io.spawn(posted, move |s, io, res| match res {
         Ok(m) => {

@@ -306,22 +306,22 @@ fn text_response(body: String, origin: &Option<String>) -> HttpResponse {
     res.content_type("text/plain; charset=UTF-8").body(body)
 }
 
+/// The 101 response, the sender of frames to the client, and the reader of its frames.
+type AcceptedWebSocket = (
+    HttpResponse,
+    tokio::sync::mpsc::Sender<packet::Frame>,
+    websocket::Reader,
+);
+
 fn accept_websocket<H: SocketHandler>(
     engine: &Engine<H>,
     req: &HttpRequest,
     body: web::Payload,
-) -> Result<
-    (
-        HttpResponse,
-        tokio::sync::mpsc::Sender<packet::Frame>,
-        impl FnOnce(Addr<SioSession<H>>),
-    ),
-    EngineError,
-> {
+) -> Result<AcceptedWebSocket, EngineError> {
     let (res, ws, stream) = actix_ws::handle(req, body).map_err(|_| EngineError::BAD_REQUEST)?;
     let s = &engine.settings;
-    let (tx, start_reader) = websocket::bridge::<H>(ws, stream, s.max_payload, s.outbound_queue);
-    Ok((res, tx, start_reader))
+    let (tx, reader) = websocket::bridge(ws, stream, s.max_payload, s.outbound_queue);
+    Ok((res, tx, reader))
 }
 
 fn websocket_open<H: SocketHandler>(
@@ -329,14 +329,11 @@ fn websocket_open<H: SocketHandler>(
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
-    let (res, tx, start_reader) = accept_websocket(engine, req, body)?;
+    let (res, tx, reader) = accept_websocket(engine, req, body)?;
     // The open packet goes first, before the session can queue anything else.
-    let (_, addr, open) = {
-        let (sid, addr, open) = engine.start_session(Some(tx.clone()), peer_ip(req));
-        (sid, addr, open)
-    };
+    let (_, addr, open) = engine.start_session(Some(tx.clone()), peer_ip(req));
     let _ = tx.try_send(open);
-    start_reader(addr);
+    reader.start(addr);
     Ok(res)
 }
 
@@ -346,12 +343,12 @@ async fn websocket_upgrade<H: SocketHandler>(
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
-    let (res, tx, start_reader) = accept_websocket(engine, req, body)?;
+    let (res, tx, reader) = accept_websocket(engine, req, body)?;
     session
         .send(session::Upgrade(tx))
         .await
         .map_err(|_| EngineError::UNKNOWN_SID)??;
-    start_reader(session);
+    reader.start(session);
     Ok(res)
 }
 

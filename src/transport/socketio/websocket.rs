@@ -34,23 +34,39 @@ impl<H: SocketHandler> Handler<WsIn> for SioSession<H> {
     }
 }
 
-/// Start the tasks for an accepted WebSocket; frames for it go into the returned sender.
-pub fn bridge<H: SocketHandler>(
+/// The inbound half of an accepted WebSocket, started once its session is known.
+pub struct Reader {
+    stream: actix_ws::MessageStream,
+    max_payload: usize,
+}
+
+impl Reader {
+    pub fn start<H: SocketHandler>(self, session: Addr<SioSession<H>>) {
+        let stream = self
+            .stream
+            .max_frame_size(self.max_payload)
+            .aggregate_continuations()
+            .max_continuation_size(self.max_payload);
+        actix_rt::spawn(read(stream, session));
+    }
+}
+
+/// Start the writer for an accepted WebSocket; frames for it go into the returned sender.
+pub fn bridge(
     ws: actix_ws::Session,
     stream: actix_ws::MessageStream,
     max_payload: usize,
     queue: usize,
-) -> (mpsc::Sender<Frame>, impl FnOnce(Addr<SioSession<H>>)) {
+) -> (mpsc::Sender<Frame>, Reader) {
     let (tx, rx) = mpsc::channel(queue.max(1));
     actix_rt::spawn(write(ws, rx));
-    let start_reader = move |session: Addr<SioSession<H>>| {
-        let stream = stream
-            .max_frame_size(max_payload)
-            .aggregate_continuations()
-            .max_continuation_size(max_payload);
-        actix_rt::spawn(read(stream, session));
-    };
-    (tx, start_reader)
+    (
+        tx,
+        Reader {
+            stream,
+            max_payload,
+        },
+    )
 }
 
 async fn write(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Frame>) {
