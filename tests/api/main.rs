@@ -18,5 +18,6 @@ mod persistence;
 mod rest_chat;
 mod sessions_rest;
 mod socketio;
+mod socketio_layer;
 mod storage;
 mod support_rest;

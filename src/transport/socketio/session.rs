@@ -119,10 +119,31 @@ impl<H: SocketHandler> Io<'_, H> {
         self.session.send_encoded(encoded, self.ctx);
     }
 
+    /// Emit an event with any arguments; `parts` are the binary attachments its
+    /// arguments refer to by `{"_placeholder":true,"num":n}` (BINARY_EVENT).
+    pub fn emit_with_parts(&mut self, event: &str, args: Vec<Value>, parts: Vec<Bytes>) {
+        let mut array = Vec::with_capacity(args.len() + 1);
+        array.push(Value::String(event.to_owned()));
+        array.extend(args);
+        let frames =
+            packet::encode_binary(Kind::Event, &self.nsp, None, &Value::Array(array), parts);
+        for frame in frames {
+            self.session.send_frame(frame, self.ctx);
+        }
+    }
+
     /// Answer the client's ack request.
     pub fn ack(&mut self, id: u64, args: Vec<Value>) {
-        let text = packet::encode_sio(Kind::Ack, &self.nsp, Some(id), Some(&Value::Array(args)));
-        self.session.send_frame(Frame::Text(text.into()), self.ctx);
+        self.ack_with_parts(id, args, Vec::new());
+    }
+
+    /// Answer an ack request with binary attachments (BINARY_ACK).
+    pub fn ack_with_parts(&mut self, id: u64, args: Vec<Value>, parts: Vec<Bytes>) {
+        let frames =
+            packet::encode_binary(Kind::Ack, &self.nsp, Some(id), &Value::Array(args), parts);
+        for frame in frames {
+            self.session.send_frame(frame, self.ctx);
+        }
     }
 
     /// Emit an event and have `then` called with the client's ACK arguments, or with

@@ -1,0 +1,238 @@
+//! The Socket.IO layer on its own, with a chat-free echo handler (like the reference
+//! test suite's server): events and acks both ways, binary events and acks, namespaces,
+//! CONNECT_ERROR, and an ack that never comes. Raw WebSocket frames via awc.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpServer};
+use awc::ws::{Frame, Message};
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use futures_util::future::LocalBoxFuture;
+use serde_json::{json, Value};
+use switchboard::transport::socketio::{
+    endpoint, CloseReason, ConnectError, ConnectRequest, Engine, IncomingEvent, Io, Settings,
+    SocketHandler,
+};
+
+struct Echo {
+    auth: Value,
+}
+
+impl SocketHandler for Echo {
+    type App = ();
+    type Parked = ();
+
+    fn serves(nsp: &str) -> bool {
+        nsp == "/" || nsp == "/custom"
+    }
+
+    fn connect(
+        _: &(),
+        req: ConnectRequest<Self>,
+    ) -> LocalBoxFuture<'static, Result<(Self, bool), ConnectError>> {
+        Box::pin(async move {
+            if req.auth["token"] == "refuse" {
+                return Err(ConnectError {
+                    message: "refused".into(),
+                    data: Some(json!({"why": "test"})),
+                });
+            }
+            Ok((Echo { auth: req.auth }, false))
+        })
+    }
+
+    fn on_connected(&mut self, io: &mut Io<'_, Self>) {
+        io.emit("auth", &self.auth.clone());
+    }
+
+    fn on_event(&mut self, io: &mut Io<'_, Self>, event: IncomingEvent) {
+        match (event.name.as_str(), event.ack) {
+            ("message", _) => io.emit_with_parts("message-back", event.args, event.binaries),
+            ("message-with-ack", Some(id)) => io.ack_with_parts(id, event.args, event.binaries),
+            ("ask", _) => {
+                let question = event.args.first().cloned().unwrap_or(Value::Null);
+                io.emit_with_ack(
+                    "question",
+                    &question,
+                    Duration::from_millis(300),
+                    |_, io, answer| io.emit("answer", &json!(answer)),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn on_close(self, _: &mut Io<'_, Self>, _: CloseReason) -> Option<()> {
+        None
+    }
+
+    fn admit(_: &(), _: &actix_web::HttpRequest) -> bool {
+        true
+    }
+}
+
+type Conn = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+async fn start() -> std::net::SocketAddr {
+    let settings = Settings {
+        ping_interval: Duration::from_secs(25),
+        ping_timeout: Duration::from_secs(20),
+        max_payload: 1_000_000,
+        connect_timeout: Duration::from_secs(45),
+        outbound_queue: 64,
+        recovery_window: Duration::from_secs(60),
+        allowed_origins: Vec::new(),
+    };
+    let engine = web::Data::new(Engine::<Echo>::new(
+        settings,
+        (),
+        Arc::new(AtomicU64::new(1)),
+    ));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(engine.clone())
+            .route("/socket.io/", web::route().to(endpoint::<Echo>))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind");
+    let addr = server.addrs()[0];
+    actix_web::rt::spawn(server.run());
+    addr
+}
+
+async fn open(addr: std::net::SocketAddr) -> Conn {
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (_, mut conn) = awc::Client::new().ws(url).connect().await.expect("ws");
+    assert!(text(&mut conn).await.starts_with("0{"));
+    conn
+}
+
+async fn next(conn: &mut Conn) -> Frame {
+    tokio::time::timeout(Duration::from_secs(5), conn.next())
+        .await
+        .expect("a frame in time")
+        .expect("open")
+        .expect("valid frame")
+}
+
+async fn text(conn: &mut Conn) -> String {
+    match next(conn).await {
+        Frame::Text(t) => String::from_utf8(t.to_vec()).expect("utf-8"),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+async fn binary(conn: &mut Conn) -> Bytes {
+    match next(conn).await {
+        Frame::Binary(b) => b,
+        other => panic!("expected binary, got {other:?}"),
+    }
+}
+
+async fn send(conn: &mut Conn, text: &str) {
+    conn.send(Message::Text(text.to_owned().into()))
+        .await
+        .expect("send");
+}
+
+async fn send_binary(conn: &mut Conn, bytes: &'static [u8]) {
+    conn.send(Message::Binary(Bytes::from_static(bytes)))
+        .await
+        .expect("send");
+}
+
+async fn connected(addr: std::net::SocketAddr) -> Conn {
+    let mut conn = open(addr).await;
+    send(&mut conn, "40").await;
+    let reply: Value = serde_json::from_str(&text(&mut conn).await[2..]).expect("json");
+    assert!(reply["sid"].is_string() && reply["pid"].is_string());
+    assert_eq!(text(&mut conn).await, r#"42["auth",{}]"#);
+    conn
+}
+
+#[actix_web::test]
+async fn events_and_acks_both_ways() {
+    let addr = start().await;
+    let mut c = connected(addr).await;
+    send(&mut c, r#"42["message",1,"2",{"3":[true]}]"#).await;
+    assert_eq!(
+        text(&mut c).await,
+        r#"42["message-back",1,"2",{"3":[true]}]"#
+    );
+    // The client asks for acks, id 0 included.
+    send(&mut c, r#"420["message-with-ack",1,"2"]"#).await;
+    assert_eq!(text(&mut c).await, r#"430[1,"2"]"#);
+    send(&mut c, r#"4213["message-with-ack",{"x":null}]"#).await;
+    assert_eq!(text(&mut c).await, r#"4313[{"x":null}]"#);
+    // The server asks for an ack (its ids start at 0), and gets it.
+    send(&mut c, r#"42["ask",{"q":1}]"#).await;
+    assert_eq!(text(&mut c).await, r#"420["question",{"q":1}]"#);
+    send(&mut c, r#"430["yes",2]"#).await;
+    assert_eq!(text(&mut c).await, r#"42["answer",["yes",2]]"#);
+    // An ack that never comes ends in the timeout answer; a late one is ignored.
+    send(&mut c, r#"42["ask",{"q":2}]"#).await;
+    assert_eq!(text(&mut c).await, r#"421["question",{"q":2}]"#);
+    assert_eq!(text(&mut c).await, r#"42["answer",null]"#);
+    send(&mut c, r#"431["late"]"#).await;
+    send(&mut c, r#"42["message","after"]"#).await;
+    assert_eq!(text(&mut c).await, r#"42["message-back","after"]"#);
+}
+
+#[actix_web::test]
+async fn binary_events_and_acks() {
+    let addr = start().await;
+    let mut c = connected(addr).await;
+    send(
+        &mut c,
+        r#"452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+    )
+    .await;
+    send_binary(&mut c, &[1, 2, 3]).await;
+    send_binary(&mut c, &[4, 5, 6]).await;
+    assert_eq!(
+        text(&mut c).await,
+        r#"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
+    );
+    assert_eq!(binary(&mut c).await, Bytes::from_static(&[1, 2, 3]));
+    assert_eq!(binary(&mut c).await, Bytes::from_static(&[4, 5, 6]));
+
+    send(
+        &mut c,
+        r#"451-7["message-with-ack",{"_placeholder":true,"num":0}]"#,
+    )
+    .await;
+    send_binary(&mut c, &[9]).await;
+    assert_eq!(
+        text(&mut c).await,
+        r#"461-7[{"_placeholder":true,"num":0}]"#
+    );
+    assert_eq!(binary(&mut c).await, Bytes::from_static(&[9]));
+}
+
+#[actix_web::test]
+async fn namespaces_are_multiplexed_and_can_refuse() {
+    let addr = start().await;
+    let mut c = connected(addr).await;
+    send(&mut c, r#"40/custom,{"token":"refuse"}"#).await;
+    assert_eq!(
+        text(&mut c).await,
+        r#"44/custom,{"data":{"why":"test"},"message":"refused"}"#
+    );
+    send(&mut c, r#"40/custom,{"token":"ok"}"#).await;
+    assert!(text(&mut c).await.starts_with("40/custom,{"));
+    assert_eq!(text(&mut c).await, r#"42/custom,["auth",{"token":"ok"}]"#);
+    send(&mut c, r#"42/custom,["message","to custom"]"#).await;
+    assert_eq!(
+        text(&mut c).await,
+        r#"42/custom,["message-back","to custom"]"#
+    );
+    // After leaving /custom, / still answers and /custom is silent.
+    send(&mut c, "41/custom,").await;
+    send(&mut c, r#"42/custom,["message","dropped"]"#).await;
+    send(&mut c, r#"42["message","to main"]"#).await;
+    assert_eq!(text(&mut c).await, r#"42["message-back","to main"]"#);
+}
