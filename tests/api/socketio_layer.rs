@@ -58,7 +58,7 @@ impl SocketHandler for Echo {
                     "question",
                     &question,
                     Duration::from_millis(300),
-                    |_, io, answer| io.emit("answer", &json!(answer)),
+                    |_, io, answer| io.emit("answer", &json!(answer.map(|(args, _)| args))),
                 );
             }
             _ => {}

@@ -123,6 +123,40 @@ for (const mode of MODES) {
       assert.deepEqual(again, [], "nothing delivered twice");
     });
 
+    it("a socket that missed nothing gets nothing; one that missed 300 gets all 300, once, in order", async () => {
+      const opts = { ...mode.opts, auth: {}, reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 };
+      const guest = await connect("/support", opts);
+      const { guestId } = await next(guest, "connection:success");
+      const id = (await api("POST", "/api/support/conversation/guest", { guestId })).json.conversation.id;
+      // History from before the socket joined is not the socket's to replay.
+      for (const content of ["old 1", "old 2"]) {
+        await api("POST", `/api/v1/chat/sessions/${id}/messages`, { content }, token(uid("agent"), "agent"));
+      }
+      await request(guest, "conversation:join", { conversationId: id });
+      let back = new Promise((r) => guest.once("connect", r));
+      guest.io.engine.close();
+      await back;
+      assert.equal(guest.recovered, true);
+      await next(guest, "connection:success");
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(guest.received.filter((r) => r.event === "message:received"), []);
+
+      back = new Promise((r) => guest.once("connect", r));
+      guest.io.engine.close();
+      // Each post from its own agent: one identity's post rate is limited.
+      for (let i = 0; i < 300; i++) {
+        const res = await api("POST", `/api/v1/chat/sessions/${id}/messages`, { content: `m${i}` }, token(uid("agent"), "agent"));
+        assert.equal(res.status, 201, res.text);
+      }
+      await back;
+      assert.equal(guest.recovered, true);
+      const got = [];
+      for (let i = 0; i < 300; i++) got.push((await next(guest, "message:received")).message);
+      assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => `m${i}`));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(guest.received.filter((r) => r.event === "message:received"), []);
+    });
+
     it("seed 004 and 001 sockets recover too; a deliberate disconnect does not", async () => {
       const customerToken = token(uid("cust"));
       const created = await api("POST", "/api/v1/chat/sessions", { subject: "x" }, customerToken);
@@ -145,6 +179,13 @@ for (const mode of MODES) {
       assert.equal(ticket.recovered, true);
       await next(session, "new_message", (d) => d.message.content === "missed");
       await next(ticket, "new_message", (d) => d.data.message === "missed");
+
+      // Recovery is for the same identity only: another token starts over.
+      const other = new Promise((r) => session.once("connect", r));
+      session.auth = { token: token(uid("someone-else")) };
+      session.io.engine.close();
+      await other;
+      assert.equal(session.recovered, false);
 
       // After `disconnect()` the client starts over: not recovered, rooms gone.
       ticket.disconnect();

@@ -285,6 +285,19 @@ describe("Socket.IO packets", () => {
     ws.close();
   });
 
+  it("a client that does not read is dropped, and the server forgets it", async () => {
+    const health = async () => (await (await fetch(`${BASE}/health`)).json()).connections.connections;
+    const before = await health();
+    const sid = await openPolling();
+    await post(sid, "40/support,{}");
+    // 300 events never read back: their answers overflow the bounded queue.
+    const flood = Array.from({ length: 300 }, () => '42/support,["typing:start",{}]').join("\x1e");
+    await post(sid, flood);
+    await sleep(200);
+    assert.equal((await poll(sid)).status, 400, "the session was closed");
+    assert.equal(await health(), before, "and its connection forgotten");
+  });
+
   it("closes the connection on a malformed packet, and on DISCONNECT of the last namespace", async () => {
     const bad = await wsSession();
     bad.ws.send("4abc");

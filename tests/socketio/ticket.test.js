@@ -46,6 +46,9 @@ for (const mode of MODES) {
 
       customer.emit("join_ticket", { ticketId });
       assert.deepEqual(await next(customer, "joined_ticket"), { ticketId });
+      // A malformed send_message is refused in seed 001's words and changes nothing.
+      customer.emit("send_message", { message: "where to?" });
+      assert.equal((await next(customer, "error")).message, "ticketId is required");
 
       const staffId = uid("staff");
       const { socket: staff } = await authenticated(mode.opts, token(staffId, "support", "Sam"));

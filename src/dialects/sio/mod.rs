@@ -20,6 +20,7 @@ use crate::actors::chat_server::{
     Attach, ChatServer, ConnId, Deliver, FetchHistory, HistoryPage, JoinConversation, Leave,
     LeaveConversation, SetTyping,
 };
+use crate::domain::conversation::participant_id;
 use crate::domain::{Audience, Caller, Event};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
@@ -30,8 +31,12 @@ use crate::transport::socketio::{
 
 use super::DialectId;
 
-/// Messages replayed to a recovered socket per request (the history page limit).
-const REPLAY_PAGE: i64 = 200;
+/// Messages replayed to a recovered socket per request: two frames each for staff on
+/// `/support`, well inside the outbound queue.
+const REPLAY_PAGE: i64 = 50;
+
+/// Live messages held back while a conversation is replayed, at most.
+const MAX_HELD: usize = 1000;
 
 /// Message deliveries remembered per socket, to tell after a lost connection which of
 /// them the client got (its last offset) and which it must be sent again.
@@ -50,12 +55,17 @@ pub struct ChatSocket {
     bucket: TokenBucket,
     /// Conversations to rejoin and replay once connected (connection state recovery).
     recovering: Option<HashMap<String, i64>>,
+    /// Conversations being replayed, and their live messages held back meanwhile (they
+    /// follow the replay, so the client gets everything once and in order).
+    replaying: std::collections::HashSet<String>,
+    held: Vec<Deliver>,
     /// The guest id issued at CONNECT, for `connection:success`.
     issued_guest: bool,
 }
 
 /// A lost socket's state, for its client to recover.
 pub struct Parked {
+    nsp: String,
     caller: Caller,
     dialect: DialectId,
     rooms: HashMap<String, i64>,
@@ -66,15 +76,26 @@ impl Parked {
     /// Where to resume each conversation: after what the client last confirmed having
     /// (its offset, `conversation:seq`), never after what merely left the server.
     fn resume_points(&self, offset: Option<&str>) -> HashMap<String, i64> {
-        let received = offset.and_then(|o| {
+        let last = offset
+            .and_then(|o| o.rsplit_once(':'))
+            .and_then(|(room, seq)| Some((room, seq.parse::<i64>().ok()?)));
+        let received = last.and_then(|(r, s)| {
             self.log
                 .iter()
-                .rposition(|(room, seq)| o.strip_prefix(room.as_str()) == Some(&format!(":{seq}")))
+                .rposition(|(room, seq)| room == r && *seq == s)
         });
         let mut points = self.rooms.clone();
+        // Deliveries after the last one the client confirms were not received. (If the
+        // log no longer holds it, every logged delivery counts as not received.)
         for (room, seq) in self.log.iter().skip(received.map_or(0, |i| i + 1)) {
             if let Some(point) = points.get_mut(room) {
                 *point = (*point).min(seq - 1);
+            }
+        }
+        // The confirmed message's own conversation is known exactly.
+        if let Some((room, seq)) = last {
+            if let Some(point) = points.get_mut(room) {
+                *point = (*point).min(seq);
             }
         }
         points
@@ -131,23 +152,42 @@ impl SocketHandler for ChatSocket {
         let state = app.clone();
         Box::pin(async move {
             let support = req.nsp == "/support";
-            let restored = req.restored.filter(|p| still_valid(&p.caller));
-            let (caller, dialect, rooms, issued_guest) = match restored {
-                Some(p) => {
-                    let points = p.resume_points(req.offset.as_deref());
-                    (p.caller, p.dialect, Some(points), false)
+            // Handshake credentials, if any, are checked even when recovering: a
+            // recovered socket must be the same identity on the same namespace.
+            let presented = if support {
+                let credentials =
+                    req.auth.get("token").is_some() || req.auth.get("guestId").is_some();
+                match (credentials, &req.restored) {
+                    (false, Some(_)) => None,
+                    _ => Some(support::authenticate(&state, &req.auth, req.remote_ip).await?),
                 }
-                None if support => {
-                    let (caller, issued) =
-                        support::authenticate(&state, &req.auth, req.remote_ip).await?;
+            } else {
+                match verify_token(&state, &req.auth) {
+                    Some(Ok(caller)) => Some((caller, false)),
+                    Some(Err(e)) => return Err(refused(&e)),
+                    None => None,
+                }
+            };
+            let restored = req.restored.filter(|p| {
+                p.nsp == req.nsp
+                    && still_valid(&p.caller)
+                    && presented
+                        .as_ref()
+                        .is_none_or(|(c, _)| participant_id(c, "") == participant_id(&p.caller, ""))
+            });
+            let (caller, dialect, rooms, issued_guest) = match (restored, presented) {
+                (Some(p), presented) => {
+                    let points = p.resume_points(req.offset.as_deref());
+                    // A fresh token (a later expiry) replaces the old one.
+                    let caller = presented.map_or(p.caller, |(c, _)| c);
+                    (caller, p.dialect, Some(points), false)
+                }
+                (None, Some((caller, issued))) if support => {
                     (caller, DialectId::Support, None, issued)
                 }
-                None => match verify_token(&state, &req.auth) {
-                    // Seed 004 authenticates in the handshake; seed 001 by event later.
-                    Some(Ok(caller)) => (caller, DialectId::Session, None, false),
-                    Some(Err(e)) => return Err(refused(&e)),
-                    None => (Caller::Anonymous, DialectId::Ticket, None, false),
-                },
+                // Seed 004 authenticates in the handshake; seed 001 by event later.
+                (None, Some((caller, _))) => (caller, DialectId::Session, None, false),
+                (None, None) => (Caller::Anonymous, DialectId::Ticket, None, false),
             };
             let socket = ChatSocket {
                 id: req.socket_id,
@@ -158,6 +198,8 @@ impl SocketHandler for ChatSocket {
                 rooms: HashMap::new(),
                 log: VecDeque::new(),
                 recovering: rooms.clone(),
+                replaying: Default::default(),
+                held: Vec::new(),
                 issued_guest,
             };
             if !matches!(socket.caller, Caller::Anonymous) {
@@ -168,11 +210,11 @@ impl SocketHandler for ChatSocket {
     }
 
     fn on_connected(&mut self, io: &mut SocketIo) {
-        if let Some(rooms) = self.recovering.take() {
-            return self.recover(io, rooms);
-        }
         if self.dialect == DialectId::Support {
             support::connected(self, io);
+        }
+        if let Some(rooms) = self.recovering.take() {
+            self.recover(io, rooms);
         }
     }
 
@@ -184,31 +226,29 @@ impl SocketHandler for ChatSocket {
         if self.dialect == DialectId::Support {
             return support::on_event(self, io, event);
         }
-        // Namespace `/`: seeds 001 and 004 share it, and the name `send_message`.
-        let ticket = match event.name.as_str() {
-            "send_message" => event
-                .args
-                .first()
-                .is_some_and(|a| a.get("ticketId").is_some()),
-            name => ticket::EVENTS.contains(&name),
-        };
-        let session = !ticket && session::EVENTS.contains(&event.name.as_str());
-        if ticket {
+        // Namespace `/`: seeds 001 and 004 share it, and the name `send_message`. A
+        // socket speaks 004 if it connected with a token, 001 if not; an event only one
+        // of them has settles it; `send_message` follows the socket's dialect.
+        let name = event.name.as_str();
+        if ticket::EVENTS.contains(&name) {
             self.dialect = DialectId::Ticket;
-            ticket::on_event(self, io, event)
-        } else if session {
+        } else if session::EVENTS.contains(&name) {
             self.dialect = DialectId::Session;
-            session::on_event(self, io, event)
-        } else {
+        } else if name != "send_message" {
             let e = AppError::new(ErrorKind::UnknownType, "Unknown event")
-                .with_detail(format!("no event named {:?}", event.name));
-            self.fail(io, event.ack, &e)
+                .with_detail(format!("no event named {name:?}"));
+            return self.fail(io, event.ack, &e);
+        }
+        match self.dialect {
+            DialectId::Ticket => ticket::on_event(self, io, event),
+            _ => session::on_event(self, io, event),
         }
     }
 
-    fn on_close(self, _: &mut SocketIo, _: CloseReason) -> Option<Parked> {
+    fn on_close(self, io: &mut SocketIo, _: CloseReason) -> Option<Parked> {
         self.state.chat.do_send(Leave { conn: self.id });
         Some(Parked {
+            nsp: io.nsp().to_owned(),
             caller: self.caller,
             dialect: self.dialect,
             rooms: self.rooms,
@@ -244,7 +284,7 @@ fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteS
     // Messages carry their offset as a last argument, as the reference server's
     // connection state recovery does: the client sends back the last one it got.
     let offset = match event {
-        Event::MessagePosted { message } => Some(Value::String(format!(
+        Event::MessagePosted { message } if audience.in_room => Some(Value::String(format!(
             "{}:{}",
             message.session_id, message.seq
         ))),
@@ -289,6 +329,13 @@ impl ChatSocket {
         match &msg.out.event {
             Event::Disconnect { .. } => return io.close_session(),
             Event::MessagePosted { message } if msg.audience.in_room => {
+                if self.replaying.contains(&message.session_id) {
+                    if self.held.len() >= MAX_HELD {
+                        return io.close_session();
+                    }
+                    self.held.push(msg.clone());
+                    return;
+                }
                 // Recovery replays history, which live delivery may overlap.
                 if let Some(last) = self.rooms.get_mut(&message.session_id) {
                     if message.seq <= *last {
@@ -374,8 +421,11 @@ impl ChatSocket {
             conversation_id: conversation_id.clone(),
         };
         self.ask(io, join, true, move |s, io, res| {
-            if res.is_ok() {
-                s.rooms.entry(conversation_id).or_insert(0);
+            if let Ok(joined) = &res {
+                // Messages from here on are this socket's to deliver (and to recover).
+                s.rooms
+                    .entry(conversation_id)
+                    .or_insert(joined.conversation.row.last_seq);
             }
             then(s, io, res)
         });
@@ -413,21 +463,24 @@ impl ChatSocket {
 
     /// Connection state recovery: back into the rooms, and every message missed.
     fn recover(&mut self, io: &mut SocketIo, rooms: HashMap<String, i64>) {
-        for (room, last_seq) in rooms {
-            let seen = last_seq;
-            self.join(io, room.clone(), move |s, io, res| {
-                if let Err(e) = res {
+        for (room, seen) in rooms {
+            // Live messages wait from the moment the room is joined until the replay
+            // before them is done.
+            self.rooms.insert(room.clone(), seen);
+            self.replaying.insert(room.clone());
+            self.join(io, room.clone(), move |s, io, res| match res {
+                Ok(_) => s.replay(io, room, seen),
+                Err(e) => {
                     log::info!("socket {}: not back into {room}: {e}", s.id);
                     s.rooms.remove(&room);
-                    return;
+                    s.replayed(io, &room);
                 }
-                s.rooms.insert(room.clone(), seen);
-                s.replay(io, room, seen);
             });
         }
     }
 
-    /// Deliver a conversation's messages after `seq`, page by page.
+    /// Deliver a conversation's messages after `seq`, page by page, at the pace the
+    /// client takes them; then the live messages held meanwhile.
     fn replay(&self, io: &mut SocketIo, room: String, seq: i64) {
         let fetch = FetchHistory {
             conversation_id: room.clone(),
@@ -437,12 +490,16 @@ impl ChatSocket {
                 limit: REPLAY_PAGE,
             },
         };
-        self.ask(io, fetch, true, move |s, io, res| {
+        self.ask(io, fetch, false, move |s, io, res| {
             let history = match res {
                 Ok(h) => h,
-                Err(e) => return log::info!("socket {}: no replay of {room}: {e}", s.id),
+                Err(e) => {
+                    log::info!("socket {}: no replay of {room}: {e}", s.id);
+                    return s.replayed(io, &room);
+                }
             };
             let last = history.messages.last().map(|m| m.seq);
+            s.replaying.remove(&room);
             for message in history.messages {
                 let audience = Audience {
                     sender: false,
@@ -457,10 +514,37 @@ impl ChatSocket {
                 };
                 s.deliver(io, &deliver);
             }
-            if let (true, Some(last)) = (history.has_more, last) {
-                s.replay(io, room, last);
+            match (history.has_more, last) {
+                (true, Some(last)) => {
+                    s.replaying.insert(room.clone());
+                    s.replay_when_drained(io, room, last);
+                }
+                _ => s.replayed(io, &room),
             }
         });
+    }
+
+    /// The next page once the client has taken most of the last one.
+    fn replay_when_drained(&self, io: &mut SocketIo, room: String, seq: i64) {
+        let (queued, limit) = io.queued();
+        if queued <= limit / 2 {
+            return self.replay(io, room, seq);
+        }
+        let pause = tokio::time::sleep(std::time::Duration::from_millis(20));
+        io.spawn(pause, move |s, io, ()| s.replay_when_drained(io, room, seq));
+    }
+
+    /// A replay is over: the live messages held for it follow.
+    fn replayed(&mut self, io: &mut SocketIo, room: &str) {
+        self.replaying.remove(room);
+        let (mine, others): (Vec<Deliver>, Vec<Deliver>) =
+            std::mem::take(&mut self.held).into_iter().partition(|d| {
+                matches!(&d.out.event, Event::MessagePosted { message } if message.session_id == room)
+            });
+        self.held = others;
+        for d in mine {
+            self.deliver(io, &d);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::transport::socketio::IncomingEvent;
 
 /// Client events of seed 004 (besides `send_message`, which it shares with seed 001).
-pub(super) const EVENTS: [&str; 8] = [
+pub(super) const EVENTS: [&str; 7] = [
     "join_session",
     "typing",
     "stop_typing",
@@ -24,7 +24,6 @@ pub(super) const EVENTS: [&str; 8] = [
     "accept_chat",
     "close_chat",
     "leave_session",
-    "send_message",
 ];
 
 const HISTORY: i64 = 50;

@@ -215,6 +215,10 @@ fn send(
         }
         posted
     };
+    // Detached from the session: if it closes mid-send, a refused message still
+    // discards its files.
+    let posted = actix_rt::spawn(posted);
+    let posted = async move { posted.await.unwrap_or_else(|_| Err(AppError::internal())) };
     io.spawn(posted, move |s, io, res| match res {
         Ok(m) => {
             if let Some(id) = ack {

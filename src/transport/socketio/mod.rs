@@ -188,8 +188,11 @@ impl<H: SocketHandler> Engine<H> {
     }
 
     fn unpark(&self, pid: &str) -> Option<(String, H::Parked)> {
-        let (at, parked) = self.parked.lock().ok()?.remove(pid)?;
-        (at.elapsed() < self.settings.recovery_window).then(|| (pid.to_owned(), parked))
+        let mut all = self.parked.lock().ok()?;
+        let window = self.settings.recovery_window;
+        all.retain(|_, (at, _)| at.elapsed() < window);
+        let (_, parked) = all.remove(pid)?;
+        Some((pid.to_owned(), parked))
     }
 
     fn start_session(

@@ -14,6 +14,8 @@ pub const SEPARATOR: char = '\x1e';
 pub enum Frame {
     Text(ByteString),
     Binary(Bytes),
+    /// A WebSocket-level pong (never on polling).
+    Pong(Bytes),
 }
 
 /// A decoded Engine.IO packet from the client.
@@ -72,6 +74,7 @@ pub fn encode_payload(frames: &[Frame]) -> String {
                 out.push('b');
                 base64::engine::general_purpose::STANDARD.encode_string(b, &mut out);
             }
+            Frame::Pong(_) => {}
         }
     }
     out

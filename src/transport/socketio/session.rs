@@ -19,6 +19,15 @@ use super::{random_id, Engine, EngineError, SocketHandler};
 /// Packets held while a CONNECT or join completes, at most.
 const MAX_BACKLOG: usize = 256;
 
+/// A CONNECT or join that takes longer than this ends the session.
+const WAIT_LIMIT: Duration = Duration::from_secs(15);
+
+/// CONNECTs per session: namespaces come and go, but each costs an identity check.
+const MAX_CONNECTS: u32 = 16;
+
+/// An upgrade probe must finish within this (as in the reference server).
+const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Why a namespace socket ended; only a lost transport keeps its state for recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
@@ -40,7 +49,11 @@ pub struct IncomingEvent {
     pub ack: Option<u64>,
 }
 
-type AckCallback<H> = Box<dyn FnOnce(&mut H, &mut Io<'_, H>, Option<Vec<Value>>)>;
+/// The client's answer to our ack request: its arguments and their binary parts;
+/// `None` if it did not answer in time.
+pub type AckAnswer = Option<(Vec<Value>, Vec<Bytes>)>;
+
+type AckCallback<H> = Box<dyn FnOnce(&mut H, &mut Io<'_, H>, AckAnswer)>;
 
 struct Socket<H: SocketHandler> {
     nsp: Arc<str>,
@@ -63,6 +76,8 @@ enum Transport {
 struct Partial {
     packet: SioPacket,
     parts: Vec<Bytes>,
+    /// Bytes so far, the packet's text included.
+    bytes: usize,
 }
 
 pub struct SioSession<H: SocketHandler> {
@@ -81,6 +96,10 @@ pub struct SioSession<H: SocketHandler> {
     /// a polling POST may carry many packets, which must not overtake it.
     waits: usize,
     backlog: std::collections::VecDeque<(SioPacket, Vec<Bytes>)>,
+    /// A socket dropped while its handler was checked out by `with_socket`.
+    dropped_while_out: Option<(CloseReason, String, Arc<str>)>,
+    /// CONNECTs this session has made; each costs an identity check.
+    connects: u32,
     closed: bool,
     remote_ip: Option<std::net::IpAddr>,
 }
@@ -101,6 +120,16 @@ impl<H: SocketHandler> Io<'_, H> {
 
     pub fn nsp(&self) -> &str {
         &self.nsp
+    }
+
+    /// Frames waiting to go out to this client, and how many it may have before it
+    /// counts as stuck (for pacing bulk sends).
+    pub fn queued(&self) -> (usize, usize) {
+        let queued = match &self.session.transport {
+            Transport::Polling { queue, .. } => queue.len(),
+            Transport::WebSocket(tx) => tx.max_capacity() - tx.capacity(),
+        };
+        (queued, self.session.engine.settings.outbound_queue)
     }
 
     pub fn address(&self) -> Addr<SioSession<H>> {
@@ -153,7 +182,7 @@ impl<H: SocketHandler> Io<'_, H> {
         event: &str,
         data: &Value,
         timeout: Duration,
-        then: impl FnOnce(&mut H, &mut Io<'_, H>, Option<Vec<Value>>) + 'static,
+        then: impl FnOnce(&mut H, &mut Io<'_, H>, AckAnswer) + 'static,
     ) {
         let Some(socket) = self.session.sockets.get_mut(&self.socket) else {
             return;
@@ -186,8 +215,8 @@ impl<H: SocketHandler> Io<'_, H> {
         self.ctx.spawn(f);
     }
 
-    /// Like `spawn`, but nothing else on this session is handled until it is done
-    /// (joins and registrations that later packets depend on).
+    /// Like `spawn`, but this session's later packets wait until it is done (joins and
+    /// registrations they depend on). Past `WAIT_LIMIT` the session is closed.
     pub fn wait<T: 'static>(
         &mut self,
         fut: impl std::future::Future<Output = T> + 'static,
@@ -195,11 +224,19 @@ impl<H: SocketHandler> Io<'_, H> {
     ) {
         let sock = self.socket;
         self.session.waits += 1;
-        let f = fut.into_actor(&*self.session).map(move |out, act, ctx| {
-            act.with_socket(sock, ctx, |h, io| then(h, io, out));
-            act.wait_done(ctx);
-        });
-        self.ctx.wait(f);
+        let fut = tokio::time::timeout(WAIT_LIMIT, fut);
+        let f = fut
+            .into_actor(&*self.session)
+            .map(move |out, act, ctx| match out {
+                Ok(out) => {
+                    act.with_socket(sock, ctx, |h, io| then(h, io, out));
+                    act.wait_done(ctx);
+                }
+                Err(_) => act.protocol_error("a request took too long", ctx),
+            });
+        // Spawned, not `ctx.wait`: deliveries and polls go on meanwhile; only this
+        // session's incoming packets wait (the backlog).
+        self.ctx.spawn(f);
     }
 
     /// End this socket from the server side (a DISCONNECT packet to the client).
@@ -246,6 +283,8 @@ impl<H: SocketHandler> SioSession<H> {
             partial: None,
             waits: 0,
             backlog: std::collections::VecDeque::new(),
+            dropped_while_out: None,
+            connects: 0,
             closed: false,
             remote_ip,
         }
@@ -276,7 +315,8 @@ impl<H: SocketHandler> SioSession<H> {
         let overflow = match &mut self.transport {
             Transport::Polling { queue, poll } => {
                 queue.push(frame);
-                if let Some(poll) = poll.take() {
+                // A poll whose request went away (the client gave up) gets nothing.
+                if let Some(poll) = poll.take().filter(|p| !p.is_closed()) {
                     let _ = poll.send(Ok(packet::encode_payload(&std::mem::take(queue))));
                 }
                 queue.len() > limit
@@ -325,6 +365,10 @@ impl<H: SocketHandler> SioSession<H> {
         f(&mut handler, &mut io);
         if let Some(s) = self.sockets.get_mut(&socket) {
             s.handler = Some(handler);
+        } else if let Some((reason, pid, nsp)) = self.dropped_while_out.take() {
+            // The session closed under the handler (an overflowing queue, say): it
+            // still gets its close, so the app forgets it, and may be parked.
+            self.finish_socket(handler, socket, nsp, reason, pid, ctx);
         }
     }
 
@@ -362,17 +406,31 @@ impl<H: SocketHandler> SioSession<H> {
             return;
         };
         self.by_nsp.remove(&socket.nsp);
-        if let Some(handler) = socket.handler.take() {
-            let mut io = Io {
-                session: self,
-                ctx,
-                socket: id,
-                nsp: socket.nsp.clone(),
-            };
-            if let Some(parked) = handler.on_close(&mut io, reason) {
-                if reason == CloseReason::TransportLost {
-                    self.engine.park(socket.pid, parked);
-                }
+        match socket.handler.take() {
+            Some(handler) => self.finish_socket(handler, id, socket.nsp, reason, socket.pid, ctx),
+            // Its handler is running (`with_socket`), which finishes it on return.
+            None => self.dropped_while_out = Some((reason, socket.pid, socket.nsp)),
+        }
+    }
+
+    fn finish_socket(
+        &mut self,
+        handler: H,
+        id: u64,
+        nsp: Arc<str>,
+        reason: CloseReason,
+        pid: String,
+        ctx: &mut Context<Self>,
+    ) {
+        let mut io = Io {
+            session: self,
+            ctx,
+            socket: id,
+            nsp,
+        };
+        if let Some(parked) = handler.on_close(&mut io, reason) {
+            if reason == CloseReason::TransportLost {
+                self.engine.park(pid, parked);
             }
         }
     }
@@ -407,6 +465,7 @@ impl<H: SocketHandler> SioSession<H> {
             self.partial = Some(Partial {
                 packet,
                 parts: Vec::new(),
+                bytes: text.len(),
             });
         } else {
             self.on_sio_packet(packet, Vec::new(), ctx);
@@ -414,12 +473,18 @@ impl<H: SocketHandler> SioSession<H> {
     }
 
     fn on_sio_binary(&mut self, bytes: Bytes, ctx: &mut Context<Self>) {
+        let limit = self.engine.settings.max_payload;
         let Some(partial) = self.partial.as_mut() else {
             return self.protocol_error("unexpected binary packet", ctx);
         };
+        // One packet with its parts is bounded like one message.
+        partial.bytes += bytes.len();
+        if partial.bytes > limit {
+            return self.protocol_error("binary parts over maxPayload", ctx);
+        }
         partial.parts.push(bytes);
         if partial.parts.len() == partial.packet.attachments {
-            if let Some(Partial { packet, parts }) = self.partial.take() {
+            if let Some(Partial { packet, parts, .. }) = self.partial.take() {
                 self.on_sio_packet(packet, parts, ctx);
             }
         }
@@ -483,7 +548,7 @@ impl<H: SocketHandler> SioSession<H> {
                     _ => Vec::new(),
                 };
                 if let Some(callback) = callback {
-                    self.with_socket(id, ctx, |h, io| callback(h, io, Some(args)));
+                    self.with_socket(id, ctx, |h, io| callback(h, io, Some((args, parts))));
                 }
             }
             // Packets for a namespace the client has not joined are dropped, as the
@@ -496,6 +561,12 @@ impl<H: SocketHandler> SioSession<H> {
         let nsp = p.nsp;
         if !H::serves(&nsp) {
             let err = json!({"message": "Invalid namespace"});
+            let text = packet::encode_sio(Kind::ConnectError, &nsp, None, Some(&err));
+            return self.send_frame(Frame::Text(text.into()), ctx);
+        }
+        self.connects += 1;
+        if self.connects > MAX_CONNECTS {
+            let err = json!({"message": "Too many connections on this session"});
             let text = packet::encode_sio(Kind::ConnectError, &nsp, None, Some(&err));
             return self.send_frame(Frame::Text(text.into()), ctx);
         }
@@ -523,14 +594,19 @@ impl<H: SocketHandler> SioSession<H> {
             session: ctx.address(),
             remote_ip: self.remote_ip,
         };
-        let fut = H::connect(&self.engine.app, request);
+        let fut = tokio::time::timeout(WAIT_LIMIT, H::connect(&self.engine.app, request));
         self.waits += 1;
-        ctx.wait(fut.into_actor(self).map(move |res, act, ctx| {
+        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
             if act.closed {
                 return;
             }
-            act.finish_connect(id, nsp, old_pid, res, ctx);
-            act.wait_done(ctx);
+            match res {
+                Ok(res) => {
+                    act.finish_connect(id, nsp, old_pid, res, ctx);
+                    act.wait_done(ctx);
+                }
+                Err(_) => act.protocol_error("CONNECT took too long", ctx),
+            }
         }));
     }
 
@@ -619,6 +695,9 @@ impl<H: SocketHandler> Handler<Poll> for SioSession<H> {
         let Transport::Polling { queue, poll } = &mut self.transport else {
             return Err(EngineError::BAD_REQUEST);
         };
+        if poll.as_ref().is_some_and(|p| p.is_closed()) {
+            *poll = None;
+        }
         if poll.is_some() {
             // Two polls at once: the spec says the session is over.
             self.close(CloseReason::TransportLost, ctx);
@@ -687,11 +766,19 @@ pub struct Upgrade(pub mpsc::Sender<Frame>);
 impl<H: SocketHandler> Handler<Upgrade> for SioSession<H> {
     type Result = Result<(), EngineError>;
 
-    fn handle(&mut self, msg: Upgrade, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Upgrade, ctx: &mut Self::Context) -> Self::Result {
         if !matches!(self.transport, Transport::Polling { .. }) || self.probe.is_some() {
             return Err(EngineError::BAD_REQUEST);
         }
-        self.probe = Some(msg.0);
+        let probe = msg.0;
+        self.probe = Some(probe.clone());
+        ctx.run_later(UPGRADE_TIMEOUT, move |act, _| {
+            // Still probing with this socket: give up on it (dropping it closes it).
+            if act.probe.as_ref().is_some_and(|p| p.same_channel(&probe)) {
+                act.probe = None;
+                act.probed = false;
+            }
+        });
         Ok(())
     }
 }

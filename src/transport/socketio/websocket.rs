@@ -38,6 +38,9 @@ impl<H: SocketHandler> Handler<WsIn> for SioSession<H> {
 pub struct Reader {
     stream: actix_ws::MessageStream,
     max_payload: usize,
+    /// For WebSocket-level pongs, which the writer sends. Weak: when the session drops
+    /// its sender, the writer must end and close the socket.
+    out: mpsc::WeakSender<Frame>,
 }
 
 impl Reader {
@@ -47,7 +50,7 @@ impl Reader {
             .max_frame_size(self.max_payload)
             .aggregate_continuations()
             .max_continuation_size(self.max_payload);
-        actix_rt::spawn(read(stream, session));
+        actix_rt::spawn(read(stream, session, self.out));
     }
 }
 
@@ -60,13 +63,12 @@ pub fn bridge(
 ) -> (mpsc::Sender<Frame>, Reader) {
     let (tx, rx) = mpsc::channel(queue.max(1));
     actix_rt::spawn(write(ws, rx));
-    (
-        tx,
-        Reader {
-            stream,
-            max_payload,
-        },
-    )
+    let reader = Reader {
+        stream,
+        max_payload,
+        out: tx.downgrade(),
+    };
+    (tx, reader)
 }
 
 async fn write(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Frame>) {
@@ -74,6 +76,7 @@ async fn write(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Frame>) {
         let sent = match frame {
             Frame::Text(t) => ws.text(t).await,
             Frame::Binary(b) => ws.binary(b).await,
+            Frame::Pong(p) => ws.pong(&p).await,
         };
         if sent.is_err() {
             return;
@@ -86,12 +89,19 @@ async fn write(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Frame>) {
 async fn read<H: SocketHandler>(
     mut stream: actix_ws::AggregatedMessageStream,
     session: Addr<SioSession<H>>,
+    out: mpsc::WeakSender<Frame>,
 ) {
     loop {
         let item = match stream.recv().await {
             Some(Ok(AggregatedMessage::Text(t))) => InboundItem::Text(t),
             Some(Ok(AggregatedMessage::Binary(b))) => InboundItem::Binary(b),
-            Some(Ok(AggregatedMessage::Ping(_) | AggregatedMessage::Pong(_))) => continue,
+            Some(Ok(AggregatedMessage::Ping(p))) => {
+                if let Some(out) = out.upgrade() {
+                    let _ = out.try_send(Frame::Pong(p));
+                }
+                continue;
+            }
+            Some(Ok(AggregatedMessage::Pong(_))) => continue,
             Some(Err(ProtocolError::Overflow)) => InboundItem::TooLarge,
             Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => InboundItem::Closed,
         };
