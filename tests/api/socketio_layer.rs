@@ -58,7 +58,10 @@ impl SocketHandler for Echo {
                     "question",
                     &question,
                     Duration::from_millis(300),
-                    |_, io, answer| io.emit("answer", &json!(answer.map(|(args, _)| args))),
+                    |_, io, answer| match answer {
+                        Some((args, parts)) => io.emit_with_parts("answer", args, parts),
+                        None => io.emit("answer", &Value::Null),
+                    },
                 );
             }
             _ => {}
@@ -172,7 +175,7 @@ async fn events_and_acks_both_ways() {
     send(&mut c, r#"42["ask",{"q":1}]"#).await;
     assert_eq!(text(&mut c).await, r#"420["question",{"q":1}]"#);
     send(&mut c, r#"430["yes",2]"#).await;
-    assert_eq!(text(&mut c).await, r#"42["answer",["yes",2]]"#);
+    assert_eq!(text(&mut c).await, r#"42["answer","yes",2]"#);
     // An ack that never comes ends in the timeout answer; a late one is ignored.
     send(&mut c, r#"42["ask",{"q":2}]"#).await;
     assert_eq!(text(&mut c).await, r#"421["question",{"q":2}]"#);
@@ -211,6 +214,39 @@ async fn binary_events_and_acks() {
         r#"461-7[{"_placeholder":true,"num":0}]"#
     );
     assert_eq!(binary(&mut c).await, Bytes::from_static(&[9]));
+
+    // The client answers our ack request with a binary part (BINARY_ACK).
+    send(&mut c, r#"42["ask","file?"]"#).await;
+    assert_eq!(text(&mut c).await, r#"420["question","file?"]"#);
+    send(&mut c, r#"461-0[{"_placeholder":true,"num":0}]"#).await;
+    send_binary(&mut c, &[7, 7]).await;
+    assert_eq!(
+        text(&mut c).await,
+        r#"451-["answer",{"_placeholder":true,"num":0}]"#
+    );
+    assert_eq!(binary(&mut c).await, Bytes::from_static(&[7, 7]));
+}
+
+#[actix_web::test]
+async fn websocket_pings_are_answered_and_connects_are_budgeted() {
+    let addr = start().await;
+    let mut c = connected(addr).await;
+    c.send(Message::Ping(Bytes::from_static(b"hi")))
+        .await
+        .expect("ping");
+    assert_eq!(next(&mut c).await, Frame::Pong(Bytes::from_static(b"hi")));
+    // Namespaces may come and go, but not without end: each CONNECT costs a check.
+    for _ in 0..15 {
+        send(&mut c, "40/custom,").await;
+        assert!(text(&mut c).await.starts_with("40/custom,{"));
+        assert_eq!(text(&mut c).await, r#"42/custom,["auth",{}]"#);
+        send(&mut c, "41/custom,").await;
+    }
+    send(&mut c, "40/custom,").await;
+    assert_eq!(
+        text(&mut c).await,
+        r#"44/custom,{"message":"Too many connections on this session"}"#
+    );
 }
 
 #[actix_web::test]
