@@ -393,6 +393,25 @@ impl ChatSocket {
         }
     }
 
+    /// The outcome of a command that has no event of its own: the answer goes to the
+    /// client's ack callback if it asked for one; a refusal is reported either way.
+    fn settle<T>(
+        &self,
+        io: &mut SocketIo,
+        ack: Option<u64>,
+        res: Result<T, AppError>,
+        answer: impl FnOnce(&T) -> Value,
+    ) {
+        match res {
+            Ok(value) => {
+                if let Some(id) = ack {
+                    io.ack(id, vec![answer(&value)]);
+                }
+            }
+            Err(e) => self.fail(io, ack, &e),
+        }
+    }
+
     /// A refusal in the dialect's own error shape.
     fn fail(&self, io: &mut SocketIo, ack: Option<u64>, e: &AppError) {
         let (event, data) = match self.dialect {
@@ -451,13 +470,8 @@ impl ChatSocket {
             conversation_id,
             typing,
         };
-        self.ask(io, msg, false, move |s, io, res| match res {
-            Ok(()) => {
-                if let Some(id) = ack {
-                    io.ack(id, vec![json!({"success": true})]);
-                }
-            }
-            Err(e) => s.fail(io, ack, &e),
+        self.ask(io, msg, false, move |s, io, res| {
+            s.settle(io, ack, res, |_| json!({"success": true}))
         });
     }
 

@@ -89,13 +89,13 @@ pub(super) fn on_event(s: &mut ChatSocket, io: &mut SocketIo, event: IncomingEve
                     caller: s.caller.clone(),
                     target,
                 };
-                s.ask(io, mark, false, move |s, io, res| match res {
-                    Ok(r) => {
-                        if let Some(id) = ack {
-                            io.ack(id, vec![json!({"session_id": r.conversation_id, "up_to_seq": r.up_to_seq})]);
-                        }
-                    }
-                    Err(e) => s.fail(io, ack, &e),
+                s.ask(io, mark, false, move |s, io, res| {
+                    s.settle(
+                        io,
+                        ack,
+                        res,
+                        |r| json!({"session_id": r.conversation_id, "up_to_seq": r.up_to_seq}),
+                    )
                 });
             }
             "accept_chat" => change(s, io, session_id, StatusChange::Accept, ack),
@@ -165,13 +165,8 @@ fn change(
         caller: s.caller.clone(),
         change,
     };
-    s.ask(io, msg, false, move |s, io, res| match res {
-        Ok(view) => {
-            if let Some(id) = ack {
-                io.ack(id, vec![json!({"session": session_json(&view)})]);
-            }
-        }
-        Err(e) => s.fail(io, ack, &e),
+    s.ask(io, msg, false, move |s, io, res| {
+        s.settle(io, ack, res, |view| json!({"session": session_json(view)}))
     });
 }
 

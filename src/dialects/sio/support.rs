@@ -84,13 +84,8 @@ pub(super) fn on_event(s: &mut ChatSocket, io: &mut SocketIo, event: IncomingEve
                     client_id: field(&event, "clientId"),
                     attachment_ids: Vec::new(),
                 };
-                s.ask(io, post, false, move |s, io, res| match res {
-                    Ok(m) => {
-                        if let Some(id) = ack {
-                            io.ack(id, vec![message_json(&m)]);
-                        }
-                    }
-                    Err(e) => s.fail(io, ack, &e),
+                s.ask(io, post, false, move |s, io, res| {
+                    s.settle(io, ack, res, |m| message_json(m))
                 });
             }
             "conversation:join" => {
@@ -165,16 +160,13 @@ fn read(
             caller: s.caller.clone(),
             target: ReadTarget::Ids(vec![message_id]),
         };
-        s.ask(io, mark, false, move |s, io, res| match res {
-            Ok(r) => {
-                if let Some(id) = ack {
-                    io.ack(
-                        id,
-                        vec![json!({"conversationId": r.conversation_id, "upToSeq": r.up_to_seq})],
-                    );
-                }
-            }
-            Err(e) => s.fail(io, ack, &e),
+        s.ask(io, mark, false, move |s, io, res| {
+            s.settle(
+                io,
+                ack,
+                res,
+                |r| json!({"conversationId": r.conversation_id, "upToSeq": r.up_to_seq}),
+            )
         });
     });
 }
