@@ -85,7 +85,7 @@ pub(super) fn on_event(s: &mut ChatSocket, io: &mut SocketIo, event: IncomingEve
                     attachment_ids: Vec::new(),
                 };
                 s.ask(io, post, false, move |s, io, res| {
-                    s.settle(io, ack, res, |m| message_json(m))
+                    s.settle(io, ack, res, message_json)
                 });
             }
             "conversation:join" => {
