@@ -39,6 +39,9 @@ fn serve(config: switchboard::config::Config) -> ExitCode {
     let result = system.block_on(async {
         let running = switchboard::startup::start(config)?;
         db_alive = Some(running.db_alive.clone());
+        if let Some(link) = &running.admin_link {
+            println!("Switchboard is running. Agent console (signed in for 15 minutes):\n  {link}");
+        }
         running
             .server
             .await

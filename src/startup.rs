@@ -25,7 +25,13 @@ pub struct Running {
     pub handle: ServerHandle,
     pub secret_source: SecretSource,
     pub keys: JwtKeys,
+    /// On a local try-out (no `JWT_SECRET` configured): the agent console with a
+    /// short-lived admin token, so a newcomer is in with one click.
+    pub admin_link: Option<String>,
 }
+
+/// How long the first-run link's token lasts.
+const ADMIN_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -148,7 +154,12 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         .run();
     let handle = server.handle();
     log::info!("listening on http://{addr}");
+    let admin_link = (secret_source != SecretSource::Configured).then(|| {
+        let token = keys.mint("local-admin", "admin", "Local admin", ADMIN_LINK_TTL);
+        format!("http://{addr}/admin#token={token}")
+    });
     Ok(Running {
+        admin_link,
         db_alive,
         addr,
         server,

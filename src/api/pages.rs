@@ -1,30 +1,39 @@
-//! The bundled pages in `static/`, embedded in the binary.
+//! The bundled pages in `static/`, embedded in the binary: the customer widget on a
+//! sample shop page (`/`) and the agent console (`/admin`).
 
 use actix_web::{web, HttpResponse};
 
 /// Scripts and styles come only from us; sockets only to us.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; frame-ancestors 'none'";
 
-const FILES: [(&str, &str, &str); 3] = [
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+const FILES: [(&str, &str, &str); 7] = [
+    ("index.html", HTML, include_str!("../../static/index.html")),
+    ("admin.html", HTML, include_str!("../../static/admin.html")),
+    ("widget.js", JS, include_str!("../../static/widget.js")),
+    ("admin.js", JS, include_str!("../../static/admin.js")),
+    ("common.js", JS, include_str!("../../static/common.js")),
     (
-        "index.html",
-        "text/html; charset=utf-8",
-        include_str!("../../static/index.html"),
-    ),
-    (
-        "demo.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../static/demo.js"),
-    ),
-    (
-        "demo.css",
+        "app.css",
         "text/css; charset=utf-8",
-        include_str!("../../static/demo.css"),
+        include_str!("../../static/app.css"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/favicon.svg"),
     ),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(|| async { file("index.html") }))
+        .route("/admin", web::get().to(|| async { file("admin.html") }))
+        .route(
+            "/favicon.ico",
+            web::get().to(|| async { file("favicon.svg") }),
+        )
         .route(
             "/static/{name}",
             web::get().to(|name: web::Path<String>| async move { file(&name) }),

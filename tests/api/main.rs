@@ -2,11 +2,13 @@
 //! Set `TEST_DATABASE_URL=postgres://…` to run the same suite against PostgreSQL.
 
 mod helpers;
+mod node;
 
 mod attachments;
 mod auth;
 mod auth_codes;
 mod bad_input;
+mod browser;
 mod desk_ws;
 mod health;
 mod limits;

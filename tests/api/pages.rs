@@ -1,14 +1,18 @@
-//! The bundled demo page is served from the binary with a strict CSP.
+//! The bundled pages are served from the binary with a strict CSP.
 
 use crate::helpers::*;
 
 #[actix_web::test]
-async fn demo_page_and_assets_are_served() {
+async fn pages_and_assets_are_served() {
     let app = spawn_app().await;
     for (path, content_type, needle) in [
-        ("/", "text/html", "Switchboard"),
-        ("/static/demo.js", "text/javascript", "register_admin"),
-        ("/static/demo.css", "text/css", ".log"),
+        ("/", "text/html", "widget.js"),
+        ("/admin", "text/html", "admin.js"),
+        ("/static/widget.js", "text/javascript", "customer_message"),
+        ("/static/admin.js", "text/javascript", "register_admin"),
+        ("/static/common.js", "text/javascript", "textContent"),
+        ("/static/app.css", "text/css", ".log"),
+        ("/favicon.ico", "image/svg+xml", "<svg"),
     ] {
         let mut resp = awc::Client::new().get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 200, "{path}");
@@ -46,4 +50,28 @@ async fn demo_page_and_assets_are_served() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
+}
+
+/// A local try-out (no configured secret) offers a one-click link into the console with a
+/// short-lived admin token; a configured secret means production, and no such link.
+#[actix_web::test]
+async fn first_run_link_only_without_a_configured_secret() {
+    let data = tempfile::TempDir::new().unwrap();
+    let mut config = test_config(&data);
+    config.jwt_secret = None;
+    let running = switchboard::startup::start(config).expect("server starts");
+    let link = running
+        .admin_link
+        .clone()
+        .expect("a link on a local try-out");
+    let prefix = format!("http://{}/admin#token=", running.addr);
+    let token = link.strip_prefix(&prefix).expect("a link to /admin");
+    let identity = running.keys.verify(token).expect("a valid token");
+    assert!(identity.is_admin());
+    let left = identity.expires_at - chrono::Utc::now().timestamp();
+    assert!((0..=15 * 60).contains(&left), "short-lived: {left} s");
+
+    let configured = tempfile::TempDir::new().unwrap();
+    let running = switchboard::startup::start(test_config(&configured)).expect("server starts");
+    assert_eq!(running.admin_link, None);
 }

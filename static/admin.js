@@ -1,0 +1,394 @@
+// The agent console: inbox by status (live), one conversation at a time with paged
+// history, replies, typing, read ticks, attachments, accept / assign / resolve / close,
+// onboarding codes, and who of the staff is online. Native /ws protocol plus REST.
+import { attachmentList, connect, el, time, toast } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const PAGE = 30;
+
+// A token in the fragment (the first-run link) signs in and is removed from the URL.
+const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromLink) {
+  sessionStorage.setItem("sb-staff-token", fromLink);
+  history.replaceState(null, "", location.pathname);
+}
+
+const state = {
+  token: sessionStorage.getItem("sb-staff-token"),
+  me: null,
+  status: "waiting",
+  current: null, // the open conversation's id
+  conversation: null,
+  messages: new Map(), // id → message, for the open conversation
+  oldestSeq: null,
+  hasMore: false,
+  lastSeq: 0,
+  readUpTo: 0, // the customer's read cursor in the open conversation
+  staff: new Map(),
+  conn: null,
+};
+
+/** Event frames and history entries, in one shape. */
+function norm(f) {
+  return {
+    id: f.id,
+    seq: f.seq,
+    sessionId: f.sessionId,
+    senderId: f.senderId ?? f.staffId,
+    senderType: f.senderType ?? (f.type === "system_message" ? "system" : f.type === "staff_reply" ? "agent" : "customer"),
+    senderName: f.senderName ?? f.customerName ?? f.staffName ?? "",
+    text: f.message ?? "",
+    timestamp: f.timestamp,
+    attachments: f.attachments ?? [],
+  };
+}
+
+function signIn(token) {
+  state.token = token;
+  sessionStorage.setItem("sb-staff-token", token);
+  $("signin").hidden = true;
+  $("console").hidden = false;
+  state.conn?.close();
+  state.conn = connect({
+    badge: $("conn"),
+    onOpen: (send) => send({ type: "register_admin", token: state.token }),
+    onFrame,
+  });
+}
+
+function send(frame) {
+  if (!state.conn?.send(frame)) toast($("toast"), "Not connected; try again in a moment.");
+}
+
+function onFrame(f, send) {
+  switch (f.type) {
+    case "admin_registered":
+      state.me = f.userId;
+      $("me").textContent = f.userId;
+      send({ type: "online_staff" });
+      loadInbox();
+      if (state.current) {
+        // Back after a reconnect: rejoin, and fetch what came meanwhile.
+        send({ type: "join", sessionId: state.current });
+        send({ type: "history", sessionId: state.current, afterSeq: state.lastSeq, limit: 200 });
+      }
+      break;
+    case "inbox":
+      renderInbox(f.conversations);
+      break;
+    case "joined":
+      if (f.sessionId === state.current) showConversation(f.conversation);
+      break;
+    case "history":
+      if (f.sessionId === state.current) addHistory(f.messages.map(norm), f.hasMore);
+      break;
+    case "customer_message":
+    case "staff_reply":
+    case "system_message":
+    case "message_ack":
+      onMessage(f);
+      break;
+    case "conversation_updated":
+      onConversation(f);
+      break;
+    case "typing":
+      if (f.sessionId === state.current && f.userId !== state.me) {
+        $("typing").hidden = !f.isTyping;
+        $("typing").textContent = `${f.name || "Customer"} is typing…`;
+      }
+      break;
+    case "messages_read":
+      if (f.sessionId === state.current && f.readerId !== state.me) {
+        state.readUpTo = Math.max(state.readUpTo, f.upToSeq);
+        renderTicks();
+      }
+      break;
+    case "online_staff":
+      state.staff = new Map(f.staff.map((s) => [s.id, s.name]));
+      renderStaff();
+      break;
+    case "staff_presence":
+      if (f.online) state.staff.set(f.userId, f.name);
+      else state.staff.delete(f.userId);
+      renderStaff();
+      break;
+    case "error":
+      if (f.code === "auth_failed" || f.code === "token_required" || f.code === "forbidden") {
+        if (!state.me) return signOut(f.message);
+      }
+      toast($("toast"), f.message);
+      break;
+  }
+}
+
+function signOut(why) {
+  state.conn?.close();
+  sessionStorage.removeItem("sb-staff-token");
+  $("console").hidden = true;
+  $("signin").hidden = false;
+  $("signin-error").textContent = why;
+}
+
+// ---- inbox -------------------------------------------------------------------------
+
+let inboxTimer = null;
+function loadInbox() {
+  clearTimeout(inboxTimer);
+  inboxTimer = setTimeout(() => send({ type: "inbox", status: state.status, limit: 100 }), 50);
+}
+
+function renderInbox(conversations) {
+  const list = $("inbox");
+  list.replaceChildren(
+    ...conversations.map((c) => {
+      const last = c.lastMessage;
+      const unread = c.id === state.current ? 0 : c.unreadCount ?? 0;
+      return el(
+        "li",
+        { class: c.id === state.current ? "item open" : "item", "data-id": c.id },
+        el(
+          "button",
+          { type: "button", onclick: () => open(c.id) },
+          el("span", { class: "who" }, c.customerName || "Guest"),
+          unread ? el("span", { class: "badge", title: "unread" }, String(unread)) : null,
+          el("span", { class: "last muted" }, last ? last.message || (last.attachments?.length ? "(file)" : "") : c.subject || ""),
+          el("span", { class: "when muted" }, time(c.updatedAt)),
+        ),
+      );
+    }),
+  );
+  if (!conversations.length) list.append(el("li", { class: "muted empty" }, `No ${state.status} conversations.`));
+}
+
+for (const b of document.querySelectorAll(".filters button")) {
+  b.addEventListener("click", () => {
+    document.querySelectorAll(".filters button").forEach((x) => x.classList.toggle("active", x === b));
+    state.status = b.dataset.status;
+    loadInbox();
+  });
+}
+
+// ---- one conversation --------------------------------------------------------------
+
+function open(id) {
+  if (state.current && state.current !== id) send({ type: "leave", sessionId: state.current });
+  Object.assign(state, { current: id, messages: new Map(), oldestSeq: null, hasMore: false, lastSeq: 0, readUpTo: 0 });
+  $("log").replaceChildren();
+  $("code-out").hidden = true;
+  $("typing").hidden = true;
+  $("thread").hidden = false;
+  $("empty").hidden = true;
+  send({ type: "join", sessionId: id });
+  send({ type: "history", sessionId: id, beforeSeq: 2 ** 53 - 1, limit: PAGE });
+  loadInbox();
+  $("reply-text").focus();
+}
+
+function closeThread() {
+  if (state.current) send({ type: "leave", sessionId: state.current });
+  state.current = null;
+  $("thread").hidden = true;
+  $("empty").hidden = false;
+  loadInbox();
+}
+
+function showConversation(c) {
+  state.conversation = c;
+  $("thread-title").textContent = `${c.customerName || "Guest"}${c.subject ? ` · ${c.subject}` : ""}`;
+  $("thread-status").textContent = c.status;
+  $("thread-status").dataset.status = c.status;
+  $("accept").disabled = c.status !== "waiting";
+  $("resolve").disabled = c.status === "resolved" || c.status === "closed";
+  $("close").disabled = c.status === "closed";
+}
+
+function addHistory(messages, hasMore) {
+  const log = $("log");
+  const older = state.oldestSeq !== null && messages.length && messages[0].seq < state.oldestSeq;
+  const before = log.scrollHeight - log.scrollTop;
+  for (const m of messages) addMessage(m, older);
+  if (older) {
+    state.hasMore = hasMore;
+    log.scrollTop = log.scrollHeight - before; // keep the view where it was
+  } else {
+    if (state.oldestSeq === null || messages.length === 0) state.hasMore = hasMore;
+    log.scrollTop = log.scrollHeight;
+  }
+  markRead();
+}
+
+function addMessage(m, prepend = false) {
+  if (!m.id || state.messages.has(m.id)) return;
+  state.messages.set(m.id, m);
+  state.lastSeq = Math.max(state.lastSeq, m.seq ?? 0);
+  if (state.oldestSeq === null || m.seq < state.oldestSeq) state.oldestSeq = m.seq;
+  const mine = m.senderType === "agent" || m.senderType === "admin";
+  const node = el(
+    "li",
+    { class: `msg ${m.senderType === "system" ? "system" : mine ? "out" : "in"}`, "data-seq": m.seq, "data-id": m.id },
+    m.senderType === "system" ? null : el("span", { class: "from" }, m.senderName),
+    m.text ? el("p", { class: "text" }, m.text) : null,
+    attachmentList(m.attachments, { token: state.token }),
+    el("span", { class: "meta" }, time(m.timestamp), mine ? el("span", { class: "tick" }, "✓") : null),
+  );
+  // Keep the log in seq order whatever order pages and live messages arrive in.
+  const after = [...$("log").children].find((li) => Number(li.dataset.seq) > m.seq);
+  if (prepend || after) $("log").insertBefore(node, after ?? $("log").firstChild);
+  else $("log").append(node);
+  renderTicks();
+}
+
+function renderTicks() {
+  for (const li of $("log").querySelectorAll("li.out")) {
+    const read = Number(li.dataset.seq) <= state.readUpTo;
+    li.classList.toggle("read", read);
+    const tick = li.querySelector(".tick");
+    if (tick) {
+      tick.textContent = read ? "✓✓" : "✓";
+      tick.title = read ? "read" : "delivered";
+    }
+  }
+}
+
+function markRead() {
+  if (state.current && document.visibilityState === "visible" && state.lastSeq) {
+    send({ type: "read", sessionId: state.current, upToSeq: state.lastSeq });
+  }
+}
+
+function onMessage(f) {
+  const sessionId = f.sessionId;
+  if (f.type === "message_ack") {
+    // Our own reply, stored: it replaces its "sending…" placeholder.
+    const sent = pending.get(f.clientId);
+    pending.delete(f.clientId);
+    sent?.item.remove();
+    if (sent && sessionId === state.current) {
+      addMessage({ id: f.id, seq: f.seq, sessionId, senderType: "agent", senderName: $("me").textContent, text: sent.text, timestamp: f.timestamp, attachments: [] });
+      $("log").scrollTop = $("log").scrollHeight;
+    }
+    return;
+  }
+  if (sessionId === state.current) {
+    addMessage(norm(f));
+    $("log").scrollTop = $("log").scrollHeight;
+    if (f.type === "customer_message") {
+      $("typing").hidden = true;
+      markRead();
+    }
+  }
+  loadInbox();
+}
+
+function onConversation(f) {
+  if (f.change === "created") {
+    announce(`New conversation: ${f.conversation.customerName || "Guest"}`);
+  }
+  if (f.sessionId === state.current) showConversation(f.conversation);
+  loadInbox();
+}
+
+$("log").addEventListener("scroll", () => {
+  if ($("log").scrollTop < 40 && state.hasMore && state.current) {
+    state.hasMore = false; // one page request at a time
+    send({ type: "history", sessionId: state.current, beforeSeq: state.oldestSeq, limit: PAGE });
+  }
+});
+
+// ---- replying and acting -----------------------------------------------------------
+
+const pending = new Map();
+let typingSent = 0;
+$("reply-text").addEventListener("input", () => {
+  if (state.current && Date.now() - typingSent > 3000) {
+    typingSent = Date.now();
+    send({ type: "typing", sessionId: state.current, isTyping: true });
+  }
+});
+
+$("reply").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("reply-text").value.trim();
+  if (!text || !state.current) return;
+  const clientId = crypto.randomUUID();
+  const item = el("li", { class: "msg out pending" }, el("p", { class: "text" }, text), el("span", { class: "meta" }, "sending…"));
+  $("log").append(item);
+  $("log").scrollTop = $("log").scrollHeight;
+  pending.set(clientId, { item, text });
+  send({ type: "staff_message", sessionId: state.current, content: text, clientId });
+  send({ type: "typing", sessionId: state.current, isTyping: false });
+  typingSent = 0;
+  $("reply-text").value = "";
+});
+
+$("accept").addEventListener("click", () => send({ type: "accept", sessionId: state.current }));
+$("resolve").addEventListener("click", () => send({ type: "set_status", sessionId: state.current, status: "resolved" }));
+$("close").addEventListener("click", () => send({ type: "set_status", sessionId: state.current, status: "closed" }));
+$("assign").addEventListener("change", () => {
+  const agentId = $("assign").value;
+  if (agentId) send({ type: "assign", sessionId: state.current, agentId, agentName: state.staff.get(agentId) });
+  $("assign").value = "";
+});
+$("back").addEventListener("click", closeThread);
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && state.current) closeThread();
+});
+document.addEventListener("visibilitychange", markRead);
+
+$("code").addEventListener("click", async () => {
+  const c = state.conversation;
+  const res = await fetch("/api/support/onboarding/generate-code", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${state.token}` },
+    body: JSON.stringify({ conversationId: state.current, userId: c?.customerId ?? undefined, guestId: c?.guestId ?? undefined }),
+  });
+  const body = await res.json().catch(() => ({}));
+  const out = $("code-out");
+  out.hidden = false;
+  out.textContent = res.ok
+    ? `Code ${body.code} (valid until ${time(body.expiresAt)}), also sent in the chat.`
+    : body.message || "Could not create a code.";
+});
+
+function renderStaff() {
+  $("staff").replaceChildren(...[...state.staff].map(([id, name]) => el("li", {}, el("span", { class: "dot" }), name || id)));
+  $("assign").replaceChildren(
+    el("option", { value: "" }, "Assign…"),
+    ...[...state.staff].map(([id, name]) => el("option", { value: id }, name || id)),
+  );
+}
+
+// ---- attention: a new conversation blinks the title and beeps ----------------------
+
+let blink = null;
+function announce(text) {
+  toast($("toast"), text);
+  try {
+    const ctx = new AudioContext();
+    const osc = ctx.createOscillator();
+    osc.connect(ctx.destination);
+    osc.frequency.value = 880;
+    osc.start();
+    osc.stop(ctx.currentTime + 0.15);
+  } catch {}
+  if (document.hasFocus() || blink) return;
+  const title = document.title;
+  blink = setInterval(() => (document.title = document.title === title ? `● ${text}` : title), 1000);
+  window.addEventListener(
+    "focus",
+    () => {
+      clearInterval(blink);
+      blink = null;
+      document.title = title;
+    },
+    { once: true },
+  );
+}
+
+$("signin-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  $("signin-error").textContent = "";
+  signIn($("token").value.trim());
+});
+
+if (state.token) signIn(state.token);

@@ -1,0 +1,237 @@
+// The customer widget: a guest (or signed-in) conversation kept across reloads, text and
+// files (with upload progress), staff replies, typing and read ticks live, and resume by
+// seq after any reconnect, so nothing is lost or shown twice.
+import { attachmentList, connect, el, time } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const KEY = "sb-widget";
+const saved = JSON.parse(localStorage.getItem(KEY) || "{}");
+const state = {
+  token: saved.token || null,
+  guestId: saved.guestId || null,
+  conversationId: saved.conversationId || null,
+  lastSeq: 0,
+  readUpTo: 0,
+  seen: new Set(),
+  pending: new Map(),
+  conn: null,
+  open: false,
+};
+const save = () =>
+  localStorage.setItem(KEY, JSON.stringify({ token: state.token, guestId: state.guestId, conversationId: state.conversationId }));
+
+async function api(method, path, body) {
+  const headers = { "content-type": "application/json" };
+  if (state.token) headers.authorization = `Bearer ${state.token}`;
+  const res = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(json.message || `HTTP ${res.status}`);
+  return json;
+}
+
+/** The caller's open conversation: found or started (guests get their id here). */
+async function ensureConversation() {
+  if (state.conversationId) return;
+  if (state.token) {
+    const c = await api("GET", "/api/support/conversation?type=general");
+    state.conversationId = c.id;
+  } else {
+    const r = await api("POST", "/api/support/conversation/guest", state.guestId ? { guestId: state.guestId } : {});
+    state.guestId = r.guestId;
+    state.conversationId = r.conversation.id;
+  }
+  save();
+}
+
+function start() {
+  state.conn?.close();
+  state.conn = connect({
+    badge: $("conn"),
+    onOpen: (send) =>
+      send({ type: "register", sessionId: state.conversationId, token: state.token ?? undefined, guestId: state.guestId ?? undefined }),
+    onFrame,
+  });
+}
+
+function onFrame(f, send) {
+  switch (f.type) {
+    case "registered":
+      // Resume: everything after the last message we have (all of it on first load).
+      send({ type: "history", sessionId: state.conversationId, afterSeq: state.lastSeq, limit: 200 });
+      break;
+    case "history":
+      f.messages.forEach((m) => add(m));
+      if (f.hasMore) send({ type: "history", sessionId: state.conversationId, afterSeq: state.lastSeq, limit: 200 });
+      markRead();
+      break;
+    case "staff_reply":
+    case "system_message":
+    case "customer_message":
+      add({ ...f, senderName: f.staffName ?? f.customerName, senderType: f.senderType ?? (f.type === "staff_reply" ? "agent" : "system") });
+      if (f.type === "staff_reply") {
+        $("typing").hidden = true;
+        if (!state.open) $("dot").hidden = false;
+      }
+      markRead();
+      break;
+    case "message_ack": {
+      const p = state.pending.get(f.clientId);
+      state.pending.delete(f.clientId);
+      p?.node.remove();
+      add({ id: f.id, seq: f.seq, message: p?.text ?? "", senderType: "mine", timestamp: f.timestamp, attachments: p?.attachments ?? [] });
+      break;
+    }
+    case "typing":
+      if (f.userId !== state.guestId) $("typing").hidden = !f.isTyping;
+      break;
+    case "messages_read":
+      if (f.readerId !== state.guestId) {
+        state.readUpTo = Math.max(state.readUpTo, f.upToSeq);
+        ticks();
+      }
+      break;
+    case "error":
+      $("error").textContent = f.message;
+      if (f.code === "forbidden" || f.code === "not_found") {
+        // The stored conversation is not ours (any more): start afresh next time.
+        state.conversationId = null;
+        save();
+      }
+      break;
+  }
+}
+
+function add(m) {
+  if (state.seen.has(m.id)) return;
+  state.seen.add(m.id);
+  state.lastSeq = Math.max(state.lastSeq, m.seq ?? 0);
+  const mine = m.senderType === "mine" || m.senderType === "guest" || m.senderType === "customer";
+  const node = el(
+    "li",
+    { class: `msg ${m.senderType === "system" ? "system" : mine ? "out" : "in"}`, "data-seq": m.seq },
+    mine || m.senderType === "system" ? null : el("span", { class: "from" }, m.senderName || "Support"),
+    m.message ? el("p", { class: "text" }, m.message) : null,
+    attachmentList(m.attachments, { token: state.token, guestId: state.guestId }),
+    el("span", { class: "meta" }, time(m.timestamp), mine ? el("span", { class: "tick" }, "✓") : null),
+  );
+  const after = [...$("log").children].find((li) => Number(li.dataset.seq) > m.seq);
+  $("log").insertBefore(node, after ?? null);
+  $("log").scrollTop = $("log").scrollHeight;
+  ticks();
+}
+
+function ticks() {
+  for (const li of $("log").querySelectorAll("li.out")) {
+    const read = Number(li.dataset.seq) <= state.readUpTo;
+    li.classList.toggle("read", read);
+    const t = li.querySelector(".tick");
+    if (t) {
+      t.textContent = read ? "✓✓" : "✓";
+      t.title = read ? "read" : "delivered";
+    }
+  }
+}
+
+function markRead() {
+  if (state.open && state.lastSeq) state.conn?.send({ type: "read", sessionId: state.conversationId, upToSeq: state.lastSeq });
+}
+
+function sendMessage(text, attachments = []) {
+  const clientId = crypto.randomUUID();
+  const node = el("li", { class: "msg out pending" }, text ? el("p", { class: "text" }, text) : null, el("span", { class: "meta" }, "sending…"));
+  $("log").append(node);
+  state.pending.set(clientId, { node, text, attachments });
+  const sent = state.conn?.send({ type: "customer_message", message: text, clientId, attachments: attachments.map((a) => a.id) });
+  if (!sent) $("error").textContent = "Not connected; your message will need resending.";
+}
+
+/** Files go up first (with progress), then a message carries them. */
+function upload(files) {
+  const form = new FormData();
+  for (const f of files) form.append("attachments", f, f.name);
+  const url = state.token ? "/api/v1/chat/upload" : `/api/v1/chat/upload?guestId=${encodeURIComponent(state.guestId)}`;
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", url);
+  if (state.token) xhr.setRequestHeader("authorization", `Bearer ${state.token}`);
+  const bar = $("progress");
+  bar.hidden = false;
+  bar.value = 0;
+  xhr.upload.onprogress = (e) => e.lengthComputable && (bar.value = (100 * e.loaded) / e.total);
+  xhr.onload = () => {
+    bar.hidden = true;
+    let body = {};
+    try {
+      body = JSON.parse(xhr.responseText);
+    } catch {}
+    if (xhr.status >= 300) return ($("error").textContent = body.message || `Upload failed (${xhr.status})`);
+    const attachments = body.data.map((a) => ({ id: a.id, fileName: a.file_name, fileType: a.file_type, fileUrl: a.file_url }));
+    sendMessage("", attachments);
+  };
+  xhr.onerror = () => {
+    bar.hidden = true;
+    $("error").textContent = "Upload failed";
+  };
+  xhr.send(form);
+}
+
+async function openWidget() {
+  state.open = true;
+  $("widget").hidden = false;
+  $("bubble").setAttribute("aria-expanded", "true");
+  $("dot").hidden = true;
+  $("error").textContent = "";
+  try {
+    await ensureConversation();
+    if (!state.conn) start();
+    markRead();
+    $("text").focus();
+  } catch (e) {
+    $("error").textContent = e.message;
+  }
+}
+
+function closeWidget() {
+  state.open = false;
+  $("widget").hidden = true;
+  $("bubble").setAttribute("aria-expanded", "false");
+}
+
+$("bubble").addEventListener("click", () => (state.open ? closeWidget() : openWidget()));
+$("close-widget").addEventListener("click", closeWidget);
+document.addEventListener("keydown", (e) => e.key === "Escape" && state.open && closeWidget());
+
+let typingAt = 0;
+$("text").addEventListener("input", () => {
+  if (Date.now() - typingAt > 3000 && state.conversationId) {
+    typingAt = Date.now();
+    state.conn?.send({ type: "typing", sessionId: state.conversationId, isTyping: true });
+  }
+});
+$("compose").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("text").value.trim();
+  if (!text) return;
+  sendMessage(text);
+  state.conn?.send({ type: "typing", sessionId: state.conversationId, isTyping: false });
+  typingAt = 0;
+  $("text").value = "";
+});
+$("file").addEventListener("change", () => {
+  if ($("file").files.length) upload([...$("file").files]);
+  $("file").value = "";
+});
+$("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  state.token = $("token").value.trim() || null;
+  state.conversationId = null;
+  state.lastSeq = 0;
+  state.seen.clear();
+  $("log").replaceChildren();
+  save();
+  state.conn?.close();
+  state.conn = null;
+  openWidget();
+});
+
+// A conversation from an earlier visit continues at once (replies arrive with the dot).
+if (state.conversationId) start();

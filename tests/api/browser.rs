@@ -1,0 +1,36 @@
+//! The bundled pages in a real browser: headless Chromium (Debian's `chromium`) driven
+//! by playwright-core, against the real server. Screenshots go to `target/screenshots/`.
+//! Without `/usr/bin/chromium` these tests say so and pass, unless
+//! `SB_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs it) makes that a failure.
+
+use crate::helpers::spawn_app;
+use crate::node;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn browser_available() -> bool {
+    if std::path::Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var("SB_REQUIRE_BROWSER").is_err(),
+        "SB_REQUIRE_BROWSER is set but {CHROMIUM} is missing (apt-get install chromium)"
+    );
+    eprintln!("skipping browser tests: {CHROMIUM} is not installed (apt-get install chromium)");
+    false
+}
+
+#[actix_web::test]
+async fn support_conversation_between_widget_and_console() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    node::run(
+        "browser",
+        "support.test.js",
+        &app,
+        vec![("SB_CHROMIUM", CHROMIUM.into())],
+    )
+    .await;
+}
