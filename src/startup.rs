@@ -144,6 +144,9 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         }
     })
     .max_connections(config.max_connections)
+    // WebSockets never finish on their own: waiting actix's default 30 s for them only
+    // delays a restart. Clients reconnect and resume by seq.
+    .shutdown_timeout(3)
     .max_connection_rate(4096);
     if let Some(w) = config.workers {
         http = http.workers(w.max(1));

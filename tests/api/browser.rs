@@ -34,3 +34,18 @@ async fn support_conversation_between_widget_and_console() {
     )
     .await;
 }
+
+/// The test starts and restarts its own server process (the binary cargo built), so
+/// it can kill it under the pages and bring it back on the same port and data.
+#[actix_web::test]
+async fn pages_reconnect_after_a_server_restart() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let env = vec![
+        ("SB_CHROMIUM", CHROMIUM.into()),
+        ("SB_BIN", env!("CARGO_BIN_EXE_switchboard").into()),
+    ];
+    node::run("browser", "restart.test.js", &app, env).await;
+}
