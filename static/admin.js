@@ -51,7 +51,10 @@ function signIn(token) {
   state.conn?.close();
   state.conn = connect({
     badge: $("conn"),
-    onOpen: (send) => send({ type: "register_admin", token: state.token }),
+    onOpen: (send) => {
+      state.registered = false;
+      send({ type: "register_admin", token: state.token });
+    },
     onFrame,
   });
 }
@@ -63,6 +66,8 @@ function send(frame) {
 function onFrame(f, send) {
   switch (f.type) {
     case "admin_registered":
+      state.registered = true;
+      for (const frame of outbox.splice(0)) send(frame);
       state.me = f.userId;
       $("me").textContent = f.userId;
       send({ type: "online_staff" });
@@ -298,6 +303,7 @@ $("log").addEventListener("scroll", () => {
 // ---- replying and acting -----------------------------------------------------------
 
 const pending = new Map();
+const outbox = [];
 let typingSent = 0;
 $("reply-text").addEventListener("input", () => {
   if (state.current && Date.now() - typingSent > 3000) {
@@ -315,7 +321,9 @@ $("reply").addEventListener("submit", (e) => {
   $("log").append(item);
   $("log").scrollTop = $("log").scrollHeight;
   pending.set(clientId, { item, text });
-  send({ type: "staff_message", sessionId: state.current, content: text, clientId });
+  const frame = { type: "staff_message", sessionId: state.current, content: text, clientId };
+  // Not connected: it goes out after the next sign-in, its client id keeping it single.
+  if (!state.registered || !state.conn?.send(frame)) outbox.push(frame);
   send({ type: "typing", sessionId: state.current, isTyping: false });
   typingSent = 0;
   $("reply-text").value = "";

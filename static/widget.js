@@ -14,6 +14,10 @@ const state = {
   readUpTo: 0,
   seen: new Set(),
   pending: new Map(),
+  // Messages written while not connected: sent once registered (again), each with its
+  // client id, so a resend can never make a duplicate.
+  outbox: [],
+  registered: false,
   conn: null,
   open: false,
 };
@@ -47,8 +51,10 @@ function start() {
   state.conn?.close();
   state.conn = connect({
     badge: $("conn"),
-    onOpen: (send) =>
-      send({ type: "register", sessionId: state.conversationId, token: state.token ?? undefined, guestId: state.guestId ?? undefined }),
+    onOpen: (send) => {
+      state.registered = false;
+      send({ type: "register", sessionId: state.conversationId, token: state.token ?? undefined, guestId: state.guestId ?? undefined });
+    },
     onFrame,
   });
 }
@@ -56,8 +62,11 @@ function start() {
 function onFrame(f, send) {
   switch (f.type) {
     case "registered":
-      // Resume: everything after the last message we have (all of it on first load).
+      state.registered = true;
+      // Resume: everything after the last message we have (all of it on first load),
+      // then whatever was written meanwhile.
       send({ type: "history", sessionId: state.conversationId, afterSeq: state.lastSeq, limit: 200 });
+      for (const frame of state.outbox.splice(0)) send(frame);
       break;
     case "history":
       f.messages.forEach((m) => add(m));
@@ -141,8 +150,8 @@ function sendMessage(text, attachments = []) {
   const node = el("li", { class: "msg out pending" }, text ? el("p", { class: "text" }, text) : null, el("span", { class: "meta" }, "sending…"));
   $("log").append(node);
   state.pending.set(clientId, { node, text, attachments });
-  const sent = state.conn?.send({ type: "customer_message", message: text, clientId, attachments: attachments.map((a) => a.id) });
-  if (!sent) $("error").textContent = "Not connected; your message will need resending.";
+  const frame = { type: "customer_message", message: text, clientId, attachments: attachments.map((a) => a.id) };
+  if (!state.registered || !state.conn?.send(frame)) state.outbox.push(frame);
 }
 
 /** Files go up first (with progress), then a message carries them. */

@@ -1,5 +1,5 @@
 //! The bundled pages in `static/`, embedded in the binary: the customer widget on a
-//! sample shop page (`/`) and the agent console (`/admin`).
+//! sample shop page (`/`), the agent console (`/admin`) and the live stream (`/live`).
 
 use actix_web::{web, HttpResponse};
 
@@ -9,9 +9,11 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; conn
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
-const FILES: [(&str, &str, &str); 7] = [
+const FILES: [(&str, &str, &str); 9] = [
     ("index.html", HTML, include_str!("../../static/index.html")),
     ("admin.html", HTML, include_str!("../../static/admin.html")),
+    ("live.html", HTML, include_str!("../../static/live.html")),
+    ("live.js", JS, include_str!("../../static/live.js")),
     ("widget.js", JS, include_str!("../../static/widget.js")),
     ("admin.js", JS, include_str!("../../static/admin.js")),
     ("common.js", JS, include_str!("../../static/common.js")),
@@ -30,6 +32,7 @@ const FILES: [(&str, &str, &str); 7] = [
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(|| async { file("index.html") }))
         .route("/admin", web::get().to(|| async { file("admin.html") }))
+        .route("/live", web::get().to(|| async { file("live.html") }))
         .route(
             "/favicon.ico",
             web::get().to(|| async { file("favicon.svg") }),

@@ -49,3 +49,18 @@ async fn pages_reconnect_after_a_server_restart() {
     ];
     node::run("browser", "restart.test.js", &app, env).await;
 }
+
+#[actix_web::test]
+async fn live_stream_between_host_and_viewer() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    node::run(
+        "browser",
+        "live.test.js",
+        &app,
+        vec![("SB_CHROMIUM", CHROMIUM.into())],
+    )
+    .await;
+}

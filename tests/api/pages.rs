@@ -8,6 +8,8 @@ async fn pages_and_assets_are_served() {
     for (path, content_type, needle) in [
         ("/", "text/html", "widget.js"),
         ("/admin", "text/html", "admin.js"),
+        ("/live", "text/html", "live.js"),
+        ("/static/live.js", "text/javascript", "webrtc_offer"),
         ("/static/widget.js", "text/javascript", "customer_message"),
         ("/static/admin.js", "text/javascript", "register_admin"),
         ("/static/common.js", "text/javascript", "textContent"),

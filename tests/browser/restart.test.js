@@ -62,7 +62,7 @@ describe("server restart", () => {
     await guest.click("#bubble");
     await guest.fill("#text", "before the restart");
     await guest.press("#text", "Enter");
-    await guest.locator("#log li.out .text", { hasText: "before the restart" }).waitFor();
+    await guest.locator("#log li.out:not(.pending) .text", { hasText: "before the restart" }).waitFor();
 
     const agent = await page(browser, errors);
     await agent.goto(`${url}/admin#token=${token("bo", "agent", "Bo")}`);
@@ -72,10 +72,14 @@ describe("server restart", () => {
     await stop(server);
     await guest.locator("#conn[data-state=reconnecting]").waitFor();
     await agent.locator("#conn[data-state=reconnecting]").waitFor();
+    // Written while the server is down: it waits, and goes once the page is back.
+    await guest.fill("#text", "written while down");
+    await guest.press("#text", "Enter");
     server = await startServer(port, dataDir);
     await guest.locator("#conn[data-state=online]").waitFor({ timeout: 15000 });
     await agent.locator("#conn[data-state=online]").waitFor({ timeout: 15000 });
 
+    await agent.locator("#log li.in .text", { hasText: "written while down" }).waitFor();
     await guest.fill("#text", "after the restart");
     await guest.press("#text", "Enter");
     await agent.locator("#log li.in .text", { hasText: "after the restart" }).waitFor();
@@ -86,6 +90,8 @@ describe("server restart", () => {
 
     for (const [p, text] of [
       [guest, "before the restart"],
+      [guest, "written while down"],
+      [agent, "written while down"],
       [guest, "after the restart"],
       [guest, "welcome back"],
       [agent, "before the restart"],

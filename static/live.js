@@ -1,0 +1,281 @@
+// The live-stream page. Viewers watch the host's camera over WebRTC (signalled through
+// the server), see the viewer count, like, see pinned products and chat. With a staff
+// token the page hosts: start and stop, broadcast the camera, pin products, moderate.
+import { connect, el, time } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const rand = () => [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromLink) {
+  sessionStorage.setItem("sb-host-token", fromLink);
+  history.replaceState(null, "", location.pathname);
+}
+
+const state = {
+  token: sessionStorage.getItem("sb-host-token"),
+  session: sessionStorage.getItem("sb-live-session") || `live-${rand()}`,
+  peerId: `peer-${rand()}`,
+  stream: null, // the current stream's view
+  pinned: [],
+  liked: false,
+  camera: null, // the host's MediaStream
+  peers: new Map(), // peer id → RTCPeerConnection
+  conn: null,
+};
+sessionStorage.setItem("sb-live-session", state.session);
+const host = () => Boolean(state.token);
+
+function start() {
+  state.conn?.close();
+  state.conn = connect({
+    badge: $("conn"),
+    onOpen: (send) => send(host() ? { type: "register_admin", token: state.token } : { type: "register", sessionId: state.session }),
+    onFrame,
+  });
+  $("host").hidden = !host();
+  $("host-signin").hidden = host();
+}
+
+function send(frame) {
+  state.conn?.send(frame);
+}
+
+async function onFrame(f) {
+  switch (f.type) {
+    case "registered":
+    case "admin_registered":
+      send({ type: "webrtc_register", peerId: state.peerId, userType: host() ? "admin" : "customer" });
+      break;
+    case "webrtc_registered":
+      if (host() && state.camera && state.stream) send({ type: "webrtc_broadcast_start", peerId: state.peerId });
+      break;
+    case "stream_started":
+      showStream(f.streamData);
+      break;
+    case "stream_stopped":
+      showStream(null);
+      break;
+    case "stream_update":
+      $("viewers").textContent = f.viewerCount ?? $("viewers").textContent;
+      $("likes").textContent = f.likes;
+      state.liked = (f.likedBy ?? []).includes(state.session);
+      $("like").setAttribute("aria-pressed", String(state.liked));
+      break;
+    case "pinned_products_updated":
+      state.pinned = f.pinnedProducts;
+      renderPinned();
+      break;
+    case "chat_history":
+      $("chat").replaceChildren();
+      f.messages.forEach(addChat);
+      break;
+    case "chat_message":
+      addChat(f);
+      break;
+    case "chat_message_deleted":
+      $("chat").querySelector(`li[data-id="${CSS.escape(f.messageId)}"]`)?.remove();
+      break;
+    case "chat_settings":
+      $("slow-note").textContent = f.slowModeSeconds ? `(slow mode: ${f.slowModeSeconds} s)` : "";
+      $("slow").value = String(f.slowModeSeconds);
+      break;
+    case "webrtc_new_customer":
+      if (host()) offerTo(f.customerId);
+      break;
+    case "webrtc_offer":
+      await answer(f.from, f.offer);
+      break;
+    case "webrtc_answer":
+      await state.peers.get(f.from)?.setRemoteDescription(f.answer);
+      break;
+    case "webrtc_ice_candidate":
+      if (f.candidate) await state.peers.get(f.from)?.addIceCandidate(f.candidate).catch(() => {});
+      break;
+    case "webrtc_broadcast_stopped":
+      closePeers();
+      $("video").srcObject = host() ? state.camera : null;
+      break;
+    case "error":
+      $("error").textContent = f.message;
+      break;
+  }
+}
+
+function showStream(view) {
+  state.stream = view;
+  $("title").textContent = view ? `· ${view.title}` : "";
+  $("offair").hidden = Boolean(view);
+  $("start").disabled = Boolean(view);
+  $("stop").disabled = !view;
+  if (view) {
+    $("likes").textContent = view.likes;
+    $("viewers").textContent = view.viewerCount;
+  } else {
+    closePeers();
+    if (!host()) $("video").srcObject = null;
+  }
+}
+
+// ---- WebRTC: the host offers its camera to each viewer -----------------------------
+
+function peer(remote) {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  pc.onicecandidate = (e) =>
+    e.candidate && send({ type: "webrtc_ice_candidate", from: state.peerId, to: remote, candidate: e.candidate.toJSON() });
+  pc.onconnectionstatechange = () => {
+    if (["failed", "closed"].includes(pc.connectionState)) state.peers.delete(remote);
+  };
+  state.peers.set(remote, pc);
+  return pc;
+}
+
+async function offerTo(customerId) {
+  if (!state.camera) return;
+  state.peers.get(customerId)?.close();
+  const pc = peer(customerId);
+  for (const track of state.camera.getTracks()) pc.addTrack(track, state.camera);
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  send({ type: "webrtc_offer", from: state.peerId, to: customerId, offer: pc.localDescription.toJSON() });
+}
+
+async function answer(from, offer) {
+  state.peers.get(from)?.close();
+  const pc = peer(from);
+  pc.ontrack = (e) => {
+    $("video").srcObject = e.streams[0] ?? new MediaStream([e.track]);
+    $("video").dataset.live = "true";
+  };
+  await pc.setRemoteDescription(offer);
+  const reply = await pc.createAnswer();
+  await pc.setLocalDescription(reply);
+  send({ type: "webrtc_answer", from: state.peerId, to: from, answer: pc.localDescription.toJSON() });
+}
+
+function closePeers() {
+  for (const pc of state.peers.values()) pc.close();
+  state.peers.clear();
+}
+
+// ---- chat, likes, pins -------------------------------------------------------------
+
+function addChat(line) {
+  if (line.id && $("chat").querySelector(`li[data-id="${CSS.escape(line.id)}"]`)) return;
+  const item = el(
+    "li",
+    { class: line.isAdmin ? "line host-line" : "line", "data-id": line.id },
+    el("strong", {}, line.username),
+    " ",
+    el("span", { class: "text" }, line.message),
+    el("span", { class: "meta" }, time(line.timestamp)),
+  );
+  if (host() && line.id) {
+    item.append(
+      el("button", { type: "button", class: "ghost mod", title: "Delete", onclick: () => send({ type: "chat_delete", messageId: line.id }) }, "delete"),
+      el(
+        "button",
+        { type: "button", class: "ghost mod", title: "Mute for 5 minutes", onclick: () => send({ type: "chat_mute", messageId: line.id, durationSeconds: 300 }) },
+        "mute",
+      ),
+    );
+  }
+  $("chat").append(item);
+  $("chat").scrollTop = $("chat").scrollHeight;
+}
+
+function renderPinned() {
+  $("pinned").replaceChildren(
+    ...state.pinned.map((p) =>
+      el(
+        "li",
+        { class: "card pin" },
+        el("strong", {}, p.name),
+        el("span", {}, `€${Number(p.price).toFixed(2)}`),
+        host() ? el("button", { type: "button", class: "ghost", onclick: () => pin(state.pinned.filter((q) => q.productId !== p.productId)) }, "unpin") : null,
+      ),
+    ),
+  );
+  if (!state.pinned.length) $("pinned").append(el("li", { class: "muted" }, "Nothing pinned."));
+}
+
+async function rest(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${state.token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(json.message || `HTTP ${res.status}`);
+  return json.data;
+}
+
+async function pin(products) {
+  if (!state.stream) return ($("error").textContent = "Start the stream first.");
+  try {
+    await rest("PUT", `/api/live/streams/${state.stream.streamId}/pinned-products`, products.map((p, i) => ({ ...p, displayOrder: i })));
+  } catch (e) {
+    $("error").textContent = e.message;
+  }
+}
+
+$("like").addEventListener("click", () => send({ type: "toggle_like" }));
+$("chat-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const message = $("chat-text").value.trim();
+  if (!message) return;
+  send({ type: "chat_message", message, username: $("chat-name").value.trim() || undefined });
+  $("chat-text").value = "";
+});
+$("host-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  state.token = $("host-token").value.trim();
+  sessionStorage.setItem("sb-host-token", state.token);
+  start();
+});
+$("start-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("error").textContent = "";
+  try {
+    state.camera = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+    $("video").srcObject = state.camera;
+    showStream(await rest("POST", "/api/live/streams", { title: $("stream-title").value.trim() }));
+    send({ type: "webrtc_broadcast_start", peerId: state.peerId });
+  } catch (err) {
+    $("error").textContent = err.message;
+  }
+});
+$("stop").addEventListener("click", async () => {
+  if (!state.stream) return;
+  send({ type: "webrtc_broadcast_stop", peerId: state.peerId });
+  try {
+    await rest("POST", `/api/live/streams/${state.stream.streamId}/stop`);
+  } catch (err) {
+    $("error").textContent = err.message;
+  }
+  state.camera?.getTracks().forEach((t) => t.stop());
+  state.camera = null;
+  $("video").srcObject = null;
+});
+$("pin-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const product = { productId: rand(), name: $("pin-name").value.trim(), price: Number($("pin-price").value), image: "" };
+  pin([...state.pinned, product]);
+  $("pin-name").value = "";
+  $("pin-price").value = "";
+});
+$("slow").addEventListener("change", () => send({ type: "chat_slow_mode", seconds: Number($("slow").value) }));
+
+// Whatever is live already shows at once (the server also sends it on registering).
+fetch("/api/live/streams/current")
+  .then((r) => r.json())
+  .then((b) => {
+    if (b?.data?.isActive) {
+      showStream(b.data.streamData);
+      state.pinned = b.data.pinnedProducts ?? [];
+      renderPinned();
+    }
+  })
+  .catch(() => {});
+start();
+renderPinned();

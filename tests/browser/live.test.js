@@ -1,0 +1,72 @@
+// A host streams its (fake) camera on /live; a viewer receives the video over WebRTC
+// signalled through the server, and they chat, like, pin and moderate.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { URL, launch, page, screenshot, token } from "./helpers.js";
+
+const XSS = "<img src=x onerror=alert(1)>";
+
+describe("live stream in the browser", () => {
+  let browser;
+  const errors = [];
+  before(async () => (browser = await launch()));
+  after(async () => browser?.close());
+
+  it("host starts with the camera; a viewer gets the video, chat, likes, pins and moderation", async () => {
+    const viewer = await page(browser, errors);
+    await viewer.goto(`${URL}/live`);
+    await viewer.locator("#conn[data-state=online]").waitFor();
+    await viewer.locator("#offair").waitFor();
+
+    const host = await page(browser, errors);
+    await host.goto(`${URL}/live#token=${token("hana", "admin", "Hana")}`);
+    await host.locator("#host").waitFor();
+    await host.locator("#conn[data-state=online]").waitFor();
+    await host.fill("#stream-title", "Spring launch");
+    await host.click("#start");
+    await host.locator("#stop:not([disabled])").waitFor();
+
+    // The viewer receives a video track, and it plays.
+    await viewer.locator("#title", { hasText: "Spring launch" }).waitFor();
+    await viewer.waitForFunction(() => {
+      const v = document.querySelector("#video");
+      return v.dataset.live === "true" && v.srcObject?.getVideoTracks().length > 0 && v.videoWidth > 0;
+    }, null, { timeout: 20000 });
+    await viewer.locator("#viewers", { hasText: /^[1-9]/ }).waitFor();
+
+    // Chat both ways; hostile text stays text.
+    await viewer.fill("#chat-name", "Vic");
+    await viewer.fill("#chat-text", `love it ${XSS}`);
+    await viewer.press("#chat-text", "Enter");
+    const line = host.locator("#chat .line", { hasText: "love it" });
+    await line.waitFor();
+    assert.equal(await line.locator(".text").textContent(), `love it ${XSS}`);
+    await host.fill("#chat-text", "thanks!");
+    await host.press("#chat-text", "Enter");
+    await viewer.locator("#chat .line.host-line", { hasText: "thanks!" }).waitFor();
+
+    // Likes.
+    await viewer.click("#like");
+    await host.locator("#likes", { hasText: "1" }).waitFor();
+    await viewer.locator("#like[aria-pressed=true]").waitFor();
+
+    // Pins.
+    await host.fill("#pin-name", "Serum 30 ml");
+    await host.fill("#pin-price", "29.9");
+    await host.press("#pin-price", "Enter");
+    await viewer.locator("#pinned .pin", { hasText: "Serum 30 ml" }).waitFor();
+    await screenshot(viewer, "live-viewer");
+    await screenshot(host, "live-host");
+
+    // Moderation: the host deletes the viewer's line; it goes for everyone.
+    await line.locator("button.mod", { hasText: "delete" }).click();
+    await viewer.locator("#chat .line", { hasText: "love it" }).waitFor({ state: "detached" });
+    await host.selectOption("#slow", "30");
+    await viewer.locator("#slow-note", { hasText: "30" }).waitFor();
+
+    await host.click("#stop");
+    await viewer.locator("#offair").waitFor();
+    assert.equal(await viewer.locator("img").count(), 0, "no element made from chat text");
+    assert.deepEqual(errors, []);
+  });
+});
