@@ -209,16 +209,14 @@ function showConversation(c) {
 
 function addHistory(messages, hasMore) {
   const log = $("log");
-  const older = state.oldestSeq !== null && messages.length && messages[0].seq < state.oldestSeq;
+  const first = state.oldestSeq === null;
+  const older = !first && messages.length > 0 && messages[0].seq < state.oldestSeq;
   const before = log.scrollHeight - log.scrollTop;
   for (const m of messages) addMessage(m, older);
-  if (older) {
-    state.hasMore = hasMore;
-    log.scrollTop = log.scrollHeight - before; // keep the view where it was
-  } else {
-    if (state.oldestSeq === null || messages.length === 0) state.hasMore = hasMore;
-    log.scrollTop = log.scrollHeight;
-  }
+  // Only pages going back say whether there is more before them.
+  if (first || older) state.hasMore = hasMore;
+  // Older messages keep the view where it was; anything else goes to the newest.
+  log.scrollTop = older ? log.scrollHeight - before : log.scrollHeight;
   markRead();
 }
 

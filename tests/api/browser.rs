@@ -64,3 +64,18 @@ async fn live_stream_between_host_and_viewer() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn console_tools_and_the_widget_on_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    node::run(
+        "browser",
+        "console.test.js",
+        &app,
+        vec![("SB_CHROMIUM", CHROMIUM.into())],
+    )
+    .await;
+}

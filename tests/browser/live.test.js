@@ -61,6 +61,27 @@ describe("live stream in the browser", () => {
     // Moderation: the host deletes the viewer's line; it goes for everyone.
     await line.locator("button.mod", { hasText: "delete" }).click();
     await viewer.locator("#chat .line", { hasText: "love it" }).waitFor({ state: "detached" });
+    // Muting: the viewer's next line is refused, and nobody gets it.
+    await viewer.fill("#chat-text", "spam");
+    await viewer.press("#chat-text", "Enter");
+    await host.locator("#chat .line", { hasText: "spam" }).locator("button.mod", { hasText: "mute" }).click();
+    await new Promise((r) => setTimeout(r, 200));
+    await viewer.fill("#chat-text", "more spam");
+    await viewer.press("#chat-text", "Enter");
+    await viewer.locator("#error", { hasText: /mute/i }).waitFor();
+    assert.equal(await host.locator("#chat .line", { hasText: "more spam" }).count(), 0);
+
+    // A late viewer gets the recent chat, the pins and the video too.
+    const late = await page(browser, errors);
+    await late.goto(`${URL}/live`);
+    await late.locator("#chat .line", { hasText: "thanks!" }).waitFor();
+    await late.locator("#pinned .pin", { hasText: "Serum 30 ml" }).waitFor();
+    await late.waitForFunction(() => document.querySelector("#video").videoWidth > 0, null, { timeout: 20000 });
+
+    // Unpinning empties everyone's list.
+    await host.locator("#pinned .pin", { hasText: "Serum 30 ml" }).locator("button", { hasText: "unpin" }).click();
+    await viewer.locator("#pinned li", { hasText: "Nothing pinned" }).waitFor();
+
     await host.selectOption("#slow", "30");
     await viewer.locator("#slow-note", { hasText: "30" }).waitFor();
 

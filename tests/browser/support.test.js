@@ -37,6 +37,8 @@ describe("support in the browser", () => {
     const shown = agent.locator("#log li.in .text", { hasText: "Hello" });
     await shown.waitFor();
     assert.equal(await shown.textContent(), `Hello ${XSS}`, "shown as text");
+    assert.equal(await guest.locator("#log li .text", { hasText: XSS }).textContent(), `Hello ${XSS}`);
+    assert.equal(await guest.locator("#log img").count(), 0, "no element made from it in the widget");
     assert.equal(await agent.locator("#log img:not(.preview)").count(), 0, "no element made from it");
 
     await agent.click("#accept");
