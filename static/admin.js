@@ -377,18 +377,18 @@ function announce(text) {
     osc.start();
     osc.stop(ctx.currentTime + 0.15);
   } catch {}
-  if (document.hasFocus() || blink) return;
+  if (blink) return;
+  // Until the agent is back at the console (focus, a click or a key), the title blinks.
   const title = document.title;
+  document.title = `● ${text}`;
   blink = setInterval(() => (document.title = document.title === title ? `● ${text}` : title), 1000);
-  window.addEventListener(
-    "focus",
-    () => {
-      clearInterval(blink);
-      blink = null;
-      document.title = title;
-    },
-    { once: true },
-  );
+  const stop = () => {
+    clearInterval(blink);
+    blink = null;
+    document.title = title;
+    for (const e of ["focus", "pointerdown", "keydown"]) window.removeEventListener(e, stop);
+  };
+  for (const e of ["focus", "pointerdown", "keydown"]) window.addEventListener(e, stop);
 }
 
 $("signin-form").addEventListener("submit", (e) => {

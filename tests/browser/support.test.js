@@ -29,9 +29,11 @@ describe("support in the browser", () => {
     await guest.press("#text", "Enter");
     await guest.locator("#log li.out:not(.pending) .text", { hasText: "Hello" }).waitFor();
 
-    // The new conversation appears in the agent's Waiting inbox by itself.
+    // The new conversation appears in the agent's Waiting inbox by itself, and the
+    // console, not in front, blinks its title.
     const item = agent.locator("#inbox .item", { hasText: "Hello" });
     await item.waitFor();
+    await agent.waitForFunction(() => document.title.startsWith("●"), null, { timeout: 5000 });
     await screenshot(agent, "admin-inbox");
     await item.locator("button").click();
     const shown = agent.locator("#log li.in .text", { hasText: "Hello" });
@@ -43,19 +45,29 @@ describe("support in the browser", () => {
 
     await agent.click("#accept");
     await agent.locator("#thread-status", { hasText: "active" }).waitFor();
-    await agent.fill("#reply-text", "Hi! How can I help?");
+    // The agent typing shows in the widget.
+    await agent.type("#reply-text", "Hi! How can I help?");
+    await guest.locator("#typing:not([hidden])").waitFor();
     await agent.press("#reply-text", "Enter");
 
     await guest.locator("#log li.in .text", { hasText: "How can I help?" }).waitFor();
+    // The guest has the widget open: the agent's reply shows as read in the console.
+    await agent.locator("#log li.out.read .tick", { hasText: "✓✓" }).waitFor();
     // The agent has the conversation open: the guest's message shows as read.
     await guest.locator("#log li.out.read .tick", { hasText: "✓✓" }).first().waitFor();
 
-    // A file goes up with the widget, and the agent sees its preview.
+    // A file goes up with the widget (its progress shown), and the agent sees its preview.
+    await guest.evaluate(() => {
+      const bar = document.querySelector("#progress");
+      window.progressSeen = false;
+      new MutationObserver(() => (window.progressSeen ||= !bar.hidden)).observe(bar, { attributes: true });
+    });
     await guest.setInputFiles("#file", { name: "dot.png", mimeType: "image/png", buffer: PNG });
     const preview = agent.locator("#log img.preview");
     await preview.waitFor();
     await agent.waitForFunction(() => document.querySelector("#log img.preview")?.src.startsWith("blob:"));
     await guest.waitForFunction(() => document.querySelector("#log img.preview")?.src.startsWith("blob:"));
+    assert.equal(await guest.evaluate(() => window.progressSeen), true, "upload progress was shown");
     await screenshot(guest, "widget");
     await screenshot(agent, "admin-conversation");
 
