@@ -101,6 +101,36 @@ describe("agent console", () => {
     await ann.click(".filters button[data-status=closed]");
     await ann.locator("#inbox .item.open").waitFor();
     await screenshot(ann, "admin-closed");
+    // Esc closes the conversation.
+    await ann.keyboard.press("Escape");
+    await ann.locator("#thread").waitFor({ state: "hidden" });
+    assert.deepEqual(errors, []);
+  });
+
+  it("a signed-in customer chats by token; the console works on a phone", async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 780 } });
+    const agent = await phone.newPage();
+    agent.on("pageerror", (e) => errors.push(e.message));
+    await agent.goto(`${URL}/admin#token=${token("cy", "agent", "Cy")}`);
+    await agent.locator("#conn[data-state=online]").waitFor();
+
+    const customer = await page(browser, errors);
+    await customer.goto(`${URL}/`);
+    await customer.click("#bubble");
+    await customer.click(".signin-token summary");
+    await customer.fill("#token", token("carla-1", "customer", "Carla"));
+    await customer.press("#token", "Enter");
+    await customer.fill("#text", "signed in and asking");
+    await customer.press("#text", "Enter");
+    await customer.locator("#log li.out:not(.pending) .text", { hasText: "signed in and asking" }).waitFor();
+
+    const item = agent.locator("#inbox .item", { hasText: "Carla" });
+    await item.waitFor();
+    const box = await agent.locator("#inbox").boundingBox();
+    assert.ok(box.width <= 390, "the inbox fits the phone");
+    await item.locator("button").click();
+    await agent.locator("#log li.in .text", { hasText: "signed in and asking" }).waitFor();
+    await screenshot(agent, "admin-phone");
     assert.deepEqual(errors, []);
   });
 });
