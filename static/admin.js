@@ -46,6 +46,8 @@ function norm(f) {
 function signIn(token) {
   state.token = token;
   sessionStorage.setItem("sb-staff-token", token);
+  // The live page's host mode, signed in the same way (the fragment never leaves the browser).
+  $("golive").href = `/live#token=${encodeURIComponent(token)}`;
   $("signin").hidden = true;
   $("console").hidden = false;
   state.conn?.close();

@@ -26,8 +26,12 @@ describe("agent console", () => {
   it("inbox, typing, paging, files, assign, resolve, close, codes, online staff", async () => {
     const ann = await page(browser, errors);
     await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    // Bo signs in by pasting his token.
     const bo = await page(browser, errors);
-    await bo.goto(`${URL}/admin#token=${token("bo", "agent", "Bo")}`);
+    await bo.goto(`${URL}/admin`);
+    await bo.fill("#token", token("bo", "agent", "Bo"));
+    await bo.press("#token", "Enter");
+    await bo.locator("#conn[data-state=online]").waitFor();
     // Both see each other online.
     await ann.locator("#staff li", { hasText: "Bo" }).waitFor();
     await bo.locator("#staff li", { hasText: "Ann" }).waitFor();
@@ -104,6 +108,9 @@ describe("agent console", () => {
     // Esc closes the conversation.
     await ann.keyboard.press("Escape");
     await ann.locator("#thread").waitFor({ state: "hidden" });
+    // From the console, "Go live" opens the live page in host mode.
+    await ann.click("#golive");
+    await ann.locator("#host:not([hidden])").waitFor();
     assert.deepEqual(errors, []);
   });
 
