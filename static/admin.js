@@ -1,20 +1,14 @@
 // The agent console: inbox by status (live), one conversation at a time with paged
 // history, replies, typing, read ticks, attachments, accept / assign / resolve / close,
 // onboarding codes, and who of the staff is online. Native /ws protocol plus REST.
-import { attachmentList, connect, el, time, toast } from "./common.js";
+import { attachmentList, connect, el, renderTicks as showTicks, time, toast, tokenFromLink } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 30;
 
-// A token in the fragment (the first-run link) signs in and is removed from the URL.
-const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
-if (fromLink) {
-  sessionStorage.setItem("sb-staff-token", fromLink);
-  history.replaceState(null, "", location.pathname);
-}
-
 const state = {
-  token: sessionStorage.getItem("sb-staff-token"),
+  // The first-run link (or "Go live"'s counterpart) signs in through the fragment.
+  token: tokenFromLink("sb-staff-token"),
   me: null,
   status: "waiting",
   current: null, // the open conversation's id
@@ -243,17 +237,7 @@ function addMessage(m, prepend = false) {
   renderTicks();
 }
 
-function renderTicks() {
-  for (const li of $("log").querySelectorAll("li.out")) {
-    const read = Number(li.dataset.seq) <= state.readUpTo;
-    li.classList.toggle("read", read);
-    const tick = li.querySelector(".tick");
-    if (tick) {
-      tick.textContent = read ? "✓✓" : "✓";
-      tick.title = read ? "read" : "delivered";
-    }
-  }
-}
+const renderTicks = () => showTicks($("log"), state.readUpTo);
 
 function markRead() {
   if (state.current && document.visibilityState === "visible" && state.lastSeq) {

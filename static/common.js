@@ -120,3 +120,27 @@ export function toast(node, text) {
   clearTimeout(node._t);
   node._t = setTimeout(() => (node.hidden = true), 4000);
 }
+
+/** Read ticks on our own messages in `log`: ✓ delivered, ✓✓ read (seq ≤ `readUpTo`). */
+export function renderTicks(log, readUpTo) {
+  for (const li of log.querySelectorAll("li.out")) {
+    const read = Number(li.dataset.seq) <= readUpTo;
+    li.classList.toggle("read", read);
+    const tick = li.querySelector(".tick");
+    if (tick) {
+      tick.textContent = read ? "✓✓" : "✓";
+      tick.title = read ? "read" : "delivered";
+    }
+  }
+}
+
+/** A token handed over in the URL fragment (`#token=…`, never sent to the server) is
+ * kept for this tab under `key` and taken out of the address bar. */
+export function tokenFromLink(key) {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token) {
+    sessionStorage.setItem(key, token);
+    history.replaceState(null, "", location.pathname);
+  }
+  return sessionStorage.getItem(key);
+}

@@ -1,19 +1,13 @@
 // The live-stream page. Viewers watch the host's camera over WebRTC (signalled through
 // the server), see the viewer count, like, see pinned products and chat. With a staff
 // token the page hosts: start and stop, broadcast the camera, pin products, moderate.
-import { connect, el, time } from "./common.js";
+import { connect, el, time, tokenFromLink } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const rand = () => [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
-const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
-if (fromLink) {
-  sessionStorage.setItem("sb-host-token", fromLink);
-  history.replaceState(null, "", location.pathname);
-}
-
 const state = {
-  token: sessionStorage.getItem("sb-host-token"),
+  token: tokenFromLink("sb-host-token"),
   session: sessionStorage.getItem("sb-live-session") || `live-${rand()}`,
   peerId: `peer-${rand()}`,
   stream: null, // the current stream's view

@@ -1,7 +1,7 @@
 // The customer widget: a guest (or signed-in) conversation kept across reloads, text and
 // files (with upload progress), staff replies, typing and read ticks live, and resume by
 // seq after any reconnect, so nothing is lost or shown twice.
-import { attachmentList, connect, el, time } from "./common.js";
+import { attachmentList, connect, el, renderTicks, time } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY = "sb-widget";
@@ -129,17 +129,7 @@ function add(m) {
   ticks();
 }
 
-function ticks() {
-  for (const li of $("log").querySelectorAll("li.out")) {
-    const read = Number(li.dataset.seq) <= state.readUpTo;
-    li.classList.toggle("read", read);
-    const t = li.querySelector(".tick");
-    if (t) {
-      t.textContent = read ? "✓✓" : "✓";
-      t.title = read ? "read" : "delivered";
-    }
-  }
-}
+const ticks = () => renderTicks($("log"), state.readUpTo);
 
 function markRead() {
   if (state.open && state.lastSeq) state.conn?.send({ type: "read", sessionId: state.conversationId, upToSeq: state.lastSeq });

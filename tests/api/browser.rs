@@ -20,62 +20,35 @@ fn browser_available() -> bool {
     false
 }
 
-#[actix_web::test]
-async fn support_conversation_between_widget_and_console() {
+/// Run one file of `tests/browser/` against a fresh server.
+async fn run(file: &'static str, mut env: Vec<(&'static str, String)>) {
     if !browser_available() {
         return;
     }
     let app = spawn_app().await;
-    node::run(
-        "browser",
-        "support.test.js",
-        &app,
-        vec![("SB_CHROMIUM", CHROMIUM.into())],
-    )
-    .await;
+    env.push(("SB_CHROMIUM", CHROMIUM.into()));
+    node::run("browser", file, &app, env).await;
+}
+
+#[actix_web::test]
+async fn support_conversation_between_widget_and_console() {
+    run("support.test.js", vec![]).await;
 }
 
 /// The test starts and restarts its own server process (the binary cargo built), so
 /// it can kill it under the pages and bring it back on the same port and data.
 #[actix_web::test]
 async fn pages_reconnect_after_a_server_restart() {
-    if !browser_available() {
-        return;
-    }
-    let app = spawn_app().await;
-    let env = vec![
-        ("SB_CHROMIUM", CHROMIUM.into()),
-        ("SB_BIN", env!("CARGO_BIN_EXE_switchboard").into()),
-    ];
-    node::run("browser", "restart.test.js", &app, env).await;
+    let bin = ("SB_BIN", env!("CARGO_BIN_EXE_switchboard").into());
+    run("restart.test.js", vec![bin]).await;
 }
 
 #[actix_web::test]
 async fn live_stream_between_host_and_viewer() {
-    if !browser_available() {
-        return;
-    }
-    let app = spawn_app().await;
-    node::run(
-        "browser",
-        "live.test.js",
-        &app,
-        vec![("SB_CHROMIUM", CHROMIUM.into())],
-    )
-    .await;
+    run("live.test.js", vec![]).await;
 }
 
 #[actix_web::test]
 async fn console_tools_and_the_widget_on_a_phone() {
-    if !browser_available() {
-        return;
-    }
-    let app = spawn_app().await;
-    node::run(
-        "browser",
-        "console.test.js",
-        &app,
-        vec![("SB_CHROMIUM", CHROMIUM.into())],
-    )
-    .await;
+    run("console.test.js", vec![]).await;
 }
