@@ -1,7 +1,7 @@
 // The agent console: inbox by status (live), one conversation at a time with paged
 // history, replies, typing, read ticks, attachments, accept / assign / resolve / close,
 // onboarding codes, and who of the staff is online. Native /ws protocol plus REST.
-import { attachmentList, connect, el, renderTicks as showTicks, time, toast, tokenFromLink } from "./common.js";
+import { attachmentList, connect, el, messageOf, renderTicks as showTicks, time, toast, tokenFromLink } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 30;
@@ -21,21 +21,6 @@ const state = {
   staff: new Map(),
   conn: null,
 };
-
-/** Event frames and history entries, in one shape. */
-function norm(f) {
-  return {
-    id: f.id,
-    seq: f.seq,
-    sessionId: f.sessionId,
-    senderId: f.senderId ?? f.staffId,
-    senderType: f.senderType ?? (f.type === "system_message" ? "system" : f.type === "staff_reply" ? "agent" : "customer"),
-    senderName: f.senderName ?? f.customerName ?? f.staffName ?? "",
-    text: f.message ?? "",
-    timestamp: f.timestamp,
-    attachments: f.attachments ?? [],
-  };
-}
 
 function signIn(token) {
   state.token = token;
@@ -81,7 +66,7 @@ function onFrame(f, send) {
       if (f.sessionId === state.current) showConversation(f.conversation);
       break;
     case "history":
-      if (f.sessionId === state.current) addHistory(f.messages.map(norm), f.hasMore);
+      if (f.sessionId === state.current) addHistory(f.messages.map(messageOf), f.hasMore);
       break;
     case "customer_message":
     case "staff_reply":
@@ -259,7 +244,7 @@ function onMessage(f) {
     return;
   }
   if (sessionId === state.current) {
-    addMessage(norm(f));
+    addMessage(messageOf(f));
     $("log").scrollTop = $("log").scrollHeight;
     if (f.type === "customer_message") {
       $("typing").hidden = true;

@@ -144,3 +144,20 @@ export function tokenFromLink(key) {
   }
   return sessionStorage.getItem(key);
 }
+
+/** A message as `/ws` sends it (a history entry, or a `customer_message`,
+ * `staff_reply` or `system_message` frame), in one shape for the pages. */
+export function messageOf(f) {
+  const kind = { system_message: "system", staff_reply: "agent", customer_message: "customer" };
+  return {
+    id: f.id,
+    seq: f.seq,
+    sessionId: f.sessionId,
+    senderId: f.senderId ?? f.staffId,
+    senderType: f.senderType ?? kind[f.type] ?? "customer",
+    senderName: f.senderName ?? f.customerName ?? f.staffName ?? "",
+    text: f.message ?? "",
+    timestamp: f.timestamp,
+    attachments: f.attachments ?? [],
+  };
+}

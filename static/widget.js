@@ -1,7 +1,7 @@
 // The customer widget: a guest (or signed-in) conversation kept across reloads, text and
 // files (with upload progress), staff replies, typing and read ticks live, and resume by
 // seq after any reconnect, so nothing is lost or shown twice.
-import { attachmentList, connect, el, renderTicks, time } from "./common.js";
+import { attachmentList, connect, el, messageOf, renderTicks, time } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY = "sb-widget";
@@ -69,14 +69,14 @@ function onFrame(f, send) {
       for (const frame of state.outbox.splice(0)) send(frame);
       break;
     case "history":
-      f.messages.forEach((m) => add(m));
+      f.messages.forEach((m) => add(messageOf(m)));
       if (f.hasMore) send({ type: "history", sessionId: state.conversationId, afterSeq: state.lastSeq, limit: 200 });
       markRead();
       break;
     case "staff_reply":
     case "system_message":
     case "customer_message":
-      add({ ...f, senderName: f.staffName ?? f.customerName, senderType: f.senderType ?? (f.type === "staff_reply" ? "agent" : "system") });
+      add(messageOf(f));
       if (f.type === "staff_reply") {
         $("typing").hidden = true;
         if (!state.open) $("dot").hidden = false;
@@ -87,7 +87,7 @@ function onFrame(f, send) {
       const p = state.pending.get(f.clientId);
       state.pending.delete(f.clientId);
       p?.node.remove();
-      add({ id: f.id, seq: f.seq, message: p?.text ?? "", senderType: "mine", timestamp: f.timestamp, attachments: p?.attachments ?? [] });
+      add({ id: f.id, seq: f.seq, text: p?.text ?? "", senderType: "mine", timestamp: f.timestamp, attachments: p?.attachments ?? [] });
       break;
     }
     case "typing":
@@ -119,7 +119,7 @@ function add(m) {
     "li",
     { class: `msg ${m.senderType === "system" ? "system" : mine ? "out" : "in"}`, "data-seq": m.seq },
     mine || m.senderType === "system" ? null : el("span", { class: "from" }, m.senderName || "Support"),
-    m.message ? el("p", { class: "text" }, m.message) : null,
+    m.text ? el("p", { class: "text" }, m.text) : null,
     attachmentList(m.attachments, { token: state.token, guestId: state.guestId }),
     el("span", { class: "meta" }, time(m.timestamp), mine ? el("span", { class: "tick" }, "✓") : null),
   );

@@ -52,6 +52,7 @@ impl SocketHandler for Echo {
         match (event.name.as_str(), event.ack) {
             ("message", _) => io.emit_with_parts("message-back", event.args, event.binaries),
             ("message-with-ack", Some(id)) => io.ack_with_parts(id, event.args, event.binaries),
+            ("bye", _) => io.disconnect(),
             ("ask", _) => {
                 let question = event.args.first().cloned().unwrap_or(Value::Null);
                 io.emit_with_ack(
@@ -265,6 +266,17 @@ async fn namespaces_are_multiplexed_and_can_refuse() {
     assert_eq!(
         text(&mut c).await,
         r#"42/custom,["message-back","to custom"]"#
+    );
+    // The server may end a socket: the client hears DISCONNECT, and the namespace is
+    // closed until it connects again.
+    send(&mut c, r#"42/custom,["bye"]"#).await;
+    assert_eq!(text(&mut c).await, "41/custom,");
+    send(&mut c, r#"42/custom,["message","ignored"]"#).await;
+    send(&mut c, r#"40/custom,{"token":"again"}"#).await;
+    assert!(text(&mut c).await.starts_with("40/custom,{"));
+    assert_eq!(
+        text(&mut c).await,
+        r#"42/custom,["auth",{"token":"again"}]"#
     );
     // After leaving /custom, / still answers and /custom is silent.
     send(&mut c, "41/custom,").await;

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::actors::chat_server::{
     Attach, ChatServer, ConnId, Deliver, FetchHistory, HistoryPage, JoinConversation, Leave,
-    LeaveConversation, SetTyping,
+    LeaveConversation, MarkRead, SetTyping,
 };
 use crate::domain::conversation::participant_id;
 use crate::domain::{Audience, Caller, Event};
@@ -472,6 +472,26 @@ impl ChatSocket {
         };
         self.ask(io, msg, false, move |s, io, res| {
             s.settle(io, ack, res, |_| json!({"success": true}))
+        });
+    }
+
+    /// Advance this socket's read cursor; an ack, if asked for, gets `answer`.
+    fn mark_read(
+        &self,
+        io: &mut SocketIo,
+        conversation_id: String,
+        target: crate::db::queries::ReadTarget,
+        ack: Option<u64>,
+        answer: fn(&crate::actors::chat_server::ReadReceipt) -> Value,
+    ) {
+        let mark = MarkRead {
+            origin: Some(self.id),
+            conversation_id,
+            caller: self.caller.clone(),
+            target,
+        };
+        self.ask(io, mark, false, move |s, io, res| {
+            s.settle(io, ack, res, answer)
         });
     }
 

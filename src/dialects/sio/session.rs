@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::{field, required, ChatSocket, SocketIo};
 use crate::actors::chat_server::{
-    role_of, ChangeConversation, FetchHistory, HistoryPage, MarkRead, PostAs, PostMessage,
+    ChangeConversation, FetchHistory, HistoryPage, PostAs, PostMessage,
 };
 use crate::db::queries::ReadTarget;
 use crate::dialects::session::{message_json, session_json};
@@ -83,20 +83,13 @@ pub(super) fn on_event(s: &mut ChatSocket, io: &mut SocketIo, event: IncomingEve
                     ),
                     Some(_) => return Err(AppError::validation("message_ids must be an array")),
                 };
-                let mark = MarkRead {
-                    origin: Some(s.id),
-                    conversation_id: session_id,
-                    caller: s.caller.clone(),
+                s.mark_read(
+                    io,
+                    session_id,
                     target,
-                };
-                s.ask(io, mark, false, move |s, io, res| {
-                    s.settle(
-                        io,
-                        ack,
-                        res,
-                        |r| json!({"session_id": r.conversation_id, "up_to_seq": r.up_to_seq}),
-                    )
-                });
+                    ack,
+                    |r| json!({"session_id": r.conversation_id, "up_to_seq": r.up_to_seq}),
+                );
             }
             "accept_chat" => change(s, io, session_id, StatusChange::Accept, ack),
             "close_chat" => change(s, io, session_id, StatusChange::Set(Status::Closed), ack),
@@ -263,6 +256,5 @@ pub(super) fn encode(event: &Event, to: Audience) -> Vec<(&'static str, Value)> 
         )),
         _ => {}
     }
-    let _ = role_of;
     out
 }

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::{field, required, verify_token, ChatSocket, SocketIo};
-use crate::actors::chat_server::{IssueGuest, MarkRead, PostAs, PostMessage, VerifyGuest};
+use crate::actors::chat_server::{IssueGuest, PostAs, PostMessage, VerifyGuest};
 use crate::db::queries::{self, ReadTarget};
 use crate::dialects::support::{conversation_json, message_json};
 use crate::domain::{Audience, Caller, Event};
@@ -154,20 +154,13 @@ fn read(
             Ok(None) => return s.fail(io, ack, &AppError::not_found("Message not found")),
             Err(e) => return s.fail(io, ack, &e),
         };
-        let mark = MarkRead {
-            origin: Some(s.id),
+        s.mark_read(
+            io,
             conversation_id,
-            caller: s.caller.clone(),
-            target: ReadTarget::Ids(vec![message_id]),
-        };
-        s.ask(io, mark, false, move |s, io, res| {
-            s.settle(
-                io,
-                ack,
-                res,
-                |r| json!({"conversationId": r.conversation_id, "upToSeq": r.up_to_seq}),
-            )
-        });
+            ReadTarget::Ids(vec![message_id]),
+            ack,
+            |r| json!({"conversationId": r.conversation_id, "upToSeq": r.up_to_seq}),
+        );
     });
 }
 

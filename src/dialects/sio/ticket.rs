@@ -7,7 +7,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::{required, ChatSocket, SocketIo};
+use super::{required, verify_token, ChatSocket, SocketIo};
 use crate::actors::chat_server::{FetchHistory, GetParticipants, HistoryPage, PostAs, PostMessage};
 use crate::attachments::{self, Upload};
 use crate::domain::{Audience, Caller, Event, Message};
@@ -132,20 +132,10 @@ fn denied(e: AppError) -> AppError {
 }
 
 fn authenticate(s: &mut ChatSocket, io: &mut SocketIo, event: &IncomingEvent) {
-    let token = event
-        .args
-        .first()
-        .and_then(|a| a.get("token"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let verified = if token.trim().is_empty() {
-        Err(AppError::token_required())
-    } else {
-        s.state.keys.verify(token.trim())
-    };
+    let arg = event.args.first().unwrap_or(&Value::Null);
+    let verified = verify_token(&s.state, arg).unwrap_or_else(|| Err(AppError::token_required()));
     match verified {
-        Ok(identity) => {
-            let caller = Caller::from_identity(Some(identity));
+        Ok(caller) => {
             let user = match &caller {
                 Caller::User(i) | Caller::Staff(i) => json!({
                     "id": i.user_id,

@@ -175,10 +175,6 @@ impl<H: SocketHandler> Engine<H> {
         }
     }
 
-    pub fn session_count(&self) -> usize {
-        self.sessions.lock().map(|s| s.len()).unwrap_or(0)
-    }
-
     fn park(&self, pid: String, parked: H::Parked) {
         if let Ok(mut p) = self.parked.lock() {
             let window = self.settings.recovery_window;

@@ -210,12 +210,18 @@ fn encode_sio_with(
     out
 }
 
-/// An EVENT with its name and arguments, as one Engine.IO message.
+/// An EVENT with its name and arguments, as one Engine.IO message (written straight
+/// out: broadcasts are encoded here, and the arguments need not be copied).
 pub fn encode_event(nsp: &str, event: &str, args: &[&Value]) -> String {
-    let mut array = Vec::with_capacity(args.len() + 1);
-    array.push(Value::String(event.to_owned()));
-    array.extend(args.iter().map(|v| (*v).clone()));
-    encode_sio(Kind::Event, nsp, None, Some(&Value::Array(array)))
+    let mut out = encode_sio_with(Kind::Event, 0, nsp, None, None);
+    out.push('[');
+    out.push_str(&Value::String(event.to_owned()).to_string());
+    for arg in args {
+        out.push(',');
+        out.push_str(&arg.to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// An EVENT or ACK carrying binary parts: the packet with placeholders, then the parts.

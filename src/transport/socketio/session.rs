@@ -243,17 +243,15 @@ impl<H: SocketHandler> Io<'_, H> {
     pub fn disconnect(&mut self) {
         let text = packet::encode_sio(Kind::Disconnect, &self.nsp, None, None);
         self.session.send_frame(Frame::Text(text.into()), self.ctx);
-        let sock = self.socket;
-        self.ctx.run_later(Duration::ZERO, move |act, ctx| {
-            act.drop_socket(sock, CloseReason::ServerDisconnect, ctx)
-        });
+        // At once, so a CONNECT right behind it finds the namespace free; the handler,
+        // checked out while it runs, is closed when it returns (`with_socket`).
+        self.session
+            .drop_socket(self.socket, CloseReason::ServerDisconnect, self.ctx);
     }
 
     /// End the whole Engine.IO session (for a broken or over-limit connection).
     pub fn close_session(&mut self) {
-        self.ctx.run_later(Duration::ZERO, |act, ctx| {
-            act.close(CloseReason::TransportLost, ctx)
-        });
+        self.session.close(CloseReason::TransportLost, self.ctx);
     }
 }
 
