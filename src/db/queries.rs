@@ -829,13 +829,6 @@ pub fn messages_page(
         .load(conn)?)
 }
 
-pub fn count_messages(conn: &mut DbConnection, conversation_id: &str) -> Result<i64, DbError> {
-    Ok(messages::table
-        .filter(messages::conversation_id.eq(conversation_id))
-        .count()
-        .get_result(conn)?)
-}
-
 pub fn last_message(
     conn: &mut DbConnection,
     conversation_id: &str,

@@ -41,6 +41,19 @@ impl ChatServer {
         });
     }
 
+    /// Queue a write and answer the request with its outcome, once committed.
+    fn request<T: 'static>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        origin: Option<ConnId>,
+        op: WriteOp,
+        reply: impl FnOnce(oneshot::Sender<Result<T, AppError>>) -> PendingReply,
+    ) -> ResponseFuture<Result<T, AppError>> {
+        let (tx, rx) = oneshot::channel();
+        self.persist(ctx, origin, op, reply(tx));
+        Box::pin(answer(rx))
+    }
+
     fn announce_message(&mut self, message: ChatMessage, origin: Option<ConnId>) {
         let room = message.session_id.clone();
         self.deliver(
@@ -288,9 +301,7 @@ impl Handler<PostMessage> for ChatServer {
             Ok(op) => op,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
-        let (tx, rx) = oneshot::channel();
-        self.persist(ctx, msg.origin, WriteOp::Post(op), PendingReply::Post(tx));
-        Box::pin(answer(rx))
+        self.request(ctx, msg.origin, WriteOp::Post(op), PendingReply::Post)
     }
 }
 
@@ -340,14 +351,9 @@ impl Handler<ChangeConversation> for ChatServer {
             caller: msg.caller,
             change: msg.change,
         };
-        let (tx, rx) = oneshot::channel();
-        self.persist(
-            ctx,
-            msg.origin,
-            WriteOp::Change(op),
-            PendingReply::Change(tx, Some(by)),
-        );
-        Box::pin(answer(rx))
+        self.request(ctx, msg.origin, WriteOp::Change(op), |tx| {
+            PendingReply::Change(tx, Some(by))
+        })
     }
 }
 
@@ -369,14 +375,9 @@ impl Handler<MarkRead> for ChatServer {
             caller: msg.caller,
             target: msg.target,
         };
-        let (tx, rx) = oneshot::channel();
-        self.persist(
-            ctx,
-            msg.origin,
-            WriteOp::MarkRead(op),
-            PendingReply::Read(tx, ids),
-        );
-        Box::pin(answer(rx))
+        self.request(ctx, msg.origin, WriteOp::MarkRead(op), |tx| {
+            PendingReply::Read(tx, ids)
+        })
     }
 }
 
@@ -471,9 +472,7 @@ impl Handler<OpenConversation> for ChatServer {
             Ok(op) => op,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
-        let (tx, rx) = oneshot::channel();
-        self.persist(ctx, None, WriteOp::Open(op), PendingReply::Open(tx));
-        Box::pin(answer(rx))
+        self.request(ctx, None, WriteOp::Open(op), PendingReply::Open)
     }
 }
 
@@ -497,14 +496,12 @@ impl Handler<IssueGuest> for ChatServer {
     type Result = ResponseFuture<Result<String, AppError>>;
 
     fn handle(&mut self, _: IssueGuest, ctx: &mut Context<Self>) -> Self::Result {
-        let (tx, rx) = oneshot::channel();
-        self.persist(
+        self.request(
             ctx,
             None,
             WriteOp::IssueGuest(new_guest_id()),
-            PendingReply::Guest(tx),
-        );
-        Box::pin(answer(rx))
+            PendingReply::Guest,
+        )
     }
 }
 
@@ -546,14 +543,12 @@ impl Handler<RegisterUploads> for ChatServer {
                 created_at: now,
             })
             .collect();
-        let (tx, rx) = oneshot::channel();
-        self.persist(
+        self.request(
             ctx,
             None,
             WriteOp::StoreAttachments(rows),
-            PendingReply::Uploads(tx),
-        );
-        Box::pin(answer(rx))
+            PendingReply::Uploads,
+        )
     }
 }
 
@@ -567,14 +562,12 @@ impl Handler<DiscardUploads> for ChatServer {
     type Result = ResponseFuture<Result<Vec<String>, AppError>>;
 
     fn handle(&mut self, msg: DiscardUploads, ctx: &mut Context<Self>) -> Self::Result {
-        let (tx, rx) = oneshot::channel();
-        self.persist(
+        self.request(
             ctx,
             None,
             WriteOp::DiscardUploads(msg.0),
-            PendingReply::Discarded(tx),
-        );
-        Box::pin(answer(rx))
+            PendingReply::Discarded,
+        )
     }
 }
 
@@ -608,8 +601,7 @@ impl Handler<IssueAuthCode> for ChatServer {
             created_at: now,
         };
         let text = format!("Your verification code is {code}");
-        let (tx, rx) = oneshot::channel();
-        self.persist(
+        self.request(
             ctx,
             None,
             WriteOp::IssueCode {
@@ -617,9 +609,8 @@ impl Handler<IssueAuthCode> for ChatServer {
                 author,
                 text,
             },
-            PendingReply::CodeIssued(tx, code),
-        );
-        Box::pin(answer(rx))
+            |tx| PendingReply::CodeIssued(tx, code),
+        )
     }
 }
 
@@ -646,9 +637,7 @@ impl Handler<VerifyAuthCode> for ChatServer {
             code_hash: auth_code::hash(&self.code_pepper, code),
             holder,
         };
-        let (tx, rx) = oneshot::channel();
-        self.persist(ctx, None, op, PendingReply::CodeChecked(tx));
-        Box::pin(answer(rx))
+        self.request(ctx, None, op, PendingReply::CodeChecked)
     }
 }
 

@@ -159,7 +159,11 @@ impl ChatServer {
 
     /// Forget a connection: it leaves its rooms, and staff presence is updated.
     fn detach(&mut self, conn: ConnId) {
-        let Some(rooms) = self.conns.get(&conn).map(|c| c.rooms.clone()) else {
+        let Some(rooms) = self
+            .conns
+            .get_mut(&conn)
+            .map(|c| std::mem::take(&mut c.rooms))
+        else {
             return;
         };
         for room in rooms {
