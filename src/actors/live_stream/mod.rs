@@ -158,6 +158,11 @@ impl LiveStream {
     }
 
     fn send_to(&self, conn: ConnId, event: Event) {
+        self.send_shared(conn, &Arc::new(Outbound::new(event)));
+    }
+
+    /// One event for some viewers: encoded once for all of them.
+    fn send_shared(&self, conn: ConnId, out: &Arc<Outbound>) {
         if let Some(v) = self.viewers.get(&conn) {
             let audience = Audience {
                 sender: true,
@@ -166,7 +171,7 @@ impl LiveStream {
             };
             let _ = v.recipient.try_send(Deliver {
                 to: conn,
-                out: Arc::new(Outbound::new(event)),
+                out: out.clone(),
                 audience,
             });
         }
@@ -519,15 +524,10 @@ impl LiveStream {
     }
 
     /// Customers (non-staff viewers) hear about the broadcaster.
-    fn tell_customers(&mut self, signal: Signal) {
-        let customers: Vec<ConnId> = self
-            .viewers
-            .iter()
-            .filter(|(_, v)| !v.staff)
-            .map(|(c, _)| *c)
-            .collect();
-        for c in customers {
-            self.signal(c, signal.clone());
+    fn tell_customers(&self, signal: Signal) {
+        let out = Arc::new(Outbound::new(Event::Signal(signal)));
+        for (&c, _) in self.viewers.iter().filter(|(_, v)| !v.staff) {
+            self.send_shared(c, &out);
         }
     }
 
