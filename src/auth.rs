@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// Clock skew allowed between the host application and us when a token is checked:
+/// `exp` may have passed and `nbf` may lie ahead by this much. Open connections still
+/// end at `exp` itself.
+pub const LEEWAY_SECS: u64 = 5;
+
 /// Roles that work the support inbox. `admin` also manages.
 pub const STAFF_ROLES: [&str; 4] = ["admin", "staff", "agent", "support"];
 
@@ -40,6 +45,11 @@ impl Identity {
     }
     pub fn is_admin(&self) -> bool {
         self.role == "admin"
+    }
+
+    /// Has the token's `exp` passed? (Connections end then; see `LEEWAY_SECS`.)
+    pub fn expired(&self) -> bool {
+        self.expires_at <= chrono::Utc::now().timestamp()
     }
 }
 
@@ -94,7 +104,9 @@ impl JwtKeys {
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_required_spec_claims(&["exp"]);
         validation.validate_exp = true;
-        validation.leeway = 5;
+        // A token is not good before its `nbf`, when it has one.
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),

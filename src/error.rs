@@ -8,6 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+/// What a 503 tells clients to wait before retrying.
+pub const RETRY_AFTER_SECS: u64 = 2;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     InvalidFormat,
@@ -15,6 +18,7 @@ pub enum ErrorKind {
     Validation,
     TokenRequired,
     AuthFailed,
+    TokenExpired,
     Forbidden,
     NotRegistered,
     NotFound,
@@ -23,6 +27,9 @@ pub enum ErrorKind {
     PayloadTooLarge,
     UnsupportedType,
     RateLimited,
+    /// The database (or another dependency) is down for now: retry, with the same
+    /// `clientId`, later.
+    Unavailable,
     Internal,
 }
 
@@ -34,6 +41,7 @@ impl ErrorKind {
             ErrorKind::Validation => "validation_failed",
             ErrorKind::TokenRequired => "token_required",
             ErrorKind::AuthFailed => "authentication_failed",
+            ErrorKind::TokenExpired => "token_expired",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::NotRegistered => "not_registered",
             ErrorKind::NotFound => "not_found",
@@ -42,6 +50,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::UnsupportedType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
     }
@@ -52,13 +61,16 @@ impl ErrorKind {
                 StatusCode::BAD_REQUEST
             }
             ErrorKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorKind::TokenRequired | ErrorKind::AuthFailed => StatusCode::UNAUTHORIZED,
+            ErrorKind::TokenRequired | ErrorKind::AuthFailed | ErrorKind::TokenExpired => {
+                StatusCode::UNAUTHORIZED
+            }
             ErrorKind::Forbidden | ErrorKind::NotRegistered => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,6 +135,14 @@ impl AppError {
         Self::new(ErrorKind::NotRegistered, "Not registered")
             .with_detail("send register or register_admin first")
     }
+    /// A connection's token reached its `exp`.
+    pub fn token_expired() -> Self {
+        Self::new(ErrorKind::TokenExpired, "Token expired")
+    }
+    /// Storage is down: the request did nothing and may be retried.
+    pub fn unavailable() -> Self {
+        Self::new(ErrorKind::Unavailable, "Service temporarily unavailable")
+    }
     pub fn internal() -> Self {
         Self::new(ErrorKind::Internal, "Internal server error")
     }
@@ -154,6 +174,10 @@ impl ResponseError for AppError {
         if let Some(d) = &self.detail {
             body["detail"] = json!(d);
         }
-        HttpResponse::build(self.status_code()).json(body)
+        let mut res = HttpResponse::build(self.status_code());
+        if self.kind == ErrorKind::Unavailable {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, RETRY_AFTER_SECS));
+        }
+        res.json(body)
     }
 }

@@ -116,17 +116,8 @@ impl WsSession {
         if let Some(handle) = self.expiry.take() {
             ctx.cancel_future(handle);
         }
-        let expires_at = match &registration {
-            Registration::Customer {
-                caller: Caller::User(i) | Caller::Staff(i),
-                ..
-            }
-            | Registration::Staff {
-                caller: Caller::Staff(i),
-            } => Some(i.expires_at),
-            _ => None,
-        };
         self.registration = registration;
+        let expires_at = self.identity().map(|i| i.expires_at);
         // Every registered connection watches the live stream (seed 002).
         let watch = Watch {
             conn: self.id,
@@ -135,18 +126,40 @@ impl WsSession {
         };
         self.state.live.do_send(watch);
         if let Some(exp) = expires_at {
-            let left = (exp - chrono::Utc::now().timestamp()).max(0) as u64;
-            self.expiry = Some(
-                ctx.run_later(std::time::Duration::from_secs(left), |act, ctx| {
-                    act.error(ctx, &AppError::new(ErrorKind::AuthFailed, "Token expired"));
-                    ctx.close(Some(CloseReason {
-                        code: CloseCode::Policy,
-                        description: Some("token expired".into()),
-                    }));
-                    ctx.stop();
-                }),
-            );
+            let left_ms = (exp * 1000 - chrono::Utc::now().timestamp_millis()).max(0) as u64;
+            let left = std::time::Duration::from_millis(left_ms);
+            self.expiry = Some(ctx.run_later(left, |act, ctx| act.expire(ctx)));
         }
+    }
+
+    /// The token ran out: say so, and end the connection.
+    fn expire(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        log::info!("connection {}: token expired; closing it", self.id);
+        self.error(ctx, &AppError::token_expired());
+        ctx.close(Some(CloseReason {
+            code: CloseCode::Policy,
+            description: Some("token expired".into()),
+        }));
+        ctx.stop();
+    }
+
+    /// The token behind the registration, if it was made with one.
+    fn identity(&self) -> Option<&crate::auth::Identity> {
+        match &self.registration {
+            Registration::Customer {
+                caller: Caller::User(i) | Caller::Staff(i),
+                ..
+            }
+            | Registration::Staff {
+                caller: Caller::Staff(i),
+            } => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Has the registered token run out (the timer may not have fired yet)?
+    fn token_expired(&self) -> bool {
+        self.identity().is_some_and(|i| i.expired())
     }
 
     /// Ask the ChatServer; on success run `done`, on any failure answer with an error frame.
@@ -257,6 +270,9 @@ impl WsSession {
     }
 
     fn handle_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.token_expired() {
+            return self.expire(ctx);
+        }
         if !self.bucket.try_take() {
             self.error(
                 ctx,

@@ -35,7 +35,18 @@ async fn accepts_seed_000_and_standard_claim_shapes() {
         SECRET,
         &json!({"user": {"id": 42, "role": "admin"}, "exp": in_an_hour()}),
     );
-    for (token, id) in [(seed, "u-seed"), (std, "u-std"), (numeric, "42")] {
+    // A token whose `nbf` has passed (or lies within the 5 s leeway) is good.
+    let started = sign(
+        Algorithm::HS256,
+        SECRET,
+        &json!({"sub": "u-nbf", "role": "agent", "exp": in_an_hour(), "nbf": chrono::Utc::now().timestamp() + 2}),
+    );
+    for (token, id) in [
+        (seed, "u-seed"),
+        (std, "u-std"),
+        (numeric, "42"),
+        (started, "u-nbf"),
+    ] {
         let mut c = app.ws().await;
         c.send(json!({"type": "register_admin", "userId": id, "token": token}))
             .await;
@@ -66,6 +77,11 @@ async fn register_admin_refuses_bad_tokens_and_roles() {
         SECRET,
         &json!({"sub": "a", "role": "admin"}),
     );
+    let not_yet_valid = sign(
+        Algorithm::HS256,
+        SECRET,
+        &json!({"sub": "a", "role": "admin", "exp": in_an_hour(), "nbf": in_an_hour() - 60}),
+    );
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD
         .encode(json!({"sub": "a", "role": "admin", "exp": in_an_hour()}).to_string());
@@ -77,6 +93,7 @@ async fn register_admin_refuses_bad_tokens_and_roles() {
         wrong_key,
         other_alg,
         no_exp,
+        not_yet_valid,
         alg_none,
         "garbage".to_owned(),
     ] {
@@ -219,7 +236,12 @@ async fn bad_tokens_grant_nothing_on_rest_or_customer_register() {
     let payload = URL_SAFE_NO_PAD
         .encode(json!({"sub": "alice", "role": "admin", "exp": in_an_hour()}).to_string());
     let alg_none = format!("{header}.{payload}.");
-    for bad in [&expired, &alg_none] {
+    let not_yet_valid = sign(
+        Algorithm::HS256,
+        SECRET,
+        &json!({"sub": "alice", "role": "customer", "exp": in_an_hour(), "nbf": in_an_hour() - 60}),
+    );
+    for bad in [&expired, &alg_none, &not_yet_valid] {
         let path = format!("/api/chat/sessions/{session}/messages");
         let (status, body) = app.get_json(&path, Some(bad)).await;
         assert_eq!(

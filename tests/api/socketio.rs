@@ -39,6 +39,12 @@ async fn one_conversation_every_surface_and_reconnects() {
 }
 
 #[actix_web::test]
+async fn token_expiry_nbf_and_credential_types_on_every_dialect() {
+    let app = spawn_with(|_| {}).await;
+    run_node("tokens.test.js", &app, None).await;
+}
+
+#[actix_web::test]
 async fn engine_io_and_socket_io_protocol() {
     let app = spawn_with(|_| {}).await;
     // The reference server's defaults for payloads, and short timers to test them.

@@ -19,13 +19,15 @@ export const MODES = [
 
 const b64url = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 
-/** An HS256 JWT in the standard claim shape, as the host application would issue it. */
-export function token(sub, role = "customer", name = `${sub} name`, ttlSeconds = 3600) {
+/** An HS256 JWT in the standard claim shape, as the host application would issue it;
+ * `extra` adds or overrides claims (`nbf`, say). */
+export function token(sub, role = "customer", name = `${sub} name`, ttlSeconds = 3600, extra = {}) {
   const body = `${b64url({ alg: "HS256", typ: "JWT" })}.${b64url({
     sub,
     role,
     name,
     exp: Math.floor(Date.now() / 1000) + ttlSeconds,
+    ...extra,
   })}`;
   return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
 }

@@ -61,6 +61,9 @@ pub struct ChatSocket {
     held: Vec<Deliver>,
     /// The guest id issued at CONNECT, for `connection:success`.
     issued_guest: bool,
+    /// Which expiry timer is current: a new identity (seed 001's `authenticate`)
+    /// starts a new one, and the older timers do nothing when they fire.
+    expiry_timer: u64,
 }
 
 /// A lost socket's state, for its client to recover.
@@ -104,18 +107,32 @@ impl Parked {
 
 type SocketIo<'a> = Io<'a, ChatSocket>;
 
-/// Who a handshake token says the caller is; `Err` for a bad token.
+/// Who a handshake token says the caller is; `None` for no token (absent, null or
+/// empty), `Err` for a bad one, a token that is not a string included.
 fn verify_token(state: &AppState, auth: &Value) -> Option<Result<Caller, AppError>> {
-    let token = auth.get("token")?.as_str()?.trim();
-    if token.is_empty() {
-        return None;
-    }
+    let token = match credential(auth, "token")? {
+        Ok(token) => token,
+        Err(e) => return Some(Err(e)),
+    };
     Some(
         state
             .keys
             .verify(token.trim_start_matches("Bearer "))
             .map(|i| Caller::from_identity(Some(i))),
     )
+}
+
+/// A string credential of a handshake: `None` when absent, null or empty; a value of
+/// another type is refused, never taken as "no credential".
+fn credential<'a>(auth: &'a Value, name: &str) -> Option<Result<&'a str, AppError>> {
+    match auth.get(name)? {
+        Value::Null => None,
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(Ok(s.trim())),
+        _ => Some(Err(
+            AppError::auth_failed().with_detail(format!("{name} must be a string"))
+        )),
+    }
 }
 
 fn refused(e: &AppError) -> ConnectError {
@@ -125,10 +142,18 @@ fn refused(e: &AppError) -> ConnectError {
     }
 }
 
-/// A token-based caller whose token has run out may not be restored.
+/// When a token-based caller's token runs out (Unix seconds).
+fn expires_at(caller: &Caller) -> Option<i64> {
+    match caller {
+        Caller::User(i) | Caller::Staff(i) => Some(i.expires_at),
+        _ => None,
+    }
+}
+
+/// A token-based caller whose token has run out may not act, nor be restored.
 fn still_valid(caller: &Caller) -> bool {
     match caller {
-        Caller::User(i) | Caller::Staff(i) => i.expires_at > chrono::Utc::now().timestamp(),
+        Caller::User(i) | Caller::Staff(i) => !i.expired(),
         _ => true,
     }
 }
@@ -155,8 +180,8 @@ impl SocketHandler for ChatSocket {
             // Handshake credentials, if any, are checked even when recovering: a
             // recovered socket must be the same identity on the same namespace.
             let presented = if support {
-                let credentials =
-                    req.auth.get("token").is_some() || req.auth.get("guestId").is_some();
+                let credentials = credential(&req.auth, "token").is_some()
+                    || credential(&req.auth, "guestId").is_some();
                 match (credentials, &req.restored) {
                     (false, Some(_)) => None,
                     _ => Some(support::authenticate(&state, &req.auth, req.remote_ip).await?),
@@ -201,6 +226,7 @@ impl SocketHandler for ChatSocket {
                 replaying: Default::default(),
                 held: Vec::new(),
                 issued_guest,
+                expiry_timer: 0,
             };
             if !matches!(socket.caller, Caller::Anonymous) {
                 socket.attach(req.session.recipient());
@@ -210,6 +236,10 @@ impl SocketHandler for ChatSocket {
     }
 
     fn on_connected(&mut self, io: &mut SocketIo) {
+        self.watch_expiry(io);
+        if !still_valid(&self.caller) {
+            return;
+        }
         if self.dialect == DialectId::Support {
             support::connected(self, io);
         }
@@ -219,6 +249,11 @@ impl SocketHandler for ChatSocket {
     }
 
     fn on_event(&mut self, io: &mut SocketIo, event: IncomingEvent) {
+        // The timer ends the socket at `exp`; nothing that arrives after it is acted on,
+        // even if it overtakes the timer.
+        if !still_valid(&self.caller) {
+            return self.expire(io);
+        }
         if !self.bucket.try_take() {
             let e = AppError::new(ErrorKind::RateLimited, "Rate limit exceeded");
             return self.fail(io, event.ack, &e);
@@ -319,6 +354,50 @@ impl ChatSocket {
         }
         self.caller = caller;
         self.attach(io.address().recipient());
+        self.watch_expiry(io);
+    }
+
+    /// End this socket when its token expires (a token-based identity only).
+    fn watch_expiry(&mut self, io: &mut SocketIo) {
+        self.expiry_timer += 1;
+        let Some(exp) = expires_at(&self.caller) else {
+            return;
+        };
+        let timer = self.expiry_timer;
+        let left_ms = (exp * 1000 - chrono::Utc::now().timestamp_millis()).max(0) as u64;
+        let sleep = tokio::time::sleep(std::time::Duration::from_millis(left_ms));
+        io.spawn(sleep, move |s, io, ()| {
+            if s.expiry_timer != timer {
+                return;
+            }
+            if still_valid(&s.caller) {
+                // Early by a clock tick: look again.
+                s.watch_expiry(io);
+            } else {
+                s.expire(io);
+            }
+        });
+    }
+
+    /// The token ran out: the dialect's error, then a server-side disconnect of the
+    /// namespace, after which socket.io-client does not reconnect on its own.
+    fn expire(&mut self, io: &mut SocketIo) {
+        log::info!(
+            "socket {} ({}): token expired; disconnecting",
+            self.id,
+            participant_id(&self.caller, "")
+        );
+        self.expiry_timer += 1;
+        let e = AppError::token_expired();
+        match self.dialect {
+            // Seed 001 reports identity trouble as `authentication_error`.
+            DialectId::Ticket => io.emit(
+                "authentication_error",
+                &json!({"message": e.message, "code": e.kind.code()}),
+            ),
+            _ => self.fail(io, None, &e),
+        }
+        io.disconnect();
     }
 
     fn signed_in(&self) -> bool {

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{field, required, verify_token, ChatSocket, SocketIo};
+use super::{credential, field, required, verify_token, ChatSocket, SocketIo};
 use crate::actors::chat_server::{IssueGuest, PostAs, PostMessage, VerifyGuest};
 use crate::db::queries::{self, ReadTarget};
 use crate::dialects::support::{conversation_json, message_json};
@@ -23,8 +23,8 @@ pub(super) async fn authenticate(
         return verified.map(|c| (c, false)).map_err(|e| super::refused(&e));
     }
     let refused = |e: AppError| super::refused(&e);
-    match auth.get("guestId").and_then(Value::as_str) {
-        Some(guest) if !guest.is_empty() => {
+    match credential(auth, "guestId").transpose().map_err(refused)? {
+        Some(guest) => {
             let caller = state
                 .chat
                 .send(VerifyGuest(guest.to_owned()))
