@@ -26,6 +26,7 @@ use crate::domain::{Caller, Event};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
 use crate::state::AppState;
+use crate::transport::fragments::{self, FragmentError, Fragments};
 use crate::transport::origin::origin_allowed;
 
 const DEFAULT_HISTORY_PAGE: i64 = 50;
@@ -84,11 +85,14 @@ pub struct WsSession {
     /// Closes the connection when the registered token expires.
     expiry: Option<SpawnHandle>,
     registrations: u32,
+    /// A message arriving in fragments, bounded like one frame.
+    fragments: Fragments,
 }
 
 impl WsSession {
     fn new(state: Arc<AppState>) -> Self {
         WsSession {
+            fragments: Fragments::new(state.conn.max_frame_bytes),
             id: state.next_conn_id(),
             bucket: TokenBucket::new(state.conn.rate_per_sec, state.conn.rate_burst),
             state,
@@ -795,7 +799,6 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for WsSession {
     fn handle(&mut self, item: Result<ws::Message, ProtocolError>, ctx: &mut Self::Context) {
         self.last_seen = Instant::now();
         match item {
-            Ok(ws::Message::Text(text)) => self.handle_text(&text, ctx),
             // Every data frame costs a token; over the limit, pings go unanswered.
             Ok(ws::Message::Ping(p)) => {
                 if self.bucket.try_take() {
@@ -803,39 +806,60 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for WsSession {
                 }
             }
             Ok(ws::Message::Pong(_)) => {}
-            Ok(ws::Message::Binary(_)) | Ok(ws::Message::Continuation(_)) => {
-                if self.bucket.try_take() {
-                    self.error(
-                        ctx,
-                        &AppError::invalid_format("frames must be single JSON text frames"),
-                    )
-                }
+            Ok(ws::Message::Text(_) | ws::Message::Binary(_)) if self.fragments.in_progress() => {
+                self.protocol_error("a data frame inside a fragmented message", ctx)
             }
+            Ok(ws::Message::Text(text)) => self.handle_text(&text, ctx),
+            Ok(ws::Message::Binary(_)) => self.refuse_binary(ctx),
+            Ok(ws::Message::Continuation(item)) => match self.fragments.push(item) {
+                Ok(None) => {}
+                Ok(Some(fragments::Message::Text(text))) => self.handle_text(&text, ctx),
+                Ok(Some(fragments::Message::Binary(_))) => self.refuse_binary(ctx),
+                Err(FragmentError::TooLarge) => self.too_large(ctx),
+                Err(FragmentError::Protocol(why)) => self.protocol_error(why, ctx),
+            },
             Ok(ws::Message::Close(reason)) => {
                 ctx.close(reason);
                 ctx.stop();
             }
             Ok(ws::Message::Nop) => {}
-            Err(ProtocolError::Overflow) => {
-                log::info!(
-                    "connection {}: frame over {} bytes",
-                    self.id,
-                    self.state.conn.max_frame_bytes
-                );
-                ctx.close(Some(CloseReason {
-                    code: CloseCode::Size,
-                    description: Some("frame too large".into()),
-                }));
-                ctx.stop();
-            }
-            Err(e) => {
-                log::info!("connection {}: protocol error: {e}", self.id);
-                ctx.close(Some(CloseReason {
-                    code: CloseCode::Protocol,
-                    description: None,
-                }));
-                ctx.stop();
-            }
+            Err(ProtocolError::Overflow) => self.too_large(ctx),
+            Err(e) => self.protocol_error(&e.to_string(), ctx),
         }
+    }
+}
+
+impl WsSession {
+    /// Messages are JSON text; a binary one costs a token and gets an error.
+    fn refuse_binary(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.bucket.try_take() {
+            self.error(
+                ctx,
+                &AppError::invalid_format("messages must be JSON text, not binary"),
+            )
+        }
+    }
+
+    /// A frame, or a fragmented message, over the size limit: close 1009.
+    fn too_large(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        log::info!(
+            "connection {}: message over {} bytes",
+            self.id,
+            self.state.conn.max_frame_bytes
+        );
+        ctx.close(Some(CloseReason {
+            code: CloseCode::Size,
+            description: Some("message too large".into()),
+        }));
+        ctx.stop();
+    }
+
+    fn protocol_error(&mut self, why: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        log::info!("connection {}: protocol error: {why}", self.id);
+        ctx.close(Some(CloseReason {
+            code: CloseCode::Protocol,
+            description: None,
+        }));
+        ctx.stop();
     }
 }

@@ -32,6 +32,68 @@ async fn oversized_frame_closes_only_that_connection() {
     );
 }
 
+/// RFC 6455 §5.4: a message may come as a text frame without FIN and continuations.
+#[actix_web::test]
+async fn fragmented_messages_are_reassembled_and_bounded_as_a_whole() {
+    use actix_http::ws::{Item, Message};
+    use futures::SinkExt;
+    let app = spawn_with(|c| c.max_frame_bytes = 1024).await;
+    let mut c = app.ws().await;
+    let send = |item: Item| Message::Continuation(item);
+    // `{"type":"ping"}` in two fragments, then in three: one pong each, no error.
+    for parts in [
+        vec![r#"{"type":"#, r#""ping"}"#],
+        vec![r#"{"ty"#, r#"pe":"pi"#, r#"ng"}"#],
+    ] {
+        let last = parts.len() - 1;
+        for (i, part) in parts.into_iter().enumerate() {
+            let bytes = bytes::Bytes::from(part);
+            let item = match i {
+                0 => Item::FirstText(bytes),
+                n if n == last => Item::Last(bytes),
+                _ => Item::Continue(bytes),
+            };
+            c.framed.send(send(item)).await.expect("send");
+        }
+        assert_eq!(c.recv().await["type"], "pong");
+    }
+    // A fragmented registration and message work like whole ones.
+    let session = uid("frag");
+    let mut staff = app.staff("agent", "agent").await;
+    let register = json!({"type": "register", "sessionId": session}).to_string();
+    let (a, b) = register.split_at(10);
+    c.framed
+        .send(send(Item::FirstText(a.to_owned().into())))
+        .await
+        .expect("send");
+    c.framed
+        .send(send(Item::Last(b.to_owned().into())))
+        .await
+        .expect("send");
+    c.recv_type("registered").await;
+    c.send(json!({"type": "customer_message", "message": "in one piece"}))
+        .await;
+    c.recv_type("message_ack").await;
+    assert_eq!(
+        staff.recv_type("customer_message").await["message"],
+        "in one piece"
+    );
+    // Each fragment is small, the whole is over the 1024-byte limit: close 1009.
+    c.framed
+        .send(send(Item::FirstText("x".repeat(600).into())))
+        .await
+        .expect("send");
+    c.framed
+        .send(send(Item::Last("y".repeat(600).into())))
+        .await
+        .expect("send");
+    match c.next().await {
+        Next::Closed(Some(reason)) => assert_eq!(reason.code, CloseCode::Size),
+        other => panic!("expected a 1009 close, got {other:?}"),
+    }
+    staff.assert_alive().await;
+}
+
 #[actix_web::test]
 async fn flood_over_the_rate_limit_is_refused_not_fatal() {
     let app = spawn_with(|c| {

@@ -195,7 +195,24 @@ describe("Engine.IO WebSocket and upgrade", () => {
 
     const { ws } = await wsSession();
     ws.send("4" + "x".repeat(1_000_000));
-    await ws.closed;
+    assert.equal(await ws.closed, 1009, "message too big");
+  });
+
+  it("reassembles fragmented messages, bounded by maxPayload as a whole", async () => {
+    const { ws } = await wsSession();
+    // An Engine.IO ping with data, in three fragments: one pong with the same data.
+    ws.send("2", { fin: false });
+    ws.send("frag", { fin: false });
+    ws.send("mented", { fin: true });
+    assert.equal(await ws.next((f) => f.startsWith("3")), "3fragmented");
+    // A CONNECT in two fragments.
+    ws.send("4", { fin: false });
+    ws.send("0", { fin: true });
+    assert.match(await ws.next((f) => f.startsWith("4")), /^40\{.*"sid":/);
+    // Each fragment under maxPayload, the whole message over it: close 1009.
+    ws.send("4" + "x".repeat(600_000), { fin: false });
+    ws.send("y".repeat(400_001), { fin: true });
+    assert.equal(await ws.closed, 1009);
   });
 
   it("upgrades polling to WebSocket: 2probe, 3probe, noop to the poll, 5", async () => {

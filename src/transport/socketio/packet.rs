@@ -16,6 +16,8 @@ pub enum Frame {
     Binary(Bytes),
     /// A WebSocket-level pong (never on polling).
     Pong(Bytes),
+    /// Close the WebSocket with this code; nothing follows (never on polling).
+    Close(u16),
 }
 
 /// A decoded Engine.IO packet from the client.
@@ -74,7 +76,8 @@ pub fn encode_payload(frames: &[Frame]) -> String {
                 out.push('b');
                 base64::engine::general_purpose::STANDARD.encode_string(b, &mut out);
             }
-            Frame::Pong(_) => {}
+            // WebSocket control frames: polling has none.
+            Frame::Pong(_) | Frame::Close(_) => {}
         }
     }
     out

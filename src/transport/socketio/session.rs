@@ -797,7 +797,18 @@ impl<H: SocketHandler> SioSession<H> {
                 }
                 return self.close(CloseReason::TransportLost, ctx);
             }
-            InboundItem::TooLarge => return self.protocol_error("message over maxPayload", ctx),
+            InboundItem::TooLarge => {
+                // RFC 6455's "message too big", on whichever socket sent it.
+                let socket = match (&self.probe, &self.transport) {
+                    (Some(probe), _) => Some(probe),
+                    (None, Transport::WebSocket(tx)) => Some(tx),
+                    _ => None,
+                };
+                if let Some(tx) = socket {
+                    let _ = tx.try_send(Frame::Close(1009));
+                }
+                return self.protocol_error("message over maxPayload", ctx);
+            }
         };
         let packet = match packet {
             Ok(p) => p,

@@ -3,7 +3,7 @@
 //! on another thread) by messages one way and a bounded channel the other.
 
 use actix::prelude::*;
-use actix_ws::{AggregatedMessage, ProtocolError};
+use actix_ws::{Message, ProtocolError};
 use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::mpsc;
@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use super::packet::Frame;
 use super::session::SioSession;
 use super::SocketHandler;
+use crate::transport::fragments::{self, FragmentError, Fragments};
 
 #[derive(Debug)]
 pub enum InboundItem {
@@ -18,7 +19,7 @@ pub enum InboundItem {
     Binary(Bytes),
     /// The socket closed or broke; always the last item.
     Closed,
-    /// A message over `maxPayload`: the connection is ended.
+    /// A message over `maxPayload`: the connection is ended (close 1009).
     TooLarge,
 }
 
@@ -45,12 +46,9 @@ pub struct Reader {
 
 impl Reader {
     pub fn start<H: SocketHandler>(self, session: Addr<SioSession<H>>) {
-        let stream = self
-            .stream
-            .max_frame_size(self.max_payload)
-            .aggregate_continuations()
-            .max_continuation_size(self.max_payload);
-        actix_rt::spawn(read(stream, session, self.out));
+        let stream = self.stream.max_frame_size(self.max_payload);
+        let fragments = Fragments::new(self.max_payload);
+        actix_rt::spawn(read(stream, fragments, session, self.out));
     }
 }
 
@@ -77,6 +75,11 @@ async fn write(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Frame>) {
             Frame::Text(t) => ws.text(t).await,
             Frame::Binary(b) => ws.binary(b).await,
             Frame::Pong(p) => ws.pong(&p).await,
+            Frame::Close(code) => {
+                let reason = actix_ws::CloseReason::from(actix_ws::CloseCode::from(code));
+                let _ = ws.close(Some(reason)).await;
+                return;
+            }
         };
         if sent.is_err() {
             return;
@@ -87,23 +90,34 @@ async fn write(mut ws: actix_ws::Session, mut rx: mpsc::Receiver<Frame>) {
 }
 
 async fn read<H: SocketHandler>(
-    mut stream: actix_ws::AggregatedMessageStream,
+    mut stream: actix_ws::MessageStream,
+    mut fragments: Fragments,
     session: Addr<SioSession<H>>,
     out: mpsc::WeakSender<Frame>,
 ) {
     loop {
         let item = match stream.recv().await {
-            Some(Ok(AggregatedMessage::Text(t))) => InboundItem::Text(t),
-            Some(Ok(AggregatedMessage::Binary(b))) => InboundItem::Binary(b),
-            Some(Ok(AggregatedMessage::Ping(p))) => {
+            Some(Ok(Message::Text(_) | Message::Binary(_))) if fragments.in_progress() => {
+                InboundItem::Closed
+            }
+            Some(Ok(Message::Text(t))) => InboundItem::Text(t),
+            Some(Ok(Message::Binary(b))) => InboundItem::Binary(b),
+            Some(Ok(Message::Continuation(item))) => match fragments.push(item) {
+                Ok(None) => continue,
+                Ok(Some(fragments::Message::Text(t))) => InboundItem::Text(t),
+                Ok(Some(fragments::Message::Binary(b))) => InboundItem::Binary(b),
+                Err(FragmentError::TooLarge) => InboundItem::TooLarge,
+                Err(FragmentError::Protocol(_)) => InboundItem::Closed,
+            },
+            Some(Ok(Message::Ping(p))) => {
                 if let Some(out) = out.upgrade() {
                     let _ = out.try_send(Frame::Pong(p));
                 }
                 continue;
             }
-            Some(Ok(AggregatedMessage::Pong(_))) => continue,
+            Some(Ok(Message::Pong(_) | Message::Nop)) => continue,
             Some(Err(ProtocolError::Overflow)) => InboundItem::TooLarge,
-            Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => InboundItem::Closed,
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => InboundItem::Closed,
         };
         let last = matches!(item, InboundItem::Closed | InboundItem::TooLarge);
         // Waiting for each frame to be handled keeps order and pushes back on a fast sender.
