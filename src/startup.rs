@@ -122,7 +122,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             max_payload: config.sio_max_payload,
             connect_timeout: config.sio_connect_timeout,
             outbound_queue: config.outbound_queue.max(1),
-            recovery_window: std::time::Duration::from_secs(120),
+            recovery: Some(std::time::Duration::from_secs(120)),
             allowed_origins: state.conn.allowed_origins.clone(),
         },
         state.clone(),

@@ -81,15 +81,20 @@ impl SocketHandler for Echo {
 type Conn = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 
 async fn start() -> std::net::SocketAddr {
-    let settings = Settings {
+    start_with(|_| {}).await
+}
+
+async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
+    let mut settings = Settings {
         ping_interval: Duration::from_secs(25),
         ping_timeout: Duration::from_secs(20),
         max_payload: 1_000_000,
         connect_timeout: Duration::from_secs(45),
         outbound_queue: 64,
-        recovery_window: Duration::from_secs(60),
+        recovery: Some(Duration::from_secs(60)),
         allowed_origins: Vec::new(),
     };
+    tweak(&mut settings);
     let engine = web::Data::new(Engine::<Echo>::new(
         settings,
         (),
@@ -283,4 +288,157 @@ async fn namespaces_are_multiplexed_and_can_refuse() {
     send(&mut c, r#"42/custom,["message","dropped"]"#).await;
     send(&mut c, r#"42["message","to main"]"#).await;
     assert_eq!(text(&mut c).await, r#"42["message-back","to main"]"#);
+}
+
+/// Long-polling by hand: a GET or POST on a session, answered with status and body.
+async fn polling(
+    addr: std::net::SocketAddr,
+    sid: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut url = format!("http://{addr}/socket.io/?EIO=4&transport=polling");
+    if let Some(sid) = sid {
+        url.push_str(&format!("&sid={sid}"));
+    }
+    let client = awc::Client::new();
+    let mut res = match body {
+        Some(b) => client.post(url).send_body(b.to_owned()).await,
+        None => client.get(url).send().await,
+    }
+    .expect("polling request");
+    let bytes = res.body().await.expect("body");
+    (
+        res.status().as_u16(),
+        String::from_utf8(bytes.to_vec()).expect("utf-8"),
+    )
+}
+
+async fn polling_session(addr: std::net::SocketAddr) -> String {
+    let (status, open) = polling(addr, None, None).await;
+    assert_eq!(status, 200);
+    let open: Value = serde_json::from_str(&open[1..]).expect("open packet");
+    open["sid"].as_str().expect("sid").to_owned()
+}
+
+#[actix_web::test]
+async fn recovery_is_a_setting_and_pid_comes_only_with_it() {
+    for recovery in [None, Some(Duration::from_secs(60))] {
+        let addr = start_with(|s| s.recovery = recovery).await;
+        let mut c = open(addr).await;
+        send(&mut c, "40").await;
+        let reply: Value = serde_json::from_str(&text(&mut c).await[2..]).expect("json");
+        assert!(reply["sid"].is_string());
+        assert_eq!(reply["pid"].is_string(), recovery.is_some(), "{reply}");
+        assert_eq!(
+            reply.as_object().map(|o| o.len()),
+            Some(1 + usize::from(recovery.is_some()))
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_connection_outlives_its_last_namespace_and_keeps_pinging() {
+    let addr = start_with(|s| {
+        s.ping_interval = Duration::from_millis(150);
+        s.ping_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let mut c = connected(addr).await;
+    send(&mut c, "41").await;
+    // Still pinged, twice, and the client may connect again.
+    for _ in 0..2 {
+        assert_eq!(text(&mut c).await, "2");
+        send(&mut c, "3").await;
+    }
+    send(&mut c, "40").await;
+    assert!(text(&mut c).await.starts_with("40{"));
+    assert_eq!(text(&mut c).await, r#"42["auth",{}]"#);
+}
+
+#[actix_web::test]
+async fn a_client_close_answers_the_pending_poll_with_a_noop() {
+    let addr = start().await;
+    let sid = polling_session(addr).await;
+    let get = sid.clone();
+    let pending = actix_web::rt::spawn(async move { polling(addr, Some(&get), None).await });
+    // Let the GET reach the session first.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!pending.is_finished(), "the GET waits for packets");
+    assert_eq!(
+        polling(addr, Some(&sid), Some("1")).await,
+        (200, "ok".into())
+    );
+    assert_eq!(pending.await.expect("GET"), (200, "6".into()));
+    // Then the session is over.
+    let (status, body) = polling(addr, Some(&sid), None).await;
+    assert_eq!(status, 400);
+    assert_eq!(body, r#"{"code":1,"message":"Session ID unknown"}"#);
+}
+
+/// Upgrade a polling session to WebSocket (2probe, 3probe, 5).
+async fn upgraded(addr: std::net::SocketAddr, sid: &str) -> Conn {
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket&sid={sid}");
+    let (_, mut ws) = awc::Client::new().ws(url).connect().await.expect("ws");
+    send(&mut ws, "2probe").await;
+    assert_eq!(text(&mut ws).await, "3probe");
+    send(&mut ws, "5").await;
+    ws
+}
+
+#[actix_web::test]
+async fn a_second_websocket_after_the_upgrade_is_accepted_then_closed() {
+    let addr = start().await;
+    let sid = polling_session(addr).await;
+    let mut first = upgraded(addr, &sid).await;
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket&sid={sid}");
+    let (res, mut second) = awc::Client::new()
+        .ws(url)
+        .connect()
+        .await
+        .expect("accepted with 101, not refused with 400");
+    assert_eq!(res.status().as_u16(), 101);
+    assert!(matches!(next(&mut second).await, Frame::Close(_)));
+    // The upgraded session goes on.
+    send(&mut first, "40").await;
+    assert!(text(&mut first).await.starts_with("40{"));
+}
+
+/// The ping timeout is a deadline `pingTimeout` after each ping, and the next ping
+/// goes `pingInterval` after the pong (or the open): `pingInterval + pingTimeout` from
+/// the last sign of life to the close, as in the reference server.
+#[actix_web::test]
+async fn pings_follow_pongs_and_the_timeout_is_a_deadline() {
+    let (interval, timeout) = (Duration::from_millis(300), Duration::from_millis(200));
+    let addr = start_with(|s| {
+        s.ping_interval = interval;
+        s.ping_timeout = timeout;
+    })
+    .await;
+    let mut c = open(addr).await;
+    let opened = std::time::Instant::now();
+    // Timers never fire early: the lower bounds are exact, the upper ones allow for load.
+    let slack = Duration::from_millis(15);
+    assert_eq!(text(&mut c).await, "2");
+    let first = std::time::Instant::now();
+    assert!(first - opened + slack >= interval, "{:?}", first - opened);
+    // Answer late: the next ping is one interval after the pong, not after the ping.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    send(&mut c, "3").await;
+    let pong = std::time::Instant::now();
+    assert_eq!(text(&mut c).await, "2");
+    let second = std::time::Instant::now();
+    assert!(second - pong + slack >= interval, "{:?}", second - pong);
+    // No pong now: closed at the deadline.
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(3), c.next()).await {
+            Ok(Some(Ok(Frame::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
+                break std::time::Instant::now()
+            }
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => panic!("not closed after the ping timeout"),
+        }
+    };
+    let waited = closed - second;
+    assert!(waited + slack >= timeout, "{waited:?}");
+    assert!(waited < timeout + Duration::from_millis(250), "{waited:?}");
 }

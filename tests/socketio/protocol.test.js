@@ -231,7 +231,9 @@ describe("Engine.IO WebSocket and upgrade", () => {
     assert.match(reply.sid, /^[0-9a-f]{32}$/);
     assert.match(reply.pid, /^[0-9a-f]{32}$/);
     assert.equal((await poll(sid)).status, 400, "polling is over after the upgrade");
+    // A second WebSocket for the upgraded session is accepted, then closed.
     const second = rawWs(`${WS_EIO}&transport=websocket&sid=${sid}`);
+    await second.opened;
     await second.closed;
     ws.close();
   });
@@ -315,15 +317,28 @@ describe("Socket.IO packets", () => {
     assert.equal(await health(), before, "and its connection forgotten");
   });
 
-  it("closes the connection on a malformed packet, and on DISCONNECT of the last namespace", async () => {
+  it("closes the connection on a malformed packet, not on DISCONNECT of the last namespace", async () => {
     const bad = await wsSession();
     bad.ws.send("4abc");
     await bad.ws.closed;
     const bin = await wsSession();
     bin.ws.send(Buffer.from([1, 2, 3]));
     await bin.ws.closed;
+    // After its last namespace the connection stays, pinged, and may connect again.
     const { ws } = await connected();
     ws.send("41");
-    await ws.closed;
+    assert.equal(await ws.next((f) => f === "2", 3000), "2");
+    ws.send("40");
+    assert.match(await ws.next((f) => f.startsWith("40")), /"sid"/);
+    ws.close();
+  });
+
+  it("answers a pending poll with a noop when the client closes", async () => {
+    const sid = await openPolling();
+    const pending = poll(sid);
+    await sleep(50);
+    assert.equal((await post(sid, "1")).status, 200);
+    assert.equal((await pending).text, "6");
+    assert.equal((await poll(sid)).status, 400);
   });
 });

@@ -39,8 +39,10 @@ pub struct Settings {
     pub connect_timeout: Duration,
     /// Frames queued for one client before it counts as stuck and is dropped.
     pub outbound_queue: usize,
-    /// How long a lost socket's state is kept for the client to recover it.
-    pub recovery_window: Duration,
+    /// Connection state recovery: how long a lost socket's state is kept for its
+    /// client to recover it. `None` turns recovery off: CONNECT replies carry no `pid`
+    /// and nothing is kept (as in the reference server without the option).
+    pub recovery: Option<Duration>,
     pub allowed_origins: Vec<String>,
 }
 
@@ -176,16 +178,18 @@ impl<H: SocketHandler> Engine<H> {
     }
 
     fn park(&self, pid: String, parked: H::Parked) {
+        let Some(window) = self.settings.recovery else {
+            return;
+        };
         if let Ok(mut p) = self.parked.lock() {
-            let window = self.settings.recovery_window;
             p.retain(|_, (at, _)| at.elapsed() < window);
             p.insert(pid, (Instant::now(), parked));
         }
     }
 
     fn unpark(&self, pid: &str) -> Option<(String, H::Parked)> {
+        let window = self.settings.recovery?;
         let mut all = self.parked.lock().ok()?;
-        let window = self.settings.recovery_window;
         all.retain(|_, (at, _)| at.elapsed() < window);
         let (_, parked) = all.remove(pid)?;
         Some((pid.to_owned(), parked))
@@ -343,11 +347,13 @@ async fn websocket_upgrade<H: SocketHandler>(
     body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
     let (res, tx, reader) = accept_websocket(engine, req, body)?;
-    session
-        .send(session::Upgrade(tx))
-        .await
-        .map_err(|_| EngineError::UNKNOWN_SID)??;
-    reader.start(session);
+    match session.send(session::Upgrade(tx)).await {
+        Ok(Ok(())) => reader.start(session),
+        // Already upgraded, or another probe under way: as in the reference server,
+        // this socket is accepted and closed at once (its sender is dropped here).
+        Ok(Err(_)) => {}
+        Err(_) => return Err(EngineError::UNKNOWN_SID),
+    }
     Ok(res)
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::*;
 use bytes::Bytes;
@@ -88,7 +88,9 @@ pub struct SioSession<H: SocketHandler> {
     /// has been answered `3probe` (polls are then ended at once with a noop).
     probe: Option<mpsc::Sender<Frame>>,
     probed: bool,
-    ping_sent: Option<Instant>,
+    /// The next ping, and the deadline for the pong to the last one.
+    ping_timer: Option<SpawnHandle>,
+    pong_deadline: Option<SpawnHandle>,
     sockets: HashMap<u64, Socket<H>>,
     by_nsp: HashMap<Arc<str>, u64>,
     partial: Option<Partial>,
@@ -275,7 +277,8 @@ impl<H: SocketHandler> SioSession<H> {
             transport,
             probe: None,
             probed: false,
-            ping_sent: None,
+            ping_timer: None,
+            pong_deadline: None,
             sockets: HashMap::new(),
             by_nsp: HashMap::new(),
             partial: None,
@@ -435,13 +438,23 @@ impl<H: SocketHandler> SioSession<H> {
 
     fn on_engine_packet(&mut self, p: EnginePacket, ctx: &mut Context<Self>) {
         match p {
-            EnginePacket::Pong(_) => self.ping_sent = None,
+            EnginePacket::Pong(_) => {
+                if let Some(deadline) = self.pong_deadline.take() {
+                    ctx.cancel_future(deadline);
+                }
+                self.schedule_ping(ctx);
+            }
             EnginePacket::Ping(data) => {
                 self.send_frame(Frame::Text(format!("3{data}").into()), ctx)
             }
             EnginePacket::Message(text) => self.on_sio_text(&text, ctx),
             EnginePacket::BinaryMessage(bytes) => self.on_sio_binary(bytes, ctx),
-            EnginePacket::Close => self.close(CloseReason::TransportLost, ctx),
+            EnginePacket::Close => {
+                // A poll still waiting is ended with a noop (the client is closing),
+                // as the reference server does; then the session ends.
+                self.end_poll_with_noop();
+                self.close(CloseReason::TransportLost, ctx)
+            }
             EnginePacket::Upgrade | EnginePacket::Noop => {}
         }
     }
@@ -516,11 +529,10 @@ impl<H: SocketHandler> SioSession<H> {
             (Kind::Connect, None) => self.connect(p, ctx),
             // A second CONNECT to a connected namespace changes nothing.
             (Kind::Connect, Some(_)) => {}
+            // The Engine.IO connection stays open (and keeps pinging) after the last
+            // namespace goes, as in the reference server: the client may connect again.
             (Kind::Disconnect, Some(id)) => {
-                self.drop_socket(id, CloseReason::ClientDisconnect, ctx);
-                if self.sockets.is_empty() {
-                    self.close(CloseReason::ClientDisconnect, ctx);
-                }
+                self.drop_socket(id, CloseReason::ClientDisconnect, ctx)
             }
             (Kind::Event | Kind::BinaryEvent, Some(id)) => {
                 let Some(Value::Array(mut args)) = p.data else {
@@ -619,9 +631,13 @@ impl<H: SocketHandler> SioSession<H> {
         match res {
             Ok((handler, recovered)) => {
                 let nsp: Arc<str> = nsp.into();
-                // The same private id tells the client its state was recovered.
+                // The same private id tells the client its state was recovered; without
+                // recovery there is no private id at all.
                 let pid = old_pid.filter(|_| recovered).unwrap_or_else(random_id);
-                let reply = json!({"sid": random_id(), "pid": pid});
+                let reply = match self.engine.settings.recovery {
+                    Some(_) => json!({"sid": random_id(), "pid": pid}),
+                    None => json!({"sid": random_id()}),
+                };
                 self.by_nsp.insert(nsp.clone(), id);
                 self.sockets.insert(
                     id,
@@ -644,20 +660,25 @@ impl<H: SocketHandler> SioSession<H> {
         }
     }
 
-    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
-        let timeout = self.engine.settings.ping_timeout;
-        if self.ping_sent.is_some_and(|t| t.elapsed() >= timeout) {
-            return self.protocol_error("ping timeout", ctx);
+    /// The next ping goes `pingInterval` after the session opened or the last pong
+    /// came; the session ends `pingTimeout` after a ping that gets no pong. Timers for
+    /// both deadlines, not a periodic check.
+    fn schedule_ping(&mut self, ctx: &mut Context<Self>) {
+        if let Some(timer) = self.ping_timer.take() {
+            ctx.cancel_future(timer);
         }
-        if self.ping_sent.is_none() {
-            self.ping_sent = Some(Instant::now());
-            self.send_frame(Frame::Text("2".into()), ctx);
-            ctx.run_later(timeout, move |act, ctx| {
-                if act.ping_sent.is_some_and(|t| t.elapsed() >= timeout) {
-                    act.protocol_error("ping timeout", ctx);
-                }
-            });
-        }
+        let s = &self.engine.settings;
+        let timeout = s.ping_timeout;
+        self.ping_timer = Some(ctx.run_later(s.ping_interval, move |act, ctx| {
+            act.ping_timer = None;
+            act.send_frame(Frame::Text("2".into()), ctx);
+            if act.pong_deadline.is_none() {
+                act.pong_deadline = Some(ctx.run_later(timeout, |act, ctx| {
+                    act.pong_deadline = None;
+                    act.protocol_error("ping timeout", ctx)
+                }));
+            }
+        }));
     }
 }
 
@@ -667,12 +688,12 @@ impl<H: SocketHandler> Actor for SioSession<H> {
     fn started(&mut self, ctx: &mut Self::Context) {
         let s = &self.engine.settings;
         ctx.set_mailbox_capacity(s.outbound_queue);
-        ctx.run_interval(s.ping_interval, |act, ctx| act.heartbeat(ctx));
         ctx.run_later(s.connect_timeout, |act, ctx| {
             if act.sockets.is_empty() {
                 act.protocol_error("no namespace connected in time", ctx);
             }
         });
+        self.schedule_ping(ctx);
     }
 
     fn stopped(&mut self, ctx: &mut Self::Context) {
