@@ -25,6 +25,7 @@ const DEFAULT_AUTH_CODE_TTL: &str = "10m";
 const DEFAULT_CLIENT_TIMEOUT: &str = "75s";
 const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
 const DEFAULT_DB_POOL_SIZE: u32 = 8;
+const DEFAULT_DB_TIMEOUT: &str = "2s";
 const DEFAULT_LOG: &str = "info";
 
 #[derive(Debug, Parser)]
@@ -150,6 +151,10 @@ pub struct Config {
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = DEFAULT_DB_POOL_SIZE, global = true)]
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection (SQLite: for the write lock)
+    /// before it fails with 503 `unavailable`.
+    #[arg(long, env = "DB_TIMEOUT", default_value = DEFAULT_DB_TIMEOUT, value_parser = humantime::parse_duration, global = true)]
+    pub db_timeout: Duration,
     /// Log filter, e.g. `info` or `switchboard=debug`.
     #[arg(long = "log", env = "RUST_LOG", default_value = DEFAULT_LOG, global = true)]
     pub log: String,
@@ -186,6 +191,7 @@ impl Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             workers: None,
             db_pool_size: DEFAULT_DB_POOL_SIZE,
+            db_timeout: parse_duration(DEFAULT_DB_TIMEOUT),
             log: DEFAULT_LOG.into(),
         }
     }

@@ -52,12 +52,17 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         .map_err(|e| StartError::DataDir(data_dir.display().to_string(), e))?;
     let keys = JwtKeys::new(secret.as_bytes());
 
-    let url = config.database_url();
-    let pool = db::build_pool(&url, config.db_pool_size)?;
-    db::run_migrations(&pool)?;
+    let db_settings = db::DbSettings {
+        url: config.database_url(),
+        pool_size: config.db_pool_size,
+        timeout: config.db_timeout,
+    };
+    db::run_migrations(&db_settings)?;
+    let health = std::sync::Arc::new(db::DbHealth::default());
+    let pool = db::build_pool(&db_settings, health.clone())?;
     log::info!(
         "database ready ({})",
-        if db::is_postgres_url(&url) {
+        if db::is_postgres_url(&db_settings.url) {
             "postgres"
         } else {
             "sqlite"
@@ -67,7 +72,14 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     // Central actors start once, outside the HttpServer factory, and are shared.
     let db_threads = (config.db_pool_size as usize).clamp(1, 4);
     let db_alive = std::sync::Arc::new(());
-    let db = Db::start(pool, db_threads, MAX_BATCH, db_alive.clone());
+    let db = Db::start(
+        pool,
+        db_settings,
+        health,
+        db_threads,
+        MAX_BATCH,
+        db_alive.clone(),
+    );
     let limits = ChatLimits {
         max_message_chars: config.max_message_chars,
         max_history_page: 200,
@@ -78,8 +90,9 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         auto_assign_capacity: config.auto_assign_capacity,
     };
     let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
-    let chat = ChatServer::new(db.clone(), limits, code_pepper).start();
-    let live = crate::actors::live_stream::LiveStream::new(db.clone()).start();
+    let evictions = std::sync::Arc::new(crate::actors::delivery::Evictions::default());
+    let chat = ChatServer::new(db.clone(), limits, code_pepper, evictions.clone()).start();
+    let live = crate::actors::live_stream::LiveStream::new(db.clone(), evictions).start();
 
     let conn = ConnSettings {
         heartbeat_interval: config.heartbeat_interval,

@@ -2,4 +2,5 @@
 
 pub mod chat_server;
 pub mod db_sync;
+pub mod delivery;
 pub mod live_stream;

@@ -1,17 +1,21 @@
 //! Database access: one connection type over SQLite and PostgreSQL, the r2d2 pool,
 //! embedded migrations, and the queries the DbSync actor runs.
 
+pub mod health;
 pub mod models;
 pub mod queries;
 pub mod schema;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::{PgConnection, SqliteConnection};
+use diesel::r2d2::{Pool, PooledConnection, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+pub use health::DbHealth;
 
 /// One connection type for both backends, chosen at run time from `DATABASE_URL`.
 #[derive(diesel::MultiConnection)]
@@ -20,13 +24,14 @@ pub enum DbConnection {
     Pg(PgConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+pub type DbPool = Pool<DbManager>;
+pub type PooledDb = PooledConnection<DbManager>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// Any storage failure. The message is for logs; clients get a generic error.
+/// Any storage failure. The message is for logs; clients get a generic error, or
+/// `unavailable` for an outage (see `health::outage`).
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database: {0}")]
@@ -35,8 +40,103 @@ pub enum DbError {
     Pool(#[from] r2d2::Error),
     #[error("migrations: {0}")]
     Migration(String),
-    #[error("database worker unavailable")]
+    #[error("database unavailable")]
     Unavailable,
+}
+
+/// Where the database is and how long to wait for it.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub pool_size: u32,
+    /// How long a request waits for a pooled connection (SQLite: for the write lock)
+    /// before it fails with `unavailable`.
+    pub timeout: Duration,
+}
+
+impl DbSettings {
+    /// One connection and the default wait, for tools and tests.
+    pub fn for_url(url: &str) -> Self {
+        DbSettings {
+            url: url.to_owned(),
+            pool_size: 1,
+            timeout: Duration::from_secs(2),
+        }
+    }
+
+    fn postgres(&self) -> bool {
+        is_postgres_url(&self.url)
+    }
+
+    /// libpq waits this long for a connection before it reports the failure.
+    fn postgres_url(&self) -> String {
+        if self.url.contains("connect_timeout=") {
+            return self.url.clone();
+        }
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        let secs = self.timeout.as_secs().max(1);
+        format!("{}{sep}connect_timeout={secs}", self.url)
+    }
+
+    /// Open one connection of the configured backend, with the real cause on failure.
+    /// (`MultiConnection::establish` tries every backend in turn and keeps none of
+    /// their errors: it reports "Invalid connection url" when PostgreSQL is down.)
+    pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        if self.postgres() {
+            return PgConnection::establish(&self.postgres_url()).map(DbConnection::Pg);
+        }
+        let mut conn = SqliteConnection::establish(&self.url)?;
+        // WAL lets readers run beside the one writer; FULL makes every commit durable
+        // before we acknowledge it (group commit amortises the fsync).
+        let setup = format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            self.timeout.as_millis()
+        );
+        conn.batch_execute(&setup)
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+        Ok(DbConnection::Sqlite(conn))
+    }
+}
+
+/// r2d2's view of our connections: the configured backend only.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    settings: DbSettings,
+}
+
+impl r2d2::ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.settings
+            .connect()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        R2D2Connection::ping(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || R2D2Connection::is_broken(conn)
+    }
+}
+
+/// r2d2 logs every failed connection attempt at error level; during an outage that
+/// is many lines a second. They go to `DbHealth`, which logs an outage once.
+#[derive(Debug)]
+struct ReportToHealth(Arc<DbHealth>);
+
+impl r2d2::HandleError<diesel::r2d2::Error> for ReportToHealth {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        let cause = error.to_string();
+        self.0.report_down(
+            health::Access::All,
+            cause.lines().next().unwrap_or_default(),
+        );
+    }
 }
 
 /// Which backend a `DATABASE_URL` selects.
@@ -52,48 +152,40 @@ pub fn default_sqlite_url(data_dir: &Path) -> String {
         .into_owned()
 }
 
-/// Per-connection settings applied whenever the pool opens a connection.
-#[derive(Debug)]
-struct ConnectionSetup;
-
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(c) = conn {
-            // WAL lets readers run beside the one writer; FULL makes every commit
-            // durable before we acknowledge it (group commit amortises the fsync).
-            c.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
-        }
-        Ok(())
-    }
-}
-
-/// Build the pool. SQLite paths get their parent directory created.
-pub fn build_pool(url: &str, size: u32) -> Result<DbPool, DbError> {
-    if !is_postgres_url(url) {
-        if let Some(parent) = Path::new(url).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| DbError::Migration(format!("create {}: {e}", parent.display())))?;
-            }
-        }
-    }
-    let manager = ConnectionManager::<DbConnection>::new(url);
+/// Build the pool. SQLite paths get their parent directory created. Connections are
+/// opened at once (the pool is full before it is used).
+pub fn build_pool(settings: &DbSettings, health: Arc<DbHealth>) -> Result<DbPool, DbError> {
+    create_sqlite_dir(settings)?;
     let pool = Pool::builder()
-        .max_size(size.max(1))
-        .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(ConnectionSetup))
-        .build(manager)?;
+        .max_size(settings.pool_size.max(1))
+        .connection_timeout(settings.timeout)
+        .error_handler(Box::new(ReportToHealth(health)))
+        .build(DbManager {
+            settings: settings.clone(),
+        })?;
     Ok(pool)
 }
 
-/// Run the embedded migrations of the pool's backend.
-pub fn run_migrations(pool: &DbPool) -> Result<(), DbError> {
-    let mut conn = pool.get()?;
-    let result = match &mut *conn {
+fn create_sqlite_dir(settings: &DbSettings) -> Result<(), DbError> {
+    if settings.postgres() {
+        return Ok(());
+    }
+    match Path::new(&settings.url).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
+            .map_err(|e| DbError::Migration(format!("create {}: {e}", parent.display()))),
+        _ => Ok(()),
+    }
+}
+
+/// Run the embedded migrations of the backend, on a connection of their own, before
+/// the pool exists: on SQLite, pool connections opening while a migration holds the
+/// write lock would fail with "database is locked".
+pub fn run_migrations(settings: &DbSettings) -> Result<(), DbError> {
+    create_sqlite_dir(settings)?;
+    let mut conn = settings
+        .connect()
+        .map_err(|e| DbError::Migration(format!("connect: {e}")))?;
+    let result = match &mut conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
         DbConnection::Pg(c) => {
             // Several instances may start at once against one database.

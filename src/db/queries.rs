@@ -938,11 +938,3 @@ pub fn stream_chat_of(
         .select(StreamChatRow::as_select())
         .load(conn)?)
 }
-
-/// Cheap round-trip used by `/health`.
-pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
-    diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
-        .execute(conn)
-        .map(|_| ())
-        .map_err(DbError::from)
-}

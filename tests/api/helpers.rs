@@ -51,7 +51,7 @@ pub fn test_config(data: &TempDir) -> Config {
     config
 }
 
-fn fresh_pg_schema(url: &str) -> String {
+pub fn fresh_pg_schema(url: &str) -> String {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());

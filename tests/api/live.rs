@@ -636,6 +636,9 @@ async fn a_stuck_viewer_is_cut_off_without_delaying_the_others() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(viewers, 2, "host and the fast viewer remain");
+    // Counted where support-chat evictions are.
+    let (_, health) = app.get_json("/health", None).await;
+    assert_eq!(health["connections"]["slowConsumersEvicted"], 1, "{health}");
 }
 
 #[actix_web::test]
@@ -661,7 +664,8 @@ async fn stream_chat_is_stored() {
     )
     .await;
     // Read back through the storage layer, on the server's own database.
-    let pool = switchboard::db::build_pool(&app.config.database_url(), 1).unwrap();
+    let settings = switchboard::db::DbSettings::for_url(&app.config.database_url());
+    let pool = switchboard::db::build_pool(&settings, Default::default()).unwrap();
     let mut rows = Vec::new();
     for _ in 0..20 {
         rows = switchboard::db::queries::stream_chat_of(&mut pool.get().unwrap(), &id).unwrap();

@@ -14,6 +14,7 @@ mod health;
 mod limits;
 mod live;
 mod native_ws;
+mod outage;
 mod ownership;
 mod pages;
 mod persistence;

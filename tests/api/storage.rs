@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use switchboard::db::queries::{apply_batch, guest_exists, WriteOp};
-use switchboard::db::{build_pool, run_migrations};
+use switchboard::db::{build_pool, run_migrations, DbSettings};
 
 use crate::helpers::*;
 
@@ -10,8 +10,9 @@ use crate::helpers::*;
 fn a_failing_write_does_not_undo_its_batch() {
     let data = tempfile::TempDir::new().unwrap();
     let url = test_config(&data).database_url();
-    let pool = build_pool(&url, 1).unwrap();
-    run_migrations(&pool).unwrap();
+    let settings = DbSettings::for_url(&url);
+    run_migrations(&settings).unwrap();
+    let pool = build_pool(&settings, Default::default()).unwrap();
     let mut conn = pool.get().unwrap();
     let (a, b) = (uid("guest_a"), uid("guest_b"));
     // The second insert of `a` violates the primary key: a database error, not a rule.

@@ -301,20 +301,25 @@ describe("Socket.IO packets", () => {
     await post(sid, `${event("over polling")}\x1eb${PNG.toString("base64")}`);
     const stored = await ws.next((f) => typeof f === "string" && f.includes("over polling"));
     assert.equal(JSON.parse(stored.slice(2))[1].data.attachments[0].size, PNG.length);
+    await post(sid, "1");
     ws.close();
+    await ws.closed;
   });
 
   it("a client that does not read is dropped, and the server forgets it", async () => {
     const health = async () => (await (await fetch(`${BASE}/health`)).json()).connections.connections;
-    const before = await health();
     const sid = await openPolling();
     await post(sid, "40/support,{}");
+    await poll(sid);
+    const during = await health();
     // 300 events never read back: their answers overflow the bounded queue.
     const flood = Array.from({ length: 300 }, () => '42/support,["typing:start",{}]').join("\x1e");
     await post(sid, flood);
     await sleep(200);
     assert.equal((await poll(sid)).status, 400, "the session was closed");
-    assert.equal(await health(), before, "and its connection forgotten");
+    // Counted while it was there, and forgotten now (sessions of earlier tests may go
+    // meanwhile, by ping timeout, so the count may drop further).
+    assert.ok((await health()) <= during - 1, "its connection was forgotten");
   });
 
   it("closes the connection on a malformed packet, not on DISCONNECT of the last namespace", async () => {

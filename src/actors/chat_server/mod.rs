@@ -11,13 +11,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::dev::SendError;
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
 pub use messages::*;
 
 use crate::actors::db_sync::Db;
+use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::conversation::{participant_id, ConversationView, Owner};
 use crate::domain::{
     Audience, Author, Caller, Event, Message as ChatMessage, Outbound, SenderKind,
@@ -98,7 +98,7 @@ pub struct ChatServer {
     /// Post rate per author; full buckets are dropped periodically.
     post_limiter: KeyedLimiter<String>,
     next_tag: u64,
-    evicted: u64,
+    evictions: Arc<Evictions>,
     /// Where the auto-assignment round-robin continues.
     next_agent: usize,
 }
@@ -114,7 +114,7 @@ pub fn role_of(caller: &Caller) -> &'static str {
 }
 
 impl ChatServer {
-    pub fn new(db: Db, limits: ChatLimits, code_pepper: String) -> Self {
+    pub fn new(db: Db, limits: ChatLimits, code_pepper: String, evictions: Arc<Evictions>) -> Self {
         ChatServer {
             db,
             limits,
@@ -127,7 +127,7 @@ impl ChatServer {
             pending: HashMap::new(),
             post_limiter: KeyedLimiter::new(limits.post_rate_per_sec, limits.post_burst),
             next_tag: 0,
-            evicted: 0,
+            evictions,
             next_agent: 0,
         }
     }
@@ -331,7 +331,7 @@ impl ChatServer {
             .values()
             .flatten()
             .filter(|c| to_staff && !members.is_some_and(|m| m.contains(c)));
-        let (mut gone, mut evicted) = (Vec::new(), 0);
+        let mut gone = Vec::new();
         // One pass, one lookup per recipient: this runs for every message and recipient.
         for (&id, in_room) in members
             .into_iter()
@@ -351,29 +351,16 @@ impl ChatServer {
                 in_room,
                 staff: conn.caller.is_staff(),
             };
-            match conn.recipient.try_send(Deliver {
+            let msg = Deliver {
                 to: id,
                 out: out.clone(),
                 audience,
-            }) {
-                Ok(()) => {}
-                Err(SendError::Full(_)) => {
-                    log::warn!("connection {id} is not keeping up; disconnecting it");
-                    let bye = Outbound::new(Event::Disconnect {
-                        reason: "outbound queue full",
-                    });
-                    conn.recipient.do_send(Deliver {
-                        to: id,
-                        out: Arc::new(bye),
-                        audience,
-                    });
-                    evicted += 1;
-                    gone.push(id);
-                }
-                Err(SendError::Closed(_)) => gone.push(id),
+            };
+            match deliver(&conn.recipient, msg, &self.evictions, "support chat") {
+                Delivered::Sent => {}
+                Delivered::Evicted | Delivered::Gone => gone.push(id),
             }
         }
-        self.evicted += evicted;
         for id in gone {
             self.detach(id);
         }
@@ -434,7 +421,7 @@ impl ChatServer {
             staff_connections,
             rooms: self.rooms.len(),
             staff_online: self.staff.len(),
-            slow_consumers_evicted: self.evicted,
+            slow_consumers_evicted: self.evictions.count(),
         }
     }
 }

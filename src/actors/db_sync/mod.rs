@@ -4,33 +4,59 @@
 //! reads and committed batches. `DbWriter` sits in front of it for writes: it keeps at
 //! most one batch in flight and gathers everything that queued meanwhile into the next
 //! transaction (group commit). One batch at a time also makes per-conversation `seq`
-//! assignment and the order of outcomes deterministic.
+//! assignment and the order of outcomes deterministic. The probe checks, on its own
+//! connection, whether the database is up (`DbHealth`).
 
 pub mod messages;
+mod probe;
+
+use std::sync::Arc;
 
 use actix::prelude::*;
 
 pub use messages::*;
 
+use crate::db::health::{self, DbHealth};
 use crate::db::queries::{self, WriteOp};
-use crate::db::{DbError, DbPool};
+use crate::db::{DbConnection, DbError, DbPool, DbSettings};
 
 pub struct DbSync {
     pool: DbPool,
+    health: Arc<DbHealth>,
     /// Dropped with the worker: lets the process wait for its connections to close.
-    _alive: std::sync::Arc<()>,
+    _alive: Arc<()>,
 }
 
 impl DbSync {
-    pub fn new(pool: DbPool, alive: std::sync::Arc<()>) -> Self {
+    pub fn new(pool: DbPool, health: Arc<DbHealth>, alive: Arc<()>) -> Self {
         DbSync {
             pool,
+            health,
             _alive: alive,
         }
     }
 
-    fn conn(&self) -> Result<crate::db::PooledDb, DbError> {
-        Ok(self.pool.get()?)
+    /// Run `f` on a pooled connection. During a known outage, fail at once rather than
+    /// wait for the pool; an outage found here is reported, so it is logged once.
+    fn run<R>(
+        &self,
+        writes: bool,
+        f: impl FnOnce(&mut DbConnection) -> Result<R, DbError>,
+    ) -> Result<R, DbError> {
+        if self.health.refuses(writes) {
+            return Err(DbError::Unavailable);
+        }
+        let result = self
+            .pool
+            .get()
+            .map_err(DbError::from)
+            .and_then(|mut conn| f(&mut conn));
+        if let Err(e) = &result {
+            if let Some((access, cause)) = health::outage(e) {
+                self.health.report_down(access, &cause);
+            }
+        }
+        result
     }
 }
 
@@ -41,16 +67,14 @@ impl Actor for DbSync {
 impl Handler<CommitBatch> for DbSync {
     type Result = <CommitBatch as Message>::Result;
     fn handle(&mut self, msg: CommitBatch, _: &mut Self::Context) -> Self::Result {
-        let mut conn = self.conn()?;
-        queries::apply_batch(&mut conn, &msg.0)
+        self.run(true, |conn| queries::apply_batch(conn, &msg.0))
     }
 }
 
 impl<R: Send + 'static> Handler<Query<R>> for DbSync {
     type Result = Result<R, DbError>;
     fn handle(&mut self, msg: Query<R>, _: &mut Self::Context) -> Self::Result {
-        let mut conn = self.conn()?;
-        (msg.0)(&mut conn)
+        self.run(false, msg.0)
     }
 }
 
@@ -93,16 +117,13 @@ impl DbWriter {
             .send(CommitBatch(ops))
             .into_actor(self)
             .map(move |res, act, ctx| {
+                // A failed batch committed nothing: every write in it fails alike
+                // (`unavailable` in an outage, which DbSync has logged already).
+                let failed = |e: crate::error::AppError| vec![Err(e); replies.len()];
                 let results = match res {
                     Ok(Ok(results)) => results,
-                    Ok(Err(e)) => {
-                        log::error!("batch of {} writes failed: {e}", replies.len());
-                        vec![Err(crate::error::AppError::internal()); replies.len()]
-                    }
-                    Err(e) => {
-                        log::error!("database worker: {e}");
-                        vec![Err(crate::error::AppError::internal()); replies.len()]
-                    }
+                    Ok(Err(e)) => failed(e.into()),
+                    Err(e) => failed(e.into()),
                 };
                 for ((tag, reply_to), result) in replies.into_iter().zip(results) {
                     reply_to.do_send(WriteDone { tag, result });
@@ -136,11 +157,13 @@ impl Handler<GetWriterStats> for DbWriter {
     }
 }
 
-/// Both database actors, as the rest of the server holds them.
+/// The database actors, as the rest of the server holds them, and the shared answer
+/// to "is the database up?".
 #[derive(Clone)]
 pub struct Db {
     pub sync: Addr<DbSync>,
     pub writer: Addr<DbWriter>,
+    pub health: Arc<DbHealth>,
 }
 
 impl Db {
@@ -148,18 +171,27 @@ impl Db {
     /// every database connection has been closed.
     pub fn start(
         pool: DbPool,
+        settings: DbSettings,
+        health: Arc<DbHealth>,
         threads: usize,
         max_batch: usize,
-        alive: std::sync::Arc<()>,
+        alive: Arc<()>,
     ) -> Self {
+        let workers = (pool, health.clone(), alive.clone());
         let sync = SyncArbiter::start(threads.max(1), move || {
-            DbSync::new(pool.clone(), alive.clone())
+            DbSync::new(workers.0.clone(), workers.1.clone(), workers.2.clone())
         });
         let writer = DbWriter::new(sync.clone(), max_batch).start();
-        Db { sync, writer }
+        probe::start(settings, health.clone(), alive);
+        Db {
+            sync,
+            writer,
+            health,
+        }
     }
 
-    /// Run `f` on a DbSync thread; storage and mailbox failures become `AppError::internal`.
+    /// Run `f` on a DbSync thread; storage and mailbox failures become `AppError`s
+    /// (`unavailable` for an outage, else `internal`).
     pub async fn query<R, F>(&self, f: F) -> Result<R, crate::error::AppError>
     where
         R: Send + 'static,

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 
 use crate::actors::chat_server::{ConnId, Deliver};
 use crate::actors::db_sync::{Db, Persist, WriteDone};
+use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::db::models::{StreamChatRow, StreamRow};
 use crate::db::queries::{WriteOp, WriteOutcome};
 use crate::domain::message::{iso_timestamp, now_millis};
@@ -55,6 +56,7 @@ pub struct LiveStream {
     peers: HashMap<String, Peer>,
     broadcaster: Option<String>,
     moderation: Moderation,
+    evictions: Arc<Evictions>,
 }
 
 /// Chat moderation state, reset with each stream.
@@ -88,7 +90,7 @@ fn staff_only(caller: &Caller) -> Result<(), AppError> {
 }
 
 impl LiveStream {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, evictions: Arc<Evictions>) -> Self {
         LiveStream {
             db,
             viewers: HashMap::new(),
@@ -101,6 +103,7 @@ impl LiveStream {
             peers: HashMap::new(),
             broadcaster: None,
             moderation: Moderation::default(),
+            evictions,
         }
     }
 
@@ -131,24 +134,14 @@ impl LiveStream {
                 in_room: true,
                 staff: v.staff,
             };
-            match v.recipient.try_send(Deliver {
+            let msg = Deliver {
                 to: id,
                 out: out.clone(),
                 audience,
-            }) {
-                Ok(()) => {}
-                Err(actix::dev::SendError::Full(_)) => {
-                    let bye = Outbound::new(Event::Disconnect {
-                        reason: "outbound queue full",
-                    });
-                    v.recipient.do_send(Deliver {
-                        to: id,
-                        out: Arc::new(bye),
-                        audience,
-                    });
-                    gone.push(id);
-                }
-                Err(actix::dev::SendError::Closed(_)) => gone.push(id),
+            };
+            match deliver(&v.recipient, msg, &self.evictions, "the live stream") {
+                Delivered::Sent => {}
+                Delivered::Evicted | Delivered::Gone => gone.push(id),
             }
         }
         for id in gone {

@@ -1,0 +1,63 @@
+//! Handing events to connections. Every connection's mailbox is bounded (its outbound
+//! queue): a full one is a slow consumer, told to go (it reconnects and resumes by
+//! seq), counted and logged, so it never holds up anyone else nor grows our memory.
+//! ChatServer and LiveStream both deliver through here.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use actix::dev::SendError;
+use actix::Recipient;
+
+use crate::actors::chat_server::Deliver;
+use crate::domain::{Event, Outbound};
+
+/// Slow consumers cut off, over every actor that delivers (`/health`'s
+/// `slowConsumersEvicted`).
+#[derive(Debug, Default)]
+pub struct Evictions(AtomicU64);
+
+impl Evictions {
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Sent,
+    /// The mailbox was full: the connection has been told to go.
+    Evicted,
+    /// The connection is gone already.
+    Gone,
+}
+
+/// Queue `msg` for its connection; `what` names the traffic for the log.
+pub fn deliver(
+    recipient: &Recipient<Deliver>,
+    msg: Deliver,
+    evictions: &Arc<Evictions>,
+    what: &str,
+) -> Delivered {
+    match recipient.try_send(msg) {
+        Ok(()) => Delivered::Sent,
+        Err(SendError::Full(msg)) => {
+            log::warn!(
+                "connection {} is not keeping up with {what}; disconnecting it",
+                msg.to
+            );
+            let bye = Outbound::new(Event::Disconnect {
+                reason: "outbound queue full",
+            });
+            // `do_send` goes past the bound: the one message that ends it all.
+            recipient.do_send(Deliver {
+                to: msg.to,
+                out: Arc::new(bye),
+                audience: msg.audience,
+            });
+            evictions.0.fetch_add(1, Ordering::Relaxed);
+            Delivered::Evicted
+        }
+        Err(SendError::Closed(_)) => Delivered::Gone,
+    }
+}
