@@ -81,9 +81,15 @@ pub struct Config {
     /// HS256 secret shared with the host application. Unset: generated and kept in DATA_DIR.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
-    /// Comma-separated Origins allowed to open WebSockets (`*` for any). Empty: same host only.
+    /// Comma-separated Origins allowed to open WebSockets (`*` for any). Empty: the
+    /// public address only.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
     pub allowed_origins: Vec<String>,
+    /// The address people use to reach the server, e.g. `https://chat.example.com`.
+    /// WebSocket and Socket.IO requests must name it in `Host` (and, without
+    /// ALLOWED_ORIGINS, come from it). Unset: the loopback names and the listen address.
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Largest WebSocket frame accepted, in bytes; bigger frames close the connection (1009).
     #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES, global = true)]
     pub max_frame_bytes: usize,
@@ -170,6 +176,7 @@ impl Config {
             database_url: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),
+            public_url: None,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             max_message_chars: DEFAULT_MAX_MESSAGE_CHARS,
             rate_limit_per_sec: DEFAULT_RATE_PER_SEC,

@@ -12,6 +12,7 @@ use crate::auth::{resolve_secret, JwtKeys, SecretSource};
 use crate::config::Config;
 use crate::db;
 use crate::state::{AppState, ConnSettings};
+use crate::transport::origin::OriginPolicy;
 
 /// Writes gathered into one transaction at most.
 const MAX_BATCH: usize = 512;
@@ -41,6 +42,8 @@ pub enum StartError {
     Db(#[from] db::DbError),
     #[error("bind {0}: {1}")]
     Bind(String, std::io::Error),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// Start everything for one server. Must run inside an actix system.
@@ -94,6 +97,23 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let chat = ChatServer::new(db.clone(), limits, code_pepper, evictions.clone()).start();
     let live = crate::actors::live_stream::LiveStream::new(db.clone(), evictions).start();
 
+    let bind = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(bind.clone(), e))?;
+
+    let origins = OriginPolicy::new(&config.allowed_origins, config.public_url.as_deref(), addr)
+        .map_err(StartError::Config)?;
+    if config.public_url.is_none()
+        && config.allowed_origins.is_empty()
+        && addr.ip().is_unspecified()
+    {
+        log::warn!(
+            "listening on {addr} without PUBLIC_URL: WebSockets are accepted only by loopback \
+             names; set PUBLIC_URL to the address people use"
+        );
+    }
     let conn = ConnSettings {
         heartbeat_interval: config.heartbeat_interval,
         client_timeout: config.client_timeout,
@@ -101,12 +121,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         rate_per_sec: config.rate_limit_per_sec,
         rate_burst: config.rate_limit_burst,
         outbound_queue: config.outbound_queue.max(1),
-        allowed_origins: config
-            .allowed_origins
-            .iter()
-            .filter(|o| !o.trim().is_empty())
-            .cloned()
-            .collect(),
+        origins,
     };
     let ip_limiter = crate::rate_limit::KeyedLimiter::new(
         config.ip_rate_limit_per_sec,
@@ -122,12 +137,6 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         data_dir.clone(),
     );
 
-    let bind = format!("{}:{}", config.host, config.port);
-    let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| StartError::Bind(bind.clone(), e))?;
-
     let sio = crate::transport::socketio::Engine::<crate::dialects::sio::ChatSocket>::new(
         crate::transport::socketio::Settings {
             ping_interval: config.sio_ping_interval,
@@ -136,11 +145,12 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             connect_timeout: config.sio_connect_timeout,
             outbound_queue: config.outbound_queue.max(1),
             recovery: Some(std::time::Duration::from_secs(120)),
-            allowed_origins: state.conn.allowed_origins.clone(),
+            origins: state.conn.origins.clone(),
         },
         state.clone(),
         state.conn_ids(),
     );
+    let state_origins = state.conn.origins.clone();
     let sio = web::Data::new(sio);
     let data = web::Data::new(state);
     let client_timeout = config.client_timeout;
@@ -172,7 +182,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     log::info!("listening on http://{addr}");
     let admin_link = (secret_source != SecretSource::Configured).then(|| {
         let token = keys.mint("local-admin", "admin", "Local admin", ADMIN_LINK_TTL);
-        format!("http://{addr}/admin#token={token}")
+        let base = state_origins.public_base(addr);
+        format!("{base}/admin#token={token}")
     });
     Ok(Running {
         admin_link,

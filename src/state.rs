@@ -24,7 +24,8 @@ pub struct ConnSettings {
     pub rate_per_sec: f64,
     pub rate_burst: f64,
     pub outbound_queue: usize,
-    pub allowed_origins: Vec<String>,
+    /// Who may open WebSockets (and poll Socket.IO): Origin and Host checks.
+    pub origins: crate::transport::origin::OriginPolicy,
 }
 
 pub struct AppState {

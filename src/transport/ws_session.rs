@@ -27,7 +27,6 @@ use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
 use crate::state::AppState;
 use crate::transport::fragments::{self, FragmentError, Fragments};
-use crate::transport::origin::origin_allowed;
 
 const DEFAULT_HISTORY_PAGE: i64 = 50;
 
@@ -43,14 +42,14 @@ pub async fn upgrade(
     state: web::Data<Arc<AppState>>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if !origin_allowed(
-        header("origin"),
-        header("host"),
-        &state.conn.allowed_origins,
-    ) {
-        log::warn!("refused WebSocket from origin {:?}", header("origin"));
+    if let Err(why) = state.conn.origins.check(header("origin"), header("host")) {
+        log::warn!("refused a WebSocket: {why}");
+        let message = match why {
+            crate::transport::origin::Refusal::Origin(_) => "Origin not allowed",
+            crate::transport::origin::Refusal::Host(_) => "Host not allowed",
+        };
         return Ok(HttpResponse::Forbidden()
-            .json(serde_json::json!({"success": false, "message": "Origin not allowed", "code": "forbidden"})));
+            .json(serde_json::json!({"success": false, "message": message, "code": "forbidden"})));
     }
     if let Err(e) = state.allow_ip(&req) {
         return Ok(actix_web::ResponseError::error_response(&e));

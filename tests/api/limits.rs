@@ -187,6 +187,83 @@ async fn same_host_origin_is_the_default() {
     }
 }
 
+/// An upgrade (or a Socket.IO request) to this server, with these headers: its status.
+async fn status_with(app: &TestApp, path: &str, origin: Option<&str>, host: &str) -> u16 {
+    let url = format!("ws://{}{path}", app.addr);
+    let mut ws = awc::Client::new().ws(url).set_header("host", host);
+    if let Some(o) = origin {
+        ws = ws.origin(o);
+    }
+    let ws_status = match ws.connect().await {
+        Ok((res, _)) => res.status().as_u16(),
+        Err(awc::error::WsClientError::InvalidResponseStatus(s)) => s.as_u16(),
+        Err(e) => panic!("{e}"),
+    };
+    if path.starts_with("/socket.io/") {
+        // Polling goes by the same rules.
+        let mut get = awc::Client::new()
+            .get(format!(
+                "http://{}/socket.io/?EIO=4&transport=polling",
+                app.addr
+            ))
+            .insert_header(("host", host));
+        if let Some(o) = origin {
+            get = get.insert_header(("origin", o));
+        }
+        let poll_status = get.send().await.expect("GET").status().as_u16();
+        assert_eq!(
+            poll_status == 200,
+            ws_status == 101,
+            "{path} {origin:?} {host}"
+        );
+    }
+    ws_status
+}
+
+/// DNS rebinding: a page on `http://evil.example:PORT` whose name resolves to this
+/// server sends matching Origin and Host headers that name a stranger.
+#[actix_web::test]
+async fn dns_rebinding_is_refused_and_public_url_names_the_server() {
+    let app = spawn_app().await;
+    let port = app.addr.port();
+    let evil_host = format!("evil.example:{port}");
+    let evil_origin = format!("http://{evil_host}");
+    let own_host = format!("127.0.0.1:{port}");
+    let own_origin = format!("http://{own_host}");
+    let local = format!("localhost:{port}");
+    for path in ["/ws", "/socket.io/?EIO=4&transport=websocket"] {
+        assert_eq!(
+            status_with(&app, path, Some(&evil_origin), &evil_host).await,
+            403
+        );
+        assert_eq!(status_with(&app, path, None, &evil_host).await, 403);
+        assert_eq!(
+            status_with(&app, path, Some(&evil_origin), &own_host).await,
+            403
+        );
+        assert_eq!(
+            status_with(&app, path, Some(&own_origin), &own_host).await,
+            101
+        );
+        assert_eq!(status_with(&app, path, None, &local).await, 101);
+    }
+
+    let public = spawn_with(|c| c.public_url = Some("https://chat.example".into())).await;
+    for path in ["/ws", "/socket.io/?EIO=4&transport=websocket"] {
+        let ok = status_with(&public, path, Some("https://chat.example"), "chat.example").await;
+        assert_eq!(ok, 101);
+        assert_eq!(
+            status_with(&public, path, None, "chat.example:443").await,
+            101
+        );
+        // Loopback names are no longer the server's address, nor is http.
+        let own = format!("127.0.0.1:{}", public.addr.port());
+        assert_eq!(status_with(&public, path, None, &own).await, 403);
+        let http = status_with(&public, path, Some("http://chat.example"), "chat.example").await;
+        assert_eq!(http, 403);
+    }
+}
+
 #[actix_web::test]
 async fn silent_client_is_closed_after_the_heartbeat_timeout() {
     let app = spawn_with(|c| {

@@ -92,7 +92,7 @@ async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
         connect_timeout: Duration::from_secs(45),
         outbound_queue: 64,
         recovery: Some(Duration::from_secs(60)),
-        allowed_origins: Vec::new(),
+        origins: switchboard::transport::origin::OriginPolicy::any(),
     };
     tweak(&mut settings);
     let engine = web::Data::new(Engine::<Echo>::new(

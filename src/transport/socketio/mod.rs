@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 
 pub use session::{CloseReason, IncomingEvent, Io, SioSession};
 
-use crate::transport::origin::origin_allowed;
+use crate::transport::origin::OriginPolicy;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -43,7 +43,8 @@ pub struct Settings {
     /// client to recover it. `None` turns recovery off: CONNECT replies carry no `pid`
     /// and nothing is kept (as in the reference server without the option).
     pub recovery: Option<Duration>,
-    pub allowed_origins: Vec<String>,
+    /// Origin and Host checks for every request (polling's CORS follows them).
+    pub origins: OriginPolicy,
 }
 
 /// A CONNECT to a namespace.
@@ -252,7 +253,8 @@ pub async fn endpoint<H: SocketHandler>(
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok());
-    if !origin_allowed(origin.as_deref(), host, &engine.settings.allowed_origins) {
+    if let Err(why) = engine.settings.origins.check(origin.as_deref(), host) {
+        log::warn!("refused a Socket.IO request: {why}");
         return error_response(EngineError::FORBIDDEN, &None);
     }
     if req.method() == Method::OPTIONS {
