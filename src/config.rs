@@ -90,6 +90,11 @@ pub struct Config {
     /// ALLOWED_ORIGINS, come from it). Unset: the loopback names and the listen address.
     #[arg(long, env = "PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// SameSite of the browser-key cookie that anonymous sessions are bound to: `lax`,
+    /// `strict`, or `none` (needed to embed the widget on another site; implies
+    /// Secure, so it needs HTTPS). The cookie is Secure whenever PUBLIC_URL is https.
+    #[arg(long, env = "COOKIE_SAME_SITE", default_value = "lax", value_parser = ["lax", "strict", "none"], global = true)]
+    pub cookie_same_site: String,
     /// Largest WebSocket frame accepted, in bytes; bigger frames close the connection (1009).
     #[arg(long, env = "MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES, global = true)]
     pub max_frame_bytes: usize,
@@ -177,6 +182,7 @@ impl Config {
             jwt_secret: None,
             allowed_origins: Vec::new(),
             public_url: None,
+            cookie_same_site: "lax".into(),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             max_message_chars: DEFAULT_MAX_MESSAGE_CHARS,
             rate_limit_per_sec: DEFAULT_RATE_PER_SEC,

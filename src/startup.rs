@@ -11,8 +11,11 @@ use crate::actors::db_sync::Db;
 use crate::auth::{resolve_secret, JwtKeys, SecretSource};
 use crate::config::Config;
 use crate::db;
+use crate::domain::anonymous::SessionSecrets;
 use crate::state::{AppState, ConnSettings};
+use crate::transport::browser_key::CookieSettings;
 use crate::transport::origin::OriginPolicy;
+use actix_web::cookie::SameSite;
 
 /// Writes gathered into one transaction at most.
 const MAX_BATCH: usize = 512;
@@ -94,7 +97,15 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     };
     let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
     let evictions = std::sync::Arc::new(crate::actors::delivery::Evictions::default());
-    let chat = ChatServer::new(db.clone(), limits, code_pepper, evictions.clone()).start();
+    let secrets = SessionSecrets::new(&secret);
+    let chat = ChatServer::new(
+        db.clone(),
+        limits,
+        code_pepper,
+        secrets.clone(),
+        evictions.clone(),
+    )
+    .start();
     let live = crate::actors::live_stream::LiveStream::new(db.clone(), evictions).start();
 
     let bind = format!("{}:{}", config.host, config.port);
@@ -122,6 +133,17 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         rate_burst: config.rate_limit_burst,
         outbound_queue: config.outbound_queue.max(1),
         origins,
+        cookie: CookieSettings {
+            same_site: match config.cookie_same_site.as_str() {
+                "strict" => SameSite::Strict,
+                "none" => SameSite::None,
+                _ => SameSite::Lax,
+            },
+            secure: config
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
+        },
     };
     let ip_limiter = crate::rate_limit::KeyedLimiter::new(
         config.ip_rate_limit_per_sec,
@@ -132,6 +154,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         live,
         db,
         keys.clone(),
+        secrets,
         conn,
         ip_limiter,
         data_dir.clone(),
@@ -158,6 +181,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         App::new()
             .app_data(data.clone())
             .app_data(sio.clone())
+            .wrap(actix_web::middleware::from_fn(crate::api::browser_key))
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
             .configure(crate::api::configure)
     })

@@ -26,6 +26,8 @@ pub struct ConnSettings {
     pub outbound_queue: usize,
     /// Who may open WebSockets (and poll Socket.IO): Origin and Host checks.
     pub origins: crate::transport::origin::OriginPolicy,
+    /// The browser-key cookie's attributes.
+    pub cookie: crate::transport::browser_key::CookieSettings,
 }
 
 pub struct AppState {
@@ -35,6 +37,8 @@ pub struct AppState {
     pub ip_limiter: KeyedLimiter<IpAddr>,
     pub db: Db,
     pub keys: JwtKeys,
+    /// Anonymous sessions' secrets, for REST callers that present one.
+    pub secrets: crate::domain::anonymous::SessionSecrets,
     pub conn: ConnSettings,
     /// Where attachments (and the SQLite database) live.
     pub data_dir: std::path::PathBuf,
@@ -52,6 +56,7 @@ impl AppState {
         live: Addr<crate::actors::live_stream::LiveStream>,
         db: Db,
         keys: JwtKeys,
+        secrets: crate::domain::anonymous::SessionSecrets,
         conn: ConnSettings,
         ip_limiter: KeyedLimiter<IpAddr>,
         data_dir: std::path::PathBuf,
@@ -62,6 +67,7 @@ impl AppState {
             ip_limiter,
             db,
             keys,
+            secrets,
             conn,
             data_dir,
             upload_slots: tokio::sync::Semaphore::new(8),

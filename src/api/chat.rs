@@ -8,7 +8,10 @@ use serde_json::json;
 
 use super::RequestCaller;
 use crate::actors::chat_server::{FetchHistory, HistoryPage, PostAs, PostMessage};
+use crate::db::queries;
 use crate::dialects::native::message_json;
+use crate::domain::anonymous;
+use crate::domain::conversation::Owner;
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -20,6 +23,45 @@ pub struct SendToStaff {
     message: String,
     #[serde(default)]
     client_id: Option<String>,
+    /// An anonymous session's secret, for clients without the browser cookie.
+    #[serde(default)]
+    session_secret: Option<String>,
+}
+
+/// Where a client without cookies puts an anonymous session's secret on a GET.
+const SECRET_HEADER: &str = "x-session-secret";
+
+/// An anonymous caller with a session's secret acts for that session's browser.
+async fn prove(
+    state: &AppState,
+    caller: Caller,
+    session_id: &str,
+    secret: Option<String>,
+) -> Result<Caller, AppError> {
+    let Some(secret) = secret.filter(|_| caller.is_anonymous()) else {
+        return Ok(caller);
+    };
+    let id = session_id.to_owned();
+    let row = state
+        .db
+        .query(move |c| queries::find_conversation(c, &id))
+        .await?;
+    let owner = row.as_ref().map(Owner::of);
+    Ok(anonymous::with_secret(
+        caller,
+        session_id,
+        owner.as_ref(),
+        Some(&secret),
+        &state.secrets,
+    ))
+}
+
+/// An anonymous session's secret, as `registered` hands it out.
+fn secret_of(state: &AppState, caller: &Caller, session_id: &str) -> Option<String> {
+    match caller {
+        Caller::Anonymous(Some(binding)) => Some(state.secrets.issue(session_id, binding)),
+        _ => None,
+    }
 }
 
 /// `POST /api/chat/send-to-staff`: store a customer message, then notify every staff connection.
@@ -29,16 +71,18 @@ pub async fn send_to_staff(
     caller: RequestCaller,
     body: web::Json<SendToStaff>,
 ) -> Result<HttpResponse, AppError> {
-    if matches!(caller.0, Caller::Anonymous) {
+    if caller.0.is_anonymous() {
         state.allow_ip(&req)?;
     }
     let body = body.into_inner();
+    let caller = prove(&state, caller.0, &body.session_id, body.session_secret).await?;
+    let secret = secret_of(&state, &caller, &body.session_id);
     let message = state
         .chat
         .send(PostMessage {
             origin: None,
             conversation_id: body.session_id,
-            caller: caller.0,
+            caller,
             post_as: PostAs::Customer,
             text: body.message,
             message_type: None,
@@ -46,11 +90,15 @@ pub async fn send_to_staff(
             attachment_ids: Vec::new(),
         })
         .await??;
-    Ok(HttpResponse::Ok().json(json!({
+    let mut answer = json!({
         "success": true,
         "message": "Message sent to staff",
         "data": message_json(&message),
-    })))
+    });
+    if let Some(secret) = secret {
+        answer["sessionSecret"] = json!(secret);
+    }
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[derive(Deserialize)]
@@ -65,12 +113,19 @@ pub struct HistoryQuery {
 
 /// `GET /api/chat/sessions/{sessionId}/messages?after_seq=|before_seq=&limit=`: oldest first.
 pub async fn session_messages(
+    req: HttpRequest,
     state: web::Data<Arc<AppState>>,
     caller: RequestCaller,
     path: web::Path<String>,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let session_id = path.into_inner();
+    let secret = req
+        .headers()
+        .get(SECRET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let caller = RequestCaller(prove(&state, caller.0, &session_id, secret).await?);
     let limit = query.limit.unwrap_or(50);
     let history = state
         .chat

@@ -9,8 +9,11 @@ pub mod support;
 
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::{InternalError, JsonPayloadError};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
 use actix_web::{guard, web, FromRequest, HttpRequest, ResponseError};
 use futures_util::future::{ready, Ready};
 
@@ -18,6 +21,7 @@ use crate::auth::bearer;
 use crate::domain::Caller;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
+use crate::transport::browser_key::BrowserKey;
 use crate::transport::ws_session;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -58,6 +62,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(live::configure)
     .configure(support::configure)
     .configure(pages::configure);
+}
+
+/// REST answers carry the browser-key cookie that anonymous sessions are bound to: a
+/// request without one gets a new key, which its handler sees as if it had been sent.
+pub async fn browser_key(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let key = req
+        .path()
+        .starts_with("/api/")
+        .then(|| BrowserKey::of(req.request()));
+    if let Some(key) = &key {
+        req.extensions_mut().insert(key.clone());
+    }
+    let mut res = next.call(req).await?;
+    let settings = res
+        .request()
+        .app_data::<web::Data<Arc<AppState>>>()
+        .map(|s| s.conn.cookie);
+    if let (Some(key), Some(settings)) = (key.filter(|k| k.issued), settings) {
+        res.response_mut().add_cookie(&key.cookie(settings))?;
+    }
+    Ok(res)
 }
 
 /// A body that did not parse: 400 when it is not JSON, 422 when its fields are wrong.
@@ -124,13 +152,13 @@ pub async fn caller_or_guest(
     guest_id: Option<String>,
 ) -> Result<Caller, AppError> {
     match (caller.0, guest_id) {
-        (Caller::Anonymous, Some(g)) => {
+        (Caller::Anonymous(_), Some(g)) => {
             state
                 .chat
                 .send(crate::actors::chat_server::VerifyGuest(g))
                 .await?
         }
-        (Caller::Anonymous, None) => Err(AppError::token_required()),
+        (Caller::Anonymous(_), None) => Err(AppError::token_required()),
         (c, _) => Ok(c),
     }
 }
@@ -139,7 +167,7 @@ impl RequestCaller {
     /// Anyone with a valid token.
     pub fn signed_in(self) -> Result<Caller, AppError> {
         match self.0 {
-            Caller::Anonymous => Err(AppError::token_required()),
+            Caller::Anonymous(_) => Err(AppError::token_required()),
             c => Ok(c),
         }
     }
@@ -167,7 +195,11 @@ impl FromRequest for RequestCaller {
             .get("authorization")
             .and_then(|v| v.to_str().ok());
         let result = match (bearer(header), req.app_data::<web::Data<Arc<AppState>>>()) {
-            (None, _) => Ok(RequestCaller(Caller::Anonymous)),
+            // Without a token: this browser, by its key (`browser_key`).
+            (None, _) => {
+                let key = req.extensions().get::<BrowserKey>().cloned();
+                Ok(RequestCaller(Caller::Anonymous(key.map(|k| k.binding()))))
+            }
             (Some(token), Some(state)) => state
                 .keys
                 .verify(token)

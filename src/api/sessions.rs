@@ -306,7 +306,7 @@ async fn download(
 ) -> Result<HttpResponse, AppError> {
     // Anonymous sessions' files are reachable by their (unguessable) ids, like the session.
     let caller = match (caller.0, q.into_inner().guest_id) {
-        (Caller::Anonymous, Some(g)) => state.chat.send(VerifyGuest(g)).await??,
+        (Caller::Anonymous(_), Some(g)) => state.chat.send(VerifyGuest(g)).await??,
         (c, _) => c,
     };
     let row = state

@@ -24,6 +24,8 @@ pub struct ConversationRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub guest_id: Option<String>,
+    /// An anonymous session's browser binding (`domain::anonymous`); never shown.
+    pub anon_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -53,6 +53,12 @@ pub enum WriteOp {
         code_hash: String,
         holder: CodeHolder,
     },
+    /// Bind an anonymous session from before bindings to a browser, unless one was
+    /// bound first; answers the row as it now is.
+    BindAnonymous {
+        conversation_id: String,
+        binding: String,
+    },
 }
 
 /// What a new conversation is about and whose it is.
@@ -153,6 +159,7 @@ pub enum WriteOutcome {
     },
     /// A refused code is still a successful write: its attempt was counted.
     CodeChecked(Result<AuthCodeRow, Refusal>),
+    Bound(ConversationRow),
 }
 
 /// A write refused by a domain rule, or a storage failure.
@@ -235,6 +242,15 @@ fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, Writ
             })
         }
         WriteOp::VerifyCode { code_hash, holder } => verify_code(conn, code_hash, holder),
+        WriteOp::BindAnonymous {
+            conversation_id,
+            binding,
+        } => {
+            let mut conv =
+                find_conversation(conn, conversation_id)?.ok_or_else(conversation_not_found)?;
+            bind_anonymous(conn, &mut conv, binding)?;
+            Ok(WriteOutcome::Bound(conv))
+        }
         WriteOp::StartStream(row) => {
             diesel::insert_into(live_streams::table)
                 .values(row)
@@ -324,6 +340,24 @@ fn accessible(
     Ok(c)
 }
 
+/// An anonymous session from before bindings belongs to the first browser that uses
+/// it now (`conv` is left as stored when it is not such a session).
+fn bind_anonymous(
+    conn: &mut DbConnection,
+    conv: &mut ConversationRow,
+    binding: &str,
+) -> Result<(), WriteError> {
+    if Owner::of(conv) != Owner::Anonymous(None) {
+        return Ok(());
+    }
+    diesel::update(conversations::table.find(&conv.id))
+        .filter(conversations::anon_key.is_null())
+        .set(conversations::anon_key.eq(binding))
+        .execute(conn)?;
+    conv.anon_key = Some(binding.to_owned());
+    Ok(())
+}
+
 fn system_author() -> Author {
     Author {
         id: "system".into(),
@@ -391,6 +425,7 @@ fn insert_conversation(
         created_at: now,
         updated_at: now,
         guest_id: new.owner.guest_id().map(str::to_owned),
+        anon_key: new.owner.anon_key().map(str::to_owned),
     };
     diesel::insert_into(conversations::table)
         .values(&row)
@@ -428,6 +463,9 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
     };
     if !p.caller.may_access(&Owner::of(&conv)) {
         return Err(access_denied().into());
+    }
+    if let Caller::Anonymous(Some(binding)) = &p.caller {
+        bind_anonymous(conn, &mut conv, binding)?;
     }
     if let Some(client_id) = &p.client_id {
         let existing = messages::table
@@ -602,7 +640,7 @@ fn open(conn: &mut DbConnection, o: &OpenOp) -> Result<WriteOutcome, WriteError>
         q = match &o.conversation.owner {
             Owner::User(u) => q.filter(conversations::customer_user_id.eq(u.clone())),
             Owner::Guest(g) => q.filter(conversations::guest_id.eq(g.clone())),
-            Owner::Anonymous => return Err(AppError::token_required().into()),
+            Owner::Anonymous(_) => return Err(AppError::token_required().into()),
         };
         let existing = q
             .order(conversations::updated_at.desc())
@@ -897,7 +935,7 @@ pub fn list_conversations(
             None => {}
             Some(Owner::User(u)) => q = q.filter(conversations::customer_user_id.eq(u.clone())),
             Some(Owner::Guest(g)) => q = q.filter(conversations::guest_id.eq(g.clone())),
-            Some(Owner::Anonymous) => q = q.filter(conversations::id.eq("")),
+            Some(Owner::Anonymous(_)) => q = q.filter(conversations::id.eq("")),
         }
         if !f.statuses.is_empty() {
             q = q.filter(conversations::status.eq_any(f.statuses.clone()));

@@ -15,6 +15,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         guest_id -> Nullable<Text>,
+        anon_key -> Nullable<Text>,
     }
 }
 

@@ -27,6 +27,10 @@ pub enum Command {
         /// A guest id the server issued (seed 003's guests).
         #[serde(default)]
         guest_id: Option<String>,
+        /// An anonymous session's secret (from an earlier `registered`), for clients
+        /// that keep no cookies.
+        #[serde(default)]
+        session_secret: Option<String>,
     },
     RegisterAdmin {
         #[serde(default)]
@@ -205,6 +209,8 @@ pub fn parse(text: &str) -> Result<Command, AppError> {
 pub enum Reply<'a> {
     Registered {
         session_id: &'a str,
+        /// Anonymous sessions only: what proves the session is this client's.
+        session_secret: Option<&'a str>,
     },
     AdminRegistered {
         user_id: &'a str,
@@ -246,8 +252,16 @@ pub enum Reply<'a> {
 
 pub fn encode_reply(reply: &Reply) -> ByteString {
     let v = match reply {
-        Reply::Registered { session_id } => {
-            json!({"type": "registered", "sessionId": session_id, "status": "connected"})
+        Reply::Registered {
+            session_id,
+            session_secret,
+        } => {
+            let mut frame =
+                json!({"type": "registered", "sessionId": session_id, "status": "connected"});
+            if let Some(secret) = session_secret {
+                frame["sessionSecret"] = json!(secret);
+            }
+            frame
         }
         Reply::AdminRegistered { user_id } => {
             json!({"type": "admin_registered", "userId": user_id, "status": "connected"})
@@ -537,7 +551,8 @@ mod tests {
             Command::Register {
                 session_id: "s1".into(),
                 token: None,
-                guest_id: None
+                guest_id: None,
+                session_secret: None,
             }
         );
         assert_eq!(

@@ -11,8 +11,9 @@ pub enum Caller {
     User(Identity),
     /// A guest the server issued an id to (seed 003).
     Guest(String),
-    /// No (valid) token: the conversation id itself is the bearer secret.
-    Anonymous,
+    /// No (valid) token. It may prove which browser it is: the binding of its browser
+    /// key, which anonymous sessions (seed 000) belong to (`domain::anonymous`).
+    Anonymous(Option<String>),
 }
 
 impl Caller {
@@ -20,8 +21,13 @@ impl Caller {
         match identity {
             Some(id) if id.is_staff() => Caller::Staff(id),
             Some(id) => Caller::User(id),
-            None => Caller::Anonymous,
+            None => Caller::Anonymous(None),
         }
+    }
+
+    /// No token, whichever browser.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Caller::Anonymous(_))
     }
 
     pub fn is_staff(&self) -> bool {
@@ -31,7 +37,7 @@ impl Caller {
     pub fn user_id(&self) -> Option<&str> {
         match self {
             Caller::Staff(i) | Caller::User(i) => Some(&i.user_id),
-            Caller::Guest(_) | Caller::Anonymous => None,
+            Caller::Guest(_) | Caller::Anonymous(_) => None,
         }
     }
 
@@ -42,17 +48,20 @@ impl Caller {
             // Seed 000: `req.user?.username || 'Customer'`.
             Caller::User(i) => i.name.as_deref().unwrap_or("Customer"),
             Caller::Guest(_) => "Guest",
-            Caller::Anonymous => "Customer",
+            Caller::Anonymous(_) => "Customer",
         }
     }
 
     /// May this caller read and write a conversation that belongs to `owner`?
-    /// Staff: any. Otherwise only its owner; an anonymous conversation's id is its secret.
+    /// Staff: any. Otherwise only its owner; an anonymous session, the browser it is
+    /// bound to (one from before bindings is bound by its next anonymous user).
     pub fn may_access(&self, owner: &Owner) -> bool {
         match (self, owner) {
-            (Caller::Staff(_), _) | (_, Owner::Anonymous) => true,
+            (Caller::Staff(_), _) => true,
             (Caller::User(i), Owner::User(u)) => &i.user_id == u,
             (Caller::Guest(g), Owner::Guest(o)) => g == o,
+            (Caller::Anonymous(_), Owner::Anonymous(None)) => true,
+            (Caller::Anonymous(Some(b)), Owner::Anonymous(Some(o))) => b == o,
             _ => false,
         }
     }
@@ -75,15 +84,21 @@ mod tests {
     fn access_rules() {
         let staff = Caller::from_identity(Some(ident("s", "support")));
         let alice = Caller::from_identity(Some(ident("alice", "customer")));
-        let anon = Caller::Anonymous;
+        let anon = Caller::Anonymous(Some("browser-a".into()));
         let bob_owns = Owner::User("bob".into());
         let alice_owns = Owner::User("alice".into());
         let guest_owns = Owner::Guest("guest_1".into());
+        let a_browser = Owner::Anonymous(Some("browser-a".into()));
         assert!(staff.may_access(&bob_owns));
+        assert!(staff.may_access(&a_browser));
         assert!(alice.may_access(&alice_owns));
         assert!(!alice.may_access(&bob_owns));
-        assert!(alice.may_access(&Owner::Anonymous));
-        assert!(anon.may_access(&Owner::Anonymous));
+        // An anonymous session: its browser only (and staff).
+        assert!(!alice.may_access(&a_browser));
+        assert!(anon.may_access(&a_browser));
+        assert!(!Caller::Anonymous(Some("browser-b".into())).may_access(&a_browser));
+        assert!(!Caller::Anonymous(None).may_access(&a_browser));
+        assert!(anon.may_access(&Owner::Anonymous(None)));
         assert!(!anon.may_access(&alice_owns));
         assert!(Caller::Guest("guest_1".into()).may_access(&guest_owns));
         assert!(!Caller::Guest("guest_2".into()).may_access(&guest_owns));

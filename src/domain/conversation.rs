@@ -102,8 +102,9 @@ pub fn is_guest_id_shape(id: &str) -> bool {
 pub enum Owner {
     User(String),
     Guest(String),
-    /// Seed 000's anonymous session: its id is the bearer secret.
-    Anonymous,
+    /// Seed 000's anonymous session, with the browser binding it belongs to (`None`:
+    /// not bound yet).
+    Anonymous(Option<String>),
 }
 
 impl Owner {
@@ -111,7 +112,7 @@ impl Owner {
         match (&c.customer_user_id, &c.guest_id) {
             (Some(u), _) => Owner::User(u.clone()),
             (None, Some(g)) => Owner::Guest(g.clone()),
-            (None, None) => Owner::Anonymous,
+            (None, None) => Owner::Anonymous(c.anon_key.clone()),
         }
     }
 
@@ -120,7 +121,7 @@ impl Owner {
         match caller {
             Caller::User(i) | Caller::Staff(i) => Owner::User(i.user_id.clone()),
             Caller::Guest(g) => Owner::Guest(g.clone()),
-            Caller::Anonymous => Owner::Anonymous,
+            Caller::Anonymous(binding) => Owner::Anonymous(binding.clone()),
         }
     }
 
@@ -137,6 +138,14 @@ impl Owner {
             _ => None,
         }
     }
+
+    /// An anonymous session's browser binding.
+    pub fn anon_key(&self) -> Option<&str> {
+        match self {
+            Owner::Anonymous(b) => b.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// The id a caller's read cursor and sent messages are kept under in a conversation.
@@ -145,7 +154,7 @@ pub fn participant_id(caller: &Caller, conversation_id: &str) -> String {
         Caller::Staff(i) | Caller::User(i) => i.user_id.clone(),
         Caller::Guest(g) => g.clone(),
         // An anonymous session is its own customer.
-        Caller::Anonymous => conversation_id.to_owned(),
+        Caller::Anonymous(_) => conversation_id.to_owned(),
     }
 }
 
@@ -332,6 +341,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             guest_id: None,
+            anon_key: None,
         }
     }
 

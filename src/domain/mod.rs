@@ -2,6 +2,7 @@
 //! see, what a message is, and how client text is cleaned. No I/O here.
 
 pub mod access;
+pub mod anonymous;
 pub mod auth_code;
 pub mod conversation;
 pub mod event;

@@ -26,6 +26,7 @@ use crate::domain::{Caller, Event};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
 use crate::state::AppState;
+use crate::transport::browser_key::BrowserKey;
 use crate::transport::fragments::{self, FragmentError, Fragments};
 
 const DEFAULT_HISTORY_PAGE: i64 = 50;
@@ -54,10 +55,16 @@ pub async fn upgrade(
     if let Err(e) = state.allow_ip(&req) {
         return Ok(actix_web::ResponseError::error_response(&e));
     }
-    let session = WsSession::new(state.get_ref().clone());
-    ws::WsResponseBuilder::new(session, &req, stream)
+    let browser = BrowserKey::of(&req);
+    let session = WsSession::new(state.get_ref().clone(), browser.binding());
+    let mut res = ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(state.conn.max_frame_bytes)
-        .start()
+        .start()?;
+    if browser.issued {
+        // Browsers keep cookies set on the upgrade's answer like any other.
+        res.add_cookie(&browser.cookie(state.conn.cookie))?;
+    }
+    Ok(res)
 }
 
 /// How a request to the ChatServer is ordered with the connection's next frames.
@@ -86,11 +93,14 @@ pub struct WsSession {
     registrations: u32,
     /// A message arriving in fragments, bounded like one frame.
     fragments: Fragments,
+    /// This browser's binding (its key's hash), which anonymous sessions belong to.
+    binding: String,
 }
 
 impl WsSession {
-    fn new(state: Arc<AppState>) -> Self {
+    fn new(state: Arc<AppState>, binding: String) -> Self {
         WsSession {
+            binding,
             fragments: Fragments::new(state.conn.max_frame_bytes),
             id: state.next_conn_id(),
             bucket: TokenBucket::new(state.conn.rate_per_sec, state.conn.rate_burst),
@@ -254,7 +264,7 @@ impl WsSession {
     /// The identity behind this connection's requests.
     fn caller(&self) -> Caller {
         match &self.registration {
-            Registration::None => Caller::Anonymous,
+            Registration::None => Caller::Anonymous(None),
             Registration::Customer { caller, .. } | Registration::Staff { caller } => {
                 caller.clone()
             }
@@ -297,7 +307,8 @@ impl WsSession {
                 session_id,
                 token,
                 guest_id,
-            } => self.register_customer(session_id, token, guest_id, ctx),
+                session_secret,
+            } => self.register_customer(session_id, token, guest_id, session_secret, ctx),
             Command::RegisterAdmin { user_id, token } => self.register_staff(user_id, token, ctx),
             Command::CustomerMessage {
                 message,
@@ -660,6 +671,7 @@ impl WsSession {
         session_id: String,
         token: Option<String>,
         guest_id: Option<String>,
+        session_secret: Option<String>,
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
         if let Err(e) = crate::domain::text::session_id(&session_id) {
@@ -671,7 +683,9 @@ impl WsSession {
                 .with_detail("too many registrations on this connection");
             return self.error(ctx, &e);
         }
-        // Seed 000: an invalid optional token falls back to anonymous.
+        // Seed 000: an invalid optional token falls back to anonymous, which is this
+        // browser (its key's binding) unless a guest id is given.
+        let anonymous = Caller::Anonymous(Some(self.binding.clone()));
         let caller = match self.verify(token.as_deref()) {
             Some(Ok(caller)) => caller,
             Some(Err(_)) => {
@@ -679,33 +693,36 @@ impl WsSession {
                     "connection {}: invalid customer token, continuing anonymously",
                     self.id
                 );
-                Caller::Anonymous
+                anonymous
             }
-            None => Caller::Anonymous,
+            None => anonymous,
         };
         let (chat, conn, recipient) = (self.state.chat.clone(), self.id, ctx.address().recipient());
         let room = session_id.clone();
         let join = async move {
             let caller = match (caller, guest_id) {
-                (Caller::Anonymous, Some(g)) => chat.send(VerifyGuest(g)).await??,
+                (Caller::Anonymous(_), Some(g)) => chat.send(VerifyGuest(g)).await??,
                 (caller, _) => caller,
             };
-            chat.send(JoinAsCustomer {
-                conn,
-                session_id: room,
-                caller: caller.clone(),
-                recipient,
-            })
-            .await??;
-            Ok::<_, AppError>(caller)
+            let secret = chat
+                .send(JoinAsCustomer {
+                    conn,
+                    session_id: room,
+                    caller: caller.clone(),
+                    recipient,
+                    session_secret,
+                })
+                .await??;
+            Ok::<_, AppError>((caller, secret))
         };
         join.into_actor(self)
             .map(move |res, act, ctx| match res {
-                Ok(caller) => {
+                Ok((caller, secret)) => {
                     act.reply(
                         ctx,
                         Reply::Registered {
                             session_id: &session_id,
+                            session_secret: secret.as_deref(),
                         },
                     );
                     act.set_registration(Registration::Customer { session_id, caller }, ctx);

@@ -30,6 +30,29 @@ pub struct TestApp {
     pub config: Config,
     /// Kept alive for the test's duration.
     pub _data: std::sync::Arc<TempDir>,
+    /// The test is one browser: the browser-key cookie the server set, sent with every
+    /// request of the helpers below (anonymous sessions are bound to it). A client
+    /// from another browser is made with `stranger_ws`.
+    pub jar: Jar,
+}
+
+/// A cookie jar holding the one cookie the server sets.
+#[derive(Clone, Default)]
+pub struct Jar(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Jar {
+    fn header(&self) -> Option<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Keep `name=value` of a `Set-Cookie` answer.
+    fn keep(&self, headers: &awc::http::header::HeaderMap) {
+        for v in headers.get_all("set-cookie") {
+            if let Some(pair) = v.to_str().ok().and_then(|c| c.split(';').next()) {
+                *self.0.lock().unwrap() = Some(pair.trim().to_owned());
+            }
+        }
+    }
 }
 
 /// A config for tests: port 0, temp data dir, PostgreSQL when `TEST_DATABASE_URL` is set
@@ -85,6 +108,7 @@ pub async fn spawn_config(config: Config, data: std::sync::Arc<TempDir>) -> Test
         keys: running.keys,
         config,
         _data: data,
+        jar: Jar::default(),
     }
 }
 
@@ -107,13 +131,43 @@ impl TestApp {
     }
 
     pub async fn ws_at(&self, path: &str) -> WsClient {
-        let (_, framed) = awc::Client::new()
+        self.ws_from(path, Some(&self.jar)).await
+    }
+
+    /// A WebSocket from another browser: no cookie sent, none kept.
+    pub async fn stranger_ws(&self) -> WsClient {
+        self.ws_from("/ws", None).await
+    }
+
+    async fn ws_from(&self, path: &str, jar: Option<&Jar>) -> WsClient {
+        let mut ws = awc::Client::new()
             .ws(format!("ws://{}{}", self.addr, path))
-            .max_frame_size(16 * 1024 * 1024)
-            .connect()
-            .await
-            .expect("websocket connects");
+            .max_frame_size(16 * 1024 * 1024);
+        if let Some(cookie) = jar.and_then(Jar::header) {
+            ws = ws.set_header("cookie", cookie);
+        }
+        let (res, framed) = ws.connect().await.expect("websocket connects");
+        if let Some(jar) = jar {
+            jar.keep(res.headers());
+        }
         WsClient { framed }
+    }
+
+    /// A request as this test's browser sends it: with its cookie.
+    fn request(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> awc::ClientRequest {
+        let mut req = awc::Client::new().request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(cookie) = self.jar.header() {
+            req = req.insert_header(("cookie", cookie));
+        }
+        req
     }
 
     /// A customer connection registered on `session_id`.
@@ -121,7 +175,10 @@ impl TestApp {
         let mut c = self.ws().await;
         c.send(json!({"type": "register", "sessionId": session_id, "token": token}))
             .await;
-        let r = c.recv().await;
+        let mut r = c.recv().await;
+        // Anonymous sessions come with their secret; signed-in ones without.
+        let secret = r.as_object_mut().and_then(|o| o.remove("sessionSecret"));
+        assert_eq!(secret.is_some(), token.is_none(), "{r}");
         assert_eq!(
             r,
             json!({"type": "registered", "sessionId": session_id, "status": "connected"})
@@ -142,11 +199,9 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut req = awc::Client::new().get(self.url(path));
-        if let Some(t) = token {
-            req = req.insert_header(("Authorization", format!("Bearer {t}")));
-        }
+        let req = self.request(awc::http::Method::GET, path, token);
         let mut resp = req.send().await.expect("GET");
+        self.jar.keep(resp.headers());
         let body = resp
             .json::<Value>()
             .limit(16 * 1024 * 1024)
@@ -156,11 +211,9 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
-        let mut req = awc::Client::new().post(self.url(path));
-        if let Some(t) = token {
-            req = req.insert_header(("Authorization", format!("Bearer {t}")));
-        }
+        let req = self.request(awc::http::Method::POST, path, token);
         let mut resp = req.send_json(body).await.expect("POST");
+        self.jar.keep(resp.headers());
         (
             resp.status().as_u16(),
             resp.json::<Value>().await.expect("JSON body"),
@@ -176,15 +229,13 @@ impl TestApp {
         token: Option<&str>,
     ) -> (u16, Value) {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = awc::Client::new().request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.insert_header(("Authorization", format!("Bearer {t}")));
-        }
+        let req = self.request(method, path, token);
         let mut resp = match body {
             Some(b) => req.send_json(b).await,
             None => req.send().await,
         }
         .expect("request");
+        self.jar.keep(resp.headers());
         let status = resp.status().as_u16();
         (
             status,
@@ -196,8 +247,8 @@ impl TestApp {
     }
 
     pub async fn post_raw(&self, path: &str, body: &'static str) -> (u16, Value) {
-        let mut resp = awc::Client::new()
-            .post(self.url(path))
+        let mut resp = self
+            .request(awc::http::Method::POST, path, None)
             .insert_header(("content-type", "application/json"))
             .send_body(body)
             .await
@@ -208,9 +259,12 @@ impl TestApp {
         )
     }
 
-    pub async fn stop(self) -> (Config, std::sync::Arc<TempDir>) {
+    /// Stop the server and start it again on the same data, the same browser calling.
+    pub async fn restart(self) -> TestApp {
         self.handle.stop(true).await;
-        (self.config, self._data)
+        let mut app = spawn_config(self.config, self._data).await;
+        app.jar = self.jar;
+        app
     }
 }
 

@@ -4,6 +4,7 @@
 mod helpers;
 mod node;
 
+mod anonymous;
 mod attachments;
 mod auth;
 mod auth_codes;

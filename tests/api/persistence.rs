@@ -18,8 +18,7 @@ async fn messages_survive_a_restart_and_seq_continues() {
     staff.recv_type("message_ack").await;
     drop((customer, staff));
 
-    let (config, data) = app.stop().await;
-    let app = spawn_config(config, data).await;
+    let app = app.restart().await;
 
     let (status, h) = app
         .get_json(&format!("/api/chat/sessions/{session}/messages"), None)

@@ -16,7 +16,7 @@ use crate::domain::auth_code::{self, Refusal};
 use crate::domain::conversation::{
     new_guest_id, Owner, StatusChange, CONVERSATION_TYPES, PRIORITIES,
 };
-use crate::domain::{text, Author, ChangeKind, SenderKind};
+use crate::domain::{anonymous, text, Author, ChangeKind, SenderKind};
 
 async fn answer<T>(rx: oneshot::Receiver<Result<T, AppError>>) -> Result<T, AppError> {
     rx.await.unwrap_or_else(|_| Err(AppError::internal()))
@@ -144,46 +144,118 @@ impl ChatServer {
     }
 }
 
+/// A customer registration, once its conversation (if any) has been read.
+enum Admission {
+    Now(JoinAsCustomer),
+    /// A session from before bindings, being bound to this browser.
+    AfterBind(
+        JoinAsCustomer,
+        oneshot::Receiver<Result<ConversationRow, AppError>>,
+    ),
+}
+
+impl ChatServer {
+    /// May this customer register on the session? Claims new sessions, and binds an
+    /// unbound anonymous one.
+    fn admit_customer(
+        &mut self,
+        row: Option<ConversationRow>,
+        mut msg: JoinAsCustomer,
+        ctx: &mut Context<Self>,
+    ) -> Result<Admission, AppError> {
+        let room = msg.session_id.clone();
+        let owner = match &row {
+            Some(conversation) => Some(Owner::of(conversation)),
+            None => self.claims.get(&room).cloned(),
+        };
+        msg.caller = anonymous::with_secret(
+            msg.caller,
+            &room,
+            owner.as_ref(),
+            msg.session_secret.as_deref(),
+            &self.secrets,
+        );
+        let denied = || AppError::forbidden("Access denied to this conversation");
+        match (owner, &msg.caller) {
+            // Nothing stored yet: a signed-in customer takes a session over from
+            // browsers that only claimed it (their listeners are removed).
+            (Some(Owner::Anonymous(_)), Caller::User(_)) if row.is_none() => {
+                self.claim(&room, Owner::for_caller(&msg.caller));
+            }
+            (Some(owner), caller) if !caller.may_access(&owner) => return Err(denied()),
+            (Some(Owner::Anonymous(None)), Caller::Anonymous(Some(binding))) if row.is_some() => {
+                let op = WriteOp::BindAnonymous {
+                    conversation_id: room,
+                    binding: binding.clone(),
+                };
+                let (tx, rx) = oneshot::channel();
+                self.persist(ctx, None, op, PendingReply::Bound(tx));
+                return Ok(Admission::AfterBind(msg, rx));
+            }
+            (Some(_), _) => {}
+            // The first customer on a new session claims it.
+            (None, caller) if !caller.is_staff() => {
+                let owner = Owner::for_caller(caller);
+                self.claim(&room, owner);
+            }
+            (None, _) => {}
+        }
+        Ok(Admission::Now(msg))
+    }
+
+    fn claim(&mut self, room: &str, owner: Owner) {
+        self.enforce_access(room, &owner);
+        self.claims.insert(room.to_owned(), owner);
+    }
+
+    /// Register the admitted customer; an anonymous session's secret comes back.
+    fn seat_customer(&mut self, msg: JoinAsCustomer) -> Option<String> {
+        let secret = match &msg.caller {
+            Caller::Anonymous(Some(binding)) => Some(self.secrets.issue(&msg.session_id, binding)),
+            _ => None,
+        };
+        self.attach(msg.conn, msg.recipient, msg.caller);
+        self.join_room(msg.conn, &msg.session_id);
+        secret
+    }
+}
+
 impl Handler<JoinAsCustomer> for ChatServer {
-    type Result = ResponseActFuture<Self, Result<(), AppError>>;
+    type Result = ResponseActFuture<Self, Result<Option<String>, AppError>>;
 
     fn handle(&mut self, msg: JoinAsCustomer, _: &mut Context<Self>) -> Self::Result {
-        if matches!(msg.caller, Caller::Anonymous) {
+        if msg.caller.is_anonymous() {
             if let Err(e) = text::anonymous_session_id(&msg.session_id) {
                 return Box::pin(fut::ready(Err(e)));
             }
         }
         let db = self.db.clone();
         let id = msg.session_id.clone();
-        Box::pin(
-            async move { db.query(move |c| queries::find_conversation(c, &id)).await }
-                .into_actor(self)
-                .map(move |found, act, _| {
-                    let room = msg.session_id.clone();
-                    let owner = match found? {
-                        Some(conversation) => Some(Owner::of(&conversation)),
-                        None => act.claims.get(&room).cloned(),
-                    };
-                    match owner {
-                        Some(owner) if !msg.caller.may_access(&owner) => {
-                            return Err(AppError::forbidden("Access denied to this conversation"));
+        let found = async move { db.query(move |c| queries::find_conversation(c, &id)).await };
+        Box::pin(found.into_actor(self).then(move |found, act, ctx| {
+            let admitted = found.and_then(|row| act.admit_customer(row, msg, ctx));
+            let ready = async move {
+                match admitted? {
+                    Admission::Now(msg) => Ok((msg, None)),
+                    Admission::AfterBind(msg, bound) => {
+                        // Another browser may have bound it first.
+                        let owner = Owner::of(&answer(bound).await?);
+                        match msg.caller.may_access(&owner) {
+                            true => Ok((msg, Some(owner))),
+                            false => Err(AppError::forbidden("Access denied to this conversation")),
                         }
-                        Some(_) => {}
-                        // The first signed-in customer on a new session claims it.
-                        None if !matches!(msg.caller, Caller::Anonymous)
-                            && !msg.caller.is_staff() =>
-                        {
-                            let owner = Owner::for_caller(&msg.caller);
-                            act.enforce_access(&room, &owner);
-                            act.claims.insert(room.clone(), owner);
-                        }
-                        None => {}
                     }
-                    act.attach(msg.conn, msg.recipient, msg.caller);
-                    act.join_room(msg.conn, &room);
-                    Ok(())
-                }),
-        )
+                }
+            };
+            ready.into_actor(act).map(|ready, act, _| {
+                let (msg, bound) = ready?;
+                // Now that it is bound, listeners from other browsers go.
+                if let Some(owner) = bound {
+                    act.enforce_access(&msg.session_id, &owner);
+                }
+                Ok(act.seat_customer(msg))
+            })
+        }))
     }
 }
 
@@ -247,7 +319,7 @@ impl Handler<PostMessage> for ChatServer {
     fn handle(&mut self, msg: PostMessage, ctx: &mut Context<Self>) -> Self::Result {
         let prepared = (|| {
             let conversation_id = match msg.caller {
-                Caller::Anonymous => text::anonymous_session_id(&msg.conversation_id)?,
+                Caller::Anonymous(_) => text::anonymous_session_id(&msg.conversation_id)?,
                 _ => text::session_id(&msg.conversation_id)?,
             }
             .to_owned();
@@ -320,7 +392,7 @@ fn author_for(caller: &Caller, post_as: PostAs, conversation_id: &str) -> Result
         }),
         (PostAs::Staff, _) => Err(AppError::forbidden("Insufficient permissions")),
         // An anonymous session is its own sender: its id is the bearer secret.
-        (PostAs::Customer, Caller::Anonymous) => Ok(Author {
+        (PostAs::Customer, Caller::Anonymous(_)) => Ok(Author {
             id: conversation_id.to_owned(),
             kind: SenderKind::Guest,
             name,
@@ -431,7 +503,7 @@ impl Handler<OpenConversation> for ChatServer {
 
     fn handle(&mut self, msg: OpenConversation, ctx: &mut Context<Self>) -> Self::Result {
         let prepared = (|| {
-            if matches!(msg.caller, Caller::Anonymous) {
+            if msg.caller.is_anonymous() {
                 return Err(AppError::token_required());
             }
             let conversation_type = one_of(
@@ -555,7 +627,7 @@ impl Handler<RegisterUploads> for ChatServer {
 /// Who uploads are kept under: the same id the caller's messages carry.
 pub fn uploader_id(caller: &Caller) -> Option<String> {
     // An anonymous caller's id is its session's, which an upload does not name.
-    (!matches!(caller, Caller::Anonymous)).then(|| participant_id(caller, ""))
+    (!caller.is_anonymous()).then(|| participant_id(caller, ""))
 }
 
 impl Handler<DiscardUploads> for ChatServer {
@@ -654,6 +726,7 @@ impl PendingReply {
             PendingReply::CodeIssued(tx, _) => drop(tx.send(Err(e))),
             PendingReply::CodeChecked(tx) => drop(tx.send(Err(e))),
             PendingReply::Discarded(tx) => drop(tx.send(Err(e))),
+            PendingReply::Bound(tx) => drop(tx.send(Err(e))),
         }
     }
 }
@@ -822,6 +895,9 @@ impl Handler<WriteDone> for ChatServer {
             }
             (PendingReply::Guest(tx), WriteOutcome::GuestIssued(id)) => {
                 let _ = tx.send(Ok(id));
+            }
+            (PendingReply::Bound(tx), WriteOutcome::Bound(row)) => {
+                let _ = tx.send(Ok(row));
             }
             (reply, other) => {
                 log::error!("write outcome does not match its request: {other:?}");

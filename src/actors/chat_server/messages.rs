@@ -25,13 +25,17 @@ pub struct Deliver {
 }
 
 /// Attach a connection as a customer of one session/conversation (seed 000's `register`).
+/// Answered with the session's secret when the session is anonymous (`registered`
+/// hands it out, for clients that keep no cookies).
 #[derive(Message)]
-#[rtype(result = "Result<(), AppError>")]
+#[rtype(result = "Result<Option<String>, AppError>")]
 pub struct JoinAsCustomer {
     pub conn: ConnId,
     pub session_id: String,
     pub caller: Caller,
     pub recipient: Recipient<Deliver>,
+    /// An anonymous session's secret, standing for the browser it is bound to.
+    pub session_secret: Option<String>,
 }
 
 /// Attach a staff connection (seed 000's `register_admin`); the caller must be staff.

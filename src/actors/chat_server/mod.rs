@@ -18,6 +18,7 @@ pub use messages::*;
 
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
+use crate::domain::anonymous::SessionSecrets;
 use crate::domain::conversation::{participant_id, ConversationView, Owner};
 use crate::domain::{
     Audience, Author, Caller, Event, Message as ChatMessage, Outbound, SenderKind,
@@ -76,6 +77,7 @@ enum PendingReply {
     CodeIssued(oneshot::Sender<Result<IssuedCode, AppError>>, String),
     CodeChecked(oneshot::Sender<Result<VerifiedCode, AppError>>),
     Discarded(oneshot::Sender<Result<Vec<String>, AppError>>),
+    Bound(oneshot::Sender<Result<crate::db::models::ConversationRow, AppError>>),
 }
 
 pub struct ChatServer {
@@ -83,6 +85,8 @@ pub struct ChatServer {
     limits: ChatLimits,
     /// Mixed into stored code hashes; derived from the server's secret.
     code_pepper: String,
+    /// Anonymous sessions' secrets (`registered`'s `sessionSecret`).
+    secrets: SessionSecrets,
     conns: HashMap<ConnId, Conn>,
     /// Connections in each conversation's room.
     rooms: HashMap<String, HashSet<ConnId>>,
@@ -109,16 +113,23 @@ pub fn role_of(caller: &Caller) -> &'static str {
         Caller::Staff(i) if i.is_admin() => "admin",
         Caller::Staff(_) => "agent",
         Caller::Guest(_) => "guest",
-        Caller::User(_) | Caller::Anonymous => "customer",
+        Caller::User(_) | Caller::Anonymous(_) => "customer",
     }
 }
 
 impl ChatServer {
-    pub fn new(db: Db, limits: ChatLimits, code_pepper: String, evictions: Arc<Evictions>) -> Self {
+    pub fn new(
+        db: Db,
+        limits: ChatLimits,
+        code_pepper: String,
+        secrets: SessionSecrets,
+        evictions: Arc<Evictions>,
+    ) -> Self {
         ChatServer {
             db,
             limits,
             code_pepper,
+            secrets,
             conns: HashMap::new(),
             rooms: HashMap::new(),
             staff: HashMap::new(),

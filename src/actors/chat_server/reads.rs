@@ -200,7 +200,7 @@ impl Handler<ListConversations> for ChatServer {
             }
             let owner = match &msg.caller {
                 Caller::Staff(_) => None,
-                Caller::Anonymous => return Err(AppError::token_required()),
+                Caller::Anonymous(_) => return Err(AppError::token_required()),
                 other => Some(Owner::for_caller(other)),
             };
             let filter = ConversationFilter {

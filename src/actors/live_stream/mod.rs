@@ -81,7 +81,7 @@ fn no_stream() -> AppError {
 fn staff_only(caller: &Caller) -> Result<(), AppError> {
     match caller {
         Caller::Staff(_) => Ok(()),
-        Caller::Anonymous => Err(AppError::new(
+        Caller::Anonymous(_) => Err(AppError::new(
             ErrorKind::TokenRequired,
             "No token, authorization denied",
         )),

@@ -212,7 +212,7 @@ impl SocketHandler for ChatSocket {
                 }
                 // Seed 004 authenticates in the handshake; seed 001 by event later.
                 (None, Some((caller, _))) => (caller, DialectId::Session, None, false),
-                (None, None) => (Caller::Anonymous, DialectId::Ticket, None, false),
+                (None, None) => (Caller::Anonymous(None), DialectId::Ticket, None, false),
             };
             let socket = ChatSocket {
                 id: req.socket_id,
@@ -228,7 +228,7 @@ impl SocketHandler for ChatSocket {
                 issued_guest,
                 expiry_timer: 0,
             };
-            if !matches!(socket.caller, Caller::Anonymous) {
+            if !socket.caller.is_anonymous() {
                 socket.attach(req.session.recipient());
             }
             Ok((socket, rooms.is_some()))
@@ -401,7 +401,7 @@ impl ChatSocket {
     }
 
     fn signed_in(&self) -> bool {
-        !matches!(self.caller, Caller::Anonymous)
+        !self.caller.is_anonymous()
     }
 
     fn deliver(&mut self, io: &mut SocketIo, msg: &Deliver) {

@@ -58,7 +58,7 @@ pub(super) fn connected(s: &mut ChatSocket, io: &mut SocketIo) {
         Caller::Staff(i) => json!({"type": "admin", "adminId": i.user_id}),
         Caller::User(i) => json!({"type": "user", "userId": i.user_id}),
         Caller::Guest(g) => json!({"type": "guest", "guestId": g, "issued": s.issued_guest}),
-        Caller::Anonymous => return,
+        Caller::Anonymous(_) => return,
     };
     io.emit("connection:success", &data);
 }
