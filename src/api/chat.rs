@@ -15,6 +15,8 @@ use crate::domain::conversation::Owner;
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::transport::browser_key::BrowserKey;
+use actix_web::HttpMessage;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,29 +31,48 @@ pub struct SendToStaff {
 }
 
 /// Where a client without cookies puts an anonymous session's secret on a GET.
-const SECRET_HEADER: &str = "x-session-secret";
+pub const SECRET_HEADER: &str = "x-session-secret";
 
-/// An anonymous caller with a session's secret acts for that session's browser.
+/// The `X-Session-Secret` header, if any.
+pub fn secret_header(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(SECRET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The caller that acts on an anonymous session: this request's browser (its cookie),
+/// or whoever presents the session's secret, acts as the browser it is bound to.
 async fn prove(
     state: &AppState,
+    req: &HttpRequest,
     caller: Caller,
     session_id: &str,
     secret: Option<String>,
 ) -> Result<Caller, AppError> {
-    let Some(secret) = secret.filter(|_| caller.is_anonymous()) else {
+    let browser = req
+        .extensions()
+        .get::<BrowserKey>()
+        .filter(|k| !k.issued)
+        .map(BrowserKey::binding);
+    // Anonymous callers are their browser already; a signed-in one may be acting for
+    // an anonymous session of its browser.
+    let signed_in_browser = browser.is_some() && matches!(caller, Caller::User(_));
+    if secret.is_none() && !signed_in_browser {
         return Ok(caller);
-    };
+    }
     let id = session_id.to_owned();
     let row = state
         .db
         .query(move |c| queries::find_conversation(c, &id))
         .await?;
     let owner = row.as_ref().map(Owner::of);
-    Ok(anonymous::with_secret(
+    Ok(anonymous::acting_for(
         caller,
+        browser.as_deref(),
         session_id,
         owner.as_ref(),
-        Some(&secret),
+        secret.as_deref(),
         &state.secrets,
     ))
 }
@@ -75,7 +96,14 @@ pub async fn send_to_staff(
         state.allow_ip(&req)?;
     }
     let body = body.into_inner();
-    let caller = prove(&state, caller.0, &body.session_id, body.session_secret).await?;
+    let caller = prove(
+        &state,
+        &req,
+        caller.0,
+        &body.session_id,
+        body.session_secret,
+    )
+    .await?;
     let secret = secret_of(&state, &caller, &body.session_id);
     let message = state
         .chat
@@ -120,12 +148,8 @@ pub async fn session_messages(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let session_id = path.into_inner();
-    let secret = req
-        .headers()
-        .get(SECRET_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let caller = RequestCaller(prove(&state, caller.0, &session_id, secret).await?);
+    let secret = secret_header(&req);
+    let caller = RequestCaller(prove(&state, &req, caller.0, &session_id, secret).await?);
     let limit = query.limit.unwrap_or(50);
     let history = state
         .chat

@@ -66,6 +66,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// REST answers carry the browser-key cookie that anonymous sessions are bound to: a
 /// request without one gets a new key, which its handler sees as if it had been sent.
+/// The cookie is set only where that key may now own something (a successful request
+/// without a token), so that an answer binding nothing never replaces the key a
+/// concurrent request (the WebSocket upgrade, say) bound a session to.
 pub async fn browser_key(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -77,12 +80,16 @@ pub async fn browser_key(
     if let Some(key) = &key {
         req.extensions_mut().insert(key.clone());
     }
+    let anonymous = !req
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION);
     let mut res = next.call(req).await?;
     let settings = res
         .request()
         .app_data::<web::Data<Arc<AppState>>>()
         .map(|s| s.conn.cookie);
-    if let (Some(key), Some(settings)) = (key.filter(|k| k.issued), settings) {
+    let binds = anonymous && res.status().is_success();
+    if let (Some(key), Some(settings), true) = (key.filter(|k| k.issued), settings, binds) {
         res.response_mut().add_cookie(&key.cookie(settings))?;
     }
     Ok(res)

@@ -299,21 +299,23 @@ async fn upload(
 /// `GET /attachments/{id}`: the file, for those who may see its conversation (or its
 /// uploader), always as a download with its stored type, never rendered inline.
 async fn download(
+    req: HttpRequest,
     state: State,
     caller: RequestCaller,
     id: web::Path<String>,
     q: web::Query<GuestQuery>,
 ) -> Result<HttpResponse, AppError> {
-    // Anonymous sessions' files are reachable by their (unguessable) ids, like the session.
     let caller = match (caller.0, q.into_inner().guest_id) {
         (Caller::Anonymous(_), Some(g)) => state.chat.send(VerifyGuest(g)).await??,
         (c, _) => c,
     };
+    // An anonymous session's files: its browser (the cookie), or its secret.
     let row = state
         .chat
         .send(GetAttachment {
             id: id.into_inner(),
             caller,
+            session_secret: super::chat::secret_header(&req),
         })
         .await??;
     let path = attachments::path_of(&state.data_dir, &row.sha256);

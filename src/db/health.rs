@@ -136,7 +136,7 @@ impl DbHealth {
 }
 
 /// The first line of an error, as it is worth logging (libpq adds hints on more lines).
-fn first_line(e: &impl std::fmt::Display) -> String {
+pub fn first_line(e: &dyn std::fmt::Display) -> String {
     let text = e.to_string();
     text.lines().next().unwrap_or_default().trim().to_owned()
 }

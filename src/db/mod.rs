@@ -68,14 +68,27 @@ impl DbSettings {
         is_postgres_url(&self.url)
     }
 
-    /// libpq waits this long for a connection before it reports the failure.
+    /// libpq's connection settings, unless the URL sets them: wait `timeout` for a
+    /// connection, and give up on one whose peer stops answering (a network that
+    /// drops everything) within seconds rather than the kernel's quarter of an hour.
     fn postgres_url(&self) -> String {
-        if self.url.contains("connect_timeout=") {
-            return self.url.clone();
-        }
-        let sep = if self.url.contains('?') { '&' } else { '?' };
         let secs = self.timeout.as_secs().max(1);
-        format!("{}{sep}connect_timeout={secs}", self.url)
+        let wanted = [
+            ("connect_timeout", secs.to_string()),
+            ("keepalives", "1".into()),
+            ("keepalives_idle", "5".into()),
+            ("keepalives_interval", "2".into()),
+            ("keepalives_count", "2".into()),
+            ("tcp_user_timeout", (secs * 1000 + 3000).to_string()),
+        ];
+        let mut url = self.url.clone();
+        for (name, value) in wanted {
+            if !url.contains(&format!("{name}=")) {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                url = format!("{url}{sep}{name}={value}");
+            }
+        }
+        url
     }
 
     /// Open one connection of the configured backend, with the real cause on failure.
@@ -131,11 +144,8 @@ struct ReportToHealth(Arc<DbHealth>);
 
 impl r2d2::HandleError<diesel::r2d2::Error> for ReportToHealth {
     fn handle_error(&self, error: diesel::r2d2::Error) {
-        let cause = error.to_string();
-        self.0.report_down(
-            health::Access::All,
-            cause.lines().next().unwrap_or_default(),
-        );
+        self.0
+            .report_down(health::Access::All, &health::first_line(&error));
     }
 }
 

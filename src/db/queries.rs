@@ -3,6 +3,7 @@
 //! undo its neighbours. Domain rules come from `domain`; this module applies them
 //! atomically with the rows they depend on.
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
 use super::models::{
@@ -201,19 +202,52 @@ pub fn apply_batch(
     conn: &mut DbConnection,
     ops: &[WriteOp],
 ) -> Result<Vec<Result<WriteOutcome, AppError>>, DbError> {
-    conn.transaction::<_, DbError, _>(|conn| {
+    write_transaction(conn, |conn| {
         let mut results = Vec::with_capacity(ops.len());
         for op in ops {
             let r = conn.transaction::<_, WriteError, _>(|conn| apply_one(conn, op));
-            // Each write's savepoint has rolled back on failure, so the others still commit.
+            // Each write's savepoint has rolled back on failure, so the others still
+            // commit; but an outage (a full disk, a lost connection) is the batch's: it
+            // ends the transaction, and DbSync reports it.
             match r {
                 Ok(outcome) => results.push(Ok(outcome)),
                 Err(WriteError::Rejected(e)) => results.push(Err(e)),
+                Err(WriteError::Db(e)) if super::health::outage(&e).is_some() => return Err(e),
                 Err(WriteError::Db(e)) => results.push(Err(e.into())),
             }
         }
         Ok(results)
     })
+}
+
+/// One write transaction. On SQLite it takes the write lock at `BEGIN IMMEDIATE`: a
+/// deferred transaction that reads first cannot become a writer once another
+/// connection (the health probe, a maintenance script) has committed since, and
+/// fails at once with "database is locked", without waiting.
+fn write_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // A failed rollback leaves the connection broken: the pool drops it.
+            if let Err(rollback) = Manager::rollback_transaction(conn) {
+                log::debug!("rollback failed: {rollback}");
+            }
+            Err(e)
+        }
+    }
 }
 
 fn apply_one(conn: &mut DbConnection, op: &WriteOp) -> Result<WriteOutcome, WriteError> {
@@ -350,11 +384,16 @@ fn bind_anonymous(
     if Owner::of(conv) != Owner::Anonymous(None) {
         return Ok(());
     }
-    diesel::update(conversations::table.find(&conv.id))
+    let updated = diesel::update(conversations::table.find(&conv.id))
         .filter(conversations::anon_key.is_null())
         .set(conversations::anon_key.eq(binding))
         .execute(conn)?;
-    conv.anon_key = Some(binding.to_owned());
+    if updated == 1 {
+        conv.anon_key = Some(binding.to_owned());
+    } else if let Some(now) = find_conversation(conn, &conv.id)? {
+        // Bound meanwhile (by another node): that binding stands.
+        *conv = now;
+    }
     Ok(())
 }
 
@@ -461,11 +500,11 @@ fn post(conn: &mut DbConnection, p: &PostOp) -> Result<WriteOutcome, WriteError>
             None => return Err(conversation_not_found().into()),
         },
     };
-    if !p.caller.may_access(&Owner::of(&conv)) {
-        return Err(access_denied().into());
-    }
     if let Caller::Anonymous(Some(binding)) = &p.caller {
         bind_anonymous(conn, &mut conv, binding)?;
+    }
+    if !p.caller.may_access(&Owner::of(&conv)) {
+        return Err(access_denied().into());
     }
     if let Some(client_id) = &p.client_id {
         let existing = messages::table

@@ -107,6 +107,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One row the health probe updates, to know that writes commit.
+    health_probe (id) {
+        id -> Integer,
+        checks -> BigInt,
+    }
+}
+
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(read_cursors -> conversations (conversation_id));
 diesel::allow_tables_to_appear_in_same_query!(

@@ -54,13 +54,13 @@ impl Caller {
 
     /// May this caller read and write a conversation that belongs to `owner`?
     /// Staff: any. Otherwise only its owner; an anonymous session, the browser it is
-    /// bound to (one from before bindings is bound by its next anonymous user).
+    /// bound to. (One from before bindings is nobody's until a registration or a
+    /// message binds it: `db::queries::bind_anonymous`.)
     pub fn may_access(&self, owner: &Owner) -> bool {
         match (self, owner) {
             (Caller::Staff(_), _) => true,
             (Caller::User(i), Owner::User(u)) => &i.user_id == u,
             (Caller::Guest(g), Owner::Guest(o)) => g == o,
-            (Caller::Anonymous(_), Owner::Anonymous(None)) => true,
             (Caller::Anonymous(Some(b)), Owner::Anonymous(Some(o))) => b == o,
             _ => false,
         }
@@ -98,7 +98,7 @@ mod tests {
         assert!(anon.may_access(&a_browser));
         assert!(!Caller::Anonymous(Some("browser-b".into())).may_access(&a_browser));
         assert!(!Caller::Anonymous(None).may_access(&a_browser));
-        assert!(anon.may_access(&Owner::Anonymous(None)));
+        assert!(!anon.may_access(&Owner::Anonymous(None)));
         assert!(!anon.may_access(&alice_owns));
         assert!(Caller::Guest("guest_1".into()).may_access(&guest_owns));
         assert!(!Caller::Guest("guest_2".into()).may_access(&guest_owns));

@@ -75,23 +75,28 @@ impl SessionSecrets {
     }
 }
 
-/// An anonymous caller who presents a session's secret acts for the browser that
-/// session is bound to; any other caller, or a wrong secret, is left as it was (the
-/// access rule then decides).
-pub fn with_secret(
+/// Who acts on an anonymous session bound to some browser: a caller from that browser
+/// (its cookie's `browser` binding, signed in or not: the session stays the browser's),
+/// or one who presents the session's `secret`, acts as that browser. Any other caller
+/// is left as it was, and the access rule decides.
+pub fn acting_for(
     caller: Caller,
+    browser: Option<&str>,
     session_id: &str,
     owner: Option<&Owner>,
     secret: Option<&str>,
     secrets: &SessionSecrets,
 ) -> Caller {
-    match (&caller, owner, secret) {
-        (Caller::Anonymous(_), Some(Owner::Anonymous(Some(binding))), Some(secret))
-            if secrets.verify(session_id, binding, secret) =>
-        {
-            Caller::Anonymous(Some(binding.clone()))
-        }
-        _ => caller,
+    let Some(Owner::Anonymous(Some(bound))) = owner else {
+        return caller;
+    };
+    let customer = matches!(caller, Caller::Anonymous(_) | Caller::User(_));
+    let own_browser = browser == Some(bound.as_str());
+    let proven = secret.is_some_and(|s| secrets.verify(session_id, bound, s));
+    if customer && (own_browser || proven) {
+        Caller::Anonymous(Some(bound.clone()))
+    } else {
+        caller
     }
 }
 
@@ -114,23 +119,32 @@ mod tests {
         assert!(!secrets.verify("session_1", &binding, "zz"));
         assert!(!SessionSecrets::new("another server").verify("session_1", &binding, &s));
         // A secret makes the caller the session's browser; a wrong one changes nothing.
-        let owner = Owner::Anonymous(Some(binding.clone()));
-        let stranger = Caller::Anonymous(Some(binding_of("stranger")));
-        let proven = with_secret(
-            stranger.clone(),
-            "session_1",
-            Some(&owner),
-            Some(&s),
-            &secrets,
-        );
-        assert_eq!(proven, Caller::Anonymous(Some(binding.clone())));
-        let wrong = with_secret(
-            stranger.clone(),
-            "session_1",
-            Some(&owner),
-            Some("00"),
-            &secrets,
-        );
-        assert_eq!(wrong, stranger);
+        let owner = Some(Owner::Anonymous(Some(binding.clone())));
+        let stranger_key = binding_of("stranger");
+        let stranger = Caller::Anonymous(Some(stranger_key.clone()));
+        let act = |caller: &Caller, browser: &str, secret: Option<&str>| {
+            let o = owner.as_ref();
+            acting_for(
+                caller.clone(),
+                Some(browser),
+                "session_1",
+                o,
+                secret,
+                &secrets,
+            )
+        };
+        let own = Caller::Anonymous(Some(binding.clone()));
+        assert_eq!(act(&stranger, &stranger_key, Some(&s)), own);
+        assert_eq!(act(&stranger, &stranger_key, Some("00")), stranger);
+        assert_eq!(act(&stranger, &stranger_key, None), stranger);
+        // Signed in, from the session's own browser: still the browser's session.
+        let user = Caller::User(crate::auth::Identity {
+            user_id: "u".into(),
+            name: None,
+            role: "customer".into(),
+            expires_at: i64::MAX,
+        });
+        assert_eq!(act(&user, &binding, None), own);
+        assert_eq!(act(&user, &stranger_key, None), user);
     }
 }

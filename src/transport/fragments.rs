@@ -16,8 +16,21 @@ pub enum Message {
 pub enum FragmentError {
     /// The message grew past the limit (close 1009).
     TooLarge,
-    /// Fragments out of order, or text that is not UTF-8 (close 1002 / 1007).
+    /// Fragments out of order (close 1002).
     Protocol(&'static str),
+    /// A text message that is not UTF-8 (close 1007).
+    NotUtf8,
+}
+
+impl FragmentError {
+    /// The RFC 6455 close code.
+    pub fn close_code(&self) -> u16 {
+        match self {
+            FragmentError::TooLarge => 1009,
+            FragmentError::Protocol(_) => 1002,
+            FragmentError::NotUtf8 => 1007,
+        }
+    }
 }
 
 /// The message being received in fragments, if any.
@@ -76,7 +89,7 @@ impl Fragments {
         }
         bytestring::ByteString::try_from(whole)
             .map(|t| Some(Message::Text(t)))
-            .map_err(|_| FragmentError::Protocol("text that is not UTF-8"))
+            .map_err(|_| FragmentError::NotUtf8)
     }
 }
 
@@ -135,10 +148,10 @@ mod tests {
             f.push(Item::FirstText(Bytes::from_static(&[0xe2, 0x82]))),
             Ok(None)
         );
-        assert!(matches!(
+        assert_eq!(
             f.push(Item::Last(Bytes::from_static(&[0x28]))),
-            Err(FragmentError::Protocol(_))
-        ));
+            Err(FragmentError::NotUtf8)
+        );
         // A split multi-byte character is fine once whole.
         assert_eq!(
             f.push(Item::FirstText(Bytes::from_static(&[0xe2, 0x82]))),

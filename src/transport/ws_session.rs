@@ -264,7 +264,8 @@ impl WsSession {
     /// The identity behind this connection's requests.
     fn caller(&self) -> Caller {
         match &self.registration {
-            Registration::None => Caller::Anonymous(None),
+            // Not registered: this browser, which may read its own sessions.
+            Registration::None => Caller::Anonymous(Some(self.binding.clone())),
             Registration::Customer { caller, .. } | Registration::Staff { caller } => {
                 caller.clone()
             }
@@ -699,32 +700,35 @@ impl WsSession {
         };
         let (chat, conn, recipient) = (self.state.chat.clone(), self.id, ctx.address().recipient());
         let room = session_id.clone();
+        let browser = self.binding.clone();
         let join = async move {
             let caller = match (caller, guest_id) {
                 (Caller::Anonymous(_), Some(g)) => chat.send(VerifyGuest(g)).await??,
                 (caller, _) => caller,
             };
-            let secret = chat
+            let seated = chat
                 .send(JoinAsCustomer {
                     conn,
                     session_id: room,
-                    caller: caller.clone(),
+                    caller,
                     recipient,
                     session_secret,
+                    browser: Some(browser),
                 })
                 .await??;
-            Ok::<_, AppError>((caller, secret))
+            Ok::<_, AppError>(seated)
         };
         join.into_actor(self)
             .map(move |res, act, ctx| match res {
-                Ok((caller, secret)) => {
+                Ok(seated) => {
                     act.reply(
                         ctx,
                         Reply::Registered {
                             session_id: &session_id,
-                            session_secret: secret.as_deref(),
+                            session_secret: seated.session_secret.as_deref(),
                         },
                     );
+                    let caller = seated.caller;
                     act.set_registration(Registration::Customer { session_id, caller }, ctx);
                 }
                 Err(e) => act.error(ctx, &e),
@@ -833,6 +837,14 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for WsSession {
                 Ok(Some(fragments::Message::Binary(_))) => self.refuse_binary(ctx),
                 Err(FragmentError::TooLarge) => self.too_large(ctx),
                 Err(FragmentError::Protocol(why)) => self.protocol_error(why, ctx),
+                Err(FragmentError::NotUtf8) => {
+                    log::info!("connection {}: a message that is not UTF-8", self.id);
+                    ctx.close(Some(CloseReason {
+                        code: CloseCode::Invalid,
+                        description: None,
+                    }));
+                    ctx.stop();
+                }
             },
             Ok(ws::Message::Close(reason)) => {
                 ctx.close(reason);

@@ -199,6 +199,17 @@ async fn an_unbound_session_from_before_is_bound_at_its_next_registration() {
         "UPDATE conversations SET anon_key = NULL WHERE id = '{session}'"
     ))
     .expect("unbind");
+    // Until then it is nobody's: not readable by id, not even by its old browser.
+    let history = format!("/api/chat/sessions/{session}/messages");
+    assert_eq!(stranger(&app, "GET", &history, None, None).await.0, 403);
+    assert_eq!(app.get_json(&history, None).await.0, 403);
+    let mut reader = app.stranger_ws().await;
+    reader
+        .send(json!({"type": "history", "sessionId": session}))
+        .await;
+    reader
+        .expect_error("Access denied to this conversation")
+        .await;
     // The next browser to register binds it; the first one is then a stranger.
     let mut next = app.stranger_ws().await;
     next.send(json!({"type": "register", "sessionId": session}))
@@ -219,4 +230,87 @@ async fn an_unbound_session_from_before_is_bound_at_its_next_registration() {
     earlier
         .expect_error("Access denied to this conversation")
         .await;
+}
+
+/// Seed 000's widget sends `token: localStorage.getItem('token')`: a customer who
+/// chatted anonymously and then signed in on the shop keeps the session (it stays the
+/// browser's); a signed-in stranger does not get it.
+#[actix_web::test]
+async fn signing_in_keeps_the_browsers_anonymous_session() {
+    let app = spawn_app().await;
+    let session = guessable_id();
+    let mut before = app.customer(&session, None).await;
+    before
+        .send(json!({"type": "customer_message", "message": "before signing in"}))
+        .await;
+    before.recv_type("message_ack").await;
+    let token = app.token("olga", "customer");
+    let mut after = app.ws().await;
+    after
+        .send(json!({"type": "register", "sessionId": session, "token": token}))
+        .await;
+    after.recv_type("registered").await;
+    after
+        .send(json!({"type": "customer_message", "message": "after signing in"}))
+        .await;
+    after.recv_type("message_ack").await;
+    let body = json!({"sessionId": session, "message": "and over REST"});
+    let (status, answer) = app
+        .post_json("/api/chat/send-to-staff", &body, Some(&token))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let mut other = app.stranger_ws().await;
+    other
+        .send(json!({"type": "register", "sessionId": session, "token": app.token("mallory", "customer")}))
+        .await;
+    other
+        .expect_error("Access denied to this conversation")
+        .await;
+}
+
+/// Staff send a file into an anonymous session: its browser downloads it, a client
+/// with the session's secret too, a stranger not.
+#[actix_web::test]
+async fn an_anonymous_sessions_files_are_its_browsers() {
+    let app = spawn_app().await;
+    let session = guessable_id();
+    let mut customer = app.ws().await;
+    customer
+        .send(json!({"type": "register", "sessionId": session}))
+        .await;
+    let secret = customer.recv_type("registered").await["sessionSecret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    customer
+        .send(json!({"type": "customer_message", "message": "send me the invoice"}))
+        .await;
+    customer.recv_type("message_ack").await;
+    let agent = app.token("agent", "agent");
+    let upload = form(&[], &[("invoice.txt", "text/plain", b"total 42\n")]);
+    let (status, up) = send_form(&app, "/api/v1/chat/upload", &agent, upload).await;
+    assert_eq!(status, 201, "{up}");
+    let file = up["data"][0]["id"].as_str().expect("id").to_owned();
+    let mut staff = app.staff("agent", "agent").await;
+    staff
+        .send(json!({"type": "staff_message", "sessionId": session, "content": "here", "attachments": [file]}))
+        .await;
+    staff.recv_type("message_ack").await;
+    let path = format!("/api/v1/chat/attachments/{file}");
+    let download = |cookie: bool, secret: Option<&str>| {
+        let mut req = awc::Client::new().get(app.url(&path));
+        if cookie {
+            if let Some(c) = app.jar_cookie() {
+                req = req.insert_header(("cookie", c));
+            }
+        }
+        if let Some(s) = secret {
+            req = req.insert_header(("x-session-secret", s.to_owned()));
+        }
+        async move { req.send().await.expect("GET").status().as_u16() }
+    };
+    assert_eq!(download(true, None).await, 200);
+    assert_eq!(download(false, Some(&secret)).await, 200);
+    assert_eq!(download(false, None).await, 403);
+    assert_eq!(download(false, Some("00")).await, 403);
 }

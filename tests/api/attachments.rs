@@ -1,49 +1,10 @@
 //! Attachments (seed 004): upload, attach, download, and every refused file.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::*;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82";
-
-/// A multipart/form-data body: text fields, then files as `attachments`.
-fn form(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----switchboard-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-    }
-    for (file_name, content_type, bytes) in files {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn send_form(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    form: (String, Vec<u8>),
-) -> (u16, Value) {
-    // Room for an 11 MB body on a loaded machine (awc waits 5 s by default).
-    let client = awc::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .finish();
-    let mut resp = client
-        .post(app.url(path))
-        .insert_header(("Authorization", format!("Bearer {token}")))
-        .insert_header(("content-type", form.0))
-        .send_body(form.1)
-        .await
-        .expect("POST form");
-    let status = resp.status().as_u16();
-    (status, resp.json::<Value>().await.expect("JSON"))
-}
 
 async fn session_for(app: &TestApp, token: &str) -> String {
     let (_, s) = app

@@ -58,6 +58,13 @@ impl Jar {
 /// A config for tests: port 0, temp data dir, PostgreSQL when `TEST_DATABASE_URL` is set
 /// (in a fresh schema of its own, so tests never see each other's rows).
 pub fn test_config(data: &TempDir) -> Config {
+    // `SB_TEST_LOG=switchboard=info cargo test …` shows the servers' logs.
+    if let Ok(filter) = std::env::var("SB_TEST_LOG") {
+        let _ = env_logger::Builder::new()
+            .parse_filters(&filter)
+            .is_test(true)
+            .try_init();
+    }
     let mut config = Config::defaults();
     config.port = 0;
     config.data_dir = data.path().to_path_buf();
@@ -132,6 +139,11 @@ impl TestApp {
 
     pub async fn ws_at(&self, path: &str) -> WsClient {
         self.ws_from(path, Some(&self.jar)).await
+    }
+
+    /// This test's browser cookie (`name=value`), once the server has set one.
+    pub fn jar_cookie(&self) -> Option<String> {
+        self.jar.header()
     }
 
     /// A WebSocket from another browser: no cookie sent, none kept.
@@ -404,4 +416,43 @@ pub fn seqs(history: &Value) -> Vec<i64> {
         .iter()
         .map(|m| m["seq"].as_i64().expect("seq"))
         .collect()
+}
+
+/// A multipart/form-data body: text fields, then files as `attachments`.
+pub fn form(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----switchboard-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    for (file_name, content_type, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub async fn send_form(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    form: (String, Vec<u8>),
+) -> (u16, Value) {
+    // Room for an 11 MB body on a loaded machine (awc waits 5 s by default).
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .finish();
+    let mut resp = client
+        .post(app.url(path))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("content-type", form.0))
+        .send_body(form.1)
+        .await
+        .expect("POST form");
+    let status = resp.status().as_u16();
+    (status, resp.json::<Value>().await.expect("JSON"))
 }

@@ -349,12 +349,13 @@ async fn a_database_outage_fails_fast_and_clearly_then_recovers_losing_nothing()
     // Known down: REST and every dialect answer at once, each in its own shape.
     let started = Instant::now();
     let body = json!({"sessionId": session, "message": "during, by REST", "clientId": "c2"});
-    let mut res = awc::Client::new()
-        .post(format!("{url}/api/chat/send-to-staff"))
-        .insert_header(("Authorization", format!("Bearer {customer_token}")))
-        .send_json(&body)
-        .await
-        .expect("POST");
+    let send_to_staff = || {
+        awc::Client::new()
+            .post(format!("{url}/api/chat/send-to-staff"))
+            .insert_header(("Authorization", format!("Bearer {customer_token}")))
+            .send_json(&body)
+    };
+    let mut res = send_to_staff().await.expect("POST");
     assert_eq!(res.status().as_u16(), 503);
     assert_eq!(
         res.headers()
@@ -399,12 +400,7 @@ async fn a_database_outage_fails_fast_and_clearly_then_recovers_losing_nothing()
         .await;
     customer.recv_type("message_ack").await;
     for _ in 0..2 {
-        let mut res = awc::Client::new()
-            .post(format!("{url}/api/chat/send-to-staff"))
-            .insert_header(("Authorization", format!("Bearer {customer_token}")))
-            .send_json(&body)
-            .await
-            .expect("POST");
+        let mut res = send_to_staff().await.expect("POST");
         assert_eq!(res.status().as_u16(), 200, "{:?}", res.body().await);
     }
     // Staff heard each once.

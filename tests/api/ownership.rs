@@ -47,7 +47,12 @@ async fn a_signed_in_customer_claims_a_new_session_at_register() {
 async fn an_earlier_anonymous_listener_is_removed_when_the_owner_arrives() {
     let app = spawn_app().await;
     let session = uid("sess");
-    let mut early = app.customer(&session, None).await;
+    // Someone else's browser, on the session before its owner.
+    let mut early = app.stranger_ws().await;
+    early
+        .send(json!({"type": "register", "sessionId": session}))
+        .await;
+    early.recv_type("registered").await;
     let mut staff = app.staff("agent", "agent").await;
     let alice = app.token("alice", "customer");
     let mut owner = app.customer(&session, Some(&alice)).await;

@@ -168,8 +168,9 @@ impl ChatServer {
             Some(conversation) => Some(Owner::of(conversation)),
             None => self.claims.get(&room).cloned(),
         };
-        msg.caller = anonymous::with_secret(
+        msg.caller = anonymous::acting_for(
             msg.caller,
+            msg.browser.as_deref(),
             &room,
             owner.as_ref(),
             msg.session_secret.as_deref(),
@@ -177,12 +178,7 @@ impl ChatServer {
         );
         let denied = || AppError::forbidden("Access denied to this conversation");
         match (owner, &msg.caller) {
-            // Nothing stored yet: a signed-in customer takes a session over from
-            // browsers that only claimed it (their listeners are removed).
-            (Some(Owner::Anonymous(_)), Caller::User(_)) if row.is_none() => {
-                self.claim(&room, Owner::for_caller(&msg.caller));
-            }
-            (Some(owner), caller) if !caller.may_access(&owner) => return Err(denied()),
+            // A stored session from before bindings: this browser binds it.
             (Some(Owner::Anonymous(None)), Caller::Anonymous(Some(binding))) if row.is_some() => {
                 let op = WriteOp::BindAnonymous {
                     conversation_id: room,
@@ -192,6 +188,12 @@ impl ChatServer {
                 self.persist(ctx, None, op, PendingReply::Bound(tx));
                 return Ok(Admission::AfterBind(msg, rx));
             }
+            // Nothing stored yet: a signed-in customer from another browser takes a
+            // session over from browsers that only claimed it (their listeners go).
+            (Some(Owner::Anonymous(_)), Caller::User(_)) if row.is_none() => {
+                self.claim(&room, Owner::for_caller(&msg.caller));
+            }
+            (Some(owner), caller) if !caller.may_access(&owner) => return Err(denied()),
             (Some(_), _) => {}
             // The first customer on a new session claims it.
             (None, caller) if !caller.is_staff() => {
@@ -208,20 +210,23 @@ impl ChatServer {
         self.claims.insert(room.to_owned(), owner);
     }
 
-    /// Register the admitted customer; an anonymous session's secret comes back.
-    fn seat_customer(&mut self, msg: JoinAsCustomer) -> Option<String> {
-        let secret = match &msg.caller {
+    /// Register the admitted customer.
+    fn seat_customer(&mut self, msg: JoinAsCustomer) -> Seated {
+        let session_secret = match &msg.caller {
             Caller::Anonymous(Some(binding)) => Some(self.secrets.issue(&msg.session_id, binding)),
             _ => None,
         };
-        self.attach(msg.conn, msg.recipient, msg.caller);
+        self.attach(msg.conn, msg.recipient, msg.caller.clone());
         self.join_room(msg.conn, &msg.session_id);
-        secret
+        Seated {
+            caller: msg.caller,
+            session_secret,
+        }
     }
 }
 
 impl Handler<JoinAsCustomer> for ChatServer {
-    type Result = ResponseActFuture<Self, Result<Option<String>, AppError>>;
+    type Result = ResponseActFuture<Self, Result<Seated, AppError>>;
 
     fn handle(&mut self, msg: JoinAsCustomer, _: &mut Context<Self>) -> Self::Result {
         if msg.caller.is_anonymous() {
@@ -760,6 +765,11 @@ impl Handler<WriteDone> for ChatServer {
                     .collect();
                 let answer = messages.last().cloned().ok_or_else(AppError::internal);
                 if !duplicate {
+                    // A post may have bound an anonymous session from before bindings:
+                    // listeners from other browsers go.
+                    if let owner @ Owner::Anonymous(Some(_)) = Owner::of(&conversation) {
+                        self.enforce_access(&conversation.id, &owner);
+                    }
                     if created {
                         self.claims.remove(&conversation.id);
                         self.enforce_access(&conversation.id, &Owner::of(&conversation));

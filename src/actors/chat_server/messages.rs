@@ -25,16 +25,26 @@ pub struct Deliver {
 }
 
 /// Attach a connection as a customer of one session/conversation (seed 000's `register`).
-/// Answered with the session's secret when the session is anonymous (`registered`
-/// hands it out, for clients that keep no cookies).
+/// Answered with whom the connection now acts as, and the session's secret.
 #[derive(Message)]
-#[rtype(result = "Result<Option<String>, AppError>")]
+#[rtype(result = "Result<Seated, AppError>")]
 pub struct JoinAsCustomer {
     pub conn: ConnId,
     pub session_id: String,
     pub caller: Caller,
     pub recipient: Recipient<Deliver>,
     /// An anonymous session's secret, standing for the browser it is bound to.
+    pub session_secret: Option<String>,
+    /// The connection's browser (its key's binding), whoever signed in on it.
+    pub browser: Option<String>,
+}
+
+/// A customer registered: as whom it acts there (a signed-in customer on its
+/// browser's anonymous session acts as that browser), and for an anonymous session
+/// its secret (`registered` hands it out, for clients that keep no cookies).
+#[derive(Debug)]
+pub struct Seated {
+    pub caller: Caller,
     pub session_secret: Option<String>,
 }
 
@@ -135,6 +145,8 @@ pub struct RegisterUploads {
 pub struct GetAttachment {
     pub id: String,
     pub caller: Caller,
+    /// The secret of the anonymous session it belongs to, from a client without cookies.
+    pub session_secret: Option<String>,
 }
 
 /// Accept, assign, or change the status of a conversation.

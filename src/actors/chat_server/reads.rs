@@ -7,6 +7,7 @@ use super::*;
 use crate::db::models::ConversationRow;
 use crate::db::queries::{self, ConversationFilter};
 use crate::db::{DbConnection, DbError};
+use crate::domain::anonymous::{self, SessionSecrets};
 use crate::domain::conversation::{
     is_guest_id_shape, participant_id, Owner, Status, CONVERSATION_TYPES,
 };
@@ -16,12 +17,31 @@ const MAX_CONVERSATION_PAGE: i64 = 100;
 
 /// The conversation, if `caller` may see it.
 async fn accessible(db: &Db, id: String, caller: &Caller) -> Result<ConversationRow, AppError> {
+    accessible_with(db, id, caller, None).await
+}
+
+/// The conversation, if `caller` may see it, or if it is an anonymous session and
+/// `proof` holds its secret.
+async fn accessible_with(
+    db: &Db,
+    id: String,
+    caller: &Caller,
+    proof: Option<(&SessionSecrets, &str)>,
+) -> Result<ConversationRow, AppError> {
     crate::domain::text::session_id(&id)?;
     let row = db
         .query(move |c| queries::find_conversation(c, &id))
         .await?
         .ok_or_else(queries::conversation_not_found)?;
-    if !caller.may_access(&Owner::of(&row)) {
+    let owner = Owner::of(&row);
+    let caller = match proof {
+        Some((secrets, secret)) => {
+            let (o, s) = (Some(&owner), Some(secret));
+            anonymous::acting_for(caller.clone(), None, &row.id, o, s, secrets)
+        }
+        None => caller.clone(),
+    };
+    if !caller.may_access(&owner) {
         return Err(AppError::forbidden("Access denied to this conversation"));
     }
     Ok(row)
@@ -133,6 +153,7 @@ impl Handler<GetAttachment> for ChatServer {
     /// Attached files: whoever may see the conversation. Unsent uploads: their uploader.
     fn handle(&mut self, msg: GetAttachment, _: &mut Context<Self>) -> Self::Result {
         let db = self.db.clone();
+        let secrets = self.secrets.clone();
         Box::pin(async move {
             let missing = || AppError::not_found("Attachment not found");
             let id = msg.id.clone();
@@ -142,7 +163,8 @@ impl Handler<GetAttachment> for ChatServer {
                 .ok_or_else(missing)?;
             match &row.conversation_id {
                 Some(conversation) => {
-                    accessible(&db, conversation.clone(), &msg.caller).await?;
+                    let proof = msg.session_secret.as_deref().map(|s| (&secrets, s));
+                    accessible_with(&db, conversation.clone(), &msg.caller, proof).await?;
                 }
                 None if super::handlers::uploader_id(&msg.caller).as_deref()
                     == Some(row.uploader_id.as_str()) => {}

@@ -1,6 +1,7 @@
 //! The database health probe: a connection of its own on a thread of its own (so it
 //! never waits behind the pool or the writer), asked every second, and four times a
-//! second during an outage, so recovery is seen at once. Its answers keep `DbHealth`.
+//! second during an outage, so recovery is seen at once. Each check reads and commits
+//! a write. Its answers keep `DbHealth`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,15 +9,19 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use diesel::connection::SimpleConnection;
 
-use crate::db::health::{Access, DbHealth};
+use crate::db::health::{first_line, Access, DbHealth};
 use crate::db::{DbConnection, DbSettings};
 
 const TICK: Duration = Duration::from_millis(250);
 const EVERY: Duration = Duration::from_secs(1);
+/// While up, every this many checks also commits a write (a full disk, a read-only
+/// standby); during an outage every check does.
+const WRITE_EVERY: u32 = 10;
 
-/// How long SQLite's probe waits for the write lock: a writer's batch takes
-/// milliseconds; a lock held this long is somebody else's.
-const SQLITE_LOCK_WAIT_MS: u64 = 1000;
+/// How much longer than a request SQLite's probe waits for the write lock: when it
+/// gives up, requests have been failing already, so a busy writer of our own never
+/// looks like an outage.
+const SQLITE_LOCK_MARGIN: Duration = Duration::from_secs(1);
 
 pub fn start(settings: DbSettings, health: Arc<DbHealth>, alive: Arc<()>) {
     let probe_settings = settings.clone();
@@ -30,11 +35,10 @@ pub fn start(settings: DbSettings, health: Arc<DbHealth>, alive: Arc<()>) {
         health,
         // Longer than the probe itself may wait (libpq's connect timeout, SQLite's
         // lock wait): past this it is stuck, which counts as down.
-        limit: settings.timeout
-            + Duration::from_millis(SQLITE_LOCK_WAIT_MS)
-            + Duration::from_secs(1),
+        limit: settings.timeout * 2 + SQLITE_LOCK_MARGIN + Duration::from_secs(1),
         asked: None,
         last: None,
+        checks: 0,
     }
     .start();
 }
@@ -50,25 +54,34 @@ impl Actor for Probe {
     type Context = SyncContext<Self>;
 }
 
+/// One check. `fresh`: on a new connection (during an outage, so that "new connections
+/// work" is what brings the database back, as the pool needs). `write`: commit a write.
 #[derive(Message)]
 #[rtype(result = "Result<(), (Access, String)>")]
-struct Check;
+struct Check {
+    fresh: bool,
+    write: bool,
+}
+
+/// A write that must commit: a full disk, a read-only standby or a lock held elsewhere
+/// fail it.
+const WRITE_CHECK: &str = "UPDATE health_probe SET checks = checks + 1 WHERE id = 1";
 
 impl Handler<Check> for Probe {
     type Result = Result<(), (Access, String)>;
 
-    fn handle(&mut self, _: Check, _: &mut Self::Context) -> Self::Result {
-        let first_line = |e: &dyn std::fmt::Display| {
-            let text = e.to_string();
-            text.lines().next().unwrap_or_default().trim().to_owned()
-        };
+    fn handle(&mut self, check: Check, _: &mut Self::Context) -> Self::Result {
+        if check.fresh {
+            self.conn = None;
+        }
         if self.conn.is_none() {
             let mut conn = self
                 .settings
                 .connect()
                 .map_err(|e| (Access::All, first_line(&e)))?;
             if let DbConnection::Sqlite(c) = &mut conn {
-                let wait = format!("PRAGMA busy_timeout = {SQLITE_LOCK_WAIT_MS};");
+                let wait = (self.settings.timeout + SQLITE_LOCK_MARGIN).as_millis();
+                let wait = format!("PRAGMA busy_timeout = {wait};");
                 c.batch_execute(&wait)
                     .map_err(|e| (Access::All, first_line(&e)))?;
             }
@@ -77,20 +90,19 @@ impl Handler<Check> for Probe {
         let Some(conn) = self.conn.as_mut() else {
             return Err((Access::All, "no connection".into()));
         };
-        // SQLite can be read while another process holds its write lock: take the
-        // lock for a moment to know that writes would go through.
-        let check = match conn {
-            DbConnection::Sqlite(c) => c
-                .batch_execute("BEGIN IMMEDIATE; ROLLBACK;")
-                .map_err(|e| (Access::Writes, first_line(&e))),
-            DbConnection::Pg(c) => c
-                .batch_execute("SELECT 1")
-                .map_err(|e| (Access::All, first_line(&e))),
-        };
-        if check.is_err() {
+        let result = conn
+            .batch_execute("SELECT 1")
+            .map_err(|e| (Access::All, first_line(&e)))
+            .and_then(|()| match check.write {
+                true => conn
+                    .batch_execute(WRITE_CHECK)
+                    .map_err(|e| (Access::Writes, first_line(&e))),
+                false => Ok(()),
+            });
+        if result.is_err() {
             self.conn = None;
         }
-        check
+        result
     }
 }
 
@@ -104,6 +116,7 @@ struct Monitor {
     asked: Option<Instant>,
     /// When the last answer came.
     last: Option<Instant>,
+    checks: u32,
 }
 
 impl Monitor {
@@ -115,13 +128,15 @@ impl Monitor {
             }
             return;
         }
-        let due = self.last.is_none_or(|t| t.elapsed() >= EVERY) || !self.health.snapshot().up();
-        if !due {
+        let down = !self.health.snapshot().up();
+        if !down && self.last.is_some_and(|t| t.elapsed() < EVERY) {
             return;
         }
         self.asked = Some(Instant::now());
+        self.checks = self.checks.wrapping_add(1);
+        let write = down || self.checks % WRITE_EVERY == 1;
         self.probe
-            .send(Check)
+            .send(Check { fresh: down, write })
             .into_actor(self)
             .map(|res, act, _| {
                 act.asked = None;

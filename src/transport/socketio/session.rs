@@ -818,17 +818,17 @@ impl<H: SocketHandler> SioSession<H> {
                 }
                 return self.close(CloseReason::TransportLost, ctx);
             }
-            InboundItem::TooLarge => {
-                // RFC 6455's "message too big", on whichever socket sent it.
+            InboundItem::Refused(code) => {
+                // The close code goes to whichever socket sent it.
                 let socket = match (&self.probe, &self.transport) {
                     (Some(probe), _) => Some(probe),
                     (None, Transport::WebSocket(tx)) => Some(tx),
                     _ => None,
                 };
                 if let Some(tx) = socket {
-                    let _ = tx.try_send(Frame::Close(1009));
+                    let _ = tx.try_send(Frame::Close(code));
                 }
-                return self.protocol_error("message over maxPayload", ctx);
+                return self.protocol_error(&format!("WebSocket message refused ({code})"), ctx);
             }
         };
         let packet = match packet {

@@ -19,8 +19,9 @@ pub enum InboundItem {
     Binary(Bytes),
     /// The socket closed or broke; always the last item.
     Closed,
-    /// A message over `maxPayload`: the connection is ended (close 1009).
-    TooLarge,
+    /// The connection is ended with this close code: 1009 for a message over
+    /// `maxPayload`, 1002 for fragments out of order, 1007 for text not UTF-8.
+    Refused(u16),
 }
 
 /// One frame from the session's WebSocket.
@@ -98,7 +99,7 @@ async fn read<H: SocketHandler>(
     loop {
         let item = match stream.recv().await {
             Some(Ok(Message::Text(_) | Message::Binary(_))) if fragments.in_progress() => {
-                InboundItem::Closed
+                InboundItem::Refused(FragmentError::Protocol("").close_code())
             }
             Some(Ok(Message::Text(t))) => InboundItem::Text(t),
             Some(Ok(Message::Binary(b))) => InboundItem::Binary(b),
@@ -106,8 +107,7 @@ async fn read<H: SocketHandler>(
                 Ok(None) => continue,
                 Ok(Some(fragments::Message::Text(t))) => InboundItem::Text(t),
                 Ok(Some(fragments::Message::Binary(b))) => InboundItem::Binary(b),
-                Err(FragmentError::TooLarge) => InboundItem::TooLarge,
-                Err(FragmentError::Protocol(_)) => InboundItem::Closed,
+                Err(e) => InboundItem::Refused(e.close_code()),
             },
             Some(Ok(Message::Ping(p))) => {
                 if let Some(out) = out.upgrade() {
@@ -116,10 +116,12 @@ async fn read<H: SocketHandler>(
                 continue;
             }
             Some(Ok(Message::Pong(_) | Message::Nop)) => continue,
-            Some(Err(ProtocolError::Overflow)) => InboundItem::TooLarge,
+            Some(Err(ProtocolError::Overflow)) => {
+                InboundItem::Refused(FragmentError::TooLarge.close_code())
+            }
             Some(Ok(Message::Close(_))) | Some(Err(_)) | None => InboundItem::Closed,
         };
-        let last = matches!(item, InboundItem::Closed | InboundItem::TooLarge);
+        let last = matches!(item, InboundItem::Closed | InboundItem::Refused(_));
         // Waiting for each frame to be handled keeps order and pushes back on a fast sender.
         if session.send(WsIn(item)).await.is_err() || last {
             return;

@@ -1,1 +1,2 @@
+DROP TABLE health_probe;
 ALTER TABLE conversations DROP COLUMN anon_key;
