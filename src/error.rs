@@ -135,6 +135,9 @@ impl AppError {
         Self::new(ErrorKind::NotRegistered, "Not registered")
             .with_detail("send register or register_admin first")
     }
+    pub fn rate_limited() -> Self {
+        Self::new(ErrorKind::RateLimited, "Rate limit exceeded")
+    }
     /// A connection's token reached its `exp`.
     pub fn token_expired() -> Self {
         Self::new(ErrorKind::TokenExpired, "Token expired")

@@ -22,7 +22,6 @@ use crate::domain::Caller;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::transport::browser_key::BrowserKey;
-use crate::transport::ws_session;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -37,13 +36,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         let app_error = AppError::validation("Invalid query parameters").with_detail(e.to_string());
         InternalError::from_response(e, app_error.error_response()).into()
     }))
-    .route("/ws", web::get().to(ws_session::upgrade))
+    .route("/ws", web::get().to(crate::dialects::native::upgrade))
     // The seeds' frontends open `ws://host:3000` (path `/`).
     .route(
         "/",
         web::get()
             .guard(guard::Header("upgrade", "websocket"))
-            .to(ws_session::upgrade),
+            .to(crate::dialects::native::upgrade),
     )
     .route("/health", web::get().to(health::health))
     .route(

@@ -102,6 +102,14 @@ pub enum Event {
     },
 }
 
+/// What a WebRTC signal relays between two peers (seed 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayKind {
+    Offer,
+    Answer,
+    IceCandidate,
+}
+
 /// Seed 002's WebRTC signalling frames.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {
@@ -109,10 +117,9 @@ pub enum Signal {
         peer_id: String,
         user_type: &'static str,
     },
-    /// `webrtc_offer` / `webrtc_answer` / `webrtc_ice_candidate`, relayed to `to`.
+    /// An offer, answer or ICE candidate, relayed to `to`.
     Relay {
-        kind: &'static str,
-        field: &'static str,
+        kind: RelayKind,
         from: String,
         to: String,
         payload: serde_json::Value,

@@ -11,5 +11,5 @@ pub mod stream;
 pub mod text;
 
 pub use access::Caller;
-pub use event::{Audience, ChangeKind, Event, Outbound, Signal};
+pub use event::{Audience, ChangeKind, Event, Outbound, RelayKind, Signal};
 pub use message::{Author, Message, SenderKind};

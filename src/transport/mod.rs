@@ -1,8 +1,10 @@
-//! Connection transports: raw WebSocket (`ws_session`, the only actix-web-actors
-//! code) and Socket.IO (`socketio`, Engine.IO sessions with namespaces).
+//! Connection transports, which know nothing of chat: the raw WebSocket connection
+//! actor (`ws_connection`, over a `FrameHandler`) and Socket.IO (`socketio`, Engine.IO
+//! sessions with namespaces, over a `SocketHandler`); and what both check on the way
+//! in (origins, the browser-key cookie, fragments).
 
 pub mod browser_key;
 pub mod fragments;
 pub mod origin;
 pub mod socketio;
-pub mod ws_session;
+pub mod ws_connection;

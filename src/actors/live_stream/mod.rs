@@ -16,7 +16,7 @@ use crate::db::models::{StreamChatRow, StreamRow};
 use crate::db::queries::{WriteOp, WriteOutcome};
 use crate::domain::message::{iso_timestamp, now_millis};
 use crate::domain::stream::{ChatLine, PinnedProduct, StreamView};
-use crate::domain::{text, Audience, Caller, Event, Outbound, Signal};
+use crate::domain::{text, Audience, Caller, Event, Outbound, RelayKind, Signal};
 use crate::error::{AppError, ErrorKind};
 
 /// Recent chat sent to each new viewer.
@@ -489,8 +489,7 @@ pub enum SignalCmd {
         user_type: String,
     },
     Relay {
-        kind: &'static str,
-        field: &'static str,
+        kind: RelayKind,
         from: String,
         to: String,
         payload: serde_json::Value,
@@ -590,7 +589,6 @@ impl Handler<SignalCommand> for LiveStream {
             }
             SignalCmd::Relay {
                 kind,
-                field,
                 from,
                 to,
                 payload,
@@ -604,7 +602,6 @@ impl Handler<SignalCommand> for LiveStream {
                     target,
                     Signal::Relay {
                         kind,
-                        field,
                         from,
                         to,
                         payload,

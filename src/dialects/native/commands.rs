@@ -1,0 +1,227 @@
+//! Client frames of the native protocol, parsed into typed commands. Errors say what
+//! was wrong in the seeds' words.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{AppError, ErrorKind};
+
+/// A client frame, parsed and typed. Its variant names (snake_case) are the frame
+/// types the protocol knows.
+#[derive(Debug, Clone, PartialEq, Deserialize, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum Command {
+    Register {
+        session_id: String,
+        #[serde(default)]
+        token: Option<String>,
+        /// A guest id the server issued (seed 003's guests).
+        #[serde(default)]
+        guest_id: Option<String>,
+        /// An anonymous session's secret (from an earlier `registered`), for clients
+        /// that keep no cookies.
+        #[serde(default)]
+        session_secret: Option<String>,
+    },
+    RegisterAdmin {
+        #[serde(default)]
+        user_id: Option<String>,
+        #[serde(default)]
+        token: Option<String>,
+    },
+    CustomerMessage {
+        #[serde(default)]
+        message: String,
+        #[serde(default)]
+        client_id: Option<String>,
+        /// Ids of the sender's uploads (`POST /api/v1/chat/upload`) to attach.
+        #[serde(default)]
+        attachments: Vec<String>,
+    },
+    StaffMessage {
+        session_id: String,
+        #[serde(default)]
+        content: String,
+        #[serde(default)]
+        client_id: Option<String>,
+        #[serde(default)]
+        attachments: Vec<String>,
+    },
+    History {
+        session_id: String,
+        #[serde(default)]
+        after_seq: Option<i64>,
+        #[serde(default)]
+        before_seq: Option<i64>,
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    /// Enter a conversation's room (staff; customers are in their session's room).
+    Join {
+        session_id: String,
+    },
+    Leave {
+        session_id: String,
+    },
+    Typing {
+        session_id: String,
+        is_typing: bool,
+    },
+    /// Read up to a seq, the given messages, or (neither) everything.
+    Read {
+        session_id: String,
+        #[serde(default)]
+        up_to_seq: Option<i64>,
+        #[serde(default)]
+        message_ids: Option<Vec<String>>,
+    },
+    Accept {
+        session_id: String,
+    },
+    Assign {
+        session_id: String,
+        agent_id: String,
+        #[serde(default)]
+        agent_name: Option<String>,
+    },
+    SetStatus {
+        session_id: String,
+        status: String,
+    },
+    Participants {
+        session_id: String,
+    },
+    OnlineStaff,
+    /// The caller's conversations (staff: all) with unread counts, newest activity first.
+    /// Seed 002's stream chat; `username` counts only for viewers without a token.
+    ChatMessage {
+        message: String,
+        #[serde(default)]
+        username: Option<String>,
+    },
+    /// Seed 002: like or unlike the live stream.
+    ToggleLike,
+    /// Staff moderation of stream chat.
+    ChatDelete {
+        message_id: String,
+    },
+    ChatMute {
+        message_id: String,
+        duration_seconds: u64,
+    },
+    ChatSlowMode {
+        seconds: u64,
+    },
+    WebrtcRegister {
+        peer_id: String,
+        user_type: String,
+    },
+    WebrtcOffer {
+        from: String,
+        to: String,
+        offer: Value,
+    },
+    WebrtcAnswer {
+        from: String,
+        to: String,
+        answer: Value,
+    },
+    WebrtcIceCandidate {
+        from: String,
+        to: String,
+        candidate: Value,
+    },
+    WebrtcBroadcastStart {
+        peer_id: String,
+    },
+    WebrtcBroadcastStop {
+        peer_id: String,
+    },
+    Inbox {
+        #[serde(default)]
+        status: Option<String>,
+        #[serde(default)]
+        limit: Option<i64>,
+        #[serde(default)]
+        offset: Option<i64>,
+    },
+    Ping,
+}
+
+/// Parse one text frame. Errors say what was wrong in the seeds' words.
+pub fn parse(text: &str) -> Result<Command, AppError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| AppError::invalid_format(format!("malformed JSON: {e}")))?;
+    let kind = match value.get("type") {
+        None if value.is_object() => return Err(AppError::invalid_format("missing \"type\"")),
+        None => return Err(AppError::invalid_format("expected a JSON object")),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(AppError::invalid_format("\"type\" must be a string")),
+    };
+    if !<Command as strum::VariantNames>::VARIANTS.contains(&kind.as_str()) {
+        return Err(
+            AppError::new(ErrorKind::UnknownType, "Unknown message type").with_detail(kind),
+        );
+    }
+    serde_json::from_value(value).map_err(|e| AppError::invalid_format(format!("{kind}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_seed_frames() {
+        assert_eq!(
+            parse(r#"{"type":"register","sessionId":"s1","token":null}"#).unwrap(),
+            Command::Register {
+                session_id: "s1".into(),
+                token: None,
+                guest_id: None,
+                session_secret: None,
+            }
+        );
+        assert_eq!(
+            parse(r#"{"type":"staff_message","sessionId":"s1","content":"hi"}"#).unwrap(),
+            Command::StaffMessage {
+                session_id: "s1".into(),
+                content: "hi".into(),
+                client_id: None,
+                attachments: vec![]
+            }
+        );
+        assert_eq!(parse(r#"{"type":"ping"}"#).unwrap(), Command::Ping);
+        assert_eq!(
+            parse(r#"{"type":"typing","sessionId":"s","isTyping":true}"#).unwrap(),
+            Command::Typing {
+                session_id: "s".into(),
+                is_typing: true
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_bad_frames() {
+        for (frame, kind) in [
+            ("not json", ErrorKind::InvalidFormat),
+            ("[1,2]", ErrorKind::InvalidFormat),
+            (r#"{"sessionId":"x"}"#, ErrorKind::InvalidFormat),
+            (r#"{"type":7}"#, ErrorKind::InvalidFormat),
+            (r#"{"type":"launch_rockets"}"#, ErrorKind::UnknownType),
+            (r#"{"type":"pong"}"#, ErrorKind::UnknownType),
+            (
+                r#"{"type":"register","sessionId":5}"#,
+                ErrorKind::InvalidFormat,
+            ),
+        ] {
+            let e = parse(frame).unwrap_err();
+            assert_eq!(e.kind, kind, "{frame}");
+        }
+        assert_eq!(parse("{").unwrap_err().message, "Invalid message format");
+    }
+}

@@ -1,0 +1,150 @@
+//! The native protocol's live stream (seed 002): stream chat, likes, moderation and
+//! WebRTC signalling, all answered by the LiveStream actor.
+
+use actix::prelude::*;
+
+use super::{Command, Ctx, NativeSocket, Registration};
+use crate::actors::live_stream::{
+    LiveStream, Moderate, ModerateCmd, SendChat, SignalCmd, SignalCommand, ToggleLike,
+};
+use crate::domain::conversation::participant_id;
+use crate::domain::RelayKind;
+use crate::error::AppError;
+use crate::transport::ws_connection;
+
+impl NativeSocket {
+    /// A stream command (only these reach here).
+    pub(super) fn execute_live(&mut self, cmd: Command, ctx: &mut Ctx) {
+        match cmd {
+            Command::ChatMessage { message, username } => {
+                let Some(sender_id) = self.liker() else {
+                    return self.error(ctx, &AppError::not_registered());
+                };
+                self.tell_live(
+                    SendChat {
+                        caller: self.caller(),
+                        sender_id,
+                        username,
+                        text: message,
+                    },
+                    ctx,
+                );
+            }
+            Command::ChatDelete { message_id } => {
+                self.moderate(ModerateCmd::Delete { message_id }, ctx)
+            }
+            Command::ChatMute {
+                message_id,
+                duration_seconds,
+            } => self.moderate(
+                ModerateCmd::Mute {
+                    message_id,
+                    seconds: duration_seconds,
+                },
+                ctx,
+            ),
+            Command::ChatSlowMode { seconds } => {
+                self.moderate(ModerateCmd::SlowMode { seconds }, ctx)
+            }
+            Command::WebrtcRegister { peer_id, user_type } => {
+                self.signal(SignalCmd::Register { peer_id, user_type }, ctx)
+            }
+            Command::WebrtcOffer { from, to, offer } => self.signal(
+                SignalCmd::Relay {
+                    kind: RelayKind::Offer,
+                    from,
+                    to,
+                    payload: offer,
+                },
+                ctx,
+            ),
+            Command::WebrtcAnswer { from, to, answer } => self.signal(
+                SignalCmd::Relay {
+                    kind: RelayKind::Answer,
+                    from,
+                    to,
+                    payload: answer,
+                },
+                ctx,
+            ),
+            Command::WebrtcIceCandidate {
+                from,
+                to,
+                candidate,
+            } => self.signal(
+                SignalCmd::Relay {
+                    kind: RelayKind::IceCandidate,
+                    from,
+                    to,
+                    payload: candidate,
+                },
+                ctx,
+            ),
+            Command::WebrtcBroadcastStart { peer_id } => {
+                self.signal(SignalCmd::BroadcastStart { peer_id }, ctx)
+            }
+            Command::WebrtcBroadcastStop { peer_id } => {
+                self.signal(SignalCmd::BroadcastStop { peer_id }, ctx)
+            }
+            Command::ToggleLike => {
+                let Some(liker) = self.liker() else {
+                    return self.error(ctx, &AppError::not_registered());
+                };
+                self.tell_live(ToggleLike { liker }, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// WebRTC signalling goes to the LiveStream actor; only registered connections take part.
+    pub(super) fn signal(&mut self, cmd: SignalCmd, ctx: &mut Ctx) {
+        if self.registered(ctx) {
+            let msg = SignalCommand {
+                conn: self.id,
+                staff: self.caller().is_staff(),
+                cmd,
+            };
+            self.tell_live(msg, ctx);
+        }
+    }
+
+    pub(super) fn moderate(&mut self, cmd: ModerateCmd, ctx: &mut Ctx) {
+        if self.registered(ctx) {
+            self.tell_live(
+                Moderate {
+                    caller: self.caller(),
+                    cmd,
+                },
+                ctx,
+            );
+        }
+    }
+
+    /// Ask the LiveStream; its answers are broadcasts, so only failures come back here.
+    pub(super) fn tell_live<M, T>(&mut self, msg: M, ctx: &mut Ctx)
+    where
+        M: actix::Message<Result = Result<T, AppError>> + Send + 'static,
+        T: Send + 'static,
+        LiveStream: Handler<M>,
+    {
+        let sent = self.state.live.send(msg);
+        let fut = async move { sent.await.map_err(AppError::from).and_then(|r| r.map(drop)) };
+        ws_connection::spawn(ctx, fut, |s, ctx, res| {
+            if let Err(e) = res {
+                s.error(ctx, &e)
+            }
+        });
+    }
+
+    /// Who likes or chats on the stream: the user, else the guest, else the session
+    /// (seed 002) — the same id the connection's messages carry.
+    pub(super) fn liker(&self) -> Option<String> {
+        match &self.registration {
+            Registration::None => None,
+            Registration::Customer { session_id, caller } => {
+                Some(participant_id(caller, session_id))
+            }
+            Registration::Staff { caller } => Some(participant_id(caller, "")),
+        }
+    }
+}

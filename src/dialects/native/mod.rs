@@ -1,0 +1,476 @@
+//! The native `/ws` protocol (seeds 000 and 002, plus the support desk): what one
+//! raw WebSocket connection means. The connection itself (heartbeat, sizes, rate
+//! bucket, bounded queue) is `transport::ws_connection`; this is its `FrameHandler`:
+//! registration, token and role checks, and each command's way to ChatServer or
+//! LiveStream (`commands` parses frames, `frames` encodes answers and events).
+
+mod commands;
+mod frames;
+mod live;
+mod registration;
+
+pub use commands::{parse, Command};
+pub use frames::{conversation_json, encode_event, encode_reply, message_json, Reply};
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws::CloseCode;
+
+use crate::actors::chat_server::{
+    ChangeConversation, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff, GetParticipants,
+    HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations, MarkRead, PostAs,
+    PostMessage, SetTyping,
+};
+use crate::actors::live_stream::Unwatch;
+use crate::db::queries::ReadTarget;
+use crate::dialects::DialectId;
+use crate::domain::conversation::{Status, StatusChange};
+use crate::domain::{Caller, Event};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::transport::browser_key::BrowserKey;
+use crate::transport::ws_connection::{self, FrameHandler, WsConnection, WsContext};
+
+const DEFAULT_HISTORY_PAGE: i64 = 50;
+
+/// Registrations one connection may make. Each new anonymous session gets fresh rate
+/// buckets, so without this one socket could open conversations without end (new
+/// sockets are limited per IP).
+const MAX_REGISTRATIONS: u32 = 20;
+
+/// `GET /ws` (and `GET /` with an Upgrade header, where the seeds' frontends connect).
+pub async fn upgrade(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<Arc<AppState>>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Err(why) = state.conn.origins.check(header("origin"), header("host")) {
+        log::warn!("refused a WebSocket: {why}");
+        let message = match why {
+            crate::transport::origin::Refusal::Origin(_) => "Origin not allowed",
+            crate::transport::origin::Refusal::Host(_) => "Host not allowed",
+        };
+        return Ok(HttpResponse::Forbidden()
+            .json(serde_json::json!({"success": false, "message": message, "code": "forbidden"})));
+    }
+    if let Err(e) = state.allow_ip(&req) {
+        return Ok(actix_web::ResponseError::error_response(&e));
+    }
+    let browser = BrowserKey::of(&req);
+    let socket = NativeSocket::new(state.get_ref().clone(), browser.binding());
+    let c = &state.conn;
+    let limits = ws_connection::Limits {
+        heartbeat_interval: c.heartbeat_interval,
+        client_timeout: c.client_timeout,
+        max_message_bytes: c.max_frame_bytes,
+        rate_per_sec: c.rate_per_sec,
+        rate_burst: c.rate_burst,
+        outbound_queue: c.outbound_queue,
+    };
+    let mut res = ws_connection::start(socket, limits, &req, stream)?;
+    if browser.issued {
+        // Browsers keep cookies set on the upgrade's answer like any other.
+        res.add_cookie(&browser.cookie(state.conn.cookie))?;
+    }
+    Ok(res)
+}
+
+/// How a request to the ChatServer is ordered with the connection's next frames.
+enum Order {
+    /// Registration: later frames wait until it has taken effect.
+    Wait,
+    /// Posts and reads: answered as they complete; acks carry `seq` for ordering.
+    Pipelined,
+}
+
+/// What the connection has registered as.
+enum Registration {
+    None,
+    Customer { session_id: String, caller: Caller },
+    Staff { caller: Caller },
+}
+
+pub struct NativeSocket {
+    id: ConnId,
+    state: Arc<AppState>,
+    registration: Registration,
+    /// Closes the connection when the registered token expires.
+    expiry: Option<SpawnHandle>,
+    registrations: u32,
+    /// This browser's binding (its key's hash), which anonymous sessions belong to.
+    binding: String,
+}
+
+type Ctx = WsContext<NativeSocket>;
+
+impl NativeSocket {
+    fn new(state: Arc<AppState>, binding: String) -> Self {
+        NativeSocket {
+            id: state.next_conn_id(),
+            state,
+            registration: Registration::None,
+            expiry: None,
+            registrations: 0,
+            binding,
+        }
+    }
+
+    fn reply(&self, ctx: &mut Ctx, reply: Reply) {
+        ctx.text(encode_reply(&reply));
+    }
+
+    fn error(&self, ctx: &mut Ctx, e: &AppError) {
+        self.reply(ctx, Reply::Error(e));
+    }
+
+    /// Ask the ChatServer; on success run `done`, on any failure answer with an error frame.
+    fn ask<M, T>(
+        &mut self,
+        msg: M,
+        order: Order,
+        ctx: &mut Ctx,
+        done: impl FnOnce(&mut Self, &mut Ctx, T) + 'static,
+    ) where
+        M: actix::Message<Result = Result<T, AppError>> + Send + 'static,
+        T: Send + 'static,
+        ChatServer: Handler<M>,
+    {
+        let sent = self.state.chat.send(msg);
+        let fut = async move { sent.await.map_err(AppError::from).and_then(|r| r) };
+        let then = move |s: &mut Self, ctx: &mut Ctx, res: Result<T, AppError>| match res {
+            Ok(value) => done(s, ctx, value),
+            Err(e) => s.error(ctx, &e),
+        };
+        match order {
+            Order::Wait => ws_connection::wait(ctx, fut, then),
+            Order::Pipelined => ws_connection::spawn(ctx, fut, then),
+        }
+    }
+
+    fn handle_text(&mut self, text: &str, ctx: &mut Ctx) {
+        if self.token_expired() {
+            return self.expire(ctx);
+        }
+        match parse(text) {
+            Ok(cmd) => self.execute(cmd, ctx),
+            Err(e) => self.error(ctx, &e),
+        }
+    }
+
+    fn execute(&mut self, cmd: Command, ctx: &mut Ctx) {
+        use Order::{Pipelined, Wait};
+        match cmd {
+            Command::Ping => self.reply(ctx, Reply::Pong),
+            Command::Register {
+                session_id,
+                token,
+                guest_id,
+                session_secret,
+            } => self.register_customer(session_id, token, guest_id, session_secret, ctx),
+            Command::RegisterAdmin { user_id, token } => self.register_staff(user_id, token, ctx),
+            Command::CustomerMessage {
+                message,
+                client_id,
+                attachments,
+            } => {
+                let Registration::Customer { session_id, caller } = &self.registration else {
+                    return self.refuse_role(ctx, "Staff connections send staff_message");
+                };
+                let post = self.post_message(
+                    session_id.clone(),
+                    caller.clone(),
+                    PostAs::Customer,
+                    message,
+                    client_id,
+                    attachments,
+                );
+                self.ask(post, Pipelined, ctx, |act, ctx, m| {
+                    act.reply(ctx, Reply::MessageAck { message: &m })
+                });
+            }
+            Command::StaffMessage {
+                session_id,
+                content,
+                client_id,
+                attachments,
+            } => {
+                let Registration::Staff { caller } = &self.registration else {
+                    return self.refuse_role(ctx, "Insufficient permissions");
+                };
+                let post = self.post_message(
+                    session_id,
+                    caller.clone(),
+                    PostAs::Staff,
+                    content,
+                    client_id,
+                    attachments,
+                );
+                self.ask(post, Pipelined, ctx, |act, ctx, m| {
+                    act.reply(ctx, Reply::MessageAck { message: &m })
+                });
+            }
+            Command::History {
+                session_id,
+                after_seq,
+                before_seq,
+                limit,
+            } => {
+                let limit = limit.unwrap_or(DEFAULT_HISTORY_PAGE);
+                let page = match before_seq {
+                    Some(seq) => HistoryPage::Before { seq, limit },
+                    None => HistoryPage::After {
+                        seq: after_seq.unwrap_or(0),
+                        limit,
+                    },
+                };
+                let fetch = FetchHistory {
+                    conversation_id: session_id.clone(),
+                    caller: self.caller(),
+                    page,
+                };
+                self.ask(fetch, Pipelined, ctx, move |act, ctx, h| {
+                    act.reply(
+                        ctx,
+                        Reply::History {
+                            session_id: &session_id,
+                            messages: &h.messages,
+                            has_more: h.has_more,
+                        },
+                    )
+                });
+            }
+            Command::Join { session_id } => {
+                if !self.registered(ctx) {
+                    return;
+                }
+                let join = JoinConversation {
+                    conn: self.id,
+                    conversation_id: session_id,
+                };
+                self.ask(join, Wait, ctx, |act, ctx, j| {
+                    act.reply(
+                        ctx,
+                        Reply::Joined {
+                            conversation: &j.conversation,
+                            participants: &j.participants,
+                        },
+                    )
+                });
+            }
+            Command::Leave { session_id } => {
+                let leave = LeaveConversation {
+                    conn: self.id,
+                    conversation_id: session_id.clone(),
+                };
+                self.ask(leave, Pipelined, ctx, move |act, ctx, ()| {
+                    act.reply(
+                        ctx,
+                        Reply::Left {
+                            session_id: &session_id,
+                        },
+                    )
+                });
+            }
+            Command::Typing {
+                session_id,
+                is_typing,
+            } => {
+                let typing = SetTyping {
+                    conn: self.id,
+                    conversation_id: session_id,
+                    typing: is_typing,
+                };
+                self.ask(typing, Pipelined, ctx, |_, _, ()| {});
+            }
+            Command::Read {
+                session_id,
+                up_to_seq,
+                message_ids,
+            } => {
+                let target = match (up_to_seq, message_ids) {
+                    (Some(seq), _) => ReadTarget::UpToSeq(seq),
+                    (None, Some(ids)) => ReadTarget::Ids(ids),
+                    (None, None) => ReadTarget::All,
+                };
+                let read = MarkRead {
+                    origin: Some(self.id),
+                    conversation_id: session_id,
+                    caller: self.caller(),
+                    target,
+                };
+                self.ask(read, Pipelined, ctx, |act, ctx, r| {
+                    act.reply(
+                        ctx,
+                        Reply::ReadAck {
+                            session_id: &r.conversation_id,
+                            up_to_seq: r.up_to_seq,
+                        },
+                    )
+                });
+            }
+            Command::Accept { session_id } => self.change(session_id, StatusChange::Accept, ctx),
+            Command::Assign {
+                session_id,
+                agent_id,
+                agent_name,
+            } => {
+                let agent_name = agent_name.unwrap_or_else(|| agent_id.clone());
+                self.change(
+                    session_id,
+                    StatusChange::Assign {
+                        agent_id,
+                        agent_name,
+                    },
+                    ctx,
+                )
+            }
+            Command::SetStatus { session_id, status } => match Status::parse(&status) {
+                Some(status) => self.change(session_id, StatusChange::Set(status), ctx),
+                None => self.error(
+                    ctx,
+                    &AppError::validation(
+                        "status must be one of: waiting, active, resolved, closed",
+                    ),
+                ),
+            },
+            Command::Participants { session_id } => {
+                let get = GetParticipants {
+                    conversation_id: session_id.clone(),
+                    caller: self.caller(),
+                };
+                self.ask(get, Pipelined, ctx, move |act, ctx, ps| {
+                    act.reply(
+                        ctx,
+                        Reply::Participants {
+                            session_id: &session_id,
+                            participants: &ps,
+                        },
+                    )
+                });
+            }
+            Command::ChatMessage { .. }
+            | Command::ToggleLike
+            | Command::ChatDelete { .. }
+            | Command::ChatMute { .. }
+            | Command::ChatSlowMode { .. }
+            | Command::WebrtcRegister { .. }
+            | Command::WebrtcOffer { .. }
+            | Command::WebrtcAnswer { .. }
+            | Command::WebrtcIceCandidate { .. }
+            | Command::WebrtcBroadcastStart { .. }
+            | Command::WebrtcBroadcastStop { .. } => self.execute_live(cmd, ctx),
+            Command::Inbox {
+                status,
+                limit,
+                offset,
+            } => {
+                let list = ListConversations {
+                    caller: self.caller(),
+                    status,
+                    conversation_type: None,
+                    offset: offset.unwrap_or(0),
+                    limit: limit.unwrap_or(DEFAULT_HISTORY_PAGE),
+                };
+                self.ask(list, Order::Pipelined, ctx, |act, ctx, l| {
+                    act.reply(
+                        ctx,
+                        Reply::Inbox {
+                            conversations: &l.items,
+                            total: l.total,
+                        },
+                    )
+                });
+            }
+            Command::OnlineStaff => {
+                if !self.caller().is_staff() {
+                    return self.error(ctx, &AppError::forbidden("Insufficient permissions"));
+                }
+                let sent = self.state.chat.send(GetOnlineStaff);
+                ws_connection::spawn(ctx, sent, |s, ctx, res| match res {
+                    Ok(staff) => s.reply(ctx, Reply::OnlineStaff { staff: &staff }),
+                    Err(e) => s.error(ctx, &e.into()),
+                });
+            }
+        }
+    }
+
+    fn post_message(
+        &self,
+        conversation_id: String,
+        caller: Caller,
+        post_as: PostAs,
+        text: String,
+        client_id: Option<String>,
+        attachment_ids: Vec<String>,
+    ) -> PostMessage {
+        PostMessage {
+            origin: Some(self.id),
+            conversation_id,
+            caller,
+            post_as,
+            text,
+            message_type: None,
+            client_id,
+            attachment_ids,
+        }
+    }
+
+    /// Status changes answer with the `conversation_updated` every participant gets.
+    fn change(&mut self, conversation_id: String, change: StatusChange, ctx: &mut Ctx) {
+        if !self.registered(ctx) {
+            return;
+        }
+        let msg = ChangeConversation {
+            origin: Some(self.id),
+            conversation_id,
+            caller: self.caller(),
+            change,
+        };
+        self.ask(msg, Order::Pipelined, ctx, |_, _, _| {});
+    }
+}
+
+impl FrameHandler for NativeSocket {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut Ctx) {
+        self.handle_text(text, ctx);
+    }
+
+    fn on_binary(&mut self, ctx: &mut Ctx) {
+        self.error(
+            ctx,
+            &AppError::invalid_format("messages must be JSON text, not binary"),
+        );
+    }
+
+    fn on_rate_limited(&mut self, ctx: &mut Ctx) {
+        self.error(ctx, &AppError::rate_limited());
+    }
+
+    fn on_stop(&mut self) {
+        self.state.chat.do_send(Leave { conn: self.id });
+        self.state.live.do_send(Unwatch { conn: self.id });
+    }
+}
+
+impl Handler<Deliver> for WsConnection<NativeSocket> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
+        if let Event::Disconnect { reason } = &msg.out.event {
+            return ws_connection::close(ctx, CloseCode::Again, Some(reason));
+        }
+        if let Some(frame) = msg
+            .out
+            .encoded(DialectId::Native, msg.audience, encode_event)
+        {
+            ctx.text(frame);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! One actor per raw WebSocket: the connection, whatever protocol it speaks. It owns
+//! the socket and nothing else: heartbeat, frame and message size (fragments put back
+//! together), the per-connection rate bucket, and the bounded outbound queue (its
+//! mailbox). What the messages mean is its `FrameHandler`'s business, as a namespace's
+//! is a `SocketHandler`'s on Socket.IO; a dialect delivers events to its connections by
+//! implementing `Handler<…>` for `WsConnection<ItsHandler>`.
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
+
+use crate::rate_limit::TokenBucket;
+use crate::transport::fragments::{self, FragmentError, Fragments};
+
+/// The limits of one connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub heartbeat_interval: Duration,
+    /// Silence (no frame, no pong) after which the connection is closed.
+    pub client_timeout: Duration,
+    /// Largest frame, and largest message put together from fragments.
+    pub max_message_bytes: usize,
+    pub rate_per_sec: f64,
+    pub rate_burst: f64,
+    /// Messages queued for the client before it counts as stuck.
+    pub outbound_queue: usize,
+}
+
+/// A connection's protocol.
+pub trait FrameHandler: Sized + Unpin + 'static {
+    /// The connection's id, for the log.
+    fn id(&self) -> u64;
+    /// A whole text message, within the rate limit.
+    fn on_text(&mut self, text: &str, ctx: &mut WsContext<Self>);
+    /// A whole binary message, within the rate limit.
+    fn on_binary(&mut self, ctx: &mut WsContext<Self>);
+    /// A text message over the rate limit (it is dropped).
+    fn on_rate_limited(&mut self, ctx: &mut WsContext<Self>);
+    /// The connection has ended.
+    fn on_stop(&mut self);
+}
+
+pub type WsContext<H> = ws::WebsocketContext<WsConnection<H>>;
+
+pub struct WsConnection<H: FrameHandler> {
+    pub handler: H,
+    limits: Limits,
+    last_seen: Instant,
+    bucket: TokenBucket,
+    fragments: Fragments,
+}
+
+/// Answer an upgrade request with a connection running `handler`.
+pub fn start<H: FrameHandler>(
+    handler: H,
+    limits: Limits,
+    req: &HttpRequest,
+    stream: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let conn = WsConnection {
+        handler,
+        limits,
+        last_seen: Instant::now(),
+        bucket: TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
+        fragments: Fragments::new(limits.max_message_bytes),
+    };
+    ws::WsResponseBuilder::new(conn, req, stream)
+        .frame_size(limits.max_message_bytes)
+        .start()
+}
+
+/// Close the connection with `code`, and stop.
+pub fn close<H: FrameHandler>(ctx: &mut WsContext<H>, code: CloseCode, why: Option<&str>) {
+    ctx.close(Some(CloseReason {
+        code,
+        description: why.map(str::to_owned),
+    }));
+    ctx.stop();
+}
+
+/// Run `fut`, then `then` on the handler with its output; the connection's later
+/// messages are handled meanwhile.
+pub fn spawn<H: FrameHandler, T: 'static>(
+    ctx: &mut WsContext<H>,
+    fut: impl std::future::Future<Output = T> + 'static,
+    then: impl FnOnce(&mut H, &mut WsContext<H>, T) + 'static,
+) {
+    let f = actix::fut::wrap_future::<_, WsConnection<H>>(fut)
+        .map(move |out, act, ctx| then(&mut act.handler, ctx, out));
+    ctx.spawn(f);
+}
+
+/// Like `spawn`, but the connection's later messages wait until it is done (a
+/// registration they depend on).
+pub fn wait<H: FrameHandler, T: 'static>(
+    ctx: &mut WsContext<H>,
+    fut: impl std::future::Future<Output = T> + 'static,
+    then: impl FnOnce(&mut H, &mut WsContext<H>, T) + 'static,
+) {
+    let f = actix::fut::wrap_future::<_, WsConnection<H>>(fut)
+        .map(move |out, act, ctx| then(&mut act.handler, ctx, out));
+    ctx.wait(f);
+}
+
+/// Call `then` on the handler after `delay`, unless cancelled with the handle.
+pub fn later<H: FrameHandler>(
+    ctx: &mut WsContext<H>,
+    delay: Duration,
+    then: impl FnOnce(&mut H, &mut WsContext<H>) + 'static,
+) -> SpawnHandle {
+    ctx.run_later(delay, move |act, ctx| then(&mut act.handler, ctx))
+}
+
+impl<H: FrameHandler> WsConnection<H> {
+    fn message(&mut self, text: Option<&str>, ctx: &mut WsContext<H>) {
+        if !self.bucket.try_take() {
+            // Text gets an answer; binary floods, which the protocol has no use for,
+            // are dropped without one.
+            if text.is_some() {
+                self.handler.on_rate_limited(ctx);
+            }
+            return;
+        }
+        match text {
+            Some(text) => self.handler.on_text(text, ctx),
+            None => self.handler.on_binary(ctx),
+        }
+    }
+
+    fn too_large(&mut self, ctx: &mut WsContext<H>) {
+        log::info!(
+            "a WebSocket message over {} bytes",
+            self.limits.max_message_bytes
+        );
+        close(ctx, CloseCode::Size, Some("message too large"));
+    }
+
+    fn refuse(&mut self, code: CloseCode, why: &str, ctx: &mut WsContext<H>) {
+        log::info!("connection {}: protocol error: {why}", self.handler.id());
+        close(ctx, code, None);
+    }
+}
+
+impl<H: FrameHandler> Actor for WsConnection<H> {
+    type Context = WsContext<H>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // The mailbox is the outbound queue: a central actor's `try_send` fails once
+        // it is full, and the connection is cut off as stuck.
+        ctx.set_mailbox_capacity(self.limits.outbound_queue);
+        // One timer per connection at a 30 s default interval is ~3k wakeups/s at 100k
+        // connections: cheap for tokio's timer wheel, and it needs no shared state.
+        ctx.run_interval(self.limits.heartbeat_interval, |act, ctx| {
+            if act.last_seen.elapsed() > act.limits.client_timeout {
+                log::info!("connection {}: heartbeat timed out", act.handler.id());
+                close(ctx, CloseCode::Away, Some("heartbeat timeout"));
+            } else {
+                ctx.ping(b"");
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.handler.on_stop();
+    }
+}
+
+impl<H: FrameHandler> StreamHandler<Result<ws::Message, ProtocolError>> for WsConnection<H> {
+    fn handle(&mut self, item: Result<ws::Message, ProtocolError>, ctx: &mut Self::Context) {
+        self.last_seen = Instant::now();
+        match item {
+            Ok(ws::Message::Text(_) | ws::Message::Binary(_)) if self.fragments.in_progress() => {
+                self.refuse(
+                    CloseCode::Protocol,
+                    "a data frame inside a fragmented message",
+                    ctx,
+                )
+            }
+            Ok(ws::Message::Text(text)) => self.message(Some(&text), ctx),
+            Ok(ws::Message::Binary(_)) => self.message(None, ctx),
+            Ok(ws::Message::Continuation(item)) => match self.fragments.push(item) {
+                Ok(None) => {}
+                Ok(Some(fragments::Message::Text(text))) => self.message(Some(&text), ctx),
+                Ok(Some(fragments::Message::Binary(_))) => self.message(None, ctx),
+                Err(FragmentError::TooLarge) => self.too_large(ctx),
+                Err(FragmentError::Protocol(why)) => self.refuse(CloseCode::Protocol, why, ctx),
+                Err(FragmentError::NotUtf8) => {
+                    self.refuse(CloseCode::Invalid, "a text message that is not UTF-8", ctx)
+                }
+            },
+            // Every data frame costs a token; over the limit, pings go unanswered.
+            Ok(ws::Message::Ping(p)) => {
+                if self.bucket.try_take() {
+                    ctx.pong(&p);
+                }
+            }
+            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Err(ProtocolError::Overflow) => self.too_large(ctx),
+            Err(e) => self.refuse(CloseCode::Protocol, &e.to_string(), ctx),
+        }
+    }
+}
