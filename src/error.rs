@@ -151,18 +151,6 @@ impl AppError {
     }
 }
 
-/// An outage is `unavailable` (DbSync has logged it, once); anything else is a bug or
-/// a broken invariant, logged here.
-impl From<crate::db::DbError> for AppError {
-    fn from(e: crate::db::DbError) -> Self {
-        if crate::db::health::outage(&e).is_some() {
-            return AppError::unavailable();
-        }
-        log::error!("{e}");
-        AppError::internal()
-    }
-}
-
 impl From<actix::MailboxError> for AppError {
     fn from(e: actix::MailboxError) -> Self {
         log::error!("actor mailbox: {e}");

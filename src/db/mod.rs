@@ -44,6 +44,18 @@ pub enum DbError {
     Unavailable,
 }
 
+/// An outage is `unavailable` (DbSync has logged it, once); anything else is a bug or
+/// a broken invariant, logged here.
+impl From<DbError> for crate::error::AppError {
+    fn from(e: DbError) -> Self {
+        if health::outage(&e).is_some() {
+            return crate::error::AppError::unavailable();
+        }
+        log::error!("{e}");
+        crate::error::AppError::internal()
+    }
+}
+
 /// Where the database is and how long to wait for it.
 #[derive(Debug, Clone)]
 pub struct DbSettings {

@@ -7,16 +7,20 @@ pub mod session;
 pub mod sio;
 pub mod support;
 
-/// Index of a dialect in an `Outbound`'s per-dialect encoding cache.
+/// The dialects: each has its own slot in an event's frame cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialectId {
-    Native = 0,
+    Native,
     /// Seed 001's "ticket" events on namespace `/`.
-    Ticket = 1,
+    Ticket,
     /// Seed 003's events on namespace `/support`.
-    Support = 2,
+    Support,
     /// Seed 004's "session" events on namespace `/`.
-    Session = 3,
+    Session,
 }
 
-pub const DIALECT_COUNT: usize = 4;
+impl DialectId {
+    pub fn encoding(self) -> crate::domain::Encoding {
+        crate::domain::Encoding(self as u8)
+    }
+}

@@ -7,7 +7,6 @@ use bytestring::ByteString;
 
 use super::conversation::ConversationView;
 use super::Message;
-use crate::dialects::{DialectId, DIALECT_COUNT};
 
 /// What changed about a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,11 +153,19 @@ impl Audience {
 
 const AUDIENCES: usize = 8;
 
+/// Wire encodings an event's frames are kept for: each dialect has its own slot
+/// (`Encoding`), and the domain knows none of them.
+pub const ENCODINGS: usize = 8;
+
+/// A dialect's slot in an event's frame cache, below `ENCODINGS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding(pub u8);
+
 /// An event on its way to many connections.
 #[derive(Debug)]
 pub struct Outbound {
     pub event: Event,
-    encoded: [OnceLock<Option<ByteString>>; DIALECT_COUNT * AUDIENCES],
+    encoded: [OnceLock<Option<ByteString>>; ENCODINGS * AUDIENCES],
 }
 
 impl Outbound {
@@ -169,14 +176,16 @@ impl Outbound {
         }
     }
 
-    /// The frame for this dialect and audience, encoded on first use; `None` if it has none.
+    /// The frame in this encoding for this audience, encoded on first use; `None` if it
+    /// has none.
     pub fn encoded(
         &self,
-        dialect: DialectId,
+        encoding: Encoding,
         audience: Audience,
         encode: impl FnOnce(&Event, Audience) -> Option<ByteString>,
     ) -> Option<ByteString> {
-        self.encoded[dialect as usize * AUDIENCES + audience.index()]
+        let slot = usize::from(encoding.0) % ENCODINGS * AUDIENCES + audience.index();
+        self.encoded[slot]
             .get_or_init(|| encode(&self.event, audience))
             .clone()
     }

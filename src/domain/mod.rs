@@ -11,5 +11,5 @@ pub mod stream;
 pub mod text;
 
 pub use access::Caller;
-pub use event::{Audience, ChangeKind, Event, Outbound, RelayKind, Signal};
+pub use event::{Audience, ChangeKind, Encoding, Event, Outbound, RelayKind, Signal};
 pub use message::{Author, Message, SenderKind};

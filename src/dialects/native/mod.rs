@@ -466,9 +466,9 @@ impl Handler<Deliver> for WsConnection<NativeSocket> {
         if let Event::Disconnect { reason } = &msg.out.event {
             return ws_connection::close(ctx, CloseCode::Again, Some(reason));
         }
-        if let Some(frame) = msg
-            .out
-            .encoded(DialectId::Native, msg.audience, encode_event)
+        if let Some(frame) =
+            msg.out
+                .encoded(DialectId::Native.encoding(), msg.audience, encode_event)
         {
             ctx.text(frame);
         }

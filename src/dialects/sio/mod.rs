@@ -434,10 +434,9 @@ impl ChatSocket {
             _ => {}
         }
         let dialect = self.dialect;
-        if let Some(frames) = msg
-            .out
-            .encoded(dialect, msg.audience, |e, a| encode(dialect, e, a))
-        {
+        if let Some(frames) = msg.out.encoded(dialect.encoding(), msg.audience, |e, a| {
+            encode(dialect, e, a)
+        }) {
             io.send_encoded(&frames);
         }
     }
