@@ -135,6 +135,9 @@ impl AppError {
         Self::new(ErrorKind::NotRegistered, "Not registered")
             .with_detail("send register or register_admin first")
     }
+    pub fn insufficient_permissions() -> Self {
+        Self::forbidden("Insufficient permissions")
+    }
     pub fn rate_limited() -> Self {
         Self::new(ErrorKind::RateLimited, "Rate limit exceeded")
     }

@@ -3,14 +3,15 @@
 
 pub mod actors;
 pub mod api;
-pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod dialects;
 pub mod domain;
 pub mod error;
+pub mod file_store;
 pub mod rate_limit;
 pub mod startup;
 pub mod state;
 pub mod transport;
+pub mod uploads;

@@ -8,10 +8,9 @@ use serde_json::json;
 
 use super::RequestCaller;
 use crate::actors::chat_server::{FetchHistory, HistoryPage, PostAs, PostMessage};
-use crate::db::queries;
+use crate::db::reads;
 use crate::dialects::native::message_json;
 use crate::domain::anonymous;
-use crate::domain::conversation::Owner;
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -64,9 +63,9 @@ async fn prove(
     let id = session_id.to_owned();
     let row = state
         .db
-        .query(move |c| queries::find_conversation(c, &id))
+        .query(move |c| reads::find_conversation(c, &id))
         .await?;
-    let owner = row.as_ref().map(Owner::of);
+    let owner = row.map(|c| c.owner);
     Ok(anonymous::acting_for(
         caller,
         browser.as_deref(),

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::RequestCaller;
 use crate::actors::live_stream::{GetCurrent, PinProducts, StartStream, StopStream};
-use crate::db::queries;
+use crate::db::reads;
 use crate::domain::message::iso_timestamp;
 use crate::domain::stream::PinnedProduct;
 use crate::error::AppError;
@@ -108,12 +108,12 @@ async fn current(state: State) -> Result<HttpResponse, AppError> {
 
 /// `GET /api/live/streams` (public): past streams with their final figures, newest first.
 async fn past(state: State) -> Result<HttpResponse, AppError> {
-    let rows = state.db.query(|c| queries::past_streams(c, 100)).await?;
+    let rows = state.db.query(|c| reads::past_streams(c, 100)).await?;
     Ok(HttpResponse::Ok()
         .json(json!({"success": true, "data": rows.iter().map(stream_json).collect::<Vec<_>>()})))
 }
 
-fn stream_json(r: &crate::db::models::StreamRow) -> serde_json::Value {
+fn stream_json(r: &crate::domain::stream::Stream) -> serde_json::Value {
     json!({
         "streamId": r.id,
         "title": r.title,

@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod health;
 pub mod live;
+pub mod multipart;
 pub mod pages;
 pub mod sessions;
 pub mod support;

@@ -14,13 +14,14 @@ use crate::actors::chat_server::{
     GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
     PostMessage, VerifyGuest,
 };
-use crate::attachments::{self, Upload};
-use crate::db::queries::ReadTarget;
 use crate::dialects::session::{attachment_json, message_json, session_json};
 use crate::domain::conversation::{Status, StatusChange};
+use crate::domain::files::Upload;
+use crate::domain::writes::ReadTarget;
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::uploads;
 
 type State = web::Data<Arc<AppState>>;
 
@@ -209,7 +210,7 @@ async fn send_message_multipart(
 ) -> Result<HttpResponse, AppError> {
     let caller = caller.signed_in()?;
     let (mut fields, files) = read_uploads(&req, &state, body).await?;
-    let stored = attachments::save(&state, &caller, files).await?;
+    let stored = uploads::save(&state, &caller, files).await?;
     let ids: Vec<String> = stored.into_iter().map(|a| a.id).collect();
     let content = fields.remove("content").unwrap_or_default();
     let posted = post(
@@ -224,7 +225,7 @@ async fn send_message_multipart(
     .await;
     if posted.is_err() && !ids.is_empty() {
         // The message was refused: its files must not stay behind.
-        attachments::discard(&state, ids).await;
+        uploads::discard(&state, ids).await;
     }
     posted
 }
@@ -239,7 +240,7 @@ async fn read_uploads(
         AppError::new(crate::error::ErrorKind::RateLimited, "Rate limit exceeded")
             .with_detail("too many uploads in progress")
     })?;
-    attachments::read_multipart(req, body).await
+    super::multipart::read_multipart(req, body).await
 }
 
 async fn post(
@@ -290,7 +291,7 @@ async fn upload(
         return Err(AppError::validation("No files in the upload")
             .with_detail("send them as multipart `attachments`"));
     }
-    let stored = attachments::save(&state, &caller, files).await?;
+    let stored = uploads::save(&state, &caller, files).await?;
     Ok(HttpResponse::Created().json(
         json!({"success": true, "data": stored.iter().map(attachment_json).collect::<Vec<_>>()}),
     ))
@@ -318,20 +319,21 @@ async fn download(
             session_secret: super::chat::secret_header(&req),
         })
         .await??;
-    let path = attachments::path_of(&state.data_dir, &row.sha256);
+    let path = crate::file_store::path_of(&state.data_dir, &row.sha256);
+    let file = row.attachment;
     let bytes = web::block(move || std::fs::read(path))
         .await
         .map_err(|_| AppError::internal())?
         .map_err(|e| {
-            log::error!("reading attachment {}: {e}", row.id);
+            log::error!("reading attachment {}: {e}", file.id);
             AppError::not_found("Attachment file missing")
         })?;
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::Filename(row.file_name.clone())],
+        parameters: vec![DispositionParam::Filename(file.file_name.clone())],
     };
     Ok(HttpResponse::Ok()
-        .content_type(row.content_type.as_str())
+        .content_type(file.content_type.as_str())
         .insert_header(disposition)
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))

@@ -258,9 +258,10 @@ async fn generate_code(
                     caller: staff.clone(),
                 })
                 .await??;
-            let user_id = user_id.or_else(|| view.row.customer_user_id.clone());
-            let guest_id = guest_id.or_else(|| view.row.guest_id.clone());
-            (view.row.id, user_id, guest_id)
+            let user_id = user_id.or_else(|| view.conversation.owner.user_id().map(str::to_owned));
+            let guest_id =
+                guest_id.or_else(|| view.conversation.owner.guest_id().map(str::to_owned));
+            (view.conversation.id, user_id, guest_id)
         }
         (None, user_id, guest_id) => {
             let customer = match (&user_id, &guest_id) {
@@ -289,7 +290,7 @@ async fn generate_code(
                     initial_message: None,
                 })
                 .await??;
-            (opened.conversation.row.id, user_id, guest_id)
+            (opened.conversation.conversation.id, user_id, guest_id)
         }
     };
     // A code proves someone's identity: it must belong to someone.

@@ -1,10 +1,12 @@
 //! Database access: one connection type over SQLite and PostgreSQL, the r2d2 pool,
 //! embedded migrations, and the queries the DbSync actor runs.
 
+pub mod convert;
 pub mod health;
 pub mod models;
-pub mod queries;
+pub mod reads;
 pub mod schema;
+pub mod writes;
 
 use std::path::Path;
 use std::sync::Arc;

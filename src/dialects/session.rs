@@ -19,16 +19,16 @@ pub fn sender_role(sender_type: &str) -> &str {
 pub fn message_json(m: &Message) -> Value {
     json!({
         "id": m.id,
-        "session_id": m.session_id,
+        "session_id": m.conversation_id,
         "seq": m.seq,
-        "sender_id": m.sender_id,
-        "sender_role": sender_role(&m.sender_type),
-        "sender_name": m.sender_name,
-        "content": m.message,
+        "sender_id": m.author.id,
+        "sender_role": sender_role(m.author.kind.as_str()),
+        "sender_name": m.author.name,
+        "content": m.content,
         "message_type": m.message_type,
-        "created_at": m.timestamp,
+        "created_at": iso_timestamp(m.created_at),
         "temp_id": m.client_id,
-                "attachments": m.attachments.iter().map(attachment_json).collect::<Vec<_>>(),
+        "attachments": m.attachments.iter().map(attachment_json).collect::<Vec<_>>(),
         "read_by": m.read_by,
         "is_read": m.is_read(),
     })
@@ -46,15 +46,15 @@ pub fn attachment_json(a: &Attachment) -> Value {
 }
 
 pub fn session_json(c: &ConversationView) -> Value {
-    let r = &c.row;
+    let r = &c.conversation;
     let mut v = json!({
         "id": r.id,
         "subject": r.subject,
         "category": r.category,
         "priority": r.priority,
-        "status": r.status,
-        "type": r.conversation_type,
-        "customer_id": r.customer_user_id.as_ref().or(r.guest_id.as_ref()),
+        "status": r.status.as_str(),
+        "type": r.kind,
+        "customer_id": r.owner.user_id().or(r.owner.guest_id()),
         "customer_name": r.customer_name,
         "agent_id": r.assigned_agent_id,
         "last_seq": r.last_seq,

@@ -17,39 +17,39 @@ pub fn sender_type(kind: &str) -> &str {
 }
 
 pub fn message_json(m: &Message) -> Value {
-    let guest = m.sender_type == "guest";
-    let system = m.sender_type == "system";
+    let guest = m.author.kind.as_str() == "guest";
+    let system = m.author.kind.as_str() == "system";
     json!({
         "id": m.id,
-        "conversationId": m.session_id,
+        "conversationId": m.conversation_id,
         "seq": m.seq,
-        "senderId": if guest || system { Value::Null } else { json!(m.sender_id) },
-        "senderType": sender_type(&m.sender_type),
-        "senderName": m.sender_name,
-        "guestId": if guest { json!(m.sender_id) } else { Value::Null },
-        "message": m.message,
+        "senderId": if guest || system { Value::Null } else { json!(m.author.id) },
+        "senderType": sender_type(m.author.kind.as_str()),
+        "senderName": m.author.name,
+        "guestId": if guest { json!(m.author.id) } else { Value::Null },
+        "message": m.content,
         "messageType": m.message_type,
         "isRead": m.is_read(),
-                "readBy": m.read_by,
+        "readBy": m.read_by,
         "attachments": m.attachments.iter().map(crate::dialects::session::attachment_json).collect::<Vec<_>>(),
-        "createdAt": m.timestamp,
+        "createdAt": iso_timestamp(m.created_at),
     })
 }
 
 pub fn conversation_json(c: &ConversationView) -> Value {
-    let r = &c.row;
+    let r = &c.conversation;
     let mut v = json!({
         "id": r.id,
-        "userId": r.customer_user_id,
-        "guestId": r.guest_id,
+        "userId": r.owner.user_id(),
+        "guestId": r.owner.guest_id(),
         "adminId": r.assigned_agent_id,
-        "type": r.conversation_type,
+        "type": r.kind,
         "subject": r.subject,
         "category": r.category,
         "priority": r.priority,
-        "status": r.status,
+        "status": r.status.as_str(),
         "customerName": r.customer_name,
-        "user": r.customer_user_id.as_ref().map(|id| json!({"id": id, "name": r.customer_name})),
+        "user": r.owner.user_id().map(|id| json!({"id": id, "name": r.customer_name})),
         "admin": r.assigned_agent_id.as_ref().map(|id| json!({"id": id})),
         "lastSeq": r.last_seq,
         "createdAt": iso_timestamp(r.created_at),

@@ -1,7 +1,8 @@
 //! Conversations: who owns one, its status machine, and who may change it how.
 //! (Seed 001's ticket, seed 003's conversation, seed 004's session, seed 000's sessionId.)
 
-use crate::db::models::ConversationRow;
+use chrono::NaiveDateTime;
+
 use crate::error::{AppError, ErrorKind};
 
 use super::Caller;
@@ -55,19 +56,38 @@ impl Status {
 pub const CONVERSATION_TYPES: [&str; 3] = ["general", "onboarding", "call_request"];
 pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
-/// A conversation as the API shows it.
+/// A conversation, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub id: String,
+    pub owner: Owner,
+    pub customer_name: String,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: String,
+    /// One of `CONVERSATION_TYPES`.
+    pub kind: String,
+    pub status: Status,
+    pub assigned_agent_id: Option<String>,
+    /// The seq of its last message (seqs run from 1 without gaps).
+    pub last_seq: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A conversation as someone sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationView {
-    pub row: ConversationRow,
+    pub conversation: Conversation,
     /// Unread for the caller, where the view was made for one.
     pub unread_count: Option<i64>,
     pub last_message: Option<super::Message>,
 }
 
-impl From<ConversationRow> for ConversationView {
-    fn from(row: ConversationRow) -> Self {
+impl From<Conversation> for ConversationView {
+    fn from(conversation: Conversation) -> Self {
         ConversationView {
-            row,
+            conversation,
             unread_count: None,
             last_message: None,
         }
@@ -108,14 +128,6 @@ pub enum Owner {
 }
 
 impl Owner {
-    pub fn of(c: &ConversationRow) -> Owner {
-        match (&c.customer_user_id, &c.guest_id) {
-            (Some(u), _) => Owner::User(u.clone()),
-            (None, Some(g)) => Owner::Guest(g.clone()),
-            (None, None) => Owner::Anonymous(c.anon_key.clone()),
-        }
-    }
-
     /// The owner a caller gets when it starts a conversation.
     pub fn for_caller(caller: &Caller) -> Owner {
         match caller {
@@ -193,11 +205,11 @@ fn conflict(message: impl Into<std::borrow::Cow<'static, str>>) -> AppError {
 
 /// Check a change against the status machine and the caller's role.
 pub fn apply_change(
-    c: &ConversationRow,
+    c: &Conversation,
     caller: &Caller,
     change: &StatusChange,
 ) -> Result<ChangeEffect, AppError> {
-    let current = Status::parse(&c.status).unwrap_or(Status::Waiting);
+    let current = c.status;
     if current == Status::Closed {
         return Err(conflict("Conversation is closed"));
     }
@@ -325,23 +337,21 @@ mod tests {
     use super::*;
     use crate::auth::Identity;
 
-    fn conv(status: &str, agent: Option<&str>) -> ConversationRow {
+    fn conv(status: &str, agent: Option<&str>) -> Conversation {
         let now = chrono::Utc::now().naive_utc();
-        ConversationRow {
+        Conversation {
             id: "c".into(),
-            customer_user_id: Some("cust".into()),
+            owner: Owner::User("cust".into()),
             customer_name: "Cust".into(),
             subject: None,
             category: None,
             priority: "normal".into(),
-            conversation_type: "general".into(),
-            status: status.into(),
+            kind: "general".into(),
+            status: Status::parse(status).expect("a status"),
             assigned_agent_id: agent.map(Into::into),
             last_seq: 0,
             created_at: now,
             updated_at: now,
-            guest_id: None,
-            anon_key: None,
         }
     }
 

@@ -2,8 +2,6 @@
 
 use chrono::{NaiveDateTime, Utc};
 
-use crate::db::models::{AttachmentRow, MessageRow};
-
 /// What kind of participant wrote a message (DESIGN.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SenderKind {
@@ -15,6 +13,14 @@ pub enum SenderKind {
 }
 
 impl SenderKind {
+    pub const ALL: [SenderKind; 5] = [
+        SenderKind::Customer,
+        SenderKind::Guest,
+        SenderKind::Agent,
+        SenderKind::Admin,
+        SenderKind::System,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SenderKind::Customer => "customer",
@@ -23,6 +29,15 @@ impl SenderKind {
             SenderKind::Admin => "admin",
             SenderKind::System => "system",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<SenderKind> {
+        SenderKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Written by the conversation's customer (signed in or not).
+    pub fn is_customer(self) -> bool {
+        matches!(self, SenderKind::Customer | SenderKind::Guest)
     }
 }
 
@@ -39,15 +54,15 @@ pub struct Author {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub id: String,
-    pub session_id: String,
+    pub conversation_id: String,
     pub seq: i64,
-    pub sender_id: String,
-    pub sender_type: String,
-    pub sender_name: String,
-    pub message: String,
+    pub author: Author,
+    pub content: String,
+    /// `text`, `image`, `file`, `system` or `auth_code`.
     pub message_type: String,
-    pub timestamp: String,
+    /// The sender's idempotency key (`clientId`, `temp_id`).
     pub client_id: Option<String>,
+    pub created_at: NaiveDateTime,
     /// Participants other than the sender whose read cursor has passed this message.
     pub read_by: Vec<String>,
     pub attachments: Vec<Attachment>,
@@ -68,34 +83,26 @@ impl Attachment {
     }
 }
 
-impl From<AttachmentRow> for Attachment {
-    fn from(r: AttachmentRow) -> Self {
-        Attachment {
-            id: r.id,
-            file_name: r.file_name,
-            content_type: r.content_type,
-            size: r.size,
-        }
-    }
+/// A stored file and what decides who may have it: its message's conversation (none
+/// until sent) and its uploader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentFile {
+    pub attachment: Attachment,
+    /// Where its bytes are kept (content-addressed).
+    pub sha256: String,
+    pub conversation_id: Option<String>,
+    pub uploader_id: String,
 }
 
-impl From<MessageRow> for Message {
-    fn from(r: MessageRow) -> Self {
-        Message {
-            id: r.id,
-            session_id: r.conversation_id,
-            seq: r.seq,
-            sender_id: r.sender_id,
-            sender_type: r.sender_kind,
-            sender_name: r.sender_name,
-            message: r.content,
-            message_type: r.message_type,
-            timestamp: iso_timestamp(r.created_at),
-            client_id: r.client_id,
-            read_by: Vec::new(),
-            attachments: Vec::new(),
-        }
-    }
+/// How to page through a conversation's messages; every page is oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryPage {
+    /// Resume: messages after a seq (ours).
+    After { seq: i64, limit: i64 },
+    /// Scroll back: messages before a seq (ours).
+    Before { seq: i64, limit: i64 },
+    /// `limit`/`offset` (seeds 001, 004) and `page`/`limit` (seed 003).
+    Offset { offset: i64, limit: i64 },
 }
 
 impl Message {
@@ -103,22 +110,11 @@ impl Message {
         !self.read_by.is_empty()
     }
 
-    /// Attach the rows of `all` that belong to this message.
-    pub fn with_attachments(mut self, all: &[AttachmentRow]) -> Self {
-        self.attachments = all
-            .iter()
-            .filter(|a| a.message_id.as_deref() == Some(self.id.as_str()))
-            .cloned()
-            .map(Attachment::from)
-            .collect();
-        self
-    }
-
     /// Fill `read_by` from the conversation's read cursors.
     pub fn with_readers(mut self, cursors: &[(String, i64)]) -> Self {
         self.read_by = cursors
             .iter()
-            .filter(|(who, seq)| *seq >= self.seq && *who != self.sender_id)
+            .filter(|(who, seq)| *seq >= self.seq && *who != self.author.id)
             .map(|(who, _)| who.clone())
             .collect();
         self

@@ -6,9 +6,11 @@ pub mod anonymous;
 pub mod auth_code;
 pub mod conversation;
 pub mod event;
+pub mod files;
 pub mod message;
 pub mod stream;
 pub mod text;
+pub mod writes;
 
 pub use access::Caller;
 pub use event::{Audience, ChangeKind, Encoding, Event, Outbound, RelayKind, Signal};

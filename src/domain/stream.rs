@@ -1,6 +1,22 @@
 //! The live stream as seed 002 describes it: its public state, pinned products and chat.
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+
+/// A live stream, as stored: started, and (once over) ended with its figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stream {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub stream_url: String,
+    pub quality: String,
+    pub started_by: String,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub peak_viewers: i64,
+    pub likes: i64,
+}
 
 /// Seed 002's `streamData`.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -668,7 +668,7 @@ async fn stream_chat_is_stored() {
     let pool = switchboard::db::build_pool(&settings, Default::default()).unwrap();
     let mut rows = Vec::new();
     for _ in 0..20 {
-        rows = switchboard::db::queries::stream_chat_of(&mut pool.get().unwrap(), &id).unwrap();
+        rows = switchboard::db::reads::stream_chat_of(&mut pool.get().unwrap(), &id).unwrap();
         if rows.len() == 2 {
             break;
         }

@@ -1,8 +1,10 @@
 //! The storage layer on its own: batches, savepoints, and names from tokens.
 
 use serde_json::json;
-use switchboard::db::queries::{apply_batch, guest_exists, WriteOp};
+use switchboard::db::reads::guest_exists;
+use switchboard::db::writes::{apply_batch, AnyWrite};
 use switchboard::db::{build_pool, run_migrations, DbSettings};
+use switchboard::domain::writes::IssueGuest;
 
 use crate::helpers::*;
 
@@ -16,12 +18,9 @@ fn a_failing_write_does_not_undo_its_batch() {
     let mut conn = pool.get().unwrap();
     let (a, b) = (uid("guest_a"), uid("guest_b"));
     // The second insert of `a` violates the primary key: a database error, not a rule.
-    let ops = [
-        WriteOp::IssueGuest(a.clone()),
-        WriteOp::IssueGuest(a.clone()),
-        WriteOp::IssueGuest(b.clone()),
-    ];
-    let results = apply_batch(&mut conn, &ops).unwrap();
+    let issue = |id: &String| -> Box<dyn AnyWrite> { Box::new(IssueGuest { id: id.clone() }) };
+    let writes = [issue(&a), issue(&a), issue(&b)];
+    let results = apply_batch(&mut conn, &writes).unwrap();
     assert!(results[0].is_ok());
     assert_eq!(results[1].as_ref().unwrap_err().code(), "internal");
     assert!(results[2].is_ok());

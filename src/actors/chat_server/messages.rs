@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
-use crate::db::queries::ReadTarget;
 use crate::domain::conversation::{ConversationView, StatusChange};
+use crate::domain::writes::ReadTarget;
 use crate::domain::{Audience, Caller, Message as ChatMessage, Outbound};
 use crate::error::AppError;
 
@@ -141,7 +141,7 @@ pub struct RegisterUploads {
 
 /// An attachment's stored details, if the caller may download it.
 #[derive(Message)]
-#[rtype(result = "Result<crate::db::models::AttachmentRow, AppError>")]
+#[rtype(result = "Result<crate::domain::message::AttachmentFile, AppError>")]
 pub struct GetAttachment {
     pub id: String,
     pub caller: Caller,
@@ -214,16 +214,7 @@ pub struct IssueGuest;
 #[rtype(result = "Result<Caller, AppError>")]
 pub struct VerifyGuest(pub String);
 
-/// How to page through a conversation's messages; every page is oldest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HistoryPage {
-    /// Resume: messages after a seq (ours).
-    After { seq: i64, limit: i64 },
-    /// Scroll back: messages before a seq (ours).
-    Before { seq: i64, limit: i64 },
-    /// `limit`/`offset` (seeds 001, 004) and `page`/`limit` (seed 003).
-    Offset { offset: i64, limit: i64 },
-}
+pub use crate::domain::message::HistoryPage;
 
 #[derive(Message)]
 #[rtype(result = "Result<History, AppError>")]

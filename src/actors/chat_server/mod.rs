@@ -3,17 +3,19 @@
 //! connections. It owns in-memory state only; storage goes through DbSync, and it
 //! holds `Recipient`s, so any transport can register.
 
-mod handlers;
+mod conversations;
+mod identity;
 pub mod messages;
 mod reads;
+mod rooms;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use tokio::sync::oneshot;
 
+use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
 use crate::actors::db_sync::Db;
@@ -54,32 +56,6 @@ struct Typing {
     expires: Instant,
 }
 
-/// A write waiting for its commit, and whom to answer.
-struct Pending {
-    origin: Option<ConnId>,
-    reply: PendingReply,
-}
-
-enum PendingReply {
-    Post(oneshot::Sender<Result<ChatMessage, AppError>>),
-    Open(oneshot::Sender<Result<Opened, AppError>>),
-    /// With who made the change.
-    Change(
-        oneshot::Sender<Result<ConversationView, AppError>>,
-        Option<(String, String)>,
-    ),
-    Read(
-        oneshot::Sender<Result<ReadReceipt, AppError>>,
-        Option<Vec<String>>,
-    ),
-    Guest(oneshot::Sender<Result<String, AppError>>),
-    Uploads(oneshot::Sender<Result<Vec<crate::domain::message::Attachment>, AppError>>),
-    CodeIssued(oneshot::Sender<Result<IssuedCode, AppError>>, String),
-    CodeChecked(oneshot::Sender<Result<VerifiedCode, AppError>>),
-    Discarded(oneshot::Sender<Result<Vec<String>, AppError>>),
-    Bound(oneshot::Sender<Result<crate::db::models::ConversationRow, AppError>>),
-}
-
 pub struct ChatServer {
     db: Db,
     limits: ChatLimits,
@@ -98,10 +74,10 @@ pub struct ChatServer {
     claims: HashMap<String, Owner>,
     /// Who is typing where: (conversation, participant).
     typing: HashMap<(String, String), Typing>,
-    pending: HashMap<u64, Pending>,
+    /// Writes waiting for their commit.
+    requests: Requests<ChatServer>,
     /// Post rate per author; full buckets are dropped periodically.
     post_limiter: KeyedLimiter<String>,
-    next_tag: u64,
     evictions: Arc<Evictions>,
     /// Where the auto-assignment round-robin continues.
     next_agent: usize,
@@ -135,9 +111,8 @@ impl ChatServer {
             staff: HashMap::new(),
             claims: HashMap::new(),
             typing: HashMap::new(),
-            pending: HashMap::new(),
+            requests: Requests::default(),
             post_limiter: KeyedLimiter::new(limits.post_rate_per_sec, limits.post_burst),
-            next_tag: 0,
             evictions,
             next_agent: 0,
         }
@@ -445,5 +420,24 @@ impl Actor for ChatServer {
         ctx.set_mailbox_capacity(4096);
         ctx.run_interval(Duration::from_secs(60), |act, _| act.post_limiter.prune());
         ctx.run_interval(Duration::from_millis(500), |act, _| act.expire_typing());
+    }
+}
+
+impl Writes for ChatServer {
+    fn requests(&mut self) -> &mut Requests<Self> {
+        &mut self.requests
+    }
+
+    fn writer(&self) -> Addr<crate::actors::db_sync::DbWriter> {
+        self.db.writer.clone()
+    }
+}
+
+/// Outcomes arrive in commit order, so deliveries go out in seq order.
+impl Handler<WriteDone> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: WriteDone, ctx: &mut Context<Self>) {
+        self.written(msg, ctx);
     }
 }

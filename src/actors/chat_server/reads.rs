@@ -4,10 +4,9 @@
 use actix::prelude::*;
 
 use super::*;
-use crate::db::models::ConversationRow;
-use crate::db::queries::{self, ConversationFilter};
-use crate::db::{DbConnection, DbError};
+use crate::db::reads::{self, ConversationFilter};
 use crate::domain::anonymous::{self, SessionSecrets};
+use crate::domain::conversation::Conversation;
 use crate::domain::conversation::{
     is_guest_id_shape, participant_id, Owner, Status, CONVERSATION_TYPES,
 };
@@ -16,7 +15,7 @@ use crate::domain::conversation::{
 const MAX_CONVERSATION_PAGE: i64 = 100;
 
 /// The conversation, if `caller` may see it.
-async fn accessible(db: &Db, id: String, caller: &Caller) -> Result<ConversationRow, AppError> {
+async fn accessible(db: &Db, id: String, caller: &Caller) -> Result<Conversation, AppError> {
     accessible_with(db, id, caller, None).await
 }
 
@@ -27,13 +26,13 @@ async fn accessible_with(
     id: String,
     caller: &Caller,
     proof: Option<(&SessionSecrets, &str)>,
-) -> Result<ConversationRow, AppError> {
+) -> Result<Conversation, AppError> {
     crate::domain::text::session_id(&id)?;
     let row = db
-        .query(move |c| queries::find_conversation(c, &id))
+        .query(move |c| reads::find_conversation(c, &id))
         .await?
-        .ok_or_else(queries::conversation_not_found)?;
-    let owner = Owner::of(&row);
+        .ok_or_else(|| AppError::not_found("Conversation not found"))?;
+    let owner = row.owner.clone();
     let caller = match proof {
         Some((secrets, secret)) => {
             let (o, s) = (Some(&owner), Some(secret));
@@ -47,21 +46,6 @@ async fn accessible_with(
     Ok(row)
 }
 
-/// Unread count for `participant` and the last message.
-fn decorate(
-    c: &mut DbConnection,
-    row: ConversationRow,
-    participant: &str,
-) -> Result<ConversationView, DbError> {
-    let unread = queries::unread_count(c, &row.id, participant)?;
-    let last = queries::last_message(c, &row.id)?.map(ChatMessage::from);
-    Ok(ConversationView {
-        row,
-        unread_count: Some(unread),
-        last_message: last,
-    })
-}
-
 /// One conversation as `caller` sees it.
 pub(super) async fn conversation_for(
     db: Db,
@@ -70,7 +54,8 @@ pub(super) async fn conversation_for(
 ) -> Result<ConversationView, AppError> {
     let row = accessible(&db, id, &caller).await?;
     let participant = participant_id(&caller, &row.id);
-    db.query(move |c| decorate(c, row, &participant)).await
+    db.query(move |c| reads::view_for(c, row, &participant))
+        .await
 }
 
 fn check_page(limit: i64, max: i64) -> Result<(), AppError> {
@@ -101,54 +86,20 @@ impl Handler<FetchHistory> for ChatServer {
             }
             let row = accessible(&db, msg.conversation_id, &msg.caller).await?;
             let page = msg.page;
-            db.query(move |c| {
-                // One extra row tells whether there is more in the paging direction.
-                let (rows, has_more) = match page {
-                    HistoryPage::After { seq, .. } => {
-                        trim_after(queries::messages_after(c, &row.id, seq, limit + 1)?, limit)
-                    }
-                    HistoryPage::Offset { offset, .. } => trim_after(
-                        queries::messages_page(c, &row.id, offset, limit + 1)?,
-                        limit,
-                    ),
-                    HistoryPage::Before { seq, .. } => {
-                        let mut rows = queries::messages_before(c, &row.id, seq, limit + 1)?;
-                        let more = rows.len() as i64 > limit;
-                        if more {
-                            rows.remove(0); // the extra one is the oldest
-                        }
-                        (rows, more)
-                    }
-                };
-                let cursors: Vec<(String, i64)> = queries::read_cursors_of(c, &row.id)?
-                    .into_iter()
-                    .map(|r| (r.participant_id, r.last_read_seq))
-                    .collect();
-                // Seqs are gap-free from 1 and messages are never deleted: no COUNT needed.
-                let total = row.last_seq;
-                let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-                let files = queries::attachments_of(c, &ids)?;
-                let messages = rows
-                    .into_iter()
-                    .map(|r| {
-                        ChatMessage::from(r)
-                            .with_readers(&cursors)
-                            .with_attachments(&files)
-                    })
-                    .collect();
-                Ok(History {
-                    messages,
-                    has_more,
-                    total,
-                })
+            // Seqs are gap-free from 1 and messages are never deleted: no COUNT needed.
+            let total = row.last_seq;
+            let (messages, has_more) = db.query(move |c| reads::history(c, &row.id, page)).await?;
+            Ok(History {
+                messages,
+                has_more,
+                total,
             })
-            .await
         })
     }
 }
 
 impl Handler<GetAttachment> for ChatServer {
-    type Result = ResponseFuture<Result<crate::db::models::AttachmentRow, AppError>>;
+    type Result = ResponseFuture<Result<crate::domain::message::AttachmentFile, AppError>>;
 
     /// Attached files: whoever may see the conversation. Unsent uploads: their uploader.
     fn handle(&mut self, msg: GetAttachment, _: &mut Context<Self>) -> Self::Result {
@@ -158,7 +109,7 @@ impl Handler<GetAttachment> for ChatServer {
             let missing = || AppError::not_found("Attachment not found");
             let id = msg.id.clone();
             let row = db
-                .query(move |c| queries::find_attachment(c, &id))
+                .query(move |c| reads::find_attachment(c, &id))
                 .await?
                 .ok_or_else(missing)?;
             match &row.conversation_id {
@@ -166,7 +117,7 @@ impl Handler<GetAttachment> for ChatServer {
                     let proof = msg.session_secret.as_deref().map(|s| (&secrets, s));
                     accessible_with(&db, conversation.clone(), &msg.caller, proof).await?;
                 }
-                None if super::handlers::uploader_id(&msg.caller).as_deref()
+                None if super::identity::uploader_id(&msg.caller).as_deref()
                     == Some(row.uploader_id.as_str()) => {}
                 None => return Err(missing()),
             }
@@ -234,12 +185,12 @@ impl Handler<ListConversations> for ChatServer {
             };
             let caller = msg.caller;
             db.query(move |c| {
-                let (rows, total) = queries::list_conversations(c, &filter)?;
+                let (rows, total) = reads::list_conversations(c, &filter)?;
                 let items = rows
                     .into_iter()
                     .map(|row| {
                         let participant = participant_id(&caller, &row.id);
-                        decorate(c, row, &participant)
+                        reads::view_for(c, row, &participant)
                     })
                     .collect::<Result<_, _>>()?;
                 Ok(ConversationList { items, total })
@@ -297,7 +248,7 @@ impl Handler<VerifyGuest> for ChatServer {
                 return Err(unknown());
             }
             let id = msg.0.clone();
-            if db.query(move |c| queries::guest_exists(c, &id)).await? {
+            if db.query(move |c| reads::guest_exists(c, &id)).await? {
                 Ok(Caller::Guest(msg.0))
             } else {
                 Err(unknown())
@@ -311,14 +262,4 @@ impl Handler<GetStats> for ChatServer {
     fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.stats())
     }
-}
-
-/// Keep the first `limit` rows of an ascending page fetched with one extra.
-fn trim_after(
-    mut rows: Vec<crate::db::models::MessageRow>,
-    limit: i64,
-) -> (Vec<crate::db::models::MessageRow>, bool) {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    (rows, more)
 }

@@ -2,9 +2,9 @@
 
 use actix::prelude::*;
 
-use crate::db::queries::{WriteOp, WriteOutcome};
+pub use crate::db::writes::AnyOutcome;
+use crate::db::writes::AnyWrite;
 use crate::db::{DbConnection, DbError};
-use crate::error::AppError;
 
 /// Queue a write. The outcome arrives later as `WriteDone` at `reply_to`, in commit
 /// order: an actor that sends its writes here sees their outcomes in the order it sent them.
@@ -12,7 +12,7 @@ use crate::error::AppError;
 #[rtype(result = "()")]
 pub struct Persist {
     pub tag: u64,
-    pub op: WriteOp,
+    pub write: Box<dyn AnyWrite>,
     pub reply_to: Recipient<WriteDone>,
 }
 
@@ -20,13 +20,13 @@ pub struct Persist {
 #[rtype(result = "()")]
 pub struct WriteDone {
     pub tag: u64,
-    pub result: Result<WriteOutcome, AppError>,
+    pub result: AnyOutcome,
 }
 
-/// One group commit: every op in one transaction (run on a DbSync thread).
+/// One group commit: every write in one transaction (run on a DbSync thread).
 #[derive(Message)]
-#[rtype(result = "Result<Vec<Result<WriteOutcome, AppError>>, DbError>")]
-pub struct CommitBatch(pub Vec<WriteOp>);
+#[rtype(result = "Result<Vec<AnyOutcome>, DbError>")]
+pub struct CommitBatch(pub Vec<Box<dyn AnyWrite>>);
 
 /// Run a read on a DbSync thread (reads may run beside the writer).
 pub struct Query<R>(pub QueryFn<R>);

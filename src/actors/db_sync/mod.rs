@@ -9,15 +9,17 @@
 
 pub mod messages;
 mod probe;
+mod requests;
 
 use std::sync::Arc;
 
 use actix::prelude::*;
 
 pub use messages::*;
+pub use requests::{Requests, Writes};
 
 use crate::db::health::{self, DbHealth};
-use crate::db::queries::{self, WriteOp};
+use crate::db::writes::{self, AnyWrite};
 use crate::db::{DbConnection, DbError, DbPool, DbSettings};
 
 pub struct DbSync {
@@ -67,7 +69,7 @@ impl Actor for DbSync {
 impl Handler<CommitBatch> for DbSync {
     type Result = <CommitBatch as Message>::Result;
     fn handle(&mut self, msg: CommitBatch, _: &mut Self::Context) -> Self::Result {
-        self.run(true, |conn| queries::apply_batch(conn, &msg.0))
+        self.run(true, |conn| writes::apply_batch(conn, &msg.0))
     }
 }
 
@@ -77,6 +79,9 @@ impl<R: Send + 'static> Handler<Query<R>> for DbSync {
         self.run(false, msg.0)
     }
 }
+
+/// Where a write's outcome goes: its tag, and who waits for it.
+type ReplyTo = (u64, Recipient<WriteDone>);
 
 /// Group-commit front for writes.
 pub struct DbWriter {
@@ -104,22 +109,24 @@ impl DbWriter {
         }
         let take = self.queue.len().min(self.max_batch);
         // Ops go to the worker; their reply addresses stay here, in the same order.
-        let (ops, replies): (Vec<WriteOp>, Vec<(u64, Recipient<WriteDone>)>) = self
+        let (batch, replies): (Vec<Box<dyn AnyWrite>>, Vec<ReplyTo>) = self
             .queue
             .drain(..take)
-            .map(|p| (p.op, (p.tag, p.reply_to)))
+            .map(|p| (p.write, (p.tag, p.reply_to)))
             .unzip();
         self.in_flight = true;
         self.stats.batches += 1;
         self.stats.writes += replies.len() as u64;
         self.stats.largest_batch = self.stats.largest_batch.max(replies.len());
         self.sync
-            .send(CommitBatch(ops))
+            .send(CommitBatch(batch))
             .into_actor(self)
             .map(move |res, act, ctx| {
                 // A failed batch committed nothing: every write in it fails alike
                 // (`unavailable` in an outage, which DbSync has logged already).
-                let failed = |e: crate::error::AppError| vec![Err(e); replies.len()];
+                let failed = |e: crate::error::AppError| {
+                    (0..replies.len()).map(|_| Err(e.clone())).collect()
+                };
                 let results = match res {
                     Ok(Ok(results)) => results,
                     Ok(Err(e)) => failed(e.into()),

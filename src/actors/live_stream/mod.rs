@@ -7,15 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use tokio::sync::oneshot;
 
 use crate::actors::chat_server::{ConnId, Deliver};
-use crate::actors::db_sync::{Db, Persist, WriteDone};
+use crate::actors::db_sync::{Db, Requests, WriteDone, Writes};
 use crate::actors::delivery::{deliver, Delivered, Evictions};
-use crate::db::models::{StreamChatRow, StreamRow};
-use crate::db::queries::{WriteOp, WriteOutcome};
 use crate::domain::message::{iso_timestamp, now_millis};
+use crate::domain::stream::Stream;
 use crate::domain::stream::{ChatLine, PinnedProduct, StreamView};
+use crate::domain::writes;
 use crate::domain::{text, Audience, Caller, Event, Outbound, RelayKind, Signal};
 use crate::error::{AppError, ErrorKind};
 
@@ -33,7 +32,7 @@ struct Viewer {
 }
 
 struct Live {
-    row: StreamRow,
+    row: Stream,
     /// Likers in the order they liked (user ids, else session ids), once each.
     liked_by: Vec<String>,
     liked: HashSet<String>,
@@ -50,8 +49,7 @@ pub struct LiveStream {
     history: VecDeque<ChatLine>,
     /// Viewer count or likes changed since the last `stream_update`.
     dirty: bool,
-    pending: HashMap<u64, oneshot::Sender<Result<WriteOutcome, AppError>>>,
-    next_tag: u64,
+    requests: Requests<LiveStream>,
     /// WebRTC peers by id, and the broadcasting (admin) peer if any.
     peers: HashMap<String, Peer>,
     broadcaster: Option<String>,
@@ -98,8 +96,7 @@ impl LiveStream {
             changing: false,
             history: VecDeque::new(),
             dirty: false,
-            pending: HashMap::new(),
-            next_tag: 0,
+            requests: Requests::default(),
             peers: HashMap::new(),
             broadcaster: None,
             moderation: Moderation::default(),
@@ -185,21 +182,15 @@ impl LiveStream {
         };
         self.broadcast(event);
     }
+}
 
-    fn persist(
-        &mut self,
-        ctx: &mut Context<Self>,
-        op: WriteOp,
-    ) -> oneshot::Receiver<Result<WriteOutcome, AppError>> {
-        self.next_tag += 1;
-        let (tx, rx) = oneshot::channel();
-        self.pending.insert(self.next_tag, tx);
-        self.db.writer.do_send(Persist {
-            tag: self.next_tag,
-            op,
-            reply_to: ctx.address().recipient(),
-        });
-        rx
+impl Writes for LiveStream {
+    fn requests(&mut self) -> &mut Requests<Self> {
+        &mut self.requests
+    }
+
+    fn writer(&self) -> Addr<crate::actors::db_sync::DbWriter> {
+        self.db.writer.clone()
     }
 }
 
@@ -214,10 +205,8 @@ impl Actor for LiveStream {
 
 impl Handler<WriteDone> for LiveStream {
     type Result = ();
-    fn handle(&mut self, msg: WriteDone, _: &mut Context<Self>) {
-        if let Some(tx) = self.pending.remove(&msg.tag) {
-            let _ = tx.send(msg.result);
-        }
+    fn handle(&mut self, msg: WriteDone, ctx: &mut Context<Self>) {
+        self.written(msg, ctx);
     }
 }
 
@@ -361,7 +350,7 @@ impl Handler<SendChat> for LiveStream {
         // Stream chat is broadcast at once and stored behind it: it is ephemeral talk,
         // not support history, and a slow disk must not stall the stream.
         let author = (line.id.clone(), msg.sender_id.clone());
-        let row = StreamChatRow {
+        let store = writes::StoreStreamChat {
             id: line.id.clone(),
             stream_id,
             sender_id: msg.sender_id,
@@ -370,7 +359,11 @@ impl Handler<SendChat> for LiveStream {
             is_admin: line.is_admin,
             created_at: now,
         };
-        drop(self.persist(ctx, WriteOp::StreamChat(row)));
+        self.write(ctx, store, |_, _, stored| {
+            if let Err(e) = stored {
+                log::warn!("a stream chat line was not stored: {e}");
+            }
+        });
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
@@ -671,7 +664,7 @@ impl Handler<StartStream> for LiveStream {
             let field = |name, v: &str, max| text::optional_field(name, Some(v), max);
             let title = field("title", &msg.title, 200)?
                 .ok_or_else(|| AppError::validation("title is required"))?;
-            Ok(StreamRow {
+            Ok(Stream {
                 id: uuid::Uuid::new_v4().to_string(),
                 title,
                 description: field("description", &msg.description, 2000)?.unwrap_or_default(),
@@ -684,49 +677,44 @@ impl Handler<StartStream> for LiveStream {
                 likes: 0,
             })
         })();
-        let row = match checked {
-            Ok(row) => row,
+        let stream = match checked {
+            Ok(stream) => stream,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
         self.changing = true;
-        let rx = self.persist(ctx, WriteOp::StartStream(row));
-        Box::pin(
-            async move { rx.await.unwrap_or_else(|_| Err(AppError::internal())) }
-                .into_actor(self)
-                .map(|res, act, _| {
-                    act.changing = false;
-                    let WriteOutcome::StreamStarted(row) = res? else {
-                        return Err(AppError::internal());
-                    };
-                    act.live = Some(Live {
-                        row,
-                        liked_by: Vec::new(),
-                        liked: HashSet::new(),
-                        peak_viewers: act.viewers.len(),
-                        pinned: Arc::new(Vec::new()),
-                    });
-                    act.history.clear();
-                    act.moderation = Moderation::default();
-                    let view = act.view().ok_or_else(AppError::internal)?;
-                    act.broadcast(Event::StreamStarted {
-                        stream: Box::new(view.clone()),
-                    });
-                    Ok(view)
-                }),
-        )
+        let started = self.request(ctx, writes::StartStream { stream }, |act, _, stream| {
+            act.live = Some(Live {
+                row: stream,
+                liked_by: Vec::new(),
+                liked: HashSet::new(),
+                peak_viewers: act.viewers.len(),
+                pinned: Arc::new(Vec::new()),
+            });
+            act.history.clear();
+            act.moderation = Moderation::default();
+            let view = act.view().ok_or_else(AppError::internal)?;
+            act.broadcast(Event::StreamStarted {
+                stream: Box::new(view.clone()),
+            });
+            Ok(view)
+        });
+        Box::pin(started.into_actor(self).map(|res, act, _| {
+            act.changing = false;
+            res?
+        }))
     }
 }
 
 /// Staff stop the live stream; its final figures are stored.
 #[derive(Message)]
-#[rtype(result = "Result<StreamRow, AppError>")]
+#[rtype(result = "Result<Stream, AppError>")]
 pub struct StopStream {
     pub caller: Caller,
     pub stream_id: String,
 }
 
 impl Handler<StopStream> for LiveStream {
-    type Result = ResponseActFuture<Self, Result<StreamRow, AppError>>;
+    type Result = ResponseActFuture<Self, Result<Stream, AppError>>;
 
     fn handle(&mut self, msg: StopStream, ctx: &mut Context<Self>) -> Self::Result {
         let checked = staff_only(&msg.caller).and_then(|()| match &self.live {
@@ -741,29 +729,22 @@ impl Handler<StopStream> for LiveStream {
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
         self.changing = true;
-        let rx = self.persist(
-            ctx,
-            WriteOp::StopStream {
-                id: msg.stream_id.clone(),
-                peak_viewers,
-                likes,
-            },
-        );
-        Box::pin(
-            async move { rx.await.unwrap_or_else(|_| Err(AppError::internal())) }
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    act.changing = false;
-                    let WriteOutcome::StreamStopped(row) = res? else {
-                        return Err(AppError::internal());
-                    };
-                    act.live = None;
-                    act.broadcast(Event::StreamStopped {
-                        stream_id: msg.stream_id,
-                    });
-                    Ok(row)
-                }),
-        )
+        let stop = writes::StopStream {
+            id: msg.stream_id.clone(),
+            peak_viewers,
+            likes,
+        };
+        let stopped = self.request(ctx, stop, move |act, _, stream| {
+            act.live = None;
+            act.broadcast(Event::StreamStopped {
+                stream_id: msg.stream_id,
+            });
+            stream
+        });
+        Box::pin(stopped.into_actor(self).map(|res, act, _| {
+            act.changing = false;
+            res
+        }))
     }
 }
 

@@ -77,8 +77,8 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             "clientId": message.client_id,
             "id": message.id,
             "seq": message.seq,
-            "sessionId": message.session_id,
-            "timestamp": message.timestamp,
+            "sessionId": message.conversation_id,
+            "timestamp": iso_timestamp(message.created_at),
         }),
         Reply::History {
             session_id,
@@ -95,7 +95,7 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             participants,
         } => json!({
             "type": "joined",
-            "sessionId": conversation.row.id,
+            "sessionId": conversation.conversation.id,
             "conversation": conversation_json(conversation),
             "participants": participants,
         }),
@@ -139,15 +139,15 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
 pub fn message_json(m: &Message) -> Value {
     let mut v = json!({
         "id": m.id,
-        "sessionId": m.session_id,
+        "sessionId": m.conversation_id,
         "seq": m.seq,
-        "senderId": m.sender_id,
-        "senderType": m.sender_type,
-        "senderName": m.sender_name,
-        "message": m.message,
+        "senderId": m.author.id,
+        "senderType": m.author.kind.as_str(),
+        "senderName": m.author.name,
+        "message": m.content,
         "type": m.message_type,
-        "timestamp": m.timestamp,
-                "readBy": m.read_by,
+        "timestamp": iso_timestamp(m.created_at),
+        "readBy": m.read_by,
         "isRead": m.is_read(),
         "attachments": attachments_json(m),
     });
@@ -165,16 +165,16 @@ fn attachments_json(m: &Message) -> Value {
 }
 
 pub fn conversation_json(c: &ConversationView) -> Value {
-    let r = &c.row;
+    let r = &c.conversation;
     let mut v = json!({
         "id": r.id,
-        "status": r.status,
-        "type": r.conversation_type,
+        "status": r.status.as_str(),
+        "type": r.kind,
         "subject": r.subject,
         "category": r.category,
         "priority": r.priority,
-        "customerId": r.customer_user_id,
-        "guestId": r.guest_id,
+        "customerId": r.owner.user_id(),
+        "guestId": r.owner.guest_id(),
         "customerName": r.customer_name,
         "assignedAgentId": r.assigned_agent_id,
         "lastSeq": r.last_seq,
@@ -195,37 +195,37 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
     let v = match event {
         // The sender has its `message_ack`.
         Event::MessagePosted { .. } if audience.sender => return None,
-        Event::MessagePosted { message: m } => match m.sender_type.as_str() {
+        Event::MessagePosted { message: m } => match m.author.kind.as_str() {
             "customer" | "guest" => json!({
                 "type": "customer_message",
-                "sessionId": m.session_id,
-                "message": m.message,
-                "customerName": m.sender_name,
-                "timestamp": m.timestamp,
+                "sessionId": m.conversation_id,
+                "message": m.content,
+                "customerName": m.author.name,
+                "timestamp": iso_timestamp(m.created_at),
                 "id": m.id,
                 "seq": m.seq,
-                "senderId": m.sender_id,
-                "senderType": m.sender_type,
+                "senderId": m.author.id,
+                "senderType": m.author.kind.as_str(),
                 "messageType": m.message_type,
                 "attachments": attachments_json(m),
             }),
             "system" => json!({
                 "type": "system_message",
-                "sessionId": m.session_id,
-                "message": m.message,
-                "timestamp": m.timestamp,
+                "sessionId": m.conversation_id,
+                "message": m.content,
+                "timestamp": iso_timestamp(m.created_at),
                 "id": m.id,
                 "seq": m.seq,
             }),
             _ => json!({
                 "type": "staff_reply",
-                "message": m.message,
-                "timestamp": m.timestamp,
-                "sessionId": m.session_id,
+                "message": m.content,
+                "timestamp": iso_timestamp(m.created_at),
+                "sessionId": m.conversation_id,
                 "id": m.id,
                 "seq": m.seq,
-                "staffId": m.sender_id,
-                "staffName": m.sender_name,
+                "staffId": m.author.id,
+                "staffName": m.author.name,
                 "messageType": m.message_type,
                 "attachments": attachments_json(m),
             }),
@@ -237,7 +237,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
         } => json!({
             "type": "conversation_updated",
             "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status" },
-            "sessionId": conversation.row.id,
+            "sessionId": conversation.conversation.id,
             "conversation": conversation_json(conversation),
         }),
         Event::Typing {

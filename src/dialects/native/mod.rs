@@ -24,9 +24,9 @@ use crate::actors::chat_server::{
     PostMessage, SetTyping,
 };
 use crate::actors::live_stream::Unwatch;
-use crate::db::queries::ReadTarget;
 use crate::dialects::DialectId;
 use crate::domain::conversation::{Status, StatusChange};
+use crate::domain::writes::ReadTarget;
 use crate::domain::{Caller, Event};
 use crate::error::AppError;
 use crate::state::AppState;

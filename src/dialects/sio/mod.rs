@@ -321,7 +321,7 @@ fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteS
     let offset = match event {
         Event::MessagePosted { message } if audience.in_room => Some(Value::String(format!(
             "{}:{}",
-            message.session_id, message.seq
+            message.conversation_id, message.seq
         ))),
         _ => None,
     };
@@ -408,7 +408,7 @@ impl ChatSocket {
         match &msg.out.event {
             Event::Disconnect { .. } => return io.close_session(),
             Event::MessagePosted { message } if msg.audience.in_room => {
-                if self.replaying.contains(&message.session_id) {
+                if self.replaying.contains(&message.conversation_id) {
                     if self.held.len() >= MAX_HELD {
                         return io.close_session();
                     }
@@ -416,7 +416,7 @@ impl ChatSocket {
                     return;
                 }
                 // Recovery replays history, which live delivery may overlap.
-                if let Some(last) = self.rooms.get_mut(&message.session_id) {
+                if let Some(last) = self.rooms.get_mut(&message.conversation_id) {
                     if message.seq <= *last {
                         return;
                     }
@@ -425,7 +425,7 @@ impl ChatSocket {
                         self.log.pop_front();
                     }
                     self.log
-                        .push_back((message.session_id.clone(), message.seq));
+                        .push_back((message.conversation_id.clone(), message.seq));
                 }
             }
             Event::AccessRevoked { conversation_id } => {
@@ -522,7 +522,7 @@ impl ChatSocket {
                 // Messages from here on are this socket's to deliver (and to recover).
                 s.rooms
                     .entry(conversation_id)
-                    .or_insert(joined.conversation.row.last_seq);
+                    .or_insert(joined.conversation.conversation.last_seq);
             }
             then(s, io, res)
         });
@@ -558,7 +558,7 @@ impl ChatSocket {
         &self,
         io: &mut SocketIo,
         conversation_id: String,
-        target: crate::db::queries::ReadTarget,
+        target: crate::domain::writes::ReadTarget,
         ack: Option<u64>,
         answer: fn(&crate::actors::chat_server::ReadReceipt) -> Value,
     ) {
@@ -651,7 +651,7 @@ impl ChatSocket {
         self.replaying.remove(room);
         let (mine, others): (Vec<Deliver>, Vec<Deliver>) =
             std::mem::take(&mut self.held).into_iter().partition(|d| {
-                matches!(&d.out.event, Event::MessagePosted { message } if message.session_id == room)
+                matches!(&d.out.event, Event::MessagePosted { message } if message.conversation_id == room)
             });
         self.held = others;
         for d in mine {

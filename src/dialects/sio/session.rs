@@ -8,9 +8,10 @@ use super::{field, required, ChatSocket, SocketIo};
 use crate::actors::chat_server::{
     ChangeConversation, FetchHistory, HistoryPage, PostAs, PostMessage,
 };
-use crate::db::queries::ReadTarget;
 use crate::dialects::session::{message_json, session_json};
 use crate::domain::conversation::{Status, StatusChange};
+use crate::domain::message::iso_timestamp;
+use crate::domain::writes::ReadTarget;
 use crate::domain::{Audience, ChangeKind, Event};
 use crate::error::AppError;
 use crate::transport::socketio::IncomingEvent;
@@ -62,7 +63,7 @@ pub(super) fn on_event(s: &mut ChatSocket, io: &mut SocketIo, event: IncomingEve
                         io,
                         ack,
                         "message_sent",
-                        json!({"message_id": m.id, "temp_id": temp_id, "sent_at": m.timestamp, "seq": m.seq}),
+                        json!({"message_id": m.id, "temp_id": temp_id, "sent_at": iso_timestamp(m.created_at), "seq": m.seq}),
                     ),
                     Err(e) => {
                         let data = json!({"message": e.message, "code": e.kind.code(), "temp_id": temp_id});
@@ -227,18 +228,18 @@ pub(super) fn encode(event: &Event, to: Audience) -> Vec<(&'static str, Value)> 
             change,
             by,
         } if to.in_room || to.staff => {
-            let row = &conversation.row;
+            let row = &conversation.conversation;
             let session = session_json(conversation);
             if to.in_room && *change == ChangeKind::StatusChanged {
                 let by_agent = by
                     .as_ref()
                     .filter(|(id, _)| row.assigned_agent_id.as_ref() == Some(id));
-                match (row.status.as_str(), by_agent) {
-                    ("active", Some((agent_id, agent_name))) => out.push((
+                match (row.status, by_agent) {
+                    (Status::Active, Some((agent_id, agent_name))) => out.push((
                         "chat_accepted",
                         json!({"session": session, "agent_id": agent_id, "agent_name": agent_name}),
                     )),
-                    ("closed", _) => out.push((
+                    (Status::Closed, _) => out.push((
                         "chat_closed",
                         json!({"session": session, "closed_by": by.as_ref().map(|(id, _)| id)}),
                     )),
@@ -247,7 +248,7 @@ pub(super) fn encode(event: &Event, to: Audience) -> Vec<(&'static str, Value)> 
             }
             out.push((
                 "session_status_changed",
-                json!({"session_id": row.id, "status": row.status, "agent_id": row.assigned_agent_id}),
+                json!({"session_id": row.id, "status": row.status.as_str(), "agent_id": row.assigned_agent_id}),
             ));
         }
         Event::AccessRevoked { conversation_id } => out.push((

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use super::{credential, field, required, verify_token, ChatSocket, SocketIo};
 use crate::actors::chat_server::{IssueGuest, PostAs, PostMessage, VerifyGuest};
-use crate::db::queries::{self, ReadTarget};
+use crate::db::reads;
 use crate::dialects::support::{conversation_json, message_json};
+use crate::domain::writes::ReadTarget;
 use crate::domain::{Audience, Caller, Event};
 use crate::error::AppError;
 use crate::transport::socketio::{ConnectError, IncomingEvent};
@@ -143,7 +144,7 @@ fn read(
         match conversation_id {
             Some(c) => Ok(Some(c)),
             None => {
-                db.query(move |c| queries::conversation_of_message(c, &id))
+                db.query(move |c| reads::conversation_of_message(c, &id))
                     .await
             }
         }
@@ -175,7 +176,7 @@ pub(super) fn encode(event: &Event, to: Audience) -> Vec<(&'static str, Value)> 
             if to.staff {
                 out.push((
                     "conversation:new_message",
-                    json!({"conversationId": message.session_id, "message": message_json(message)}),
+                    json!({"conversationId": message.conversation_id, "message": message_json(message)}),
                 ));
             }
         }

@@ -9,11 +9,13 @@ use serde_json::{json, Value};
 
 use super::{required, verify_token, ChatSocket, SocketIo};
 use crate::actors::chat_server::{FetchHistory, GetParticipants, HistoryPage, PostAs, PostMessage};
-use crate::attachments::{self, Upload};
+use crate::domain::files::{self, Upload};
+use crate::domain::message::iso_timestamp;
 use crate::domain::{Audience, Caller, Event, Message};
 use crate::error::{AppError, ErrorKind};
 use crate::transport::socketio::packet::placeholder;
 use crate::transport::socketio::IncomingEvent;
+use crate::uploads;
 
 /// Client events of seed 001 (besides `send_message`, which it shares with seed 004).
 pub(super) const EVENTS: [&str; 7] = [
@@ -183,7 +185,7 @@ fn send(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let posted = async move {
-        let attachment_ids: Vec<String> = attachments::save(&state, &caller, files)
+        let attachment_ids: Vec<String> = uploads::save(&state, &caller, files)
             .await?
             .into_iter()
             .map(|a| a.id)
@@ -201,7 +203,7 @@ fn send(
         let posted = state.chat.send(post).await?;
         if posted.is_err() && !attachment_ids.is_empty() {
             // The message was refused: its files must not stay behind.
-            attachments::discard(&state, attachment_ids).await;
+            uploads::discard(&state, attachment_ids).await;
         }
         posted
     };
@@ -228,10 +230,10 @@ fn decode_attachments(raw: Option<&Value>, parts: &[Bytes]) -> Result<Vec<Upload
         Some(Value::Array(list)) => list,
         Some(_) => return Err(AppError::validation("attachments must be an array")),
     };
-    if list.len() > attachments::MAX_FILES {
+    if list.len() > files::MAX_FILES {
         return Err(AppError::validation(format!(
             "At most {} files per message",
-            attachments::MAX_FILES
+            files::MAX_FILES
         )));
     }
     list.iter()
@@ -240,7 +242,7 @@ fn decode_attachments(raw: Option<&Value>, parts: &[Bytes]) -> Result<Vec<Upload
             let bytes = match a.get("data") {
                 Some(Value::String(b64)) => {
                     // Bound the work before decoding: 4 base64 chars carry 3 bytes.
-                    if b64.len() / 4 * 3 > attachments::MAX_FILE_BYTES + 3 {
+                    if b64.len() / 4 * 3 > files::MAX_FILE_BYTES + 3 {
                         return Err(too_large());
                     }
                     let b64 = b64.split_once(";base64,").map_or(b64.as_str(), |(_, d)| d);
@@ -253,14 +255,14 @@ fn decode_attachments(raw: Option<&Value>, parts: &[Bytes]) -> Result<Vec<Upload
                 })?,
                 None => return Err(AppError::validation("attachment data is required")),
             };
-            if bytes.len() > attachments::MAX_FILE_BYTES {
+            if bytes.len() > files::MAX_FILE_BYTES {
                 return Err(too_large());
             }
             if bytes.is_empty() {
                 return Err(AppError::validation("attachment is empty"));
             }
-            let file_name = attachments::clean_file_name(name);
-            let content_type = attachments::check_type(&file_name, &bytes)?;
+            let file_name = files::clean_file_name(name);
+            let content_type = files::check_type(&file_name, &bytes)?;
             Ok(Upload {
                 file_name,
                 content_type,
@@ -271,22 +273,20 @@ fn decode_attachments(raw: Option<&Value>, parts: &[Bytes]) -> Result<Vec<Upload
 }
 
 fn too_large() -> AppError {
-    AppError::new(ErrorKind::PayloadTooLarge, "File too large").with_detail(format!(
-        "at most {} bytes per file",
-        attachments::MAX_FILE_BYTES
-    ))
+    AppError::new(ErrorKind::PayloadTooLarge, "File too large")
+        .with_detail(format!("at most {} bytes per file", files::MAX_FILE_BYTES))
 }
 
 /// Seed 001's message (its document leaves the fields to us).
 fn message_json(m: &Message) -> Value {
     json!({
         "id": m.id,
-        "ticketId": m.session_id,
+        "ticketId": m.conversation_id,
         "seq": m.seq,
-        "senderId": m.sender_id,
-        "senderName": m.sender_name,
-        "senderRole": m.sender_type,
-        "message": m.message,
+        "senderId": m.author.id,
+        "senderName": m.author.name,
+        "senderRole": m.author.kind.as_str(),
+        "message": m.content,
         "messageType": m.message_type,
         "attachments": m.attachments.iter().map(|a| json!({
             "id": a.id,
@@ -295,7 +295,7 @@ fn message_json(m: &Message) -> Value {
             "size": a.size,
             "url": a.url(),
         })).collect::<Vec<_>>(),
-        "createdAt": m.timestamp,
+        "createdAt": iso_timestamp(m.created_at),
     })
 }
 

@@ -1,0 +1,443 @@
+//! Conversations and their messages: posting, opening, status changes and
+//! auto-assignment, read receipts and typing. Each write's outcome comes back in
+//! commit order, and only then are its events delivered, so everyone sees a
+//! conversation in seq order.
+
+use actix::prelude::*;
+
+use super::*;
+use crate::db::reads;
+use crate::domain::conversation::{Conversation, StatusChange, CONVERSATION_TYPES, PRIORITIES};
+use crate::domain::writes::{self, NewConversation, ReadTarget};
+use crate::domain::{text, ChangeKind};
+
+impl ChatServer {
+    pub(super) fn announce_message(&mut self, message: ChatMessage, origin: Option<ConnId>) {
+        let room = message.conversation_id.clone();
+        self.deliver(
+            Event::MessagePosted { message },
+            Some(&room),
+            true,
+            origin,
+            true,
+        );
+    }
+
+    fn announce_conversation(
+        &mut self,
+        conversation: Conversation,
+        change: ChangeKind,
+        origin: Option<ConnId>,
+        by: Option<(String, String)>,
+    ) {
+        let room = conversation.id.clone();
+        let event = Event::ConversationChanged {
+            conversation: Box::new(conversation.into()),
+            change,
+            by,
+        };
+        self.deliver(event, Some(&room), true, origin, true);
+    }
+
+    /// A post committed: tell everyone concerned, in seq order. Answers the message.
+    fn posted(
+        &mut self,
+        ctx: &mut Context<Self>,
+        origin: Option<ConnId>,
+        posted: writes::Posted,
+    ) -> Result<ChatMessage, AppError> {
+        let writes::Posted {
+            conversation,
+            mut messages,
+            duplicate,
+            created,
+        } = posted;
+        let answer = messages.last().cloned().ok_or_else(AppError::internal);
+        if duplicate {
+            return answer;
+        }
+        // A post may have bound an anonymous session from before bindings:
+        // listeners from other browsers go.
+        if let owner @ Owner::Anonymous(Some(_)) = &conversation.owner {
+            let owner = owner.clone();
+            self.enforce_access(&conversation.id, &owner);
+        }
+        if created {
+            self.claims.remove(&conversation.id);
+            self.enforce_access(&conversation.id, &conversation.owner.clone());
+            self.announce_conversation(conversation.clone(), ChangeKind::Created, origin, None);
+            self.auto_assign(conversation.id.clone(), ctx);
+        }
+        // A reopening note comes first: then the status change, then the message.
+        if messages.len() > 1 {
+            self.announce_message(messages.remove(0), origin);
+            self.announce_conversation(conversation, ChangeKind::StatusChanged, origin, None);
+        }
+        for message in messages {
+            self.announce_message(message, origin);
+        }
+        answer
+    }
+
+    /// A status change committed: its note, then the conversation as it now is.
+    fn changed(
+        &mut self,
+        origin: Option<ConnId>,
+        by: Option<(String, String)>,
+        changed: writes::Changed,
+    ) -> ConversationView {
+        self.announce_message(changed.system, origin);
+        let conversation = changed.conversation;
+        self.announce_conversation(conversation.clone(), ChangeKind::StatusChanged, origin, by);
+        conversation.into()
+    }
+
+    /// Give a new conversation to the next online agent (round-robin) under capacity.
+    fn auto_assign(&mut self, conversation_id: String, ctx: &mut Context<Self>) {
+        let capacity = self.limits.auto_assign_capacity;
+        if capacity <= 0 {
+            return;
+        }
+        // Agents, not admins, in a stable order.
+        let mut agents: Vec<(String, String)> = self
+            .staff
+            .values()
+            .filter_map(|tabs| tabs.iter().next())
+            .filter_map(|c| self.conns.get(c))
+            .filter_map(|c| match &c.caller {
+                Caller::Staff(i) if !i.is_admin() => {
+                    Some((i.user_id.clone(), c.caller.display_name().to_owned()))
+                }
+                _ => None,
+            })
+            .collect();
+        if agents.is_empty() {
+            return;
+        }
+        agents.sort();
+        let db = self.db.clone();
+        let ids: Vec<String> = agents.iter().map(|(id, _)| id.clone()).collect();
+        async move { db.query(move |c| reads::active_loads(c, &ids)).await }
+            .into_actor(self)
+            .map(move |loads, act, ctx| {
+                let Ok(loads) = loads else { return };
+                let n = agents.len();
+                let free = (0..n)
+                    .map(|k| (act.next_agent + k) % n)
+                    .find(|&i| loads.get(i).is_some_and(|(_, l)| *l < capacity));
+                let Some(i) = free else { return };
+                act.next_agent = i + 1;
+                let (agent_id, agent_name) = agents[i].clone();
+                // The server assigns with an admin's authority.
+                let system = Caller::Staff(crate::auth::Identity {
+                    user_id: "system".into(),
+                    name: Some("Auto-assign".into()),
+                    role: "admin".into(),
+                    expires_at: i64::MAX,
+                });
+                let change = writes::Change {
+                    conversation_id,
+                    caller: system,
+                    change: StatusChange::AutoAssign {
+                        agent_id,
+                        agent_name,
+                    },
+                };
+                // Refused when an agent accepted it meanwhile: nothing to tell.
+                act.write(ctx, change, |act, _, changed| {
+                    if let Ok(changed) = changed {
+                        act.changed(None, None, changed);
+                    }
+                });
+            })
+            .spawn(ctx);
+    }
+
+    /// The write for a `PostMessage`, with every rule on its input applied.
+    fn prepare_post(&mut self, msg: PostMessage) -> Result<writes::Post, AppError> {
+        let conversation_id = match msg.caller {
+            Caller::Anonymous(_) => text::anonymous_session_id(&msg.conversation_id)?,
+            _ => text::session_id(&msg.conversation_id)?,
+        }
+        .to_owned();
+        crate::domain::files::check_count(msg.attachment_ids.len())?;
+        // A message may be only its files.
+        let content = if msg.text.trim().is_empty() && !msg.attachment_ids.is_empty() {
+            String::new()
+        } else {
+            text::message_text(&msg.text, self.limits.max_message_chars)?
+        };
+        let client_id = text::client_id(msg.client_id.as_deref())?;
+        let message_type = msg
+            .message_type
+            .as_deref()
+            .map(|t| text::message_type(Some(t)))
+            .transpose()?;
+        let author = author_for(&msg.caller, msg.post_as, &conversation_id)?;
+        self.allow_post(&author)?;
+        // A customer's first message on a native session starts the conversation,
+        // owned by whoever claimed the session (the access check then applies).
+        let owner = self
+            .claims
+            .get(&conversation_id)
+            .cloned()
+            .unwrap_or_else(|| Owner::for_caller(&msg.caller));
+        let create = (msg.post_as == PostAs::Customer).then(|| NewConversation {
+            owner,
+            customer_name: author.name.clone(),
+            subject: None,
+            category: None,
+            priority: "normal".into(),
+            kind: "general".into(),
+        });
+        Ok(writes::Post {
+            conversation_id,
+            author,
+            caller: msg.caller,
+            content,
+            message_type,
+            client_id,
+            create,
+            attachment_ids: msg.attachment_ids,
+        })
+    }
+}
+
+impl Handler<PostMessage> for ChatServer {
+    type Result = ResponseFuture<Result<ChatMessage, AppError>>;
+
+    fn handle(&mut self, msg: PostMessage, ctx: &mut Context<Self>) -> Self::Result {
+        let origin = msg.origin;
+        match self.prepare_post(msg) {
+            Ok(post) => {
+                let posted = self.request(ctx, post, move |act, ctx, p| act.posted(ctx, origin, p));
+                Box::pin(async move { posted.await? })
+            }
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+}
+
+/// The server sets who wrote a message from the caller's verified identity.
+pub(super) fn author_for(
+    caller: &Caller,
+    post_as: PostAs,
+    conversation_id: &str,
+) -> Result<Author, AppError> {
+    let name = caller.display_name().to_owned();
+    match (post_as, caller) {
+        (PostAs::Staff, Caller::Staff(i)) => Ok(Author {
+            id: i.user_id.clone(),
+            kind: if i.is_admin() {
+                SenderKind::Admin
+            } else {
+                SenderKind::Agent
+            },
+            name,
+        }),
+        (PostAs::Staff, _) => Err(AppError::insufficient_permissions()),
+        // An anonymous session is its own sender.
+        (PostAs::Customer, Caller::Anonymous(_)) => Ok(Author {
+            id: conversation_id.to_owned(),
+            kind: SenderKind::Guest,
+            name,
+        }),
+        (PostAs::Customer, Caller::Guest(g)) => Ok(Author {
+            id: g.clone(),
+            kind: SenderKind::Guest,
+            name,
+        }),
+        (PostAs::Customer, Caller::User(i) | Caller::Staff(i)) => Ok(Author {
+            id: i.user_id.clone(),
+            kind: SenderKind::Customer,
+            name,
+        }),
+    }
+}
+
+impl Handler<ChangeConversation> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationView, AppError>>;
+
+    fn handle(&mut self, msg: ChangeConversation, ctx: &mut Context<Self>) -> Self::Result {
+        let by = (
+            participant_id(&msg.caller, &msg.conversation_id),
+            msg.caller.display_name().to_owned(),
+        );
+        let change = writes::Change {
+            conversation_id: msg.conversation_id,
+            caller: msg.caller,
+            change: msg.change,
+        };
+        let origin = msg.origin;
+        self.request(ctx, change, move |act, _, changed| {
+            act.changed(origin, Some(by), changed)
+        })
+    }
+}
+
+impl Handler<MarkRead> for ChatServer {
+    type Result = ResponseFuture<Result<ReadReceipt, AppError>>;
+
+    fn handle(&mut self, msg: MarkRead, ctx: &mut Context<Self>) -> Self::Result {
+        let ids = match &msg.target {
+            ReadTarget::Ids(ids) if ids.is_empty() || ids.len() > 500 => {
+                return Box::pin(async {
+                    Err(AppError::validation("message_ids must hold 1 to 500 ids"))
+                })
+            }
+            ReadTarget::Ids(ids) => Some(ids.clone()),
+            _ => None,
+        };
+        let mark = writes::MarkRead {
+            conversation_id: msg.conversation_id,
+            caller: msg.caller,
+            target: msg.target,
+        };
+        let origin = msg.origin;
+        self.request(ctx, mark, move |act, _, read| {
+            let room = read.conversation.id;
+            if read.changed {
+                let event = Event::Read {
+                    conversation_id: room.clone(),
+                    participant_id: read.participant_id.clone(),
+                    up_to_seq: read.up_to_seq,
+                    message_ids: ids,
+                };
+                act.deliver(event, Some(&room), false, origin, false);
+            }
+            ReadReceipt {
+                conversation_id: room,
+                participant_id: read.participant_id,
+                up_to_seq: read.up_to_seq,
+            }
+        })
+    }
+}
+
+impl Handler<SetTyping> for ChatServer {
+    type Result = Result<(), AppError>;
+
+    fn handle(&mut self, msg: SetTyping, _: &mut Context<Self>) -> Self::Result {
+        let in_room = self
+            .conns
+            .get(&msg.conn)
+            .is_some_and(|c| c.rooms.contains(&msg.conversation_id));
+        if !in_room {
+            return Err(AppError::forbidden("Join the conversation first"));
+        }
+        let Some(p) = self.participant(msg.conn, &msg.conversation_id) else {
+            return Err(AppError::not_registered());
+        };
+        let key = (msg.conversation_id.clone(), p.id.clone());
+        let changed = if msg.typing {
+            let expires = Instant::now() + self.limits.typing_ttl;
+            self.typing
+                .insert(
+                    key,
+                    Typing {
+                        conn: msg.conn,
+                        name: p.name.clone(),
+                        expires,
+                    },
+                )
+                .is_none()
+        } else {
+            self.typing.remove(&key).is_some()
+        };
+        // Refreshes only extend the expiry; others hear about changes.
+        if changed {
+            let event = Event::Typing {
+                conversation_id: msg.conversation_id.clone(),
+                participant_id: p.id,
+                name: p.name,
+                typing: msg.typing,
+                expired: false,
+            };
+            self.deliver_except_origin(event, &msg.conversation_id, msg.conn);
+        }
+        Ok(())
+    }
+}
+
+impl ChatServer {
+    /// The write for an `OpenConversation`, with every rule on its input applied.
+    fn prepare_open(&mut self, msg: &OpenConversation) -> Result<writes::Open, AppError> {
+        if msg.caller.is_anonymous() {
+            return Err(AppError::token_required());
+        }
+        let kind = one_of(
+            "type",
+            msg.conversation_type.as_deref(),
+            &CONVERSATION_TYPES,
+            "general",
+        )?;
+        let priority = one_of("priority", msg.priority.as_deref(), &PRIORITIES, "normal")?;
+        let subject = text::optional_field("subject", msg.subject.as_deref(), 200)?;
+        let category = text::optional_field("category", msg.category.as_deref(), 100)?;
+        let author = author_for(&msg.caller, PostAs::Customer, "")?;
+        let initial_message = match msg.initial_message.as_deref() {
+            Some(t) if !t.trim().is_empty() => {
+                self.allow_post(&author)?;
+                Some((
+                    author.clone(),
+                    text::message_text(t, self.limits.max_message_chars)?,
+                ))
+            }
+            _ => None,
+        };
+        Ok(writes::Open {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation: NewConversation {
+                owner: Owner::for_caller(&msg.caller),
+                customer_name: author.name,
+                subject,
+                category,
+                priority,
+                kind,
+            },
+            reuse_open: msg.reuse_open,
+            initial_message,
+        })
+    }
+}
+
+impl Handler<OpenConversation> for ChatServer {
+    type Result = ResponseFuture<Result<Opened, AppError>>;
+
+    fn handle(&mut self, msg: OpenConversation, ctx: &mut Context<Self>) -> Self::Result {
+        let open = match self.prepare_open(&msg) {
+            Ok(open) => open,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        self.request(ctx, open, |act, ctx, opened| {
+            if opened.created {
+                let conversation = opened.conversation.clone();
+                act.announce_conversation(conversation, ChangeKind::Created, None, None);
+                for message in opened.messages {
+                    act.announce_message(message, None);
+                }
+                act.auto_assign(opened.conversation.id.clone(), ctx);
+            }
+            Opened {
+                conversation: opened.conversation.into(),
+                created: opened.created,
+            }
+        })
+    }
+}
+
+fn one_of(
+    field: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+    default: &str,
+) -> Result<String, AppError> {
+    match value {
+        None | Some("") => Ok(default.to_owned()),
+        Some(v) if allowed.contains(&v) => Ok(v.to_owned()),
+        Some(_) => Err(AppError::validation(format!(
+            "{field} must be one of: {}",
+            allowed.join(", ")
+        ))),
+    }
+}

@@ -1,0 +1,112 @@
+//! Rows to domain values: the one place that knows how each is stored.
+
+use super::models::{AttachmentRow, ConversationRow, MessageRow, StreamRow};
+use crate::domain::conversation::{Conversation, Owner, Status};
+use crate::domain::message::{Attachment, Author, Message, SenderKind};
+use crate::domain::stream::Stream;
+
+/// Who a stored conversation belongs to.
+pub fn owner_of(row: &ConversationRow) -> Owner {
+    match (&row.customer_user_id, &row.guest_id) {
+        (Some(u), _) => Owner::User(u.clone()),
+        (None, Some(g)) => Owner::Guest(g.clone()),
+        (None, None) => Owner::Anonymous(row.anon_key.clone()),
+    }
+}
+
+impl From<ConversationRow> for Conversation {
+    fn from(row: ConversationRow) -> Self {
+        Conversation {
+            owner: owner_of(&row),
+            // Only this server writes statuses; an unknown one reads as new.
+            status: Status::parse(&row.status).unwrap_or(Status::Waiting),
+            id: row.id,
+            customer_name: row.customer_name,
+            subject: row.subject,
+            category: row.category,
+            priority: row.priority,
+            kind: row.conversation_type,
+            assigned_agent_id: row.assigned_agent_id,
+            last_seq: row.last_seq,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(r: AttachmentRow) -> Self {
+        Attachment {
+            id: r.id,
+            file_name: r.file_name,
+            content_type: r.content_type,
+            size: r.size,
+        }
+    }
+}
+
+/// A stored message with the rows of `files` that belong to it.
+pub fn message(r: MessageRow, files: &[AttachmentRow]) -> Message {
+    let attachments = files
+        .iter()
+        .filter(|a| a.message_id.as_deref() == Some(r.id.as_str()))
+        .cloned()
+        .map(Attachment::from)
+        .collect();
+    Message {
+        author: Author {
+            kind: SenderKind::parse(&r.sender_kind).unwrap_or(SenderKind::Customer),
+            id: r.sender_id,
+            name: r.sender_name,
+        },
+        id: r.id,
+        conversation_id: r.conversation_id,
+        seq: r.seq,
+        content: r.content,
+        message_type: r.message_type,
+        client_id: r.client_id,
+        created_at: r.created_at,
+        read_by: Vec::new(),
+        attachments,
+    }
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        message(r, &[])
+    }
+}
+
+impl From<StreamRow> for Stream {
+    fn from(r: StreamRow) -> Self {
+        Stream {
+            id: r.id,
+            title: r.title,
+            description: r.description,
+            stream_url: r.stream_url,
+            quality: r.quality,
+            started_by: r.started_by,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            peak_viewers: r.peak_viewers,
+            likes: r.likes,
+        }
+    }
+}
+
+impl From<&Stream> for StreamRow {
+    fn from(s: &Stream) -> Self {
+        StreamRow {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            description: s.description.clone(),
+            stream_url: s.stream_url.clone(),
+            quality: s.quality.clone(),
+            started_by: s.started_by.clone(),
+            started_at: s.started_at,
+            ended_at: s.ended_at,
+            peak_viewers: s.peak_viewers,
+            likes: s.likes,
+        }
+    }
+}

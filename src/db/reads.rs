@@ -1,0 +1,293 @@
+//! Every read, answered in domain values: conversations and their views, history
+//! pages, lookups of guests, files and messages, and past streams.
+
+use diesel::prelude::*;
+
+use super::convert;
+use super::models::{AttachmentRow, ConversationRow, MessageRow, StreamChatRow, StreamRow};
+use super::schema::{
+    attachments, conversations, guests, live_streams, messages, read_cursors, stream_chat,
+};
+use super::{DbConnection, DbError};
+use crate::domain::conversation::{Conversation, ConversationView, Owner, Status};
+use crate::domain::message::{AttachmentFile, HistoryPage, Message};
+use crate::domain::stream::Stream;
+
+pub(super) fn find_conversation_row(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<ConversationRow>, DbError> {
+    Ok(conversations::table
+        .find(id)
+        .select(ConversationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_conversation(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<Conversation>, DbError> {
+    Ok(find_conversation_row(conn, id)?.map(Into::into))
+}
+
+/// The attachments of these messages.
+pub(super) fn attachments_of(
+    conn: &mut DbConnection,
+    message_ids: &[String],
+) -> Result<Vec<AttachmentRow>, DbError> {
+    Ok(attachments::table
+        .filter(attachments::message_id.eq_any(message_ids))
+        .order(attachments::created_at.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)?)
+}
+
+/// A file and what decides who may have it.
+pub fn find_attachment(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<AttachmentFile>, DbError> {
+    let row = attachments::table
+        .find(id)
+        .select(AttachmentRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|r| AttachmentFile {
+        sha256: r.sha256.clone(),
+        conversation_id: r.conversation_id.clone(),
+        uploader_id: r.uploader_id.clone(),
+        attachment: r.into(),
+    }))
+}
+
+/// The conversation a message belongs to (seed 003 reads by message id alone).
+pub fn conversation_of_message(
+    conn: &mut DbConnection,
+    message_id: &str,
+) -> Result<Option<String>, DbError> {
+    Ok(messages::table
+        .filter(messages::id.eq(message_id))
+        .select(messages::conversation_id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn guest_exists(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+    Ok(guests::table
+        .find(id)
+        .select(guests::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
+pub(super) fn read_cursor(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    participant: &str,
+) -> Result<Option<i64>, DbError> {
+    Ok(read_cursors::table
+        .find((conversation_id, participant))
+        .select(read_cursors::last_read_seq)
+        .first(conn)
+        .optional()?)
+}
+
+/// Everyone's read position in a conversation: (participant, last seq read).
+fn read_cursors_of(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(read_cursors::table
+        .filter(read_cursors::conversation_id.eq(conversation_id))
+        .select((read_cursors::participant_id, read_cursors::last_read_seq))
+        .load(conn)?)
+}
+
+/// One page of a conversation's messages, oldest first, each with its readers and
+/// files; and whether there is more in the paging direction.
+pub fn history(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    page: HistoryPage,
+) -> Result<(Vec<Message>, bool), DbError> {
+    let base = || {
+        messages::table
+            .filter(messages::conversation_id.eq(conversation_id.to_owned()))
+            .select(MessageRow::as_select())
+            .into_boxed()
+    };
+    // One extra row tells whether there is more.
+    let (rows, has_more) = match page {
+        HistoryPage::After { seq, limit } => {
+            let rows = base()
+                .filter(messages::seq.gt(seq))
+                .order(messages::seq.asc())
+                .limit(limit + 1)
+                .load(conn)?;
+            trim_after(rows, limit)
+        }
+        HistoryPage::Offset { offset, limit } => {
+            let rows = base()
+                .order(messages::seq.asc())
+                .offset(offset)
+                .limit(limit + 1)
+                .load(conn)?;
+            trim_after(rows, limit)
+        }
+        HistoryPage::Before { seq, limit } => {
+            let mut rows: Vec<MessageRow> = base()
+                .filter(messages::seq.lt(seq))
+                .order(messages::seq.desc())
+                .limit(limit + 1)
+                .load(conn)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            rows.reverse();
+            (rows, more)
+        }
+    };
+    let cursors = read_cursors_of(conn, conversation_id)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let files = attachments_of(conn, &ids)?;
+    let messages = rows
+        .into_iter()
+        .map(|r| convert::message(r, &files).with_readers(&cursors))
+        .collect();
+    Ok((messages, has_more))
+}
+
+/// Keep the first `limit` rows of an ascending page fetched with one extra.
+fn trim_after(mut rows: Vec<MessageRow>, limit: i64) -> (Vec<MessageRow>, bool) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    (rows, more)
+}
+
+fn last_message(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+) -> Result<Option<Message>, DbError> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .order(messages::seq.desc())
+        .select(MessageRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Into::into))
+}
+
+/// Messages `participant` has not read: after its cursor, written by someone else.
+fn unread_count(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    participant: &str,
+) -> Result<i64, DbError> {
+    let cursor = read_cursor(conn, conversation_id, participant)?.unwrap_or(0);
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::seq.gt(cursor))
+        .filter(messages::sender_id.ne(participant))
+        .count()
+        .get_result(conn)?)
+}
+
+/// A conversation as `participant` sees it: its unread count and last message.
+pub fn view_for(
+    conn: &mut DbConnection,
+    conversation: Conversation,
+    participant: &str,
+) -> Result<ConversationView, DbError> {
+    let unread = unread_count(conn, &conversation.id, participant)?;
+    let last = last_message(conn, &conversation.id)?;
+    Ok(ConversationView {
+        conversation,
+        unread_count: Some(unread),
+        last_message: last,
+    })
+}
+
+/// Active conversations assigned to each of these agents.
+pub fn active_loads(
+    conn: &mut DbConnection,
+    agents: &[String],
+) -> Result<Vec<(String, i64)>, DbError> {
+    agents
+        .iter()
+        .map(|a| {
+            let n: i64 = conversations::table
+                .filter(conversations::assigned_agent_id.eq(a))
+                .filter(conversations::status.eq(Status::Active.as_str()))
+                .count()
+                .get_result(conn)?;
+            Ok((a.clone(), n))
+        })
+        .collect()
+}
+
+/// Which conversations a listing covers.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    /// `None`: every conversation (staff).
+    pub owner: Option<Owner>,
+    /// Any of these statuses; empty for all.
+    pub statuses: Vec<String>,
+    pub conversation_type: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Most recently active first, with the total count for pagination.
+pub fn list_conversations(
+    conn: &mut DbConnection,
+    f: &ConversationFilter,
+) -> Result<(Vec<Conversation>, i64), DbError> {
+    let query = || {
+        let mut q = conversations::table.into_boxed();
+        match &f.owner {
+            None => {}
+            Some(Owner::User(u)) => q = q.filter(conversations::customer_user_id.eq(u.clone())),
+            Some(Owner::Guest(g)) => q = q.filter(conversations::guest_id.eq(g.clone())),
+            Some(Owner::Anonymous(_)) => q = q.filter(conversations::id.eq("")),
+        }
+        if !f.statuses.is_empty() {
+            q = q.filter(conversations::status.eq_any(f.statuses.clone()));
+        }
+        if let Some(t) = &f.conversation_type {
+            q = q.filter(conversations::conversation_type.eq(t.clone()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<ConversationRow> = query()
+        .order((conversations::updated_at.desc(), conversations::id.asc()))
+        .offset(f.offset)
+        .limit(f.limit)
+        .select(ConversationRow::as_select())
+        .load(conn)?;
+    Ok((rows.into_iter().map(Into::into).collect(), total))
+}
+
+/// Past streams, newest first.
+pub fn past_streams(conn: &mut DbConnection, limit: i64) -> Result<Vec<Stream>, DbError> {
+    let rows: Vec<StreamRow> = live_streams::table
+        .filter(live_streams::ended_at.is_not_null())
+        .order(live_streams::started_at.desc())
+        .limit(limit)
+        .select(StreamRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// A stream's stored chat, oldest first.
+pub fn stream_chat_of(
+    conn: &mut DbConnection,
+    stream_id: &str,
+) -> Result<Vec<StreamChatRow>, DbError> {
+    Ok(stream_chat::table
+        .filter(stream_chat::stream_id.eq(stream_id))
+        .order(stream_chat::created_at.asc())
+        .select(StreamChatRow::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,365 @@
+//! Conversations and their messages: posting (which may start a conversation or
+//! reopen it), opening, status changes, and binding an anonymous session.
+
+use diesel::prelude::*;
+
+use super::{Write, WriteError};
+use crate::db::convert::{self, owner_of};
+use crate::db::models::{AttachmentRow, ConversationRow, MessageRow};
+use crate::db::reads::{attachments_of, find_conversation_row};
+use crate::db::schema::{attachments, conversations, messages};
+use crate::db::DbConnection;
+use crate::domain::conversation::{apply_change, Owner, Status};
+use crate::domain::message::now_millis;
+use crate::domain::writes::{
+    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted,
+};
+use crate::domain::{Author, Caller, Message, SenderKind};
+use crate::error::{AppError, ErrorKind};
+
+pub fn conversation_not_found() -> AppError {
+    AppError::not_found("Conversation not found")
+}
+
+fn access_denied() -> AppError {
+    AppError::forbidden("Access denied to this conversation")
+}
+
+fn closed() -> AppError {
+    AppError::new(ErrorKind::Conflict, "Conversation is closed")
+}
+
+/// The conversation, if the caller may use it.
+pub(super) fn accessible(
+    conn: &mut DbConnection,
+    id: &str,
+    caller: &Caller,
+) -> Result<ConversationRow, WriteError> {
+    let c = find_conversation_row(conn, id)?.ok_or_else(conversation_not_found)?;
+    if !caller.may_access(&owner_of(&c)) {
+        return Err(access_denied().into());
+    }
+    Ok(c)
+}
+
+/// An anonymous session from before bindings belongs to the first browser that uses
+/// it now (`conv` is left as stored when it is not such a session).
+fn bind_anonymous(
+    conn: &mut DbConnection,
+    conv: &mut ConversationRow,
+    binding: &str,
+) -> Result<(), WriteError> {
+    if owner_of(conv) != Owner::Anonymous(None) {
+        return Ok(());
+    }
+    let updated = diesel::update(conversations::table.find(&conv.id))
+        .filter(conversations::anon_key.is_null())
+        .set(conversations::anon_key.eq(binding))
+        .execute(conn)?;
+    if updated == 1 {
+        conv.anon_key = Some(binding.to_owned());
+    } else if let Some(now) = find_conversation_row(conn, &conv.id)? {
+        // Bound meanwhile (by another node): that binding stands.
+        *conv = now;
+    }
+    Ok(())
+}
+
+fn system_author() -> Author {
+    Author {
+        id: "system".into(),
+        kind: SenderKind::System,
+        name: "System".into(),
+    }
+}
+
+/// Append a message with the conversation's next seq, keeping `conv` (read in this
+/// transaction) current. The single writer makes the read-then-write safe; a rolled-back
+/// savepoint takes its seq with it, so seq stays gap-free.
+pub(super) fn insert_message(
+    conn: &mut DbConnection,
+    conv: &mut ConversationRow,
+    author: &Author,
+    content: &str,
+    message_type: &str,
+    client_id: Option<&str>,
+) -> Result<MessageRow, WriteError> {
+    let now = now_millis();
+    let seq = conv.last_seq + 1;
+    diesel::update(conversations::table.find(&conv.id))
+        .set((
+            conversations::last_seq.eq(seq),
+            conversations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    conv.last_seq = seq;
+    conv.updated_at = now;
+    let row = MessageRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        conversation_id: conv.id.clone(),
+        seq,
+        sender_id: author.id.clone(),
+        sender_kind: author.kind.as_str().to_owned(),
+        sender_name: author.name.clone(),
+        content: content.to_owned(),
+        message_type: message_type.to_owned(),
+        client_id: client_id.map(str::to_owned),
+        created_at: now,
+    };
+    diesel::insert_into(messages::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row)
+}
+
+fn insert_conversation(
+    conn: &mut DbConnection,
+    id: &str,
+    new: &NewConversation,
+) -> Result<ConversationRow, WriteError> {
+    let now = now_millis();
+    let row = ConversationRow {
+        id: id.to_owned(),
+        customer_user_id: new.owner.user_id().map(str::to_owned),
+        customer_name: new.customer_name.clone(),
+        subject: new.subject.clone(),
+        category: new.category.clone(),
+        priority: new.priority.clone(),
+        conversation_type: new.kind.clone(),
+        status: Status::Waiting.as_str().to_owned(),
+        assigned_agent_id: None,
+        last_seq: 0,
+        created_at: now,
+        updated_at: now,
+        guest_id: new.owner.guest_id().map(str::to_owned),
+        anon_key: new.owner.anon_key().map(str::to_owned),
+    };
+    diesel::insert_into(conversations::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row)
+}
+
+fn set_status(
+    conn: &mut DbConnection,
+    conv: &mut ConversationRow,
+    status: Status,
+    agent: Option<String>,
+) -> Result<(), WriteError> {
+    let now = now_millis();
+    diesel::update(conversations::table.find(&conv.id))
+        .set((
+            conversations::status.eq(status.as_str()),
+            conversations::assigned_agent_id.eq(&agent),
+            conversations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    conv.status = status.as_str().to_owned();
+    conv.assigned_agent_id = agent;
+    conv.updated_at = now;
+    Ok(())
+}
+
+/// The author's uploaded files with these ids, none yet attached to a message.
+fn unlinked_attachments(
+    conn: &mut DbConnection,
+    ids: &[String],
+    uploader: &str,
+) -> Result<Vec<AttachmentRow>, WriteError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<AttachmentRow> = attachments::table
+        .filter(attachments::id.eq_any(ids))
+        .filter(attachments::uploader_id.eq(uploader))
+        .filter(attachments::message_id.is_null())
+        .select(AttachmentRow::as_select())
+        .load(conn)?;
+    if rows.len() != ids.len() {
+        let e = AppError::validation("Unknown attachment")
+            .with_detail("attachments must be your own uploads, not yet sent");
+        return Err(e.into());
+    }
+    Ok(rows)
+}
+
+impl Write for Post {
+    type Outcome = Posted;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Posted, WriteError> {
+        let p = self;
+        let (mut conv, created) = match find_conversation_row(conn, &p.conversation_id)? {
+            Some(c) => (c, false),
+            None => match &p.create {
+                Some(new) => (insert_conversation(conn, &p.conversation_id, new)?, true),
+                None => return Err(conversation_not_found().into()),
+            },
+        };
+        if let Caller::Anonymous(Some(binding)) = &p.caller {
+            bind_anonymous(conn, &mut conv, binding)?;
+        }
+        if !p.caller.may_access(&owner_of(&conv)) {
+            return Err(access_denied().into());
+        }
+        if let Some(client_id) = &p.client_id {
+            let existing = messages::table
+                .filter(messages::conversation_id.eq(&p.conversation_id))
+                .filter(messages::sender_id.eq(&p.author.id))
+                .filter(messages::client_id.eq(client_id))
+                .select(MessageRow::as_select())
+                .first(conn)
+                .optional()?;
+            if let Some(original) = existing {
+                let files = attachments_of(conn, std::slice::from_ref(&original.id))?;
+                return Ok(Posted {
+                    conversation: conv.into(),
+                    messages: vec![convert::message(original, &files)],
+                    duplicate: true,
+                    created,
+                });
+            }
+        }
+        let status = Status::parse(&conv.status).unwrap_or(Status::Waiting);
+        if status == Status::Closed {
+            return Err(closed().into());
+        }
+        let mut added: Vec<Message> = Vec::with_capacity(2);
+        if p.author.kind.is_customer() && status == Status::Resolved {
+            // A customer writing again reopens a resolved conversation.
+            let agent = conv.assigned_agent_id.clone();
+            set_status(conn, &mut conv, Status::Active, agent)?;
+            let note = "Conversation reopened";
+            let row = insert_message(conn, &mut conv, &system_author(), note, "system", None)?;
+            added.push(row.into());
+        }
+        let files = unlinked_attachments(conn, &p.attachment_ids, &p.author.id)?;
+        let message_type = match &p.message_type {
+            Some(t) => t.clone(),
+            None if files.is_empty() => "text".to_owned(),
+            None if files.iter().all(|f| f.content_type.starts_with("image/")) => {
+                "image".to_owned()
+            }
+            None => "file".to_owned(),
+        };
+        let row = insert_message(
+            conn,
+            &mut conv,
+            &p.author,
+            &p.content,
+            &message_type,
+            p.client_id.as_deref(),
+        )?;
+        if !files.is_empty() {
+            diesel::update(attachments::table.filter(attachments::id.eq_any(&p.attachment_ids)))
+                .set((
+                    attachments::message_id.eq(&row.id),
+                    attachments::conversation_id.eq(&conv.id),
+                ))
+                .execute(conn)?;
+        }
+        // Most messages carry no files: no need to look.
+        let files = if files.is_empty() {
+            Vec::new()
+        } else {
+            attachments_of(conn, std::slice::from_ref(&row.id))?
+        };
+        added.push(convert::message(row, &files));
+        Ok(Posted {
+            conversation: conv.into(),
+            messages: added,
+            duplicate: false,
+            created,
+        })
+    }
+}
+
+impl Write for Open {
+    type Outcome = Opened;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Opened, WriteError> {
+        let o = self;
+        if o.reuse_open {
+            let mut q = conversations::table
+                .filter(conversations::conversation_type.eq(&o.conversation.kind))
+                .filter(conversations::status.ne(Status::Closed.as_str()))
+                .into_boxed();
+            q = match &o.conversation.owner {
+                Owner::User(u) => q.filter(conversations::customer_user_id.eq(u.clone())),
+                Owner::Guest(g) => q.filter(conversations::guest_id.eq(g.clone())),
+                Owner::Anonymous(_) => return Err(AppError::token_required().into()),
+            };
+            let existing = q
+                .order(conversations::updated_at.desc())
+                .select(ConversationRow::as_select())
+                .first(conn)
+                .optional()?;
+            if let Some(conversation) = existing {
+                return Ok(Opened {
+                    conversation: conversation.into(),
+                    messages: Vec::new(),
+                    created: false,
+                });
+            }
+        }
+        let mut conversation = insert_conversation(conn, &o.id, &o.conversation)?;
+        let mut messages = Vec::new();
+        if let Some((author, text)) = &o.initial_message {
+            let row = insert_message(conn, &mut conversation, author, text, "text", None)?;
+            messages.push(row.into());
+        }
+        Ok(Opened {
+            conversation: conversation.into(),
+            messages,
+            created: true,
+        })
+    }
+}
+
+impl Write for Change {
+    type Outcome = Changed;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Changed, WriteError> {
+        let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
+        let effect = apply_change(&conv.clone().into(), &self.caller, &self.change)?;
+        set_status(conn, &mut conv, effect.status, effect.assigned_agent_id)?;
+        let system = insert_message(
+            conn,
+            &mut conv,
+            &system_author(),
+            &effect.note,
+            "system",
+            None,
+        )?;
+        Ok(Changed {
+            conversation: conv.into(),
+            system: system.into(),
+        })
+    }
+}
+
+impl Write for BindAnonymous {
+    type Outcome = crate::domain::conversation::Conversation;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Self::Outcome, WriteError> {
+        let mut conv = find_conversation_row(conn, &self.conversation_id)?
+            .ok_or_else(conversation_not_found)?;
+        bind_anonymous(conn, &mut conv, &self.binding)?;
+        Ok(conv.into())
+    }
+}
+
+/// An onboarding code's message goes into its conversation like any other.
+pub(super) fn post_note(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    author: &Author,
+    text: &str,
+    message_type: &str,
+) -> Result<Message, WriteError> {
+    let mut conv =
+        find_conversation_row(conn, conversation_id)?.ok_or_else(conversation_not_found)?;
+    if conv.status == Status::Closed.as_str() {
+        return Err(closed().into());
+    }
+    Ok(insert_message(conn, &mut conv, author, text, message_type, None)?.into())
+}

@@ -1,0 +1,61 @@
+//! Live streams (seed 002): started, stopped with their figures, and their chat.
+
+use diesel::prelude::*;
+
+use super::{Write, WriteError};
+use crate::db::models::{StreamChatRow, StreamRow};
+use crate::db::schema::{live_streams, stream_chat};
+use crate::db::DbConnection;
+use crate::domain::message::now_millis;
+use crate::domain::stream::Stream;
+use crate::domain::writes::{StartStream, StopStream, StoreStreamChat};
+
+impl Write for StartStream {
+    type Outcome = Stream;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Stream, WriteError> {
+        diesel::insert_into(live_streams::table)
+            .values(&StreamRow::from(&self.stream))
+            .execute(conn)?;
+        Ok(self.stream.clone())
+    }
+}
+
+impl Write for StopStream {
+    type Outcome = Stream;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Stream, WriteError> {
+        diesel::update(live_streams::table.find(&self.id))
+            .set((
+                live_streams::ended_at.eq(Some(now_millis())),
+                live_streams::peak_viewers.eq(self.peak_viewers),
+                live_streams::likes.eq(self.likes),
+            ))
+            .execute(conn)?;
+        let row = live_streams::table
+            .find(&self.id)
+            .select(StreamRow::as_select())
+            .first(conn)?;
+        Ok(row.into())
+    }
+}
+
+impl Write for StoreStreamChat {
+    type Outcome = ();
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<(), WriteError> {
+        let row = StreamChatRow {
+            id: self.id.clone(),
+            stream_id: self.stream_id.clone(),
+            sender_id: self.sender_id.clone(),
+            username: self.username.clone(),
+            message: self.message.clone(),
+            is_admin: self.is_admin,
+            created_at: self.created_at,
+        };
+        diesel::insert_into(stream_chat::table)
+            .values(&row)
+            .execute(conn)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! The writes the central actors ask of storage, each a type with its own outcome
+//! (`db::writes::Write` pairs them). Plain data: what to do, never how.
+
+use chrono::NaiveDateTime;
+
+use super::auth_code::Refusal;
+use super::conversation::{Conversation, Owner, StatusChange};
+use super::message::{Attachment, Author, Message};
+use super::stream::Stream;
+use super::Caller;
+
+/// What a new conversation is about and whose it is.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    pub owner: Owner,
+    pub customer_name: String,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: String,
+    pub kind: String,
+}
+
+/// Store one message. A customer's first message on a native session creates it
+/// (`create`).
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub conversation_id: String,
+    pub author: Author,
+    /// The identity the access rule is checked against.
+    pub caller: Caller,
+    pub content: String,
+    /// `None`: text, or image/file when it carries attachments.
+    pub message_type: Option<String>,
+    pub client_id: Option<String>,
+    pub create: Option<NewConversation>,
+    /// Uploaded, unlinked attachments of this author to link to the message.
+    pub attachment_ids: Vec<String>,
+}
+
+/// `messages`: what the post added, in seq order (a reopening note, then the message),
+/// or the original message alone when `duplicate`. `created`: it started the
+/// conversation.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+    pub duplicate: bool,
+    pub created: bool,
+}
+
+/// Start a conversation, or with `reuse_open` find the owner's open one of that type.
+#[derive(Debug, Clone)]
+pub struct Open {
+    pub id: String,
+    pub conversation: NewConversation,
+    pub reuse_open: bool,
+    pub initial_message: Option<(Author, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+    pub created: bool,
+}
+
+/// Accept, assign, or change the status of a conversation.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub change: StatusChange,
+}
+
+/// The conversation after the change, and the system message recording it.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub conversation: Conversation,
+    pub system: Message,
+}
+
+/// What a read receipt covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadTarget {
+    All,
+    UpToSeq(i64),
+    Ids(Vec<String>),
+}
+
+/// Advance the caller's read cursor.
+#[derive(Debug, Clone)]
+pub struct MarkRead {
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub target: ReadTarget,
+}
+
+/// Where the cursor stands; `changed` when it moved.
+#[derive(Debug, Clone)]
+pub struct ReadMarked {
+    pub conversation: Conversation,
+    pub participant_id: String,
+    pub up_to_seq: i64,
+    pub changed: bool,
+}
+
+/// Bind an anonymous session from before bindings to a browser, unless one was bound
+/// first; the outcome is the conversation as it now is.
+#[derive(Debug, Clone)]
+pub struct BindAnonymous {
+    pub conversation_id: String,
+    pub binding: String,
+}
+
+/// Remember a guest id the server issued.
+#[derive(Debug, Clone)]
+pub struct IssueGuest {
+    pub id: String,
+}
+
+/// A file on disk, not yet linked to a message.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub id: String,
+    pub uploader_id: String,
+    pub sha256: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreUploads {
+    pub uploads: Vec<NewUpload>,
+}
+
+/// Forget unsent uploads (their message was refused); the outcome is the stored files
+/// (by sha256) that nothing uses any more.
+#[derive(Debug, Clone)]
+pub struct DiscardUploads {
+    pub ids: Vec<String>,
+}
+
+/// Store an onboarding code (hashed), and post its message to the conversation in the
+/// same transaction.
+#[derive(Debug, Clone)]
+pub struct IssueCode {
+    pub id: String,
+    pub code_hash: String,
+    pub conversation_id: String,
+    pub user_id: Option<String>,
+    pub guest_id: Option<String>,
+    pub device_info: Option<String>,
+    pub expires_at: NaiveDateTime,
+    pub author: Author,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeIssued {
+    pub expires_at: NaiveDateTime,
+    pub message: Message,
+}
+
+/// Whom a code is checked for: exactly one of a user and a guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeHolder {
+    User(String),
+    Guest(String),
+}
+
+/// Check a code; attempts are counted even when it fails.
+#[derive(Debug, Clone)]
+pub struct VerifyCode {
+    pub code_hash: String,
+    pub holder: CodeHolder,
+}
+
+/// A code that was accepted: its id and the person it was for.
+#[derive(Debug, Clone)]
+pub struct CheckedCode {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub guest_id: Option<String>,
+}
+
+/// A refused code is still a successful write: its attempt was counted.
+pub type CodeChecked = Result<CheckedCode, Refusal>;
+
+/// A live stream started.
+#[derive(Debug, Clone)]
+pub struct StartStream {
+    pub stream: Stream,
+}
+
+/// A live stream ended, with its final figures; the outcome is the stream as stored.
+#[derive(Debug, Clone)]
+pub struct StopStream {
+    pub id: String,
+    pub peak_viewers: i64,
+    pub likes: i64,
+}
+
+/// A line of stream chat.
+#[derive(Debug, Clone)]
+pub struct StoreStreamChat {
+    pub id: String,
+    pub stream_id: String,
+    pub sender_id: String,
+    pub username: String,
+    pub message: String,
+    pub is_admin: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// The stored attachments of a `StoreUploads`.
+pub type UploadsStored = Vec<Attachment>;
