@@ -7,10 +7,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix::dev::SendError;
-use actix::Recipient;
+use actix::{Message, Recipient};
 
-use crate::actors::chat_server::Deliver;
-use crate::domain::{Event, Outbound};
+use crate::domain::{Audience, Event, Outbound};
+
+/// Connection ids are unique per server.
+pub type ConnId = u64;
+
+/// An event for one connection, with how that connection relates to it.
+/// Sessions of every transport accept this.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct Deliver {
+    /// The connection it is for (a session may multiplex several, as Socket.IO does).
+    pub to: ConnId,
+    pub out: Arc<Outbound>,
+    pub audience: Audience,
+}
 
 /// Slow consumers cut off, over every actor that delivers (`/health`'s
 /// `slowConsumersEvicted`).

@@ -1,28 +1,14 @@
 //! What connections and HTTP handlers ask of the ChatServer: the typed commands
 //! every dialect translates its frames into.
 
-use std::sync::Arc;
-
 use actix::prelude::*;
 
 use crate::domain::conversation::{ConversationView, StatusChange};
 use crate::domain::writes::ReadTarget;
-use crate::domain::{Audience, Caller, Message as ChatMessage, Outbound};
+use crate::domain::{Caller, Message as ChatMessage};
 use crate::error::AppError;
 
-/// Connection ids are unique per server.
-pub type ConnId = u64;
-
-/// An event for one connection, with how that connection relates to it.
-/// Sessions of every transport accept this.
-#[derive(Message, Clone)]
-#[rtype(result = "()")]
-pub struct Deliver {
-    /// The connection it is for (a session may multiplex several, as Socket.IO does).
-    pub to: ConnId,
-    pub out: Arc<Outbound>,
-    pub audience: Audience,
-}
+pub use crate::actors::delivery::{ConnId, Deliver};
 
 /// Attach a connection as a customer of one session/conversation (seed 000's `register`).
 /// Answered with whom the connection now acts as, and the session's secret.

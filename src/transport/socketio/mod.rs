@@ -198,7 +198,7 @@ impl<H: SocketHandler> Engine<H> {
 
     fn start_session(
         self: &Arc<Self>,
-        websocket: Option<tokio::sync::mpsc::Sender<packet::Frame>>,
+        websocket: Option<websocket::SocketOut>,
         remote_ip: Option<IpAddr>,
     ) -> (String, Addr<SioSession<H>>, packet::Frame) {
         let sid = random_id();
@@ -311,11 +311,11 @@ fn text_response(body: String, origin: &Option<String>) -> HttpResponse {
     res.content_type("text/plain; charset=UTF-8").body(body)
 }
 
-/// The 101 response, the sender of frames to the client, and the reader of its frames.
+/// The 101 response, the session's handle on the socket, and the socket itself.
 type AcceptedWebSocket = (
     HttpResponse,
-    tokio::sync::mpsc::Sender<packet::Frame>,
-    websocket::Reader,
+    websocket::SocketOut,
+    Addr<websocket::SioSocket>,
 );
 
 fn accept_websocket<H: SocketHandler>(
@@ -323,10 +323,9 @@ fn accept_websocket<H: SocketHandler>(
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<AcceptedWebSocket, EngineError> {
-    let (res, ws, stream) = actix_ws::handle(req, body).map_err(|_| EngineError::BAD_REQUEST)?;
     let s = &engine.settings;
-    let (tx, reader) = websocket::bridge(ws, stream, s.max_payload, s.outbound_queue);
-    Ok((res, tx, reader))
+    websocket::accept(req, body, s.max_payload, s.outbound_queue)
+        .map_err(|_| EngineError::BAD_REQUEST)
 }
 
 fn websocket_open<H: SocketHandler>(
@@ -334,11 +333,11 @@ fn websocket_open<H: SocketHandler>(
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
-    let (res, tx, reader) = accept_websocket(engine, req, body)?;
+    let (res, out, socket) = accept_websocket(engine, req, body)?;
     // The open packet goes first, before the session can queue anything else.
-    let (_, addr, open) = engine.start_session(Some(tx.clone()), peer_ip(req));
-    let _ = tx.try_send(open);
-    reader.start(addr);
+    let (_, addr, open) = engine.start_session(Some(out.clone()), peer_ip(req));
+    out.try_send(open);
+    socket.do_send(websocket::AttachSession(addr.recipient()));
     Ok(res)
 }
 
@@ -348,12 +347,12 @@ async fn websocket_upgrade<H: SocketHandler>(
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
-    let (res, tx, reader) = accept_websocket(engine, req, body)?;
-    match session.send(session::Upgrade(tx)).await {
-        Ok(Ok(())) => reader.start(session),
+    let (res, out, socket) = accept_websocket(engine, req, body)?;
+    match session.send(session::Upgrade(out.clone())).await {
+        Ok(Ok(())) => socket.do_send(websocket::AttachSession(session.recipient())),
         // Already upgraded, or another probe under way: as in the reference server,
-        // this socket is accepted and closed at once (its sender is dropped here).
-        Ok(Err(_)) => {}
+        // this socket is accepted and closed at once.
+        Ok(Err(_)) => out.end(),
         Err(_) => return Err(EngineError::UNKNOWN_SID),
     }
     Ok(res)

@@ -10,10 +10,10 @@ use actix::prelude::*;
 use bytes::Bytes;
 use bytestring::ByteString;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::packet::{self, EnginePacket, Frame, Kind, SioPacket};
-use super::websocket::InboundItem;
+use super::websocket::{Inbound, InboundItem, SocketOut};
 use super::{random_id, Engine, EngineError, SocketHandler};
 
 /// Packets held while a CONNECT or join completes, at most.
@@ -69,7 +69,7 @@ enum Transport {
         queue: Vec<Frame>,
         poll: Option<oneshot::Sender<Result<String, EngineError>>>,
     },
-    WebSocket(mpsc::Sender<Frame>),
+    WebSocket(SocketOut),
 }
 
 /// A BINARY_EVENT or BINARY_ACK still collecting its attachments.
@@ -86,7 +86,7 @@ pub struct SioSession<H: SocketHandler> {
     transport: Transport,
     /// A WebSocket probing for the upgrade (before the client's `5`), and whether it
     /// has been answered `3probe` (polls are then ended at once with a noop).
-    probe: Option<mpsc::Sender<Frame>>,
+    probe: Option<SocketOut>,
     probed: bool,
     /// The next ping, and the deadline for the pong to the last one.
     ping_timer: Option<SpawnHandle>,
@@ -129,7 +129,7 @@ impl<H: SocketHandler> Io<'_, H> {
     pub fn queued(&self) -> (usize, usize) {
         let queued = match &self.session.transport {
             Transport::Polling { queue, .. } => queue.len(),
-            Transport::WebSocket(tx) => tx.max_capacity() - tx.capacity(),
+            Transport::WebSocket(out) => out.queued(),
         };
         (queued, self.session.engine.settings.outbound_queue)
     }
@@ -261,7 +261,7 @@ impl<H: SocketHandler> SioSession<H> {
     pub(super) fn new(
         sid: String,
         engine: Arc<Engine<H>>,
-        websocket: Option<mpsc::Sender<Frame>>,
+        websocket: Option<SocketOut>,
         remote_ip: Option<std::net::IpAddr>,
     ) -> Self {
         let transport = match websocket {
@@ -322,7 +322,7 @@ impl<H: SocketHandler> SioSession<H> {
                 }
                 queue.len() > limit
             }
-            Transport::WebSocket(tx) => tx.try_send(frame).is_err(),
+            Transport::WebSocket(out) => !out.try_send(frame),
         };
         if overflow {
             log::warn!(
@@ -391,14 +391,15 @@ impl<H: SocketHandler> SioSession<H> {
                     let _ = poll.send(Ok(packet::encode_payload(queue)));
                 }
             }
-            // Dropping the sender ends the WebSocket writer, which closes the socket.
-            Transport::WebSocket(_) => {}
+            Transport::WebSocket(out) => out.end(),
         }
         self.transport = Transport::Polling {
             queue: Vec::new(),
             poll: None,
         };
-        self.probe = None;
+        if let Some(probe) = self.probe.take() {
+            probe.end();
+        }
         ctx.stop();
     }
 
@@ -780,7 +781,7 @@ impl<H: SocketHandler> Handler<Kill> for SioSession<H> {
 /// A WebSocket that wants to take over a polling session.
 #[derive(Message)]
 #[rtype(result = "Result<(), EngineError>")]
-pub struct Upgrade(pub mpsc::Sender<Frame>);
+pub struct Upgrade(pub SocketOut);
 
 impl<H: SocketHandler> Handler<Upgrade> for SioSession<H> {
     type Result = Result<(), EngineError>;
@@ -792,8 +793,9 @@ impl<H: SocketHandler> Handler<Upgrade> for SioSession<H> {
         let probe = msg.0;
         self.probe = Some(probe.clone());
         ctx.run_later(UPGRADE_TIMEOUT, move |act, _| {
-            // Still probing with this socket: give up on it (dropping it closes it).
-            if act.probe.as_ref().is_some_and(|p| p.same_channel(&probe)) {
+            // Still probing with this socket: give up on it.
+            if act.probe.as_ref().is_some_and(|p| p.same_socket(&probe)) {
+                probe.end();
                 act.probe = None;
                 act.probed = false;
             }
@@ -818,16 +820,8 @@ impl<H: SocketHandler> SioSession<H> {
                 }
                 return self.close(CloseReason::TransportLost, ctx);
             }
+            // The socket has closed itself with the code.
             InboundItem::Refused(code) => {
-                // The close code goes to whichever socket sent it.
-                let socket = match (&self.probe, &self.transport) {
-                    (Some(probe), _) => Some(probe),
-                    (None, Transport::WebSocket(tx)) => Some(tx),
-                    _ => None,
-                };
-                if let Some(tx) = socket {
-                    let _ = tx.try_send(Frame::Close(code));
-                }
                 return self.protocol_error(&format!("WebSocket message refused ({code})"), ctx);
             }
         };
@@ -867,5 +861,12 @@ impl<H: SocketHandler> SioSession<H> {
                 let _ = poll.send(Ok("6".to_owned()));
             }
         }
+    }
+}
+
+impl<H: SocketHandler> Handler<Inbound> for SioSession<H> {
+    type Result = ();
+    fn handle(&mut self, msg: Inbound, ctx: &mut Self::Context) {
+        self.on_websocket(msg.0, ctx);
     }
 }
