@@ -135,6 +135,13 @@ impl AppError {
         Self::new(ErrorKind::NotRegistered, "Not registered")
             .with_detail("send register or register_admin first")
     }
+    /// Someone else's conversation (or none the caller may know of).
+    pub fn access_denied() -> Self {
+        Self::forbidden("Access denied to this conversation")
+    }
+    pub fn conversation_not_found() -> Self {
+        Self::not_found("Conversation not found")
+    }
     pub fn insufficient_permissions() -> Self {
         Self::forbidden("Insufficient permissions")
     }

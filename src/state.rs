@@ -12,7 +12,7 @@ use actix::Addr;
 use crate::actors::chat_server::{ChatServer, ConnId};
 use crate::actors::db_sync::Db;
 use crate::auth::JwtKeys;
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 use crate::rate_limit::KeyedLimiter;
 
 /// Per-connection limits, from the configuration.
@@ -84,7 +84,7 @@ impl AppState {
         if self.ip_limiter.allow(ip) {
             Ok(())
         } else {
-            Err(AppError::new(ErrorKind::RateLimited, "Rate limit exceeded")
+            Err(AppError::rate_limited()
                 .with_detail("too many new connections or conversations from this address"))
         }
     }

@@ -1,11 +1,11 @@
 //! REST routes: thin handlers that validate, authorize and call an actor.
 
 pub mod chat;
+pub mod chat_sessions;
 pub mod health;
 pub mod live;
 pub mod multipart;
 pub mod pages;
-pub mod sessions;
 pub mod support;
 
 use std::sync::Arc;
@@ -58,7 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(chat::session_messages),
             ),
     )
-    .configure(sessions::configure)
+    .configure(chat_sessions::configure)
     .configure(live::configure)
     .configure(support::configure)
     .configure(pages::configure);
@@ -183,7 +183,7 @@ impl RequestCaller {
     pub fn staff(self) -> Result<Caller, AppError> {
         match self.signed_in()? {
             c if c.is_staff() => Ok(c),
-            _ => Err(AppError::forbidden("Insufficient permissions")),
+            _ => Err(AppError::insufficient_permissions()),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! encodes domain events back. The native `/ws` protocol, and seeds 001, 003 and 004
 //! over Socket.IO (`sio`), with the REST shapes of 003 (`support`) and 004 (`session`).
 
+pub mod chat_sessions;
 pub mod native;
-pub mod session;
 pub mod sio;
 pub mod support;
 

@@ -31,7 +31,7 @@ pub fn message_json(m: &Message) -> Value {
         "messageType": m.message_type,
         "isRead": m.is_read(),
         "readBy": m.read_by,
-        "attachments": m.attachments.iter().map(crate::dialects::session::attachment_json).collect::<Vec<_>>(),
+        "attachments": m.attachments.iter().map(crate::dialects::chat_sessions::attachment_json).collect::<Vec<_>>(),
         "createdAt": iso_timestamp(m.created_at),
     })
 }

@@ -371,7 +371,7 @@ impl ChatServer {
         {
             Ok(())
         } else {
-            Err(AppError::new(ErrorKind::RateLimited, "Rate limit exceeded"))
+            Err(AppError::rate_limited())
         }
     }
 

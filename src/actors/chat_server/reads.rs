@@ -31,7 +31,7 @@ async fn accessible_with(
     let row = db
         .query(move |c| reads::find_conversation(c, &id))
         .await?
-        .ok_or_else(|| AppError::not_found("Conversation not found"))?;
+        .ok_or_else(|| AppError::conversation_not_found())?;
     let owner = row.owner.clone();
     let caller = match proof {
         Some((secrets, secret)) => {
@@ -41,7 +41,7 @@ async fn accessible_with(
         None => caller.clone(),
     };
     if !caller.may_access(&owner) {
-        return Err(AppError::forbidden("Access denied to this conversation"));
+        return Err(AppError::access_denied());
     }
     Ok(row)
 }

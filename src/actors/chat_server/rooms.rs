@@ -8,10 +8,6 @@ use crate::db::reads;
 use crate::domain::writes::BindAnonymous;
 use crate::domain::{anonymous, text};
 
-fn access_denied() -> AppError {
-    AppError::forbidden("Access denied to this conversation")
-}
-
 /// A customer registration, once its conversation (if any) has been read.
 enum Admission {
     Now(JoinAsCustomer),
@@ -53,7 +49,9 @@ impl ChatServer {
             (Some(Owner::Anonymous(_)), Caller::User(_)) if stored.is_none() => {
                 self.claim(&room, Owner::for_caller(&msg.caller));
             }
-            (Some(owner), caller) if !caller.may_access(&owner) => return Err(access_denied()),
+            (Some(owner), caller) if !caller.may_access(&owner) => {
+                return Err(AppError::access_denied())
+            }
             (Some(_), _) => {}
             // The first customer on a new session claims it.
             (None, caller) if !caller.is_staff() => {
@@ -98,7 +96,7 @@ impl ChatServer {
         };
         let seated = self.request(ctx, bind, move |act, _, conversation| {
             if !msg.caller.may_access(&conversation.owner) {
-                return Err(access_denied());
+                return Err(AppError::access_denied());
             }
             // Now that it is bound, listeners from other browsers go.
             act.enforce_access(&msg.session_id, &conversation.owner);

@@ -83,7 +83,7 @@ fn staff_only(caller: &Caller) -> Result<(), AppError> {
             ErrorKind::TokenRequired,
             "No token, authorization denied",
         )),
-        _ => Err(AppError::forbidden("Insufficient permissions")),
+        _ => Err(AppError::insufficient_permissions()),
     }
 }
 
@@ -541,7 +541,7 @@ impl Handler<SignalCommand> for LiveStream {
                 })?;
                 let admin = match user_type.as_str() {
                     "admin" if msg.staff => true,
-                    "admin" => return Err(AppError::forbidden("Insufficient permissions")),
+                    "admin" => return Err(AppError::insufficient_permissions()),
                     "customer" => false,
                     _ => return Err(AppError::validation("userType must be admin or customer")),
                 };
@@ -604,7 +604,7 @@ impl Handler<SignalCommand> for LiveStream {
             }
             SignalCmd::BroadcastStart { peer_id } => {
                 if !self.own_peer(msg.conn, &peer_id)?.admin {
-                    return Err(AppError::forbidden("Insufficient permissions"));
+                    return Err(AppError::insufficient_permissions());
                 }
                 self.broadcaster = Some(peer_id.clone());
                 self.tell_customers(Signal::BroadcasterAvailable {

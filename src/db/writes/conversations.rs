@@ -17,14 +17,6 @@ use crate::domain::writes::{
 use crate::domain::{Author, Caller, Message, SenderKind};
 use crate::error::{AppError, ErrorKind};
 
-pub fn conversation_not_found() -> AppError {
-    AppError::not_found("Conversation not found")
-}
-
-fn access_denied() -> AppError {
-    AppError::forbidden("Access denied to this conversation")
-}
-
 fn closed() -> AppError {
     AppError::new(ErrorKind::Conflict, "Conversation is closed")
 }
@@ -35,9 +27,9 @@ pub(super) fn accessible(
     id: &str,
     caller: &Caller,
 ) -> Result<ConversationRow, WriteError> {
-    let c = find_conversation_row(conn, id)?.ok_or_else(conversation_not_found)?;
+    let c = find_conversation_row(conn, id)?.ok_or_else(AppError::conversation_not_found)?;
     if !caller.may_access(&owner_of(&c)) {
-        return Err(access_denied().into());
+        return Err(AppError::access_denied().into());
     }
     Ok(c)
 }
@@ -192,14 +184,14 @@ impl Write for Post {
             Some(c) => (c, false),
             None => match &p.create {
                 Some(new) => (insert_conversation(conn, &p.conversation_id, new)?, true),
-                None => return Err(conversation_not_found().into()),
+                None => return Err(AppError::conversation_not_found().into()),
             },
         };
         if let Caller::Anonymous(Some(binding)) = &p.caller {
             bind_anonymous(conn, &mut conv, binding)?;
         }
         if !p.caller.may_access(&owner_of(&conv)) {
-            return Err(access_denied().into());
+            return Err(AppError::access_denied().into());
         }
         if let Some(client_id) = &p.client_id {
             let existing = messages::table
@@ -342,7 +334,7 @@ impl Write for BindAnonymous {
 
     fn apply(&self, conn: &mut DbConnection) -> Result<Self::Outcome, WriteError> {
         let mut conv = find_conversation_row(conn, &self.conversation_id)?
-            .ok_or_else(conversation_not_found)?;
+            .ok_or_else(AppError::conversation_not_found)?;
         bind_anonymous(conn, &mut conv, &self.binding)?;
         Ok(conv.into())
     }
@@ -356,8 +348,8 @@ pub(super) fn post_note(
     text: &str,
     message_type: &str,
 ) -> Result<Message, WriteError> {
-    let mut conv =
-        find_conversation_row(conn, conversation_id)?.ok_or_else(conversation_not_found)?;
+    let mut conv = find_conversation_row(conn, conversation_id)?
+        .ok_or_else(AppError::conversation_not_found)?;
     if conv.status == Status::Closed.as_str() {
         return Err(closed().into());
     }

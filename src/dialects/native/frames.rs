@@ -288,7 +288,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
         }
         Event::AccessRevoked { conversation_id } => json!({
             "type": "error",
-            "message": "Access denied to this conversation",
+            "message": AppError::access_denied().message,
             "code": "forbidden",
             "sessionId": conversation_id,
         }),

@@ -177,7 +177,8 @@ impl NativeSocket {
                 attachments,
             } => {
                 let Registration::Customer { session_id, caller } = &self.registration else {
-                    return self.refuse_role(ctx, "Staff connections send staff_message");
+                    let e = AppError::forbidden("Staff connections send staff_message");
+                    return self.refuse_role(ctx, e);
                 };
                 let post = self.post_message(
                     session_id.clone(),
@@ -198,7 +199,7 @@ impl NativeSocket {
                 attachments,
             } => {
                 let Registration::Staff { caller } = &self.registration else {
-                    return self.refuse_role(ctx, "Insufficient permissions");
+                    return self.refuse_role(ctx, AppError::insufficient_permissions());
                 };
                 let post = self.post_message(
                     session_id,
@@ -386,7 +387,7 @@ impl NativeSocket {
             }
             Command::OnlineStaff => {
                 if !self.caller().is_staff() {
-                    return self.error(ctx, &AppError::forbidden("Insufficient permissions"));
+                    return self.error(ctx, &AppError::insufficient_permissions());
                 }
                 let sent = self.state.chat.send(GetOnlineStaff);
                 ws_connection::spawn(ctx, sent, |s, ctx, res| match res {

@@ -9,7 +9,7 @@ use super::{Ctx, NativeSocket, Order, Registration, Reply, MAX_REGISTRATIONS};
 use crate::actors::chat_server::{JoinAsCustomer, JoinAsStaff, VerifyGuest};
 use crate::actors::live_stream::Watch;
 use crate::domain::Caller;
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 use crate::transport::ws_connection;
 
 impl NativeSocket {
@@ -92,9 +92,9 @@ impl NativeSocket {
     }
 
     /// A command this registration may not send: not registered, or the wrong role.
-    pub(super) fn refuse_role(&self, ctx: &mut Ctx, wrong_role: &'static str) {
+    pub(super) fn refuse_role(&self, ctx: &mut Ctx, e: AppError) {
         if self.registered(ctx) {
-            self.error(ctx, &AppError::forbidden(wrong_role));
+            self.error(ctx, &e);
         }
     }
 
@@ -113,8 +113,8 @@ impl NativeSocket {
         }
         self.registrations += 1;
         if self.registrations > MAX_REGISTRATIONS {
-            let e = AppError::new(ErrorKind::RateLimited, "Rate limit exceeded")
-                .with_detail("too many registrations on this connection");
+            let e =
+                AppError::rate_limited().with_detail("too many registrations on this connection");
             return self.error(ctx, &e);
         }
         // Seed 000: an invalid optional token falls back to anonymous, which is this
@@ -179,7 +179,7 @@ impl NativeSocket {
             Some(Ok(c)) => c,
         };
         let Caller::Staff(identity) = &caller else {
-            return self.error(ctx, &AppError::forbidden("Insufficient permissions"));
+            return self.error(ctx, &AppError::insufficient_permissions());
         };
         if user_id.as_deref().is_some_and(|u| u != identity.user_id) {
             return self.error(ctx, &AppError::forbidden("userId does not match the token"));

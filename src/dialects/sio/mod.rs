@@ -4,7 +4,7 @@
 //! sessions) are told apart by what the client sends. Events become ChatServer
 //! commands; domain events are encoded once per dialect and audience and shared.
 
-mod session;
+mod chat_sessions;
 mod support;
 mod ticket;
 
@@ -255,7 +255,7 @@ impl SocketHandler for ChatSocket {
             return self.expire(io);
         }
         if !self.bucket.try_take() {
-            let e = AppError::new(ErrorKind::RateLimited, "Rate limit exceeded");
+            let e = AppError::rate_limited();
             return self.fail(io, event.ack, &e);
         }
         if self.dialect == DialectId::Support {
@@ -267,7 +267,7 @@ impl SocketHandler for ChatSocket {
         let name = event.name.as_str();
         if ticket::EVENTS.contains(&name) {
             self.dialect = DialectId::Ticket;
-        } else if session::EVENTS.contains(&name) {
+        } else if chat_sessions::EVENTS.contains(&name) {
             self.dialect = DialectId::Session;
         } else if name != "send_message" {
             let e = AppError::new(ErrorKind::UnknownType, "Unknown event")
@@ -276,7 +276,7 @@ impl SocketHandler for ChatSocket {
         }
         match self.dialect {
             DialectId::Ticket => ticket::on_event(self, io, event),
-            _ => session::on_event(self, io, event),
+            _ => chat_sessions::on_event(self, io, event),
         }
     }
 
@@ -304,7 +304,7 @@ impl Handler<Deliver> for SioSession<ChatSocket> {
 fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteString> {
     let packets = match dialect {
         DialectId::Support => support::encode(event, audience),
-        DialectId::Session => session::encode(event, audience),
+        DialectId::Session => chat_sessions::encode(event, audience),
         DialectId::Ticket => ticket::encode(event, audience),
         DialectId::Native => Vec::new(),
     };

@@ -38,10 +38,7 @@ pub(super) async fn authenticate(
         // it counts against the client's address, like a new connection).
         _ => {
             if ip.is_some_and(|ip| !state.ip_limiter.allow(ip)) {
-                return Err(refused(AppError::new(
-                    crate::error::ErrorKind::RateLimited,
-                    "Rate limit exceeded",
-                )));
+                return Err(refused(AppError::rate_limited()));
             }
             let id = state
                 .chat

@@ -8,8 +8,8 @@
 //! emits, acks, emits with an ack, runs futures, and disconnects. Broadcasts are
 //! encoded once by the caller and shared (`Io::send_encoded`).
 
+pub mod engine_session;
 pub mod packet;
-pub mod session;
 pub mod websocket;
 
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-pub use session::{CloseReason, IncomingEvent, Io, SioSession};
+pub use engine_session::{CloseReason, IncomingEvent, Io, SioSession};
 
 use crate::transport::origin::OriginPolicy;
 
@@ -348,7 +348,7 @@ async fn websocket_upgrade<H: SocketHandler>(
     body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
     let (res, out, socket) = accept_websocket(engine, req, body)?;
-    match session.send(session::Upgrade(out.clone())).await {
+    match session.send(engine_session::Upgrade(out.clone())).await {
         Ok(Ok(())) => socket.do_send(websocket::AttachSession(session.recipient())),
         // Already upgraded, or another probe under way: as in the reference server,
         // this socket is accepted and closed at once.
@@ -363,7 +363,7 @@ async fn poll<H: SocketHandler>(
     origin: &Option<String>,
 ) -> Result<HttpResponse, EngineError> {
     let rx = session
-        .send(session::Poll)
+        .send(engine_session::Poll)
         .await
         .map_err(|_| EngineError::UNKNOWN_SID)??;
     let body = rx.await.map_err(|_| EngineError::BAD_REQUEST)??;
@@ -381,17 +381,17 @@ async fn post<H: SocketHandler>(
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|_| EngineError::BAD_REQUEST)?;
         if buf.len() + chunk.len() > limit {
-            session.do_send(session::Kill);
+            session.do_send(engine_session::Kill);
             return Err(EngineError::PAYLOAD_TOO_LARGE);
         }
         buf.extend_from_slice(&chunk);
     }
     let text = String::from_utf8(buf.to_vec()).map_err(|_| {
-        session.do_send(session::Kill);
+        session.do_send(engine_session::Kill);
         EngineError::BAD_REQUEST
     })?;
     session
-        .send(session::PollData(text))
+        .send(engine_session::PollData(text))
         .await
         .map_err(|_| EngineError::UNKNOWN_SID)??;
     let mut res = HttpResponse::Ok();

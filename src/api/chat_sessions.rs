@@ -14,7 +14,7 @@ use crate::actors::chat_server::{
     GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
     PostMessage, VerifyGuest,
 };
-use crate::dialects::session::{attachment_json, message_json, session_json};
+use crate::dialects::chat_sessions::{attachment_json, message_json, session_json};
 use crate::domain::conversation::{Status, StatusChange};
 use crate::domain::files::Upload;
 use crate::domain::writes::ReadTarget;
@@ -236,10 +236,10 @@ async fn read_uploads(
     state: &State,
     body: web::Payload,
 ) -> Result<(std::collections::HashMap<String, String>, Vec<Upload>), AppError> {
-    let _slot = state.upload_slots.try_acquire().map_err(|_| {
-        AppError::new(crate::error::ErrorKind::RateLimited, "Rate limit exceeded")
-            .with_detail("too many uploads in progress")
-    })?;
+    let _slot = state
+        .upload_slots
+        .try_acquire()
+        .map_err(|_| AppError::rate_limited().with_detail("too many uploads in progress"))?;
     super::multipart::read_multipart(req, body).await
 }
 

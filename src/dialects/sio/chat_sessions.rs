@@ -8,7 +8,7 @@ use super::{field, required, ChatSocket, SocketIo};
 use crate::actors::chat_server::{
     ChangeConversation, FetchHistory, HistoryPage, PostAs, PostMessage,
 };
-use crate::dialects::session::{message_json, session_json};
+use crate::dialects::chat_sessions::{message_json, session_json};
 use crate::domain::conversation::{Status, StatusChange};
 use crate::domain::message::iso_timestamp;
 use crate::domain::writes::ReadTarget;
