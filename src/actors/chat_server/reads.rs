@@ -31,7 +31,7 @@ async fn accessible_with(
     let row = db
         .query(move |c| reads::find_conversation(c, &id))
         .await?
-        .ok_or_else(|| AppError::conversation_not_found())?;
+        .ok_or_else(AppError::conversation_not_found)?;
     let owner = row.owner.clone();
     let caller = match proof {
         Some((secrets, secret)) => {
