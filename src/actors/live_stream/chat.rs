@@ -1,0 +1,167 @@
+//! Stream chat, likes and moderation: lines broadcast at once and stored behind them,
+//! likes once per person, and staff's deletes, mutes and slow mode.
+
+use actix::prelude::*;
+
+use super::messages::*;
+use super::*;
+
+impl Handler<ToggleLike> for LiveStream {
+    type Result = Result<bool, AppError>;
+    fn handle(&mut self, msg: ToggleLike, _: &mut Context<Self>) -> Self::Result {
+        let live = self.live.as_mut().ok_or_else(no_stream)?;
+        let liked = if live.liked.remove(&msg.liker) {
+            live.liked_by.retain(|l| l != &msg.liker);
+            false
+        } else {
+            live.liked.insert(msg.liker.clone());
+            live.liked_by.push(msg.liker);
+            true
+        };
+        self.dirty = true;
+        Ok(liked)
+    }
+}
+
+impl Handler<SendChat> for LiveStream {
+    type Result = Result<(), AppError>;
+    fn handle(&mut self, msg: SendChat, ctx: &mut Context<Self>) -> Self::Result {
+        let stream_id = self
+            .live
+            .as_ref()
+            .map(|l| l.row.id.clone())
+            .ok_or_else(no_stream)?;
+        let message = text::message_text(&msg.text, MAX_CHAT_CHARS)?;
+        self.check_moderation(&msg.caller, &msg.sender_id)?;
+        let username = match &msg.caller {
+            Caller::Staff(_) | Caller::User(_) => msg.caller.display_name().to_owned(),
+            _ => text::optional_field(
+                "username",
+                msg.username
+                    .as_deref()
+                    .map(|u| truncate(u, MAX_USERNAME_CHARS))
+                    .as_deref(),
+                MAX_USERNAME_CHARS,
+            )?
+            .unwrap_or_else(|| "Guest".to_owned()),
+        };
+        let now = now_millis();
+        let line = ChatLine {
+            id: uuid::Uuid::new_v4().to_string(),
+            username,
+            message,
+            is_admin: msg.caller.is_staff(),
+            timestamp: iso_timestamp(now),
+        };
+        // Stream chat is broadcast at once and stored behind it: it is ephemeral talk,
+        // not support history, and a slow disk must not stall the stream.
+        let author = (line.id.clone(), msg.sender_id.clone());
+        let store = writes::StoreStreamChat {
+            id: line.id.clone(),
+            stream_id,
+            sender_id: msg.sender_id,
+            username: line.username.clone(),
+            message: line.message.clone(),
+            is_admin: line.is_admin,
+            created_at: now,
+        };
+        self.write(ctx, store, |_, _, stored| {
+            if let Err(e) = stored {
+                log::warn!("a stream chat line was not stored: {e}");
+            }
+        });
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        if self.moderation.authors.len() == HISTORY {
+            self.moderation.authors.pop_front();
+        }
+        self.moderation.authors.push_back(author);
+        self.history.push_back(line.clone());
+        self.broadcast(Event::StreamChat { line });
+        Ok(())
+    }
+}
+
+impl LiveStream {
+    /// Muted viewers and slow mode; staff are exempt.
+    pub(super) fn check_moderation(
+        &mut self,
+        caller: &Caller,
+        sender: &str,
+    ) -> Result<(), AppError> {
+        if caller.is_staff() {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let m = &mut self.moderation;
+        if let Some(until) = m.muted.get(sender).filter(|u| **u > now) {
+            let left = until.duration_since(now).as_secs() + 1;
+            return Err(AppError::forbidden("You are muted")
+                .with_detail(format!("for {left} more seconds")));
+        }
+        if let (Some(every), Some(last)) = (m.slow_mode, m.last_chat.get(sender)) {
+            let since = now.duration_since(*last);
+            if since < every {
+                let wait = (every - since).as_secs() + 1;
+                return Err(AppError::new(ErrorKind::RateLimited, "Slow mode is on")
+                    .with_detail(format!("wait {wait} seconds")));
+            }
+        }
+        m.last_chat.insert(sender.to_owned(), now);
+        Ok(())
+    }
+}
+
+impl Handler<Moderate> for LiveStream {
+    type Result = Result<(), AppError>;
+
+    fn handle(&mut self, msg: Moderate, _: &mut Context<Self>) -> Self::Result {
+        staff_only(&msg.caller)?;
+        if self.live.is_none() {
+            return Err(no_stream());
+        }
+        let unknown = || AppError::not_found("Message not found");
+        match msg.cmd {
+            ModerateCmd::Delete { message_id } => {
+                let before = self.history.len();
+                self.history.retain(|l| l.id != message_id);
+                if self.history.len() == before {
+                    return Err(unknown());
+                }
+                self.broadcast(Event::StreamChatDeleted { message_id });
+            }
+            ModerateCmd::Mute {
+                message_id,
+                seconds,
+            } => {
+                if !(1..=86_400).contains(&seconds) {
+                    return Err(AppError::validation(
+                        "durationSeconds must be between 1 and 86400",
+                    ));
+                }
+                let author = self
+                    .moderation
+                    .authors
+                    .iter()
+                    .find(|(id, _)| *id == message_id)
+                    .map(|(_, a)| a.clone());
+                let author = author.ok_or_else(unknown)?;
+                self.moderation.muted.insert(
+                    author,
+                    std::time::Instant::now() + Duration::from_secs(seconds),
+                );
+            }
+            ModerateCmd::SlowMode { seconds } => {
+                if seconds > 3600 {
+                    return Err(AppError::validation("seconds must be between 0 and 3600"));
+                }
+                self.moderation.slow_mode = (seconds > 0).then(|| Duration::from_secs(seconds));
+                self.broadcast(Event::ChatSettings {
+                    slow_mode_seconds: seconds,
+                });
+            }
+        }
+        Ok(())
+    }
+}
