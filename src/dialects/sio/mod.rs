@@ -5,6 +5,7 @@
 //! commands; domain events are encoded once per dialect and audience and shared.
 
 mod chat_sessions;
+mod recovery;
 mod support;
 mod ticket;
 
@@ -17,23 +18,21 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::{json, Value};
 
 use crate::actors::chat_server::{
-    Attach, ChatServer, ConnId, Deliver, FetchHistory, HistoryPage, JoinConversation, Leave,
-    LeaveConversation, MarkRead, SetTyping,
+    Attach, ChatServer, ConnId, Deliver, JoinConversation, Leave, LeaveConversation, MarkRead,
+    SetTyping,
 };
 use crate::domain::conversation::participant_id;
 use crate::domain::{Audience, Caller, Event};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
 use crate::state::AppState;
+pub use recovery::Parked;
+
 use crate::transport::socketio::{
     CloseReason, ConnectError, ConnectRequest, IncomingEvent, Io, SioSession, SocketHandler,
 };
 
 use super::DialectId;
-
-/// Messages replayed to a recovered socket per request: two frames each for staff on
-/// `/support`, well inside the outbound queue.
-const REPLAY_PAGE: i64 = 50;
 
 /// Live messages held back while a conversation is replayed, at most.
 const MAX_HELD: usize = 1000;
@@ -64,45 +63,6 @@ pub struct ChatSocket {
     /// Which expiry timer is current: a new identity (seed 001's `authenticate`)
     /// starts a new one, and the older timers do nothing when they fire.
     expiry_timer: u64,
-}
-
-/// A lost socket's state, for its client to recover.
-pub struct Parked {
-    nsp: String,
-    caller: Caller,
-    dialect: DialectId,
-    rooms: HashMap<String, i64>,
-    log: VecDeque<(String, i64)>,
-}
-
-impl Parked {
-    /// Where to resume each conversation: after what the client last confirmed having
-    /// (its offset, `conversation:seq`), never after what merely left the server.
-    fn resume_points(&self, offset: Option<&str>) -> HashMap<String, i64> {
-        let last = offset
-            .and_then(|o| o.rsplit_once(':'))
-            .and_then(|(room, seq)| Some((room, seq.parse::<i64>().ok()?)));
-        let received = last.and_then(|(r, s)| {
-            self.log
-                .iter()
-                .rposition(|(room, seq)| room == r && *seq == s)
-        });
-        let mut points = self.rooms.clone();
-        // Deliveries after the last one the client confirms were not received. (If the
-        // log no longer holds it, every logged delivery counts as not received.)
-        for (room, seq) in self.log.iter().skip(received.map_or(0, |i| i + 1)) {
-            if let Some(point) = points.get_mut(room) {
-                *point = (*point).min(seq - 1);
-            }
-        }
-        // The confirmed message's own conversation is known exactly.
-        if let Some((room, seq)) = last {
-            if let Some(point) = points.get_mut(room) {
-                *point = (*point).min(seq);
-            }
-        }
-        points
-    }
 }
 
 type SocketIo<'a> = Io<'a, ChatSocket>;
@@ -571,92 +531,6 @@ impl ChatSocket {
         self.ask(io, mark, false, move |s, io, res| {
             s.settle(io, ack, res, answer)
         });
-    }
-
-    /// Connection state recovery: back into the rooms, and every message missed.
-    fn recover(&mut self, io: &mut SocketIo, rooms: HashMap<String, i64>) {
-        for (room, seen) in rooms {
-            // Live messages wait from the moment the room is joined until the replay
-            // before them is done.
-            self.rooms.insert(room.clone(), seen);
-            self.replaying.insert(room.clone());
-            self.join(io, room.clone(), move |s, io, res| match res {
-                Ok(_) => s.replay(io, room, seen),
-                Err(e) => {
-                    log::info!("socket {}: not back into {room}: {e}", s.id);
-                    s.rooms.remove(&room);
-                    s.replayed(io, &room);
-                }
-            });
-        }
-    }
-
-    /// Deliver a conversation's messages after `seq`, page by page, at the pace the
-    /// client takes them; then the live messages held meanwhile.
-    fn replay(&self, io: &mut SocketIo, room: String, seq: i64) {
-        let fetch = FetchHistory {
-            conversation_id: room.clone(),
-            caller: self.caller.clone(),
-            page: HistoryPage::After {
-                seq,
-                limit: REPLAY_PAGE,
-            },
-        };
-        self.ask(io, fetch, false, move |s, io, res| {
-            let history = match res {
-                Ok(h) => h,
-                Err(e) => {
-                    log::info!("socket {}: no replay of {room}: {e}", s.id);
-                    return s.replayed(io, &room);
-                }
-            };
-            let last = history.messages.last().map(|m| m.seq);
-            s.replaying.remove(&room);
-            for message in history.messages {
-                let audience = Audience {
-                    sender: false,
-                    in_room: true,
-                    staff: s.caller.is_staff(),
-                };
-                let out = crate::domain::Outbound::new(Event::MessagePosted { message });
-                let deliver = Deliver {
-                    to: s.id,
-                    out: Arc::new(out),
-                    audience,
-                };
-                s.deliver(io, &deliver);
-            }
-            match (history.has_more, last) {
-                (true, Some(last)) => {
-                    s.replaying.insert(room.clone());
-                    s.replay_when_drained(io, room, last);
-                }
-                _ => s.replayed(io, &room),
-            }
-        });
-    }
-
-    /// The next page once the client has taken most of the last one.
-    fn replay_when_drained(&self, io: &mut SocketIo, room: String, seq: i64) {
-        let (queued, limit) = io.queued();
-        if queued <= limit / 2 {
-            return self.replay(io, room, seq);
-        }
-        let pause = tokio::time::sleep(std::time::Duration::from_millis(20));
-        io.spawn(pause, move |s, io, ()| s.replay_when_drained(io, room, seq));
-    }
-
-    /// A replay is over: the live messages held for it follow.
-    fn replayed(&mut self, io: &mut SocketIo, room: &str) {
-        self.replaying.remove(room);
-        let (mine, others): (Vec<Deliver>, Vec<Deliver>) =
-            std::mem::take(&mut self.held).into_iter().partition(|d| {
-                matches!(&d.out.event, Event::MessagePosted { message } if message.conversation_id == room)
-            });
-        self.held = others;
-        for d in mine {
-            self.deliver(io, &d);
-        }
     }
 }
 
