@@ -1,0 +1,184 @@
+//! `--mode stream`: a live stream, N viewers, K chatters at a rate; every line timed at
+//! every viewer.
+
+use super::*;
+
+/// One viewer: connects, registers, chats if it is a chatter, and times every chat line.
+async fn run_viewer(
+    url: String,
+    k: usize,
+    chatter: bool,
+    rate: f64,
+    start: Instant,
+    end: Instant,
+) -> Result<Samples, String> {
+    let mut conn = connect(&url).await?;
+    register(
+        &mut conn,
+        json!({"type": "register", "sessionId": format!("lg-viewer-{k}-{}", now_us())}),
+        "registered",
+    )
+    .await?;
+    tokio::time::sleep_until(start.into()).await;
+    let grace = end + Duration::from_secs(2);
+    let mut s = Samples::default();
+    let mut next_send = if chatter { Some(Instant::now()) } else { None };
+    let every = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    loop {
+        let until = match next_send {
+            Some(t) if t < end => t.min(grace),
+            _ => grace,
+        };
+        if Instant::now() >= grace {
+            break;
+        }
+        match tokio::time::timeout_at(until.into(), conn.next()).await {
+            Err(_) => {
+                if let Some(t) = next_send.filter(|t| Instant::now() >= *t && *t < end) {
+                    send(
+                        &mut conn,
+                        json!({"type": "chat_message", "message": now_us().to_string()}),
+                    )
+                    .await?;
+                    next_send = Some(t + every);
+                }
+            }
+            Ok(Some(Ok(Frame::Text(b)))) => {
+                s.frames += 1;
+                let Ok(v) = serde_json::from_slice::<Value>(&b) else {
+                    continue;
+                };
+                match v["type"].as_str() {
+                    Some("chat_message") => {
+                        if let Some(sent) =
+                            v["message"].as_str().and_then(|t| t.parse::<u64>().ok())
+                        {
+                            s.to_staff_us.push(now_us().saturating_sub(sent));
+                        }
+                    }
+                    Some("stream_update") => s.round_trip_us.push(0),
+                    Some("error") => s.errors += 1,
+                    _ => {}
+                }
+            }
+            Ok(Some(Ok(Frame::Ping(p)))) => {
+                let _ = conn.send(ws::Message::Pong(p)).await;
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(_) => return Err("connection closed".into()),
+        }
+    }
+    Ok(s)
+}
+
+/// Start or stop the live stream over REST as staff.
+fn stream_control(http: &str, token: &str, stop: Option<&str>) -> Result<String, String> {
+    let (http, token) = (http.to_owned(), token.to_owned());
+    let stop = stop.map(str::to_owned);
+    actix_rt::System::new().block_on(async move {
+        let client = awc::Client::new();
+        let req = match &stop {
+            None => client.post(format!("{http}/api/live/streams")),
+            Some(id) => client.post(format!("{http}/api/live/streams/{id}/stop")),
+        }
+        .insert_header(("Authorization", format!("Bearer {token}")));
+        let mut resp = match stop {
+            None => {
+                req.send_json(&json!({"title": "loadgen", "quality": "720p"}))
+                    .await
+            }
+            Some(_) => req.send().await,
+        }
+        .map_err(|e| e.to_string())?;
+        let body: Value = resp.json().await.map_err(|e| e.to_string())?;
+        body["data"]["streamId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("stream control failed: {body}"))
+    })
+}
+
+pub fn run_stream(args: &Args, keys: &JwtKeys) {
+    let http = health_url(&args.url).trim_end_matches("/health").to_owned();
+    let token = keys.mint(
+        "loadgen-host",
+        "admin",
+        "Load Host",
+        Duration::from_secs(3600),
+    );
+    let stream_id = match stream_control(&http, &token, None) {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            std::process::exit(1);
+        }
+    };
+    let threads = args.threads.max(1);
+    let start = Instant::now()
+        + Duration::from_secs(3)
+        + Duration::from_millis(2 * args.viewers as u64 / threads as u64);
+    let end = start + args.duration;
+    let (tx, rx) = mpsc::channel();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (args, tx) = (args.clone(), tx.clone());
+            std::thread::spawn(move || {
+                actix_rt::System::new().block_on(async move {
+                    let viewers = (t..args.viewers).step_by(threads).map(|k| {
+                        run_viewer(
+                            args.url.clone(),
+                            k,
+                            k < args.chatters,
+                            args.rate,
+                            start,
+                            end,
+                        )
+                    });
+                    for r in futures_util::future::join_all(viewers).await {
+                        let _ = tx.send(r);
+                    }
+                })
+            })
+        })
+        .collect();
+    drop(tx);
+    let (mut all, mut failed) = (Samples::default(), 0);
+    for r in rx {
+        match r {
+            Ok(s) => all.merge(s),
+            Err(e) => {
+                failed += 1;
+                if failed <= 3 {
+                    eprintln!("viewer failed: {e}");
+                }
+            }
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    let _ = stream_control(&http, &token, Some(&stream_id));
+    let secs = args.duration.as_secs_f64();
+    all.to_staff_us.sort_unstable();
+    let sent = (args.chatters as f64 * args.rate * secs).round();
+    println!(
+        "viewers: {} ({} failed), chatters: {} at {}/s, threads: {}, measured: {:.0}s",
+        args.viewers, failed, args.chatters, args.rate, threads, secs
+    );
+    println!(
+        "chat messages sent: ~{sent:.0}; delivered to viewers: {} ({:.0}/s)",
+        all.to_staff_us.len(),
+        all.to_staff_us.len() as f64 / secs
+    );
+    println!(
+        "delivery latency   p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms",
+        percentile(&all.to_staff_us, 0.5),
+        percentile(&all.to_staff_us, 0.99),
+        percentile(&all.to_staff_us, 1.0)
+    );
+    println!(
+        "stream_update frames per viewer per second: {:.1} (coalesced)",
+        all.round_trip_us.len() as f64 / args.viewers.max(1) as f64 / secs
+    );
+    println!("errors: {}", all.errors);
+}
