@@ -20,6 +20,8 @@ const state = {
   registered: false,
   conn: null,
   open: false,
+  // Bumped on each sign-in: answers asked for before it are for someone else.
+  identity: 0,
 };
 const save = () =>
   localStorage.setItem(KEY, JSON.stringify({ token: state.token, guestId: state.guestId, conversationId: state.conversationId }));
@@ -33,18 +35,25 @@ async function api(method, path, body) {
   return json;
 }
 
-/** The caller's open conversation: found or started (guests get their id here). */
+/**
+ * The caller's open conversation: found or started (guests get their id here).
+ * False when the caller signed in meanwhile: the answer was for the guest they were.
+ */
 async function ensureConversation() {
-  if (state.conversationId) return;
+  if (state.conversationId) return true;
+  const identity = state.identity;
   if (state.token) {
     const c = await api("GET", "/api/support/conversation?type=general");
+    if (identity !== state.identity) return false;
     state.conversationId = c.id;
   } else {
     const r = await api("POST", "/api/support/conversation/guest", state.guestId ? { guestId: state.guestId } : {});
+    if (identity !== state.identity) return false;
     state.guestId = r.guestId;
     state.conversationId = r.conversation.id;
   }
   save();
+  return true;
 }
 
 function start() {
@@ -180,7 +189,7 @@ async function openWidget() {
   $("dot").hidden = true;
   $("error").textContent = "";
   try {
-    await ensureConversation();
+    if (!(await ensureConversation())) return;
     if (!state.conn) start();
     markRead();
     $("text").focus();
@@ -222,6 +231,7 @@ $("file").addEventListener("change", () => {
 $("token-form").addEventListener("submit", (e) => {
   e.preventDefault();
   state.token = $("token").value.trim() || null;
+  state.identity += 1;
   state.conversationId = null;
   state.lastSeq = 0;
   state.seen.clear();
