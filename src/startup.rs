@@ -1,10 +1,10 @@
-//! Build pool → run migrations → start actors → bind listener → HttpServer.
+//! Build pool → run migrations → start actors → bind listener → HTTP server.
 
 use std::net::{SocketAddr, TcpListener};
 
 use actix::Actor;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 
 use crate::actors::chat_server::{ChatLimits, ChatServer};
 use crate::actors::db_sync::Db;
@@ -176,32 +176,21 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let state_origins = state.conn.origins.clone();
     let sio = web::Data::new(sio);
     let data = web::Data::new(state);
-    let client_timeout = config.client_timeout;
-    let mut http = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .app_data(data.clone())
             .app_data(sio.clone())
             .wrap(actix_web::middleware::from_fn(crate::api::browser_key))
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
             .configure(crate::api::configure)
-    })
-    .on_connect(move |conn, _| {
-        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            tune_socket(tcp, client_timeout);
-        }
-    })
-    .max_connections(config.max_connections)
-    // WebSockets never finish on their own: waiting actix's default 30 s for them only
-    // delays a restart. Clients reconnect and resume by seq.
-    .shutdown_timeout(3)
-    .max_connection_rate(4096);
-    if let Some(w) = config.workers {
-        http = http.workers(w.max(1));
-    }
-    let server = http
-        .listen(listener)
-        .map_err(|e| StartError::Bind(bind, e))?
-        .run();
+    };
+    let settings = crate::transport::http_server::Settings {
+        workers: config.workers,
+        max_connections: config.max_connections,
+        client_timeout: config.client_timeout,
+    };
+    let server = crate::transport::http_server::serve(listener, settings, app)
+        .map_err(|e| StartError::Bind(bind, e))?;
     let handle = server.handle();
     log::info!("listening on http://{addr}");
     let admin_link = (secret_source != SecretSource::Configured).then(|| {
@@ -218,19 +207,4 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secret_source,
         keys,
     })
-}
-
-/// Chat frames are small and latency-bound: without TCP_NODELAY, Nagle's algorithm
-/// holds them back until the peer's delayed ACK (~40 ms per hop on Linux).
-/// A peer that stops reading stalls its connection actor, which then cannot close
-/// itself; TCP_USER_TIMEOUT has the kernel drop a socket whose sent data (or zero-window
-/// probes) go unacknowledged that long, and keepalive finds peers that vanished.
-fn tune_socket(tcp: &actix_web::rt::net::TcpStream, timeout: std::time::Duration) {
-    let _ = tcp.set_nodelay(true);
-    let sock = socket2::SockRef::from(tcp);
-    let _ = sock.set_tcp_user_timeout(Some(timeout));
-    let keepalive = socket2::TcpKeepalive::new()
-        .with_time(timeout)
-        .with_interval(timeout / 3);
-    let _ = sock.set_tcp_keepalive(&keepalive);
 }

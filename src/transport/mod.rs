@@ -5,6 +5,9 @@
 
 pub mod browser_key;
 pub mod fragments;
+pub mod handover;
+pub mod http_server;
 pub mod origin;
 pub mod socketio;
 pub mod ws_connection;
+pub mod ws_io;

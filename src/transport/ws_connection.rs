@@ -8,11 +8,12 @@
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
 use crate::rate_limit::TokenBucket;
 use crate::transport::fragments::{self, FragmentError, Fragments};
+use crate::transport::handover;
 
 /// The limits of one connection.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +58,6 @@ pub fn start<H: FrameHandler>(
     handler: H,
     limits: Limits,
     req: &HttpRequest,
-    stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
     let conn = WsConnection {
         handler,
@@ -66,9 +66,7 @@ pub fn start<H: FrameHandler>(
         bucket: TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         fragments: Fragments::new(limits.max_message_bytes),
     };
-    ws::WsResponseBuilder::new(conn, req, stream)
-        .frame_size(limits.max_message_bytes)
-        .start()
+    handover::accept(req, limits.max_message_bytes, conn).map(|(res, _)| res)
 }
 
 /// Close the connection with `code`, and stop.

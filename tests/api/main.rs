@@ -11,6 +11,7 @@ mod auth_codes;
 mod bad_input;
 mod browser;
 mod desk_ws;
+mod handover;
 mod health;
 mod limits;
 mod live;

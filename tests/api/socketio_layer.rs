@@ -6,12 +6,13 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use awc::ws::{Frame, Message};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{json, Value};
+use switchboard::transport::http_server;
 use switchboard::transport::socketio::{
     endpoint, CloseReason, ConnectError, ConnectRequest, Engine, IncomingEvent, Io, Settings,
     SocketHandler,
@@ -100,16 +101,20 @@ async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
         (),
         Arc::new(AtomicU64::new(1)),
     ));
-    let server = HttpServer::new(move || {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let settings = http_server::Settings {
+        workers: Some(1),
+        max_connections: 1000,
+        client_timeout: Duration::from_secs(30),
+    };
+    let server = http_server::serve(listener, settings, move || {
         App::new()
             .app_data(engine.clone())
             .route("/socket.io/", web::route().to(endpoint::<Echo>))
     })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("bind");
-    let addr = server.addrs()[0];
-    actix_web::rt::spawn(server.run());
+    .expect("serve");
+    actix_web::rt::spawn(server);
     addr
 }
 

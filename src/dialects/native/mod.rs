@@ -43,7 +43,6 @@ const MAX_REGISTRATIONS: u32 = 20;
 /// `GET /ws` (and `GET /` with an Upgrade header, where the seeds' frontends connect).
 pub async fn upgrade(
     req: HttpRequest,
-    stream: web::Payload,
     state: web::Data<Arc<AppState>>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
@@ -70,7 +69,7 @@ pub async fn upgrade(
         rate_burst: c.rate_burst,
         outbound_queue: c.outbound_queue,
     };
-    let mut res = ws_connection::start(socket, limits, &req, stream)?;
+    let mut res = ws_connection::start(socket, limits, &req)?;
     if browser.issued {
         // Browsers keep cookies set on the upgrade's answer like any other.
         res.add_cookie(&browser.cookie(state.conn.cookie))?;

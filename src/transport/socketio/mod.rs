@@ -287,10 +287,10 @@ pub async fn endpoint<H: SocketHandler>(
             let (_, _, open) = engine.start_session(None, peer_ip(&req));
             Ok(text_response(packet::encode_payload(&[open]), &origin))
         }
-        (None, true) => websocket_open(&engine, &req, body),
+        (None, true) => websocket_open(&engine, &req),
         (Some(sid), websocket) => match engine.find(&sid) {
             None => Err(EngineError::UNKNOWN_SID),
-            Some(session) if websocket => websocket_upgrade(&engine, session, &req, body).await,
+            Some(session) if websocket => websocket_upgrade(&engine, session, &req).await,
             Some(session) if req.method() == Method::GET => poll(session, &origin).await,
             Some(session) if req.method() == Method::POST => {
                 post(&engine, session, body, &origin).await
@@ -321,19 +321,16 @@ type AcceptedWebSocket = (
 fn accept_websocket<H: SocketHandler>(
     engine: &Engine<H>,
     req: &HttpRequest,
-    body: web::Payload,
 ) -> Result<AcceptedWebSocket, EngineError> {
     let s = &engine.settings;
-    websocket::accept(req, body, s.max_payload, s.outbound_queue)
-        .map_err(|_| EngineError::BAD_REQUEST)
+    websocket::accept(req, s.max_payload, s.outbound_queue).map_err(|_| EngineError::BAD_REQUEST)
 }
 
 fn websocket_open<H: SocketHandler>(
     engine: &Arc<Engine<H>>,
     req: &HttpRequest,
-    body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
-    let (res, out, socket) = accept_websocket(engine, req, body)?;
+    let (res, out, socket) = accept_websocket(engine, req)?;
     // The open packet goes first, before the session can queue anything else.
     let (_, addr, open) = engine.start_session(Some(out.clone()), peer_ip(req));
     out.try_send(open);
@@ -345,9 +342,8 @@ async fn websocket_upgrade<H: SocketHandler>(
     engine: &Arc<Engine<H>>,
     session: Addr<SioSession<H>>,
     req: &HttpRequest,
-    body: web::Payload,
 ) -> Result<HttpResponse, EngineError> {
-    let (res, out, socket) = accept_websocket(engine, req, body)?;
+    let (res, out, socket) = accept_websocket(engine, req)?;
     match session.send(engine_session::Upgrade(out.clone())).await {
         Ok(Ok(())) => socket.do_send(websocket::AttachSession(session.recipient())),
         // Already upgraded, or another probe under way: as in the reference server,

@@ -10,13 +10,14 @@ use std::sync::Arc;
 
 use actix::dev::SendError;
 use actix::prelude::*;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 use bytes::Bytes;
 use bytestring::ByteString;
 
 use super::packet::Frame;
 use crate::transport::fragments::{self, FragmentError, Fragments};
+use crate::transport::handover;
 
 /// What the socket hands its session.
 #[derive(Debug)]
@@ -104,7 +105,6 @@ pub struct SioSocket {
 /// Accept a WebSocket upgrade; its messages go to the session attached to it.
 pub fn accept(
     req: &HttpRequest,
-    body: web::Payload,
     max_payload: usize,
     outbound_queue: usize,
 ) -> Result<(HttpResponse, SocketOut, Addr<SioSocket>), actix_web::Error> {
@@ -119,9 +119,7 @@ pub fn accept(
         closed: false,
         told: false,
     };
-    let (addr, res) = ws::WsResponseBuilder::new(socket, req, body)
-        .frame_size(max_payload)
-        .start_with_addr()?;
+    let (res, addr) = handover::accept(req, max_payload, socket)?;
     let out = SocketOut {
         recipient: addr.clone().recipient(),
         queued,

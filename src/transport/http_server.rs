@@ -1,0 +1,95 @@
+//! The HTTP server: what actix-web's `HttpServer` builds (actix-http's service on
+//! actix-server's workers), plus the upgrade service that takes WebSockets out of
+//! their HTTP connections (`handover`). Anything that serves WebSockets from this
+//! crate's connection actors runs on it.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_http::body::MessageBody;
+use actix_http::{HttpService, KeepAlive, Request};
+use actix_service::{map_config, IntoServiceFactory, ServiceFactory};
+use actix_web::dev::{AppConfig, Server, ServiceResponse};
+use actix_web::rt::net::TcpStream;
+
+use crate::transport::handover;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Worker threads; unset: one per core.
+    pub workers: Option<usize>,
+    /// HTTP connections in progress per worker, and (counted apart) open WebSockets.
+    pub max_connections: usize,
+    /// A peer silent this long is dropped by the kernel (see `tune_socket`).
+    pub client_timeout: Duration,
+}
+
+/// Serve the application that `app` builds (once per worker, and once more for the
+/// upgrade service) on `listener`.
+pub fn serve<F, I, S, B>(
+    listener: TcpListener,
+    settings: Settings,
+    app: F,
+) -> std::io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, Request>,
+    S: ServiceFactory<
+            Request,
+            Config = AppConfig,
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    S::Service: 'static,
+    B: MessageBody + 'static,
+{
+    let addr = listener.local_addr()?;
+    let mut builder = actix_server::Server::build()
+        .max_concurrent_connections(settings.max_connections)
+        // WebSockets never finish on their own: waiting actix's default 30 s for them
+        // only delays a restart. Clients reconnect and resume by seq.
+        .shutdown_timeout(3);
+    if let Some(w) = settings.workers {
+        builder = builder.workers(w.max(1));
+    }
+    let shutdown = builder.graceful_shutdown_signal();
+    let server = builder
+        .listen("switchboard", listener, move || {
+            let application = || map_config(app().into_factory(), |_| AppConfig::default());
+            let shutdown = shutdown.clone();
+            let timeout = settings.client_timeout;
+            HttpService::build()
+                // actix-web's defaults.
+                .keep_alive(KeepAlive::default())
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .local_addr(addr)
+                // Idle keep-alive connections close at once on shutdown.
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                .on_connect_ext(move |tcp: &TcpStream, _: &mut _| tune_socket(tcp, timeout))
+                .upgrade(handover::service(application(), settings.max_connections))
+                .finish(application())
+                .tcp()
+        })?
+        .run();
+    Ok(server)
+}
+
+/// Chat frames are small and latency-bound: without TCP_NODELAY, Nagle's algorithm
+/// holds them back until the peer's delayed ACK (~40 ms per hop on Linux).
+/// A peer that stops reading stalls its connection actor, which then cannot close
+/// itself; TCP_USER_TIMEOUT has the kernel drop a socket whose sent data (or zero-window
+/// probes) go unacknowledged that long, and keepalive finds peers that vanished.
+fn tune_socket(tcp: &TcpStream, timeout: Duration) {
+    let _ = tcp.set_nodelay(true);
+    let sock = socket2::SockRef::from(tcp);
+    let _ = sock.set_tcp_user_timeout(Some(timeout));
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(timeout)
+        .with_interval(timeout / 3);
+    let _ = sock.set_tcp_keepalive(&keepalive);
+}

@@ -1,0 +1,354 @@
+//! How a WebSocket actor's context reads and writes its socket, once the HTTP
+//! connection has handed the socket over (`handover`): frames are decoded straight
+//! from the socket, and the frames the actor writes go straight to it. Nothing is
+//! buffered for an idle connection: actix-http's HTTP/1 dispatcher, which carried
+//! WebSockets before, holds an 8 KB read and an 8 KB write buffer for the life of
+//! every connection, most of what an idle WebSocket cost.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::VecDeque;
+use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use actix_http::ws::{Codec, Frame, Message, ProtocolError};
+use bytes::{Buf, Bytes, BytesMut};
+use bytestring::ByteString;
+use futures_util::Stream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_util::codec::Decoder;
+
+/// What a WebSocket runs over: a TCP stream (or anything that reads and writes).
+pub trait Duplex: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> Duplex for T {}
+
+/// The encoded frames an actor's context gives out (actix-web-actors'
+/// `WebsocketContext` stream).
+pub type Outbound = Pin<Box<dyn Stream<Item = Result<Bytes, actix_web::Error>>>>;
+
+/// Bytes read from the socket per call, when a frame is incomplete.
+const READ_CHUNK: usize = 8 * 1024;
+/// Written-but-unsent bytes past which the actor is not run until the client reads:
+/// its mailbox then fills, and the central actors cut it off as stuck.
+const WRITE_HIGH_WATER: usize = 64 * 1024;
+/// How long a closing connection may take to send its last frames and hear the
+/// client's end of the stream.
+const LINGER: Duration = Duration::from_secs(1);
+
+struct Socket {
+    io: RefCell<Box<dyn Duplex>>,
+    /// Bytes that came with the upgrade request (frames a client sent at once).
+    early: Cell<BytesMut>,
+}
+
+/// The socket, shared by the reading half (`Frames`, polled inside the actor's
+/// context) and the writing half (`run`, which polls that context). One thread, and
+/// neither holds the socket across a poll of the other. Empty until the handover.
+#[derive(Clone, Default)]
+pub struct Wire(Rc<OnceCell<Socket>>);
+
+/// The frames a client sends, decoded from the socket. The socket is read only when
+/// no whole frame is in hand, so a client that sends faster than its actor handles
+/// waits in TCP flow control, not in server memory.
+pub struct Frames {
+    wire: Wire,
+    buf: BytesMut,
+    codec: Codec,
+    started: bool,
+    done: bool,
+}
+
+impl Frames {
+    /// Frames of at most `max_frame` bytes; a larger one is `ProtocolError::Overflow`.
+    pub fn new(wire: Wire, max_frame: usize) -> Frames {
+        Frames {
+            wire,
+            buf: BytesMut::new(),
+            codec: Codec::new().max_size(max_frame),
+            started: false,
+            done: false,
+        }
+    }
+
+    fn end(
+        &mut self,
+        item: Option<Result<Message, ProtocolError>>,
+    ) -> Poll<Option<Result<Message, ProtocolError>>> {
+        self.done = true;
+        self.buf = BytesMut::new();
+        Poll::Ready(item)
+    }
+}
+
+fn message(frame: Frame) -> Result<Message, ProtocolError> {
+    Ok(match frame {
+        Frame::Text(data) => Message::Text(
+            ByteString::try_from(data)
+                .map_err(|e| ProtocolError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?,
+        ),
+        Frame::Binary(data) => Message::Binary(data),
+        Frame::Ping(p) => Message::Ping(p),
+        Frame::Pong(p) => Message::Pong(p),
+        Frame::Close(reason) => Message::Close(reason),
+        Frame::Continuation(item) => Message::Continuation(item),
+    })
+}
+
+impl Stream for Frames {
+    type Item = Result<Message, ProtocolError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        // The context is polled only by `run`, which sets the socket first.
+        let wire = this.wire.0.clone();
+        let Some(socket) = wire.get() else {
+            return Poll::Pending;
+        };
+        if !this.started {
+            this.started = true;
+            this.buf = socket.early.take();
+        }
+        loop {
+            match this.codec.decode(&mut this.buf) {
+                Ok(Some(frame)) => return Poll::Ready(Some(message(frame))),
+                Ok(None) => {}
+                Err(e) => return this.end(Some(Err(e))),
+            }
+            if this.buf.is_empty() {
+                // An idle connection holds no read buffer.
+                this.buf = BytesMut::new();
+            }
+            // Read into the stack, not into a reserved buffer: a connection waiting
+            // for its next frame then holds no memory for it.
+            let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut chunk = ReadBuf::uninit(&mut chunk);
+            let read = {
+                let mut io = socket.io.borrow_mut();
+                ready!(Pin::new(&mut **io).poll_read(cx, &mut chunk))
+            };
+            this.buf.extend_from_slice(chunk.filled());
+            match read.map(|()| chunk.filled().len()) {
+                Ok(0) if this.buf.is_empty() => return this.end(None),
+                Ok(0) => {
+                    let eof = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the connection closed inside a frame",
+                    );
+                    return this.end(Some(Err(ProtocolError::Io(eof))));
+                }
+                Ok(_) => {}
+                Err(e) => return this.end(Some(Err(ProtocolError::Io(e)))),
+            }
+        }
+    }
+}
+
+/// How the pump ended.
+enum End {
+    /// The actor stopped; its last frames are queued.
+    Closed,
+    /// The socket failed.
+    Broken,
+}
+
+/// Run the connection: put the socket on the wire, then write what the context
+/// gives out until the actor stops, and close the socket.
+pub async fn run(wire: Wire, io: Box<dyn Duplex>, early: BytesMut, mut out: Outbound) {
+    let socket = Socket {
+        io: RefCell::new(io),
+        early: Cell::new(early),
+    };
+    if wire.0.set(socket).is_err() {
+        return;
+    }
+    let mut queue = Queue::default();
+    let end = std::future::poll_fn(|cx| pump(&wire, &mut queue, &mut out, cx)).await;
+    // The context is done (or the socket is): drop it, and with it the actor.
+    drop(out);
+    if let End::Closed = end {
+        let _ = tokio::time::timeout(LINGER, close(&wire, &mut queue)).await;
+    }
+}
+
+/// Frames given out and not yet written: usually one chunk (the context encodes all
+/// it has into one), more only while the client is slow to read.
+#[derive(Default)]
+struct Queue {
+    head: Option<Bytes>,
+    rest: VecDeque<Bytes>,
+    bytes: usize,
+}
+
+impl Queue {
+    fn push(&mut self, chunk: Bytes) {
+        self.bytes += chunk.len();
+        if self.head.is_none() {
+            self.head = Some(chunk);
+        } else {
+            self.rest.push_back(chunk);
+        }
+    }
+
+    /// Write what the socket takes now: `Ready(Ok)` once all is written.
+    fn poll_write(&mut self, io: &mut dyn Duplex, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some(head) = self.head.as_mut() {
+            let n = ready!(Pin::new(&mut *io).poll_write(cx, head))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            head.advance(n);
+            self.bytes -= n;
+            if head.is_empty() {
+                self.head = self.rest.pop_front();
+            }
+        }
+        if self.rest.capacity() > 0 {
+            // An idle connection holds no queue.
+            self.rest = VecDeque::new();
+        }
+        Pin::new(io).poll_flush(cx)
+    }
+}
+
+fn pump(wire: &Wire, queue: &mut Queue, out: &mut Outbound, cx: &mut Context<'_>) -> Poll<End> {
+    let Some(socket) = wire.0.get() else {
+        return Poll::Ready(End::Broken);
+    };
+    loop {
+        if let Poll::Ready(Err(_)) = queue.poll_write(&mut **socket.io.borrow_mut(), cx) {
+            return Poll::Ready(End::Broken);
+        }
+        if queue.bytes >= WRITE_HIGH_WATER {
+            // The socket's write readiness wakes us.
+            return Poll::Pending;
+        }
+        // Run the actor (it reads the socket through `Frames`).
+        match out.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => queue.push(bytes),
+            Poll::Ready(Some(Err(e))) => {
+                log::warn!("a WebSocket frame could not be encoded: {e}");
+                return Poll::Ready(End::Closed);
+            }
+            Poll::Ready(None) => return Poll::Ready(End::Closed),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+}
+
+/// Send the last frames, end the stream, and wait for the client to end its own
+/// (closing with unread data would reset the connection, and the client might lose
+/// the close frame).
+async fn close(wire: &Wire, queue: &mut Queue) {
+    let Some(socket) = wire.0.get() else {
+        return;
+    };
+    let sent = std::future::poll_fn(|cx| {
+        let mut io = socket.io.borrow_mut();
+        match ready!(queue.poll_write(&mut **io, cx)) {
+            Ok(()) => Pin::new(&mut **io).poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    })
+    .await;
+    if sent.is_err() {
+        return;
+    }
+    let mut sink = BytesMut::new();
+    let _ = std::future::poll_fn(|cx| loop {
+        sink.clear();
+        sink.reserve(1024);
+        let mut io = socket.io.borrow_mut();
+        match ready!(tokio_util::io::poll_read_buf(
+            Pin::new(&mut **io),
+            cx,
+            &mut sink
+        )) {
+            Ok(0) | Err(_) => return Poll::Ready(()),
+            Ok(_) => {}
+        }
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{FutureExt, StreamExt};
+    use tokio::io::AsyncWriteExt;
+    use tokio_util::codec::Encoder;
+
+    /// A connected pair of sockets: (client, server's `Frames` over the other end).
+    async fn pair() -> (tokio::net::TcpStream, Frames) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let wire = Wire::default();
+        let socket = Socket {
+            io: RefCell::new(Box::new(accepted.unwrap().0)),
+            early: Cell::new(BytesMut::new()),
+        };
+        assert!(wire.0.set(socket).is_ok());
+        (client.unwrap(), Frames::new(wire, 1024))
+    }
+
+    fn client_frame(text: &str) -> BytesMut {
+        let mut out = BytesMut::new();
+        Codec::new()
+            .client_mode()
+            .encode(Message::Text(text.into()), &mut out)
+            .unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn a_connection_waiting_for_its_next_frame_holds_no_read_buffer() {
+        let (mut client, mut frames) = pair().await;
+        let frame = client_frame("hello");
+        // Half a frame: kept until the rest comes.
+        client.write_all(&frame[..4]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(frames.next().now_or_never().is_none());
+        assert!(!frames.buf.is_empty());
+        client.write_all(&frame[4..]).await.unwrap();
+        match frames.next().await {
+            Some(Ok(Message::Text(t))) => assert_eq!(&*t, "hello"),
+            other => panic!("expected the text frame, got {other:?}"),
+        }
+        assert!(
+            frames.next().now_or_never().is_none(),
+            "no frame is waiting"
+        );
+        assert_eq!(
+            frames.buf.capacity(),
+            0,
+            "an idle connection holds no buffer"
+        );
+        // Two frames in one packet come out one by one.
+        let mut two = client_frame("a");
+        two.extend_from_slice(&client_frame("b"));
+        client.write_all(&two).await.unwrap();
+        for want in ["a", "b"] {
+            match frames.next().await {
+                Some(Ok(Message::Text(t))) => assert_eq!(&*t, want),
+                other => panic!("expected {want}, got {other:?}"),
+            }
+        }
+        assert_eq!(frames.buf.capacity(), 0);
+        // A frame over the limit ends the stream with an error; then the stream ends.
+        client
+            .write_all(&client_frame(&"x".repeat(2000)))
+            .await
+            .unwrap();
+        assert!(matches!(
+            frames.next().await,
+            Some(Err(ProtocolError::Overflow))
+        ));
+        assert!(frames.next().await.is_none());
+    }
+}
