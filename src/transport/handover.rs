@@ -47,13 +47,13 @@ pub fn accept<A>(
 where
     A: Actor<Context = WebsocketContext<A>> + StreamHandler<Result<ws::Message, ProtocolError>>,
 {
+    let mut res = ws::handshake(req)?;
     if req.extensions().get::<Upgradable>().is_none() {
         // Only HTTP/1 connections reach this service (HTTP/2 has no Upgrade).
         return Err(actix_web::error::ErrorBadRequest(
             "WebSocket upgrades need an HTTP/1.1 connection",
         ));
     }
-    let mut res = ws::handshake(req)?;
     let wire = Wire::default();
     let frames = Frames::new(wire.clone(), max_frame);
     let addr = Rc::new(Cell::new(None));
@@ -147,6 +147,9 @@ where
         answer(framed, AppError::unavailable().error_response().into()).await;
         return Ok(());
     }
+    // Counted from now: upgrades that wait inside the application (Socket.IO's ask
+    // their session) must not all pass the check above at once.
+    let open = Open::new(open);
     req.extensions_mut().insert(Upgradable);
     let mut res: Response<BoxBody> = match app.call(req).await {
         Ok(res) => res.into_parts().1.map_into_boxed_body().into(),
@@ -156,6 +159,10 @@ where
     let Some(Handover { wire, out }) =
         handover.filter(|_| res.status() == StatusCode::SWITCHING_PROTOCOLS)
     else {
+        if res.status() == StatusCode::SWITCHING_PROTOCOLS {
+            log::error!("an upgrade was answered 101 without `handover::accept`");
+            res = AppError::internal().error_response().into();
+        }
         answer(framed, res).await;
         return Ok(());
     };
@@ -171,7 +178,6 @@ where
         true => BytesMut::new(),
         false => BytesMut::from(&parts.read_buf[..]),
     };
-    let open = Open::new(open);
     actix_rt::spawn(async move {
         ws_io::run(wire, Box::new(parts.io), early, out).await;
         drop(open);
@@ -195,7 +201,10 @@ where
         framed.send(Message::Chunk(None)).await?;
         framed.close().await
     };
-    if let Err(e) = sent.await {
-        log::info!("an answer to an upgrade request could not be written: {e}");
+    match sent.await {
+        // Closing with unread data (a body, early frames) would reset the connection,
+        // and the client might lose the answer.
+        Ok(()) => ws_io::linger(&mut framed.into_parts().io).await,
+        Err(e) => log::info!("an answer to an upgrade request could not be written: {e}"),
     }
 }

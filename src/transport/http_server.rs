@@ -47,8 +47,9 @@ where
     let addr = listener.local_addr()?;
     let mut builder = actix_server::Server::build()
         .max_concurrent_connections(settings.max_connections)
-        // WebSockets never finish on their own: waiting actix's default 30 s for them
-        // only delays a restart. Clients reconnect and resume by seq.
+        // Requests in progress get 3 s to finish on stop. WebSockets are not waited
+        // for (they left their HTTP connection, see `handover`): a stopping worker
+        // drops them, and their clients reconnect and resume by seq.
         .shutdown_timeout(3);
     if let Some(w) = settings.workers {
         builder = builder.workers(w.max(1));

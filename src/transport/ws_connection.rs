@@ -13,7 +13,7 @@ use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
 use crate::rate_limit::TokenBucket;
 use crate::transport::fragments::{self, FragmentError, Fragments};
-use crate::transport::handover;
+use crate::transport::{handover, ws_io};
 
 /// The limits of one connection.
 #[derive(Debug, Clone, Copy)]
@@ -185,7 +185,7 @@ impl<H: FrameHandler> StreamHandler<Result<ws::Message, ProtocolError>> for WsCo
                 Err(FragmentError::TooLarge) => self.too_large(ctx),
                 Err(FragmentError::Protocol(why)) => self.refuse(CloseCode::Protocol, why, ctx),
                 Err(FragmentError::NotUtf8) => {
-                    self.refuse(CloseCode::Invalid, "a text message that is not UTF-8", ctx)
+                    self.refuse(CloseCode::Invalid, ws_io::NOT_UTF8, ctx)
                 }
             },
             // Every data frame costs a token; over the limit, pings go unanswered.
@@ -200,6 +200,9 @@ impl<H: FrameHandler> StreamHandler<Result<ws::Message, ProtocolError>> for WsCo
                 ctx.stop();
             }
             Err(ProtocolError::Overflow) => self.too_large(ctx),
+            Err(e) if ws_io::is_not_utf8(&e) => {
+                self.refuse(CloseCode::Invalid, ws_io::NOT_UTF8, ctx)
+            }
             Err(e) => self.refuse(CloseCode::Protocol, &e.to_string(), ctx),
         }
     }

@@ -18,7 +18,7 @@ use actix_http::ws::{Codec, Frame, Message, ProtocolError};
 use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
 use futures_util::Stream;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio_util::codec::Decoder;
 
 /// What a WebSocket runs over: a TCP stream (or anything that reads and writes).
@@ -83,12 +83,33 @@ impl Frames {
     }
 }
 
+/// Why a text message that is not UTF-8 is refused (close 1007).
+pub const NOT_UTF8: &str = "a text message that is not UTF-8";
+
+/// A text frame that is not UTF-8, as the error `Frames` gives.
+#[derive(Debug)]
+struct NotUtf8;
+
+impl std::fmt::Display for NotUtf8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(NOT_UTF8)
+    }
+}
+
+impl std::error::Error for NotUtf8 {}
+
+/// Whether `Frames` ended on a text frame that is not UTF-8.
+pub fn is_not_utf8(e: &ProtocolError) -> bool {
+    matches!(e, ProtocolError::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<NotUtf8>()))
+}
+
 fn message(frame: Frame) -> Result<Message, ProtocolError> {
     Ok(match frame {
-        Frame::Text(data) => Message::Text(
-            ByteString::try_from(data)
-                .map_err(|e| ProtocolError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?,
-        ),
+        Frame::Text(data) => {
+            Message::Text(ByteString::try_from(data).map_err(|_| {
+                ProtocolError::Io(io::Error::new(io::ErrorKind::InvalidData, NotUtf8))
+            })?)
+        }
         Frame::Binary(data) => Message::Binary(data),
         Frame::Ping(p) => Message::Ping(p),
         Frame::Pong(p) => Message::Pong(p),
@@ -169,10 +190,15 @@ pub async fn run(wire: Wire, io: Box<dyn Duplex>, early: BytesMut, mut out: Outb
     }
     let mut queue = Queue::default();
     let end = std::future::poll_fn(|cx| pump(&wire, &mut queue, &mut out, cx)).await;
-    // The context is done (or the socket is): drop it, and with it the actor.
+    // The context is done (or the socket is): drop it, and with it the actor and its
+    // `Frames`, which leaves the socket to us alone.
     drop(out);
-    if let End::Closed = end {
-        let _ = tokio::time::timeout(LINGER, close(&wire, &mut queue)).await;
+    let io = Rc::try_unwrap(wire.0)
+        .ok()
+        .and_then(OnceCell::into_inner)
+        .map(|socket| socket.io.into_inner());
+    if let (End::Closed, Some(mut io)) = (end, io) {
+        let _ = tokio::time::timeout(LINGER, close(&mut *io, &mut queue)).await;
     }
 }
 
@@ -244,36 +270,25 @@ fn pump(wire: &Wire, queue: &mut Queue, out: &mut Outbound, cx: &mut Context<'_>
 /// Send the last frames, end the stream, and wait for the client to end its own
 /// (closing with unread data would reset the connection, and the client might lose
 /// the close frame).
-async fn close(wire: &Wire, queue: &mut Queue) {
-    let Some(socket) = wire.0.get() else {
-        return;
-    };
-    let sent = std::future::poll_fn(|cx| {
-        let mut io = socket.io.borrow_mut();
-        match ready!(queue.poll_write(&mut **io, cx)) {
-            Ok(()) => Pin::new(&mut **io).poll_shutdown(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
+async fn close(io: &mut dyn Duplex, queue: &mut Queue) {
+    let sent = std::future::poll_fn(|cx| match ready!(queue.poll_write(io, cx)) {
+        Ok(()) => Pin::new(&mut *io).poll_shutdown(cx),
+        Err(e) => Poll::Ready(Err(e)),
     })
     .await;
-    if sent.is_err() {
-        return;
+    if sent.is_ok() {
+        linger(io).await;
     }
-    let mut sink = BytesMut::new();
-    let _ = std::future::poll_fn(|cx| loop {
-        sink.clear();
-        sink.reserve(1024);
-        let mut io = socket.io.borrow_mut();
-        match ready!(tokio_util::io::poll_read_buf(
-            Pin::new(&mut **io),
-            cx,
-            &mut sink
-        )) {
-            Ok(0) | Err(_) => return Poll::Ready(()),
-            Ok(_) => {}
-        }
-    })
-    .await;
+}
+
+/// After our end of the stream, read and drop what the client still sends until it
+/// ends its own, for at most `LINGER`.
+pub async fn linger(io: &mut (impl AsyncRead + Unpin + ?Sized)) {
+    let drain = async {
+        let mut sink = [0u8; 1024];
+        while let Ok(1..) = io.read(&mut sink).await {}
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 #[cfg(test)]

@@ -155,3 +155,55 @@ async fn max_connections_bounds_the_open_websockets_of_a_worker() {
         }
     }
 }
+
+/// A masked text frame whose payload is not UTF-8 (a client codec would not write one).
+const NOT_UTF8_TEXT: [u8; 8] = [0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe];
+
+/// Read frames until the server's close frame; its code.
+async fn close_code(tcp: &mut TcpStream, codec: &mut Codec, buf: &mut BytesMut) -> u16 {
+    loop {
+        match codec.decode(buf).expect("a valid frame") {
+            Some(Frame::Close(reason)) => return reason.map(|r| u16::from(r.code)).unwrap_or(0),
+            Some(_) => continue,
+            None => {}
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read_buf(buf))
+            .await
+            .expect("a frame in time")
+            .expect("read");
+        assert!(n > 0, "the connection closed without a close frame");
+    }
+}
+
+#[actix_web::test]
+async fn text_that_is_not_utf8_is_refused_with_1007_on_both_websockets() {
+    let app = spawn_app().await;
+    let sio =
+        handshake(app.addr, None).replace("GET /ws ", "GET /socket.io/?EIO=4&transport=websocket ");
+    for request in [handshake(app.addr, None), sio] {
+        let mut tcp = TcpStream::connect(app.addr).await.expect("connect");
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let (head, mut rest) = read_head(&mut tcp).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        tcp.write_all(&NOT_UTF8_TEXT).await.expect("write");
+        let mut codec = Codec::new().client_mode();
+        let code = close_code(&mut tcp, &mut codec, &mut rest).await;
+        assert_eq!(code, 1007, "{request}");
+    }
+}
+
+#[actix_web::test]
+async fn a_plain_get_of_the_websocket_path_gets_the_handshake_error() {
+    let app = spawn_app().await;
+    let mut tcp = TcpStream::connect(app.addr).await.expect("connect");
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        app.addr
+    );
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let (head, _) = read_head(&mut tcp).await;
+    assert!(
+        head.starts_with("HTTP/1.1 400 No WebSocket Upgrade header found"),
+        "{head}"
+    );
+}

@@ -17,7 +17,7 @@ use bytestring::ByteString;
 
 use super::packet::Frame;
 use crate::transport::fragments::{self, FragmentError, Fragments};
-use crate::transport::handover;
+use crate::transport::{handover, ws_io};
 
 /// What the socket hands its session.
 #[derive(Debug)]
@@ -248,6 +248,9 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for SioSocket {
                 self.closed = true;
                 ctx.close(reason);
                 InboundItem::Closed
+            }
+            Err(e) if ws_io::is_not_utf8(&e) => {
+                return self.refuse(FragmentError::NotUtf8.close_code(), ctx);
             }
             Err(_) => InboundItem::Closed,
         };
