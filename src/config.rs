@@ -27,6 +27,7 @@ const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
 const DEFAULT_DB_POOL_SIZE: u32 = 8;
 const DEFAULT_DB_TIMEOUT: &str = "2s";
 const DEFAULT_LOG: &str = "info";
+const DEFAULT_REDIS_PREFIX: &str = "switchboard";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -166,6 +167,17 @@ pub struct Config {
     /// before it fails with 503 `unavailable`.
     #[arg(long, env = "DB_TIMEOUT", default_value = DEFAULT_DB_TIMEOUT, value_parser = humantime::parse_duration, global = true)]
     pub db_timeout: Duration,
+    /// Cluster mode: several Switchboard processes share one PostgreSQL database and
+    /// talk through this Redis (`redis://host:6379/0`). Unset: one node, no Redis.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so that several clusters can share
+    /// one Redis.
+    #[arg(long, env = "REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX, global = true)]
+    pub redis_prefix: String,
+    /// This process's name in the cluster [default: generated at start].
+    #[arg(long, env = "NODE_ID", global = true)]
+    pub node_id: Option<String>,
     /// Log filter, e.g. `info` or `switchboard=debug`.
     #[arg(long = "log", env = "RUST_LOG", default_value = DEFAULT_LOG, global = true)]
     pub log: String,
@@ -205,8 +217,16 @@ impl Config {
             workers: None,
             db_pool_size: DEFAULT_DB_POOL_SIZE,
             db_timeout: parse_duration(DEFAULT_DB_TIMEOUT),
+            redis_url: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.into(),
+            node_id: None,
             log: DEFAULT_LOG.into(),
         }
+    }
+
+    /// The Redis URL when cluster mode is on.
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis_url.as_deref().filter(|u| !u.trim().is_empty())
     }
 
     pub fn database_url(&self) -> String {

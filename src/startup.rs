@@ -58,6 +58,13 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         .map_err(|e| StartError::DataDir(data_dir.display().to_string(), e))?;
     let keys = JwtKeys::new(secret.as_bytes());
 
+    if config.redis_url().is_some() && !db::is_postgres_url(&config.database_url()) {
+        return Err(StartError::Config(
+            "REDIS_URL (cluster mode) needs PostgreSQL, shared by every node: set \
+             DATABASE_URL to a postgres:// URL"
+                .into(),
+        ));
+    }
     let db_settings = db::DbSettings {
         url: config.database_url(),
         pool_size: config.db_pool_size,
@@ -114,6 +121,21 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(bind.clone(), e))?;
 
+    let cluster = match config.redis_url() {
+        Some(url) => Some(
+            crate::actors::cluster::start(crate::actors::cluster::ClusterSettings {
+                redis_url: url.to_owned(),
+                prefix: config.redis_prefix.clone(),
+                node_id: config.node_id.clone().unwrap_or_else(|| {
+                    format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+                }),
+                addr: addr.to_string(),
+            })
+            .map_err(StartError::Config)?,
+        ),
+        None => None,
+    };
+
     let origins = OriginPolicy::new(&config.allowed_origins, config.public_url.as_deref(), addr)
         .map_err(StartError::Config)?;
     if config.public_url.is_none()
@@ -152,6 +174,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let state = AppState::new(
         chat,
         live,
+        cluster,
         db,
         keys.clone(),
         secrets,

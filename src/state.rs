@@ -33,6 +33,8 @@ pub struct ConnSettings {
 pub struct AppState {
     pub chat: Addr<ChatServer>,
     pub live: Addr<crate::actors::live_stream::LiveStream>,
+    /// Cluster mode only.
+    pub cluster: Option<Addr<crate::actors::cluster::Cluster>>,
     /// Anonymous creations (connections, guest ids, tokenless posts) per client IP.
     pub ip_limiter: KeyedLimiter<IpAddr>,
     pub db: Db,
@@ -54,6 +56,7 @@ impl AppState {
     pub fn new(
         chat: Addr<ChatServer>,
         live: Addr<crate::actors::live_stream::LiveStream>,
+        cluster: Option<Addr<crate::actors::cluster::Cluster>>,
         db: Db,
         keys: JwtKeys,
         secrets: crate::domain::anonymous::SessionSecrets,
@@ -64,6 +67,7 @@ impl AppState {
         Arc::new(AppState {
             chat,
             live,
+            cluster,
             ip_limiter,
             db,
             keys,

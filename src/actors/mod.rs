@@ -1,6 +1,7 @@
 //! The central actors (DESIGN.md §1).
 
 pub mod chat_server;
+pub mod cluster;
 pub mod db_sync;
 pub mod delivery;
 pub mod live_stream;

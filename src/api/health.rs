@@ -1,5 +1,6 @@
 //! `GET /health`: whether the database is up (as the health probe last found it, so
-//! the answer never waits behind the pool or the writer), connection counts, version.
+//! the answer never waits behind the pool or the writer), connection counts, version,
+//! and in cluster mode the nodes this one sees and whether Redis and pub/sub work.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::actors::chat_server::GetStats;
+use crate::actors::cluster::GetClusterStatus;
 use crate::actors::db_sync::GetWriterStats;
 use crate::state::AppState;
 
@@ -16,13 +18,23 @@ const STATS_WAIT: Duration = Duration::from_millis(300);
 
 pub async fn health(state: web::Data<Arc<AppState>>) -> HttpResponse {
     let db = state.db.health.snapshot();
-    let (stats, writes) = futures_util::join!(
+    let cluster = async {
+        let cluster = state.cluster.as_ref()?;
+        tokio::time::timeout(STATS_WAIT, cluster.send(GetClusterStatus))
+            .await
+            .ok()?
+            .ok()
+    };
+    let (stats, writes, cluster) = futures_util::join!(
         tokio::time::timeout(STATS_WAIT, state.chat.send(GetStats)),
         tokio::time::timeout(STATS_WAIT, state.db.writer.send(GetWriterStats)),
+        cluster,
     );
     let up = db.up();
+    // Without Redis a node still serves its own connections: degraded, not down.
+    let cluster_ok = state.cluster.is_none() || cluster.as_ref().is_some_and(|c| c.healthy());
     let body = json!({
-        "status": if up { "ok" } else { "degraded" },
+        "status": if up && cluster_ok { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "database": if up { "ok" } else { "down" },
@@ -35,6 +47,7 @@ pub async fn health(state: web::Data<Arc<AppState>>) -> HttpResponse {
         },
         "connections": stats.ok().and_then(Result::ok),
         "groupCommit": writes.ok().and_then(Result::ok),
+        "cluster": cluster,
     });
     if up {
         HttpResponse::Ok().json(body)

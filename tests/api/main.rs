@@ -10,6 +10,7 @@ mod auth;
 mod auth_codes;
 mod bad_input;
 mod browser;
+mod cluster;
 mod desk_ws;
 mod handover;
 mod health;

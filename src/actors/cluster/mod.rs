@@ -1,0 +1,312 @@
+//! The cluster (cluster mode: `REDIS_URL` is set): this node among the others. Nodes
+//! talk only through Redis and PostgreSQL, never to each other directly.
+//!
+//! Here: the node registry (each node refreshes a key of its own with a short TTL;
+//! the nodes seen are those whose key lives, so a node that dies drops out within the
+//! TTL, with no clock shared between nodes), and the pub/sub probe (a node publishes
+//! to itself on the channel every node listens to, so a subscription that silently
+//! died shows in health instead of looking fine).
+
+mod registry;
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
+use serde::{Deserialize, Serialize};
+
+pub use registry::NodeInfo;
+
+/// How often a node says it is alive (and probes pub/sub).
+const BEAT: Duration = Duration::from_secs(1);
+/// A node not heard of for this long is gone.
+pub const NODE_TTL: Duration = Duration::from_secs(5);
+/// Pub/sub is healthy when our own probe came back within this.
+const PROBE_WINDOW: Duration = Duration::from_secs(3);
+/// Redis commands that take longer fail (and count as Redis being away).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    pub redis_url: String,
+    /// Prefix of every key and channel.
+    pub prefix: String,
+    pub node_id: String,
+    /// Where this node listens, for the node list.
+    pub addr: String,
+}
+
+impl ClusterSettings {
+    fn key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.prefix)
+    }
+
+    /// The channel every node subscribes to.
+    fn channel(&self) -> String {
+        self.key("events")
+    }
+}
+
+/// What travels between nodes on the channel.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    /// The node that published it.
+    from: String,
+    body: Body,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Body {
+    /// A node's pub/sub probe, for itself.
+    Probe(u64),
+}
+
+pub struct Cluster {
+    settings: ClusterSettings,
+    redis: ConnectionManager,
+    me: NodeInfo,
+    nodes: Vec<NodeInfo>,
+    /// Whether the last command reached Redis; since when it has not.
+    redis_up: bool,
+    down_since: Option<Instant>,
+    last_error: Option<String>,
+    subscribed: bool,
+    /// The probe in flight (nonce, sent at), and when one last came back.
+    probe: Option<(u64, Instant)>,
+    probe_back: Option<Instant>,
+    next_nonce: u64,
+    /// A beat is in flight: the next waits for it.
+    beating: bool,
+}
+
+/// Connect (lazily: a Redis that is away at start is retried, and the node serves
+/// its own connections meanwhile) and start the cluster actor.
+pub fn start(settings: ClusterSettings) -> Result<Addr<Cluster>, String> {
+    let info = settings
+        .redis_url
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| format!("REDIS_URL: {e}"))?;
+    // RESP3 carries pub/sub messages on the same connection as commands, and lets
+    // the connection manager subscribe again by itself after a reconnect.
+    let redis_settings = info
+        .redis_settings()
+        .clone()
+        .set_protocol(ProtocolVersion::RESP3);
+    let info = info.set_redis_settings(redis_settings);
+    let client = redis::Client::open(info).map_err(|e| format!("REDIS_URL: {e}"))?;
+    let (push_tx, mut push_rx) = tokio::sync::mpsc::unbounded_channel::<PushInfo>();
+    let config = ConnectionManagerConfig::new()
+        .set_push_sender(push_tx)
+        .set_automatic_resubscription()
+        .set_connection_timeout(Some(COMMAND_TIMEOUT))
+        .set_response_timeout(Some(COMMAND_TIMEOUT))
+        .set_max_delay(Duration::from_secs(1));
+    let redis = ConnectionManager::new_lazy_with_config(client, config)
+        .map_err(|e| format!("REDIS_URL: {e}"))?;
+    let me = NodeInfo::me(&settings);
+    Ok(Cluster::create(move |ctx| {
+        ctx.add_stream(futures_util::stream::poll_fn(move |cx| {
+            push_rx.poll_recv(cx)
+        }));
+        Cluster {
+            settings,
+            redis,
+            nodes: vec![me.clone()],
+            me,
+            redis_up: true,
+            down_since: None,
+            last_error: None,
+            subscribed: false,
+            probe: None,
+            probe_back: None,
+            next_nonce: 1,
+            beating: false,
+        }
+    }))
+}
+
+impl Actor for Cluster {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        log::info!(
+            "cluster mode: node {} (Redis keys under {}:)",
+            self.settings.node_id,
+            self.settings.prefix
+        );
+        self.beat(ctx);
+        ctx.run_interval(BEAT, |act, ctx| act.beat(ctx));
+    }
+}
+
+impl Cluster {
+    /// Say we are alive, read who else is, subscribe if not yet, and probe pub/sub.
+    fn beat(&mut self, ctx: &mut Context<Self>) {
+        if self.beating {
+            return;
+        }
+        self.beating = true;
+        let mut redis = self.redis.clone();
+        let settings = self.settings.clone();
+        let me = self.me.clone();
+        let subscribe = !self.subscribed;
+        let probe = self.next_probe();
+        let work = async move {
+            if subscribe {
+                redis.subscribe(settings.channel()).await?;
+            }
+            let nodes = registry::refresh(&mut redis, &settings, &me).await?;
+            if let Some(nonce) = probe {
+                let envelope = Envelope {
+                    from: settings.node_id.clone(),
+                    body: Body::Probe(nonce),
+                };
+                publish(&mut redis, &settings, &envelope).await?;
+            }
+            Ok::<_, redis::RedisError>(nodes)
+        };
+        ctx.spawn(work.into_actor(self).map(move |result, act, _| {
+            act.beating = false;
+            match result {
+                Ok(nodes) => {
+                    act.subscribed = true;
+                    act.nodes = nodes;
+                    act.reached();
+                }
+                Err(e) => act.unreachable(e),
+            }
+        }));
+    }
+
+    /// A nonce to publish now, unless a probe is still in its window.
+    fn next_probe(&mut self) -> Option<u64> {
+        if let Some((_, at)) = self.probe {
+            if at.elapsed() < PROBE_WINDOW {
+                return None;
+            }
+        }
+        let nonce = self.next_nonce;
+        self.next_nonce += 1;
+        self.probe = Some((nonce, Instant::now()));
+        Some(nonce)
+    }
+
+    fn reached(&mut self) {
+        if !self.redis_up {
+            let down = self.down_since.map(|t| t.elapsed().as_secs_f64());
+            log::info!("Redis is back (away {:.1} s)", down.unwrap_or(0.0));
+        }
+        self.redis_up = true;
+        self.down_since = None;
+        self.last_error = None;
+    }
+
+    fn unreachable(&mut self, e: redis::RedisError) {
+        if self.redis_up {
+            log::error!("Redis is unreachable: {e}; serving this node's connections only");
+            self.down_since = Some(Instant::now());
+        }
+        self.redis_up = false;
+        self.last_error = Some(e.to_string());
+        // Subscriptions made before are restored by the connection manager; one that
+        // never succeeded is tried again.
+    }
+
+    fn pubsub_ok(&self) -> bool {
+        self.probe_back
+            .is_some_and(|t| t.elapsed() < PROBE_WINDOW + BEAT)
+    }
+
+    fn received(&mut self, envelope: Envelope) {
+        match envelope.body {
+            Body::Probe(nonce) if envelope.from == self.settings.node_id => {
+                if self.probe.is_some_and(|(n, _)| n == nonce) {
+                    self.probe = None;
+                    if !self.pubsub_ok() && self.probe_back.is_some() {
+                        log::info!("Redis pub/sub delivers again");
+                    }
+                    self.probe_back = Some(Instant::now());
+                }
+            }
+            Body::Probe(_) => {}
+        }
+    }
+}
+
+async fn publish(
+    redis: &mut ConnectionManager,
+    settings: &ClusterSettings,
+    envelope: &Envelope,
+) -> redis::RedisResult<()> {
+    let payload = serde_json::to_string(envelope).map_err(|e| {
+        redis::RedisError::from((redis::ErrorKind::Client, "encode", e.to_string()))
+    })?;
+    redis::cmd("PUBLISH")
+        .arg(settings.channel())
+        .arg(payload)
+        .exec_async(redis)
+        .await
+}
+
+impl StreamHandler<PushInfo> for Cluster {
+    fn handle(&mut self, push: PushInfo, _: &mut Context<Self>) {
+        match push.kind {
+            PushKind::Message => {
+                let Some(redis::Value::BulkString(payload)) = push.data.get(1) else {
+                    return;
+                };
+                match serde_json::from_slice::<Envelope>(payload) {
+                    Ok(envelope) => self.received(envelope),
+                    Err(e) => log::warn!("an unreadable message on the cluster channel: {e}"),
+                }
+            }
+            PushKind::Disconnection => {
+                log::warn!("the Redis connection dropped; reconnecting");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What `/health` shows of the cluster.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterStatus {
+    pub node_id: String,
+    /// "up" or "down".
+    pub redis: &'static str,
+    /// "ok" when our own probe came back in time, else "silent".
+    pub pubsub: &'static str,
+    pub redis_error: Option<String>,
+    pub redis_down_seconds: Option<f64>,
+    pub nodes: Vec<NodeInfo>,
+}
+
+impl ClusterStatus {
+    /// Redis reachable and pub/sub delivering.
+    pub fn healthy(&self) -> bool {
+        self.redis == "up" && self.pubsub == "ok"
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "ClusterStatus")]
+pub struct GetClusterStatus;
+
+impl Handler<GetClusterStatus> for Cluster {
+    type Result = MessageResult<GetClusterStatus>;
+
+    fn handle(&mut self, _: GetClusterStatus, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(ClusterStatus {
+            node_id: self.settings.node_id.clone(),
+            redis: if self.redis_up { "up" } else { "down" },
+            pubsub: if self.pubsub_ok() { "ok" } else { "silent" },
+            redis_error: self.last_error.clone(),
+            redis_down_seconds: self.down_since.map(|t| t.elapsed().as_secs_f64()),
+            nodes: self.nodes.clone(),
+        })
+    }
+}

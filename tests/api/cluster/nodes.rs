@@ -1,0 +1,149 @@
+//! Cluster mode itself: which nodes see which, a node that dies, Redis going away.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn cluster_mode_needs_postgresql() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["--port", "0", "--redis-url", "redis://127.0.0.1:6379"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the server binary");
+    assert!(!out.status.success(), "it must not start on SQLite");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("REDIS_URL (cluster mode) needs PostgreSQL"),
+        "{stderr}"
+    );
+}
+
+#[actix_web::test]
+async fn nodes_see_each_other_and_a_killed_node_drops_out() {
+    let Some(services) = services() else { return };
+    let mut cluster = Cluster::start(&services, &["node-a", "node-b", "node-c"]);
+    for node in &cluster.nodes {
+        let (ok, seen) = eventually(Duration::from_secs(5), || async {
+            let seen = node.nodes_seen().await;
+            (seen == ["node-a", "node-b", "node-c"], seen)
+        })
+        .await;
+        assert!(ok, "{} sees {seen:?}", node.id);
+        let (status, health) = node.health().await;
+        assert_eq!(status, 200, "{health}");
+        assert_eq!(health["status"], "ok", "{health}");
+        assert_eq!(health["cluster"]["nodeId"], node.id.as_str());
+        assert_eq!(health["cluster"]["redis"], "up");
+        assert_eq!(health["cluster"]["pubsub"], "ok", "{health}");
+    }
+    cluster.nodes[1].kill();
+    let (ok, seen) = eventually(Duration::from_secs(8), || async {
+        let seen = cluster.nodes[0].nodes_seen().await;
+        (seen == ["node-a", "node-c"], seen)
+    })
+    .await;
+    assert!(ok, "node-a still sees {seen:?}\n{}", cluster.nodes[0].log());
+}
+
+/// A Redis of this test's own, to stop and start again.
+struct PrivateRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> PrivateRedis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        let redis = PrivateRedis { port, child };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[actix_web::test]
+async fn redis_going_away_shows_in_health_and_the_node_keeps_serving() {
+    let Some(services) = services() else { return };
+    let port = free_port();
+    let redis = PrivateRedis::start(port);
+    let node = NodeProcess::start(NodeSpec {
+        id: "lonely",
+        database_url: &services.database_url,
+        redis_url: Some(&redis.url()),
+        prefix: "sbtest-outage",
+    });
+    let (ok, health) = eventually(Duration::from_secs(5), || async {
+        let (_, h) = node.health().await;
+        (h["status"] == "ok", h)
+    })
+    .await;
+    assert!(ok, "{health}");
+
+    drop(redis);
+    let (ok, health) = eventually(Duration::from_secs(6), || async {
+        let (status, h) = node.health().await;
+        (status == 200 && h["cluster"]["redis"] == "down", h)
+    })
+    .await;
+    assert!(ok, "the outage shows: {health}");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["cluster"]["pubsub"], "silent");
+    assert!(health["cluster"]["redisError"].is_string(), "{health}");
+
+    // Its own connections are still served meanwhile.
+    let (_, framed) = awc::Client::new()
+        .ws(format!("ws://{}/ws", node.addr))
+        .connect()
+        .await
+        .expect("a WebSocket during the outage");
+    let mut client = crate::helpers::WsClient { framed };
+    client
+        .send(json!({"type": "register", "sessionId": "redis-outage-session-1"}))
+        .await;
+    assert_eq!(client.recv().await["type"], "registered");
+    client
+        .send(
+            json!({"type": "customer_message", "message": "while Redis is away", "clientId": "o1"}),
+        )
+        .await;
+    assert_eq!(client.recv_type("message_ack").await["clientId"], "o1");
+
+    let _redis = PrivateRedis::start(port);
+    let (ok, health) = eventually(Duration::from_secs(10), || async {
+        let (_, h) = node.health().await;
+        (h["status"] == "ok", h)
+    })
+    .await;
+    assert!(ok, "back after Redis returns: {health}\n{}", node.log());
+    assert_eq!(health["cluster"]["pubsub"], "ok");
+}
