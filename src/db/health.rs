@@ -187,6 +187,21 @@ pub fn outage(e: &DbError) -> Option<(Access, String)> {
     }
 }
 
+/// Did this transaction lose a race with another node's (a deadlock between two
+/// batches, a serialization failure)? Retrying the whole transaction mends it.
+pub fn conflict(e: &DbError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        DbError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+        // PostgreSQL's 40P01, which diesel does not name.
+        DbError::Query(Error::DatabaseError(_, info)) => info
+            .message()
+            .to_ascii_lowercase()
+            .contains("deadlock detected"),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

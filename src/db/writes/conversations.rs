@@ -21,13 +21,27 @@ fn closed() -> AppError {
     AppError::new(ErrorKind::Conflict, "Conversation is closed")
 }
 
-/// The conversation, if the caller may use it.
+/// The conversation's row, locked until the transaction ends: another node's write
+/// to it waits until ours commits, so what we read (its seq, status, owner) stays true
+/// while we write. A no-op update takes the row lock on either backend (SQLite has
+/// one writer anyway).
+pub(super) fn locked_row(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<ConversationRow>, WriteError> {
+    diesel::update(conversations::table.find(id))
+        .set(conversations::last_seq.eq(conversations::last_seq))
+        .execute(conn)?;
+    Ok(find_conversation_row(conn, id)?)
+}
+
+/// The conversation (locked), if the caller may use it.
 pub(super) fn accessible(
     conn: &mut DbConnection,
     id: &str,
     caller: &Caller,
 ) -> Result<ConversationRow, WriteError> {
-    let c = find_conversation_row(conn, id)?.ok_or_else(AppError::conversation_not_found)?;
+    let c = locked_row(conn, id)?.ok_or_else(AppError::conversation_not_found)?;
     if !caller.may_access(&owner_of(&c)) {
         return Err(AppError::access_denied().into());
     }
@@ -65,9 +79,10 @@ fn system_author() -> Author {
     }
 }
 
-/// Append a message with the conversation's next seq, keeping `conv` (read in this
-/// transaction) current. The single writer makes the read-then-write safe; a rolled-back
-/// savepoint takes its seq with it, so seq stays gap-free.
+/// Append a message with the conversation's next seq, keeping `conv` (read locked in
+/// this transaction, `locked_row`) current. The lock makes the read-then-write safe
+/// with several nodes writing; a rolled-back savepoint takes its seq with it, so seq
+/// stays gap-free.
 pub(super) fn insert_message(
     conn: &mut DbConnection,
     conv: &mut ConversationRow,
@@ -104,11 +119,13 @@ pub(super) fn insert_message(
     Ok(row)
 }
 
+/// A new conversation's row; `None` when one with this id exists already (started by
+/// another node since we looked).
 fn insert_conversation(
     conn: &mut DbConnection,
     id: &str,
     new: &NewConversation,
-) -> Result<ConversationRow, WriteError> {
+) -> Result<Option<ConversationRow>, WriteError> {
     let now = now_millis();
     let row = ConversationRow {
         id: id.to_owned(),
@@ -126,10 +143,15 @@ fn insert_conversation(
         guest_id: new.owner.guest_id().map(str::to_owned),
         anon_key: new.owner.anon_key().map(str::to_owned),
     };
-    diesel::insert_into(conversations::table)
+    // Each backend's own connection: the multi-backend one has no ON CONFLICT.
+    let insert = diesel::insert_into(conversations::table)
         .values(&row)
-        .execute(conn)?;
-    Ok(row)
+        .on_conflict_do_nothing();
+    let inserted = match conn {
+        DbConnection::Pg(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok((inserted == 1).then_some(row))
 }
 
 fn set_status(
@@ -180,10 +202,18 @@ impl Write for Post {
 
     fn apply(&self, conn: &mut DbConnection) -> Result<Posted, WriteError> {
         let p = self;
-        let (mut conv, created) = match find_conversation_row(conn, &p.conversation_id)? {
+        let (mut conv, created) = match locked_row(conn, &p.conversation_id)? {
             Some(c) => (c, false),
             None => match &p.create {
-                Some(new) => (insert_conversation(conn, &p.conversation_id, new)?, true),
+                Some(new) => match insert_conversation(conn, &p.conversation_id, new)? {
+                    Some(row) => (row, true),
+                    // Another node started it meanwhile: post into theirs.
+                    None => (
+                        locked_row(conn, &p.conversation_id)?
+                            .ok_or_else(AppError::conversation_not_found)?,
+                        false,
+                    ),
+                },
                 None => return Err(AppError::conversation_not_found().into()),
             },
         };
@@ -293,7 +323,9 @@ impl Write for Open {
                 });
             }
         }
-        let mut conversation = insert_conversation(conn, &o.id, &o.conversation)?;
+        // A new id: nobody else has it.
+        let mut conversation =
+            insert_conversation(conn, &o.id, &o.conversation)?.ok_or_else(AppError::internal)?;
         let mut messages = Vec::new();
         if let Some((author, text)) = &o.initial_message {
             let row = insert_message(conn, &mut conversation, author, text, "text", None)?;
@@ -333,7 +365,7 @@ impl Write for BindAnonymous {
     type Outcome = crate::domain::conversation::Conversation;
 
     fn apply(&self, conn: &mut DbConnection) -> Result<Self::Outcome, WriteError> {
-        let mut conv = find_conversation_row(conn, &self.conversation_id)?
+        let mut conv = locked_row(conn, &self.conversation_id)?
             .ok_or_else(AppError::conversation_not_found)?;
         bind_anonymous(conn, &mut conv, &self.binding)?;
         Ok(conv.into())
@@ -348,8 +380,8 @@ pub(super) fn post_note(
     text: &str,
     message_type: &str,
 ) -> Result<Message, WriteError> {
-    let mut conv = find_conversation_row(conn, conversation_id)?
-        .ok_or_else(AppError::conversation_not_found)?;
+    let mut conv =
+        locked_row(conn, conversation_id)?.ok_or_else(AppError::conversation_not_found)?;
     if conv.status == Status::Closed.as_str() {
         return Err(closed().into());
     }

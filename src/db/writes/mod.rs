@@ -64,27 +64,51 @@ impl From<DbError> for WriteError {
     }
 }
 
+/// Times a batch is tried when it loses a race with another node's transaction.
+const CONFLICT_ATTEMPTS: u32 = 5;
+
 /// Apply a batch in one transaction. The outer error means nothing was committed.
+/// Several nodes' writers lock the rows they change (a conversation's row, for its
+/// seq and status), so two batches may deadlock; PostgreSQL then aborts one, which is
+/// rolled back whole and tried again.
 pub fn apply_batch(
     conn: &mut DbConnection,
     writes: &[Box<dyn AnyWrite>],
 ) -> Result<Vec<AnyOutcome>, DbError> {
-    write_transaction(conn, |conn| {
-        let mut results = Vec::with_capacity(writes.len());
-        for write in writes {
-            let r = conn.transaction::<_, WriteError, _>(|conn| write.apply_any(conn));
-            // Each write's savepoint has rolled back on failure, so the others still
-            // commit; but an outage (a full disk, a lost connection) is the batch's: it
-            // ends the transaction, and DbSync reports it.
-            match r {
-                Ok(outcome) => results.push(Ok(outcome)),
-                Err(WriteError::Rejected(e)) => results.push(Err(e)),
-                Err(WriteError::Db(e)) if super::health::outage(&e).is_some() => return Err(e),
-                Err(WriteError::Db(e)) => results.push(Err(e.into())),
+    let mut attempt = 1;
+    loop {
+        match write_transaction(conn, |conn| apply_all(conn, writes)) {
+            Err(e) if attempt < CONFLICT_ATTEMPTS && super::health::conflict(&e) => {
+                log::info!("a write batch lost a race with another node ({e}); trying again");
+                attempt += 1;
             }
+            result => return result,
         }
-        Ok(results)
-    })
+    }
+}
+
+fn apply_all(
+    conn: &mut DbConnection,
+    writes: &[Box<dyn AnyWrite>],
+) -> Result<Vec<AnyOutcome>, DbError> {
+    let mut results = Vec::with_capacity(writes.len());
+    for write in writes {
+        let r = conn.transaction::<_, WriteError, _>(|conn| write.apply_any(conn));
+        // Each write's savepoint has rolled back on failure, so the others still
+        // commit; but an outage (a full disk, a lost connection) or a lost race is the
+        // batch's: it ends the transaction (DbSync reports an outage).
+        match r {
+            Ok(outcome) => results.push(Ok(outcome)),
+            Err(WriteError::Rejected(e)) => results.push(Err(e)),
+            Err(WriteError::Db(e))
+                if super::health::outage(&e).is_some() || super::health::conflict(&e) =>
+            {
+                return Err(e)
+            }
+            Err(WriteError::Db(e)) => results.push(Err(e.into())),
+        }
+    }
+    Ok(results)
 }
 
 /// One write transaction. On SQLite it takes the write lock at `BEGIN IMMEDIATE`: a

@@ -4,6 +4,7 @@
 //! `SB_REQUIRE_CLUSTER=1` (as `.ci/run` sets), which makes that a failure.
 
 mod nodes;
+mod writes;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -68,6 +69,8 @@ pub struct NodeSpec<'a> {
     pub database_url: &'a str,
     pub redis_url: Option<&'a str>,
     pub prefix: &'a str,
+    /// More settings, as environment variables.
+    pub env: &'a [(&'a str, &'a str)],
 }
 
 impl NodeProcess {
@@ -91,6 +94,7 @@ impl NodeProcess {
         .env_remove("REDIS_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+        cmd.envs(spec.env.iter().copied());
         if let Some(url) = spec.redis_url {
             cmd.args(["--redis-url", url]);
         }
@@ -141,6 +145,32 @@ impl NodeProcess {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// A REST call; the status and the JSON answer (`null` when there is none).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut req = awc::Client::new().request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut res = match body {
+            Some(b) => req.send_json(b).await,
+            None => req.send().await,
+        }
+        .unwrap_or_else(|e| panic!("{path} on {}: {e}", self.id));
+        let json = res
+            .json::<Value>()
+            .limit(16 << 20)
+            .await
+            .unwrap_or(Value::Null);
+        (res.status().as_u16(), json)
+    }
+
     pub async fn health(&self) -> (u16, Value) {
         let mut res = awc::Client::new()
             .get(self.url("/health"))
@@ -177,8 +207,22 @@ pub struct Cluster {
     pub nodes: Vec<NodeProcess>,
 }
 
+/// A token signed with the nodes' secret.
+pub fn token(user_id: &str, role: &str) -> String {
+    switchboard::auth::JwtKeys::new(SECRET.as_bytes()).mint(
+        user_id,
+        role,
+        &format!("{user_id} name"),
+        Duration::from_secs(3600),
+    )
+}
+
 impl Cluster {
     pub fn start(services: &Services, ids: &[&str]) -> Cluster {
+        Cluster::start_with(services, ids, &[])
+    }
+
+    pub fn start_with(services: &Services, ids: &[&str], env: &[(&str, &str)]) -> Cluster {
         let prefix = format!("sbtest-{}", uuid::Uuid::new_v4().simple());
         let nodes = ids
             .iter()
@@ -188,6 +232,7 @@ impl Cluster {
                     database_url: &services.database_url,
                     redis_url: Some(&services.redis_url),
                     prefix: &prefix,
+                    env,
                 })
             })
             .collect();

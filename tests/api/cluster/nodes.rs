@@ -101,6 +101,7 @@ async fn redis_going_away_shows_in_health_and_the_node_keeps_serving() {
         database_url: &services.database_url,
         redis_url: Some(&redis.url()),
         prefix: "sbtest-outage",
+        env: &[],
     });
     let (ok, health) = eventually(Duration::from_secs(5), || async {
         let (_, h) = node.health().await;

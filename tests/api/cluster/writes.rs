@@ -1,0 +1,117 @@
+//! Several nodes writing to one conversation at once.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::*;
+
+/// Limits out of the way: this is about concurrent writers, not rate limits.
+const NO_LIMITS: [(&str, &str); 2] = [
+    ("IDENTITY_RATE_LIMIT_PER_SEC", "100000"),
+    ("IDENTITY_RATE_LIMIT_BURST", "100000"),
+];
+
+/// 200 messages to each of two conversations, through two nodes at once, in an order
+/// that makes the two nodes' write batches lock the two conversations in opposite
+/// orders (deadlocks, which a batch survives by being tried again).
+#[actix_web::test]
+async fn concurrent_messages_through_two_nodes_keep_seq_gap_free() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start_with(&services, &["writer-a", "writer-b"], &NO_LIMITS);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let customer = token("many-writes", "customer");
+    let mut paths = Vec::new();
+    for subject in ["first", "second"] {
+        let (status, session) = a
+            .call(
+                "POST",
+                "/api/v1/chat/sessions",
+                Some(&json!({"subject": subject})),
+                Some(&customer),
+            )
+            .await;
+        assert_eq!(status, 201, "{session}");
+        let id = session["data"]["id"].as_str().expect("an id").to_owned();
+        paths.push(format!("/api/v1/chat/sessions/{id}/messages"));
+    }
+
+    let posts = (0..400).map(|i| {
+        let node = if i % 2 == 0 { a } else { b };
+        // Node A writes first, second, first…; node B second, first, second…
+        let path = &paths[(i / 2 + i % 2) % 2];
+        let body = json!({"content": format!("m{i}"), "temp_id": format!("t{i}")});
+        let customer = &customer;
+        async move { node.call("POST", path, Some(&body), Some(customer)).await }
+    });
+    for (status, sent) in futures::future::join_all(posts).await {
+        assert_eq!(status, 201, "{sent}");
+    }
+
+    for path in &paths {
+        let (status, history) = b
+            .call("GET", &format!("{path}?limit=200"), None, Some(&customer))
+            .await;
+        assert_eq!(status, 200, "{history}");
+        let messages = history["data"].as_array().expect("messages");
+        let seqs: Vec<i64> = messages.iter().filter_map(|m| m["seq"].as_i64()).collect();
+        let expected: Vec<i64> = (1..=messages.len() as i64).collect();
+        assert_eq!(seqs, expected, "seq is gap-free and in order");
+        let texts: BTreeSet<&str> = messages
+            .iter()
+            .filter_map(|m| m["content"].as_str())
+            .filter(|t| t.starts_with('m'))
+            .collect();
+        assert_eq!(texts.len(), 200, "every message stored once");
+        assert_eq!(history["total"], messages.len());
+    }
+    let races = cluster
+        .nodes
+        .iter()
+        .map(|n| n.log().matches("lost a race").count());
+    eprintln!(
+        "write batches tried again after a deadlock: {}",
+        races.sum::<usize>()
+    );
+}
+
+#[actix_web::test]
+async fn two_agents_on_two_nodes_accept_at_once_and_one_wins_everywhere() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start_with(&services, &["claim-a", "claim-b"], &NO_LIMITS);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let customer = token("claimed-customer", "customer");
+    let (ann, bob) = (token("ann", "agent"), token("bob", "agent"));
+    for round in 0..10 {
+        let (status, session) = a
+            .call(
+                "POST",
+                "/api/v1/chat/sessions",
+                Some(&json!({"subject": format!("round {round}")})),
+                Some(&customer),
+            )
+            .await;
+        assert_eq!(status, 201, "{session}");
+        let id = session["data"]["id"].as_str().expect("an id").to_owned();
+        let assign = format!("/api/v1/chat/sessions/{id}/assign");
+        let ((sa, ra), (sb, rb)) = futures::join!(
+            a.call("POST", &assign, None, Some(&ann)),
+            b.call("POST", &assign, None, Some(&bob)),
+        );
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "one wins: {ra} {rb}");
+        let winner = if sa == 200 { "ann" } else { "bob" };
+        for node in [a, b] {
+            let (_, got) = node
+                .call(
+                    "GET",
+                    &format!("/api/v1/chat/sessions/{id}"),
+                    None,
+                    Some(&ann),
+                )
+                .await;
+            assert_eq!(got["data"]["agent_id"], winner, "{} says {got}", node.id);
+        }
+    }
+}
