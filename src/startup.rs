@@ -105,16 +105,6 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
     let evictions = std::sync::Arc::new(crate::actors::delivery::Evictions::default());
     let secrets = SessionSecrets::new(&secret);
-    let chat = ChatServer::new(
-        db.clone(),
-        limits,
-        code_pepper,
-        secrets.clone(),
-        evictions.clone(),
-    )
-    .start();
-    let live = crate::actors::live_stream::LiveStream::new(db.clone(), evictions).start();
-
     let bind = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
     let addr = listener
@@ -135,6 +125,22 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         ),
         None => None,
     };
+
+    let chat = ChatServer::new(
+        db.clone(),
+        limits,
+        code_pepper,
+        secrets.clone(),
+        evictions.clone(),
+        cluster.clone(),
+    )
+    .start();
+    if let Some(cluster) = &cluster {
+        cluster.do_send(crate::actors::cluster::ChatFromNodes(
+            chat.clone().recipient(),
+        ));
+    }
+    let live = crate::actors::live_stream::LiveStream::new(db.clone(), evictions).start();
 
     let origins = OriginPolicy::new(&config.allowed_origins, config.public_url.as_deref(), addr)
         .map_err(StartError::Config)?;

@@ -60,7 +60,7 @@ pub fn deliver(
                 msg.to
             );
             let bye = Outbound::new(Event::Disconnect {
-                reason: "outbound queue full",
+                reason: "outbound queue full".into(),
             });
             // `do_send` goes past the bound: the one message that ends it all.
             recipient.do_send(Deliver {

@@ -7,7 +7,7 @@ use crate::error::{AppError, ErrorKind};
 
 use super::Caller;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Status {
     Waiting,
     Active,
@@ -57,7 +57,7 @@ pub const CONVERSATION_TYPES: [&str; 3] = ["general", "onboarding", "call_reques
 pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
 /// A conversation, as stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conversation {
     pub id: String,
     pub owner: Owner,
@@ -76,7 +76,7 @@ pub struct Conversation {
 }
 
 /// A conversation as someone sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConversationView {
     pub conversation: Conversation,
     /// Unread for the caller, where the view was made for one.
@@ -118,7 +118,7 @@ pub fn is_guest_id_shape(id: &str) -> bool {
 }
 
 /// Who a conversation belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Owner {
     User(String),
     Guest(String),

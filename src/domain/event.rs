@@ -1,6 +1,7 @@
 //! Events the central actors route to connections. Each is encoded at most once per
 //! (dialect, audience) on first use, and the bytes are shared by every such recipient.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use bytestring::ByteString;
@@ -9,13 +10,13 @@ use super::conversation::ConversationView;
 use super::Message;
 
 /// What changed about a conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChangeKind {
     Created,
     StatusChanged,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// A committed message (customer, staff or system).
     MessagePosted {
@@ -47,7 +48,7 @@ pub enum Event {
     Presence {
         conversation_id: String,
         participant_id: String,
-        role: &'static str,
+        role: Cow<'static, str>,
         name: String,
         joined: bool,
     },
@@ -95,14 +96,16 @@ pub enum Event {
     AccessRevoked {
         conversation_id: String,
     },
-    /// The server drops this connection (its outbound queue overflowed). Not encoded.
+    /// The server drops this connection (its outbound queue overflowed). Not encoded,
+    /// and never sent to another node.
+    #[serde(skip)]
     Disconnect {
-        reason: &'static str,
+        reason: Cow<'static, str>,
     },
 }
 
 /// What a WebRTC signal relays between two peers (seed 002).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RelayKind {
     Offer,
     Answer,
@@ -110,11 +113,11 @@ pub enum RelayKind {
 }
 
 /// Seed 002's WebRTC signalling frames.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Signal {
     Registered {
         peer_id: String,
-        user_type: &'static str,
+        user_type: Cow<'static, str>,
     },
     /// An offer, answer or ICE candidate, relayed to `to`.
     Relay {

@@ -3,7 +3,7 @@
 use chrono::{NaiveDateTime, Utc};
 
 /// What kind of participant wrote a message (DESIGN.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SenderKind {
     Customer,
     Guest,
@@ -42,7 +42,7 @@ impl SenderKind {
 }
 
 /// Who writes a message: set by the server from the connection's identity, never by the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Author {
     pub id: String,
     pub kind: SenderKind,
@@ -51,7 +51,7 @@ pub struct Author {
 
 /// A committed message, shared read-only between everyone it is delivered to.
 /// Each dialect renders it in its own shape.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub id: String,
     pub conversation_id: String,
@@ -69,7 +69,7 @@ pub struct Message {
 }
 
 /// A file attached to a message; its bytes are served at `url()`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Attachment {
     pub id: String,
     pub file_name: String,

@@ -19,7 +19,7 @@ pub struct Stream {
 }
 
 /// Seed 002's `streamData`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamView {
     pub stream_id: String,
@@ -47,7 +47,7 @@ pub struct PinnedProduct {
 }
 
 /// One line of stream chat, as broadcast and kept in the recent history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatLine {
     pub id: String,

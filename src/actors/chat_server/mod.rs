@@ -18,6 +18,7 @@ use actix::prelude::*;
 use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
+use crate::actors::cluster::{ChatEvent, Cluster, PublishChat};
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::anonymous::SessionSecrets;
@@ -58,6 +59,8 @@ struct Typing {
 
 pub struct ChatServer {
     db: Db,
+    /// Cluster mode: where events for the other nodes go.
+    cluster: Option<Addr<Cluster>>,
     limits: ChatLimits,
     /// Mixed into stored code hashes; derived from the server's secret.
     code_pepper: String,
@@ -100,8 +103,10 @@ impl ChatServer {
         code_pepper: String,
         secrets: SessionSecrets,
         evictions: Arc<Evictions>,
+        cluster: Option<Addr<Cluster>>,
     ) -> Self {
         ChatServer {
+            cluster,
             db,
             limits,
             code_pepper,
@@ -195,7 +200,7 @@ impl ChatServer {
             let joined = Event::Presence {
                 conversation_id: room.to_owned(),
                 participant_id: p.id,
-                role: p.role,
+                role: p.role.into(),
                 name: p.name,
                 joined: true,
             };
@@ -234,7 +239,7 @@ impl ChatServer {
                 let left = Event::Presence {
                     conversation_id: room.to_owned(),
                     participant_id: p.id,
-                    role: p.role,
+                    role: p.role.into(),
                     name: p.name,
                     joined: false,
                 };
@@ -311,6 +316,25 @@ impl ChatServer {
         echo: bool,
     ) {
         let out = Arc::new(Outbound::new(event));
+        if let Some(cluster) = self.cluster.as_ref().filter(|_| crosses_nodes(&out.event)) {
+            cluster.do_send(PublishChat {
+                room: room.map(str::to_owned),
+                to_staff,
+                out: out.clone(),
+            });
+        }
+        self.deliver_here(out, room, to_staff, origin, echo);
+    }
+
+    /// `deliver` to this node's connections.
+    fn deliver_here(
+        &mut self,
+        out: Arc<Outbound>,
+        room: Option<&str>,
+        to_staff: bool,
+        origin: Option<ConnId>,
+        echo: bool,
+    ) {
         let members = room.and_then(|r| self.rooms.get(r));
         let staff = self
             .staff
@@ -439,5 +463,27 @@ impl Handler<WriteDone> for ChatServer {
 
     fn handle(&mut self, msg: WriteDone, ctx: &mut Context<Self>) {
         self.written(msg, ctx);
+    }
+}
+
+/// The events other nodes' connections must hear too. Presence (who is online, who is
+/// in a room) is per node until it is shared with expiry; per-connection events stay.
+fn crosses_nodes(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::MessagePosted { .. }
+            | Event::ConversationChanged { .. }
+            | Event::Typing { .. }
+            | Event::Read { .. }
+    )
+}
+
+/// An event another node delivered: for this node's connections (none is its origin).
+impl Handler<ChatEvent> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: ChatEvent, _: &mut Context<Self>) {
+        let out = Arc::new(Outbound::new(msg.event));
+        self.deliver_here(out, msg.room.as_deref(), msg.to_staff, None, true);
     }
 }

@@ -1,7 +1,9 @@
 //! The cluster (cluster mode: `REDIS_URL` is set): this node among the others. Nodes
 //! talk only through Redis and PostgreSQL, never to each other directly.
 //!
-//! Here: the node registry (each node refreshes a key of its own with a short TTL;
+//! Here: support-chat fan-out (ChatServer publishes each event once; every other node
+//! hands it to its own ChatServer, which delivers it to its own connections), the
+//! node registry (each node refreshes a key of its own with a short TTL;
 //! the nodes seen are those whose key lives, so a node that dies drops out within the
 //! TTL, with no clock shared between nodes), and the pub/sub probe (a node publishes
 //! to itself on the channel every node listens to, so a subscription that silently
@@ -9,6 +11,7 @@
 
 mod registry;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -17,6 +20,8 @@ use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
 use serde::{Deserialize, Serialize};
 
 pub use registry::NodeInfo;
+
+use crate::domain::{Event, Outbound};
 
 /// How often a node says it is alive (and probes pub/sub).
 const BEAT: Duration = Duration::from_secs(1);
@@ -61,7 +66,34 @@ struct Envelope {
 enum Body {
     /// A node's pub/sub probe, for itself.
     Probe(u64),
+    /// A support-chat event for every node's connections.
+    Chat(Box<ChatEvent>),
 }
+
+/// A support-chat event and whom it is for: a conversation's room, and with
+/// `to_staff` every staff connection (as ChatServer delivers it locally).
+#[derive(Debug, Serialize, Deserialize, Message)]
+#[rtype(result = "()")]
+#[serde(rename_all = "camelCase")]
+pub struct ChatEvent {
+    pub room: Option<String>,
+    pub to_staff: bool,
+    pub event: Event,
+}
+
+/// ChatServer's event for the other nodes: published once, whoever receives it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PublishChat {
+    pub room: Option<String>,
+    pub to_staff: bool,
+    pub out: Arc<Outbound>,
+}
+
+/// Where events from other nodes go.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ChatFromNodes(pub Recipient<ChatEvent>);
 
 pub struct Cluster {
     settings: ClusterSettings,
@@ -79,6 +111,10 @@ pub struct Cluster {
     next_nonce: u64,
     /// A beat is in flight: the next waits for it.
     beating: bool,
+    /// ChatServer, for events from other nodes.
+    chat: Option<Recipient<ChatEvent>>,
+    /// Events not published because Redis was away.
+    unpublished: u64,
 }
 
 /// Connect (lazily: a Redis that is away at start is retried, and the node serves
@@ -124,6 +160,8 @@ pub fn start(settings: ClusterSettings) -> Result<Addr<Cluster>, String> {
             probe_back: None,
             next_nonce: 1,
             beating: false,
+            chat: None,
+            unpublished: 0,
         }
     }))
 }
@@ -232,7 +270,47 @@ impl Cluster {
                 }
             }
             Body::Probe(_) => {}
+            Body::Chat(_) if envelope.from == self.settings.node_id => {}
+            Body::Chat(event) => {
+                if let Some(chat) = &self.chat {
+                    chat.do_send(*event);
+                }
+            }
         }
+    }
+}
+
+impl Handler<ChatFromNodes> for Cluster {
+    type Result = ();
+
+    fn handle(&mut self, msg: ChatFromNodes, _: &mut Context<Self>) {
+        self.chat = Some(msg.0);
+    }
+}
+
+impl Handler<PublishChat> for Cluster {
+    type Result = ();
+
+    fn handle(&mut self, msg: PublishChat, ctx: &mut Context<Self>) {
+        let envelope = Envelope {
+            from: self.settings.node_id.clone(),
+            body: Body::Chat(Box::new(ChatEvent {
+                room: msg.room,
+                to_staff: msg.to_staff,
+                event: msg.out.event.clone(),
+            })),
+        };
+        let mut redis = self.redis.clone();
+        let settings = self.settings.clone();
+        // Spawned in order, and the connection sends commands in the order they are
+        // issued: one node's events reach Redis in the order it delivered them.
+        let publish = async move { publish(&mut redis, &settings, &envelope).await };
+        ctx.spawn(publish.into_actor(self).map(|result, act, _| {
+            if let Err(e) = result {
+                act.unpublished += 1;
+                log::debug!("an event was not published to the other nodes: {e}");
+            }
+        }));
     }
 }
 

@@ -67,7 +67,7 @@ impl Handler<SignalCommand> for LiveStream {
                     msg.conn,
                     Signal::Registered {
                         peer_id: peer_id.clone(),
-                        user_type,
+                        user_type: user_type.into(),
                     },
                 );
                 // A customer arriving while a broadcast runs is introduced to the broadcaster.

@@ -464,7 +464,7 @@ impl Handler<Deliver> for WsConnection<NativeSocket> {
 
     fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
         if let Event::Disconnect { reason } = &msg.out.event {
-            return ws_connection::close(ctx, CloseCode::Again, Some(reason));
+            return ws_connection::close(ctx, CloseCode::Again, Some(reason.as_ref()));
         }
         if let Some(frame) =
             msg.out

@@ -3,6 +3,7 @@
 //! `TEST_REDIS_URL`; without them these tests say so and pass, unless
 //! `SB_REQUIRE_CLUSTER=1` (as `.ci/run` sets), which makes that a failure.
 
+mod fanout;
 mod nodes;
 mod writes;
 
@@ -169,6 +170,20 @@ impl NodeProcess {
             .await
             .unwrap_or(Value::Null);
         (res.status().as_u16(), json)
+    }
+
+    /// A `/ws` connection registered as a customer (signed in) or as staff.
+    pub async fn ws_as(&self, register: Value) -> crate::helpers::WsClient {
+        let (_, framed) = awc::Client::new()
+            .ws(format!("ws://{}/ws", self.addr))
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("a WebSocket to {}: {e}", self.id));
+        let mut ws = crate::helpers::WsClient { framed };
+        ws.send(register).await;
+        let answer = ws.recv().await;
+        assert_eq!(answer["status"], "connected", "{answer}");
+        ws
     }
 
     pub async fn health(&self) -> (u16, Value) {

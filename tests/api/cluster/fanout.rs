@@ -1,0 +1,90 @@
+//! Events reach the connections of every node, not only of the node where they
+//! happened.
+
+use serde_json::json;
+
+use super::*;
+
+#[actix_web::test]
+async fn a_customer_on_one_node_and_an_agent_on_another_chat_both_ways() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["fan-a", "fan-b", "fan-c"]);
+    let (a, b, c) = (&cluster.nodes[0], &cluster.nodes[1], &cluster.nodes[2]);
+    let session = format!("fanout-{}", uuid::Uuid::new_v4().simple());
+    let customer_token = token("fan-customer", "customer");
+    let mut agent = b
+        .ws_as(json!({"type": "register_admin", "userId": "fan-agent", "token": token("fan-agent", "agent")}))
+        .await;
+    let mut customer = a
+        .ws_as(json!({"type": "register", "sessionId": session, "token": customer_token}))
+        .await;
+
+    customer
+        .send(json!({"type": "customer_message", "message": "hello from node A", "clientId": "c1"}))
+        .await;
+    let ack = customer.recv_type("message_ack").await;
+    let seen = agent.recv_type("customer_message").await;
+    assert_eq!(seen["message"], "hello from node A");
+    assert_eq!(seen["sessionId"], session.as_str());
+    assert_eq!(seen["id"], ack["id"]);
+    assert_eq!(seen["seq"], ack["seq"]);
+
+    agent
+        .send(
+            json!({"type": "staff_message", "sessionId": session, "content": "hello from node B"}),
+        )
+        .await;
+    let staff_ack = agent.recv_type("message_ack").await;
+    let reply = customer.recv_type("staff_reply").await;
+    assert_eq!(reply["message"], "hello from node B");
+    assert_eq!(reply["seq"], staff_ack["seq"]);
+    assert_eq!(reply["staffId"], "fan-agent");
+
+    // Status changes cross nodes.
+    agent
+        .send(json!({"type": "join", "sessionId": session}))
+        .await;
+    agent.recv_type("joined").await;
+    agent
+        .send(json!({"type": "accept", "sessionId": session}))
+        .await;
+    let update = customer.recv_type("conversation_updated").await;
+    assert_eq!(
+        update["conversation"]["assignedAgentId"], "fan-agent",
+        "{update}"
+    );
+
+    // Typing reaches the room's members on other nodes.
+    customer
+        .send(json!({"type": "typing", "sessionId": session, "isTyping": true}))
+        .await;
+    let typing = agent.recv_type("typing").await;
+    assert_eq!(typing["isTyping"], true, "{typing}");
+
+    // A third node, over REST, sees the same conversation in the same order.
+    let (status, history) = c
+        .call(
+            "GET",
+            &format!("/api/chat/sessions/{session}/messages"),
+            None,
+            Some(&customer_token),
+        )
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let texts: Vec<&str> = history["messages"]
+        .as_array()
+        .or_else(|| history["data"].as_array())
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["message"].as_str().or_else(|| m["content"].as_str()))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "hello from node A",
+            "hello from node B",
+            "fan-agent name joined the conversation"
+        ],
+        "{history}"
+    );
+}
