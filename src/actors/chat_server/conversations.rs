@@ -13,14 +13,14 @@ use crate::domain::{text, ChangeKind};
 
 impl ChatServer {
     pub(super) fn announce_message(&mut self, message: ChatMessage, origin: Option<ConnId>) {
-        let room = message.conversation_id.clone();
-        self.deliver(
-            Event::MessagePosted { message },
-            Some(&room),
-            true,
-            origin,
-            true,
-        );
+        if self.cluster.is_some() {
+            let room = message.conversation_id.clone();
+            let event = Event::MessagePosted {
+                message: message.clone(),
+            };
+            self.publish(&Arc::new(Outbound::new(event)), Some(&room), true);
+        }
+        self.deliver_message(message, origin);
     }
 
     fn announce_conversation(

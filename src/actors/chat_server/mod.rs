@@ -8,6 +8,7 @@ mod identity;
 pub mod messages;
 mod reads;
 mod rooms;
+mod sequence;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -61,6 +62,8 @@ pub struct ChatServer {
     db: Db,
     /// Cluster mode: where events for the other nodes go.
     cluster: Option<Addr<Cluster>>,
+    /// Cluster mode: messages delivered in seq order, gaps filled.
+    sequence: sequence::Sequencer,
     limits: ChatLimits,
     /// Mixed into stored code hashes; derived from the server's secret.
     code_pepper: String,
@@ -107,6 +110,7 @@ impl ChatServer {
     ) -> Self {
         ChatServer {
             cluster,
+            sequence: sequence::Sequencer::default(),
             db,
             limits,
             code_pepper,
@@ -316,6 +320,12 @@ impl ChatServer {
         echo: bool,
     ) {
         let out = Arc::new(Outbound::new(event));
+        self.publish(&out, room, to_staff);
+        self.deliver_here(out, room, to_staff, origin, echo);
+    }
+
+    /// Cluster mode: an event for the other nodes' connections too.
+    fn publish(&self, out: &Arc<Outbound>, room: Option<&str>, to_staff: bool) {
         if let Some(cluster) = self.cluster.as_ref().filter(|_| crosses_nodes(&out.event)) {
             cluster.do_send(PublishChat {
                 room: room.map(str::to_owned),
@@ -323,7 +333,43 @@ impl ChatServer {
                 out: out.clone(),
             });
         }
-        self.deliver_here(out, room, to_staff, origin, echo);
+    }
+
+    /// A committed message for its room and all staff. In cluster mode, in seq order
+    /// with every node's messages (see `sequence`).
+    fn deliver_message(&mut self, message: ChatMessage, origin: Option<ConnId>) {
+        let ready = match self.cluster {
+            Some(_) => self.sequence.admit(message, origin),
+            None => vec![(message, origin)],
+        };
+        for (message, origin) in ready {
+            let room = message.conversation_id.clone();
+            let out = Arc::new(Outbound::new(Event::MessagePosted { message }));
+            self.deliver_here(out, Some(&room), true, origin, true);
+        }
+    }
+
+    /// Read from the database the messages that held ones wait for.
+    fn fill_gaps(&mut self, ctx: &mut Context<Self>) {
+        for gap in self.sequence.overdue() {
+            let db = self.db.clone();
+            let page = HistoryPage::After {
+                seq: gap.after,
+                limit: gap.until - gap.after,
+            };
+            let read = async move {
+                db.query(move |c| crate::db::reads::history(c, &gap.conversation_id, page))
+                    .await
+            };
+            ctx.spawn(read.into_actor(self).map(|result, act, _| match result {
+                Ok((messages, _)) => {
+                    for message in messages {
+                        act.deliver_message(message, None);
+                    }
+                }
+                Err(e) => log::warn!("a gap in a conversation could not be filled yet: {e}"),
+            }));
+        }
     }
 
     /// `deliver` to this node's connections.
@@ -444,6 +490,9 @@ impl Actor for ChatServer {
         ctx.set_mailbox_capacity(4096);
         ctx.run_interval(Duration::from_secs(60), |act, _| act.post_limiter.prune());
         ctx.run_interval(Duration::from_millis(500), |act, _| act.expire_typing());
+        if self.cluster.is_some() {
+            ctx.run_interval(sequence::HOLD / 3, |act, ctx| act.fill_gaps(ctx));
+        }
     }
 }
 
@@ -483,7 +532,12 @@ impl Handler<ChatEvent> for ChatServer {
     type Result = ();
 
     fn handle(&mut self, msg: ChatEvent, _: &mut Context<Self>) {
-        let out = Arc::new(Outbound::new(msg.event));
-        self.deliver_here(out, msg.room.as_deref(), msg.to_staff, None, true);
+        match msg.event {
+            Event::MessagePosted { message } => self.deliver_message(message, None),
+            event => {
+                let out = Arc::new(Outbound::new(event));
+                self.deliver_here(out, msg.room.as_deref(), msg.to_staff, None, true);
+            }
+        }
     }
 }

@@ -1,16 +1,33 @@
 //! Several nodes writing to one conversation at once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
 use super::*;
 
 /// Limits out of the way: this is about concurrent writers, not rate limits.
-const NO_LIMITS: [(&str, &str); 2] = [
+const NO_LIMITS: [(&str, &str); 3] = [
     ("IDENTITY_RATE_LIMIT_PER_SEC", "100000"),
     ("IDENTITY_RATE_LIMIT_BURST", "100000"),
+    ("OUTBOUND_QUEUE", "4096"),
 ];
+
+/// What one staff connection heard: each conversation's seqs, in arrival order.
+async fn hear(mut staff: crate::helpers::WsClient, total: usize) -> BTreeMap<String, Vec<i64>> {
+    let mut heard: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut count = 0;
+    while count < total {
+        let frame = staff.recv_type("customer_message").await;
+        let session = frame["sessionId"].as_str().expect("a session").to_owned();
+        heard
+            .entry(session)
+            .or_default()
+            .push(frame["seq"].as_i64().expect("a seq"));
+        count += 1;
+    }
+    heard
+}
 
 /// 200 messages to each of two conversations, through two nodes at once, in an order
 /// that makes the two nodes' write batches lock the two conversations in opposite
@@ -36,6 +53,14 @@ async fn concurrent_messages_through_two_nodes_keep_seq_gap_free() {
         paths.push(format!("/api/v1/chat/sessions/{id}/messages"));
     }
 
+    // A staff member on each node hears every customer message.
+    let mut listeners = Vec::new();
+    for (node, name) in [(a, "watch-a"), (b, "watch-b")] {
+        let register =
+            json!({"type": "register_admin", "userId": name, "token": token(name, "agent")});
+        listeners.push(hear(node.ws_as(register).await, 400));
+    }
+
     let posts = (0..400).map(|i| {
         let node = if i % 2 == 0 { a } else { b };
         // Node A writes first, second, first…; node B second, first, second…
@@ -44,8 +69,20 @@ async fn concurrent_messages_through_two_nodes_keep_seq_gap_free() {
         let customer = &customer;
         async move { node.call("POST", path, Some(&body), Some(customer)).await }
     });
-    for (status, sent) in futures::future::join_all(posts).await {
+    let (sent, heard) = futures::join!(
+        futures::future::join_all(posts),
+        futures::future::join_all(listeners)
+    );
+    for (status, sent) in sent {
         assert_eq!(status, 201, "{sent}");
+    }
+    // Every recipient on every node saw each conversation in seq order, no gaps.
+    for (node, heard) in cluster.nodes.iter().zip(heard) {
+        assert_eq!(heard.len(), 2, "{}: {heard:?}", node.id);
+        for seqs in heard.values() {
+            let expected: Vec<i64> = (1..=200).collect();
+            assert_eq!(seqs, &expected, "on {}", node.id);
+        }
     }
 
     for path in &paths {
