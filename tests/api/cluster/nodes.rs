@@ -148,3 +148,32 @@ async fn redis_going_away_shows_in_health_and_the_node_keeps_serving() {
     assert!(ok, "back after Redis returns: {health}\n{}", node.log());
     assert_eq!(health["cluster"]["pubsub"], "ok");
 }
+
+/// Socket.IO long-polling needs sticky sessions: a poll that reaches a node other
+/// than the session's gets the protocol's error at once, so the client starts over
+/// (with a working proxy config it never happens).
+#[actix_web::test]
+async fn a_poll_for_a_session_held_by_another_node_gets_the_protocol_error_at_once() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["poll-a", "poll-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let mut res = awc::Client::new()
+        .get(a.url("/socket.io/?EIO=4&transport=polling"))
+        .send()
+        .await
+        .expect("handshake");
+    assert_eq!(res.status(), 200);
+    let body = String::from_utf8(res.body().await.expect("body").to_vec()).expect("text");
+    let open: serde_json::Value = serde_json::from_str(&body[1..]).expect("an open packet");
+    let sid = open["sid"].as_str().expect("a sid");
+    let poll = awc::Client::new()
+        .get(b.url(&format!("/socket.io/?EIO=4&transport=polling&sid={sid}")))
+        .send();
+    let mut res = tokio::time::timeout(Duration::from_secs(2), poll)
+        .await
+        .expect("an answer, not a hang")
+        .expect("poll");
+    assert_eq!(res.status(), 400);
+    let body = res.body().await.expect("body");
+    assert_eq!(&body[..], br#"{"code":1,"message":"Session ID unknown"}"#);
+}
