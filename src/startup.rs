@@ -136,9 +136,10 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     )
     .start();
     if let Some(cluster) = &cluster {
-        cluster.do_send(crate::actors::cluster::ChatFromNodes(
-            chat.clone().recipient(),
-        ));
+        cluster.do_send(crate::actors::cluster::ChatFromNodes {
+            events: chat.clone().recipient(),
+            staff: chat.clone().recipient(),
+        });
     }
     let live = crate::actors::live_stream::LiveStream::new(db.clone(), evictions).start();
 

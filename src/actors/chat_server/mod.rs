@@ -10,7 +10,7 @@ mod reads;
 mod rooms;
 mod sequence;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,9 @@ use actix::prelude::*;
 use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
-use crate::actors::cluster::{ChatEvent, Cluster, PublishChat};
+use crate::actors::cluster::{
+    ChatEvent, Cluster, LocalStaff, PublishChat, RemoteStaff, StaffMember,
+};
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::anonymous::SessionSecrets;
@@ -64,6 +66,8 @@ pub struct ChatServer {
     cluster: Option<Addr<Cluster>>,
     /// Cluster mode: messages delivered in seq order, gaps filled.
     sequence: sequence::Sequencer,
+    /// Cluster mode: the staff online on other nodes, by id.
+    remote_staff: BTreeMap<String, StaffMember>,
     limits: ChatLimits,
     /// Mixed into stored code hashes; derived from the server's secret.
     code_pepper: String,
@@ -111,6 +115,7 @@ impl ChatServer {
         ChatServer {
             cluster,
             sequence: sequence::Sequencer::default(),
+            remote_staff: BTreeMap::new(),
             db,
             limits,
             code_pepper,
@@ -130,18 +135,14 @@ impl ChatServer {
     /// Register a connection's identity (replacing any earlier one).
     fn attach(&mut self, conn: ConnId, recipient: Recipient<Deliver>, caller: Caller) {
         self.detach(conn);
-        if let Caller::Staff(i) = &caller {
-            let tabs = self.staff.entry(i.user_id.clone()).or_default();
-            tabs.insert(conn);
-            if tabs.len() == 1 {
-                let online = Event::StaffPresence {
-                    user_id: i.user_id.clone(),
-                    name: caller.display_name().to_owned(),
-                    online: true,
-                };
-                self.deliver(online, None, true, Some(conn), false);
+        let first_tab = match &caller {
+            Caller::Staff(i) => {
+                let tabs = self.staff.entry(i.user_id.clone()).or_default();
+                tabs.insert(conn);
+                (tabs.len() == 1).then(|| (i.user_id.clone(), caller.display_name().to_owned()))
             }
-        }
+            _ => None,
+        };
         self.conns.insert(
             conn,
             Conn {
@@ -150,6 +151,42 @@ impl ChatServer {
                 rooms: HashSet::new(),
             },
         );
+        if let Some((user_id, name)) = first_tab {
+            self.share_staff();
+            // Online already, on another node: nobody needs telling.
+            if !self.remote_staff.contains_key(&user_id) {
+                let online = Event::StaffPresence {
+                    user_id,
+                    name,
+                    online: true,
+                };
+                self.deliver(online, None, true, Some(conn), false);
+            }
+        }
+    }
+
+    /// The staff with a connection here, one entry each.
+    fn local_staff(&self) -> Vec<StaffMember> {
+        self.staff
+            .values()
+            .filter_map(|tabs| tabs.iter().next())
+            .filter_map(|conn| self.conns.get(conn))
+            .filter_map(|c| match &c.caller {
+                Caller::Staff(i) => Some(StaffMember {
+                    id: i.user_id.clone(),
+                    name: c.caller.display_name().to_owned(),
+                    role: role_of(&c.caller).to_owned(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Cluster mode: the other nodes learn who of the staff is online here.
+    fn share_staff(&self) {
+        if let Some(cluster) = &self.cluster {
+            cluster.do_send(LocalStaff(self.local_staff()));
+        }
     }
 
     /// Forget a connection: it leaves its rooms, and staff presence is updated.
@@ -172,12 +209,15 @@ impl ChatServer {
                 tabs.remove(&conn);
                 if tabs.is_empty() {
                     self.staff.remove(&i.user_id);
-                    let offline = Event::StaffPresence {
-                        user_id: i.user_id.clone(),
-                        name: old.caller.display_name().to_owned(),
-                        online: false,
-                    };
-                    self.deliver(offline, None, true, None, false);
+                    self.share_staff();
+                    if !self.remote_staff.contains_key(&i.user_id) {
+                        let offline = Event::StaffPresence {
+                            user_id: i.user_id.clone(),
+                            name: old.caller.display_name().to_owned(),
+                            online: false,
+                        };
+                        self.deliver(offline, None, true, None, false);
+                    }
                 }
             }
         }
@@ -538,6 +578,37 @@ impl Handler<ChatEvent> for ChatServer {
                 let out = Arc::new(Outbound::new(event));
                 self.deliver_here(out, msg.room.as_deref(), msg.to_staff, None, true);
             }
+        }
+    }
+}
+
+/// The staff online on the other nodes changed: who came or went altogether (not
+/// online here either) is announced to this node's staff.
+impl Handler<RemoteStaff> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: RemoteStaff, _: &mut Context<Self>) {
+        let before = std::mem::replace(&mut self.remote_staff, msg.0);
+        let changes: Vec<(StaffMember, bool)> = self
+            .remote_staff
+            .values()
+            .filter(|m| !before.contains_key(&m.id))
+            .map(|m| (m.clone(), true))
+            .chain(
+                before
+                    .values()
+                    .filter(|m| !self.remote_staff.contains_key(&m.id))
+                    .map(|m| (m.clone(), false)),
+            )
+            .filter(|(m, _)| !self.staff.contains_key(&m.id))
+            .collect();
+        for (member, online) in changes {
+            let event = Event::StaffPresence {
+                user_id: member.id,
+                name: member.name,
+                online,
+            };
+            self.deliver(event, None, true, None, false);
         }
     }
 }

@@ -218,21 +218,17 @@ impl Handler<GetOnlineStaff> for ChatServer {
     type Result = MessageResult<GetOnlineStaff>;
 
     fn handle(&mut self, _: GetOnlineStaff, _: &mut Context<Self>) -> Self::Result {
-        let mut staff: Vec<Participant> = self
-            .staff
-            .values()
-            .filter_map(|tabs| tabs.iter().next())
-            .filter_map(|conn| self.conns.get(conn))
-            .filter_map(|c| match &c.caller {
-                Caller::Staff(i) => Some(Participant {
-                    id: i.user_id.clone(),
-                    role: role_of(&c.caller),
-                    name: c.caller.display_name().to_owned(),
-                }),
-                _ => None,
+        // Here and on the other nodes (cluster mode), once each.
+        let mut by_id: BTreeMap<String, StaffMember> = self.remote_staff.clone();
+        by_id.extend(self.local_staff().into_iter().map(|m| (m.id.clone(), m)));
+        let staff = by_id
+            .into_values()
+            .map(|m| Participant {
+                role: if m.role == "admin" { "admin" } else { "agent" },
+                id: m.id,
+                name: m.name,
             })
             .collect();
-        staff.sort_by(|a, b| a.id.cmp(&b.id));
         MessageResult(staff)
     }
 }

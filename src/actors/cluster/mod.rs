@@ -3,14 +3,17 @@
 //!
 //! Here: support-chat fan-out (ChatServer publishes each event once; every other node
 //! hands it to its own ChatServer, which delivers it to its own connections), the
-//! node registry (each node refreshes a key of its own with a short TTL;
+//! staff online on every node (`presence`), the node registry (each node refreshes a
+//! key of its own with a short TTL;
 //! the nodes seen are those whose key lives, so a node that dies drops out within the
 //! TTL, with no clock shared between nodes), and the pub/sub probe (a node publishes
 //! to itself on the channel every node listens to, so a subscription that silently
 //! died shows in health instead of looking fine).
 
+mod presence;
 mod registry;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +22,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
 use serde::{Deserialize, Serialize};
 
+pub use presence::StaffMember;
 pub use registry::NodeInfo;
 
 use crate::domain::{Event, Outbound};
@@ -90,10 +94,23 @@ pub struct PublishChat {
     pub out: Arc<Outbound>,
 }
 
-/// Where events from other nodes go.
+/// Where events from other nodes go, and the staff online on other nodes.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct ChatFromNodes(pub Recipient<ChatEvent>);
+pub struct ChatFromNodes {
+    pub events: Recipient<ChatEvent>,
+    pub staff: Recipient<RemoteStaff>,
+}
+
+/// This node's staff online changed (ChatServer tells).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct LocalStaff(pub Vec<StaffMember>);
+
+/// The staff online on the other nodes, by id (sent when it changes).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RemoteStaff(pub BTreeMap<String, StaffMember>);
 
 pub struct Cluster {
     settings: ClusterSettings,
@@ -111,8 +128,10 @@ pub struct Cluster {
     next_nonce: u64,
     /// A beat is in flight: the next waits for it.
     beating: bool,
-    /// ChatServer, for events from other nodes.
-    chat: Option<Recipient<ChatEvent>>,
+    /// ChatServer, for events from other nodes and their staff.
+    chat: Option<ChatFromNodes>,
+    local_staff: Vec<StaffMember>,
+    remote_staff: BTreeMap<String, StaffMember>,
     /// Events not published because Redis was away.
     unpublished: u64,
 }
@@ -161,6 +180,8 @@ pub fn start(settings: ClusterSettings) -> Result<Addr<Cluster>, String> {
             next_nonce: 1,
             beating: false,
             chat: None,
+            local_staff: Vec::new(),
+            remote_staff: BTreeMap::new(),
             unpublished: 0,
         }
     }))
@@ -192,11 +213,13 @@ impl Cluster {
         let me = self.me.clone();
         let subscribe = !self.subscribed;
         let probe = self.next_probe();
+        let staff = self.local_staff.clone();
         let work = async move {
             if subscribe {
                 redis.subscribe(settings.channel()).await?;
             }
             let nodes = registry::refresh(&mut redis, &settings, &me).await?;
+            let remote_staff = presence::exchange(&mut redis, &settings, &staff, &nodes).await?;
             if let Some(nonce) = probe {
                 let envelope = Envelope {
                     from: settings.node_id.clone(),
@@ -204,15 +227,21 @@ impl Cluster {
                 };
                 publish(&mut redis, &settings, &envelope).await?;
             }
-            Ok::<_, redis::RedisError>(nodes)
+            Ok::<_, redis::RedisError>((nodes, remote_staff))
         };
         ctx.spawn(work.into_actor(self).map(move |result, act, _| {
             act.beating = false;
             match result {
-                Ok(nodes) => {
+                Ok((nodes, remote_staff)) => {
                     act.subscribed = true;
                     act.nodes = nodes;
                     act.reached();
+                    if remote_staff != act.remote_staff {
+                        act.remote_staff = remote_staff;
+                        if let Some(chat) = &act.chat {
+                            chat.staff.do_send(RemoteStaff(act.remote_staff.clone()));
+                        }
+                    }
                 }
                 Err(e) => act.unreachable(e),
             }
@@ -273,7 +302,7 @@ impl Cluster {
             Body::Chat(_) if envelope.from == self.settings.node_id => {}
             Body::Chat(event) => {
                 if let Some(chat) = &self.chat {
-                    chat.do_send(*event);
+                    chat.events.do_send(*event);
                 }
             }
         }
@@ -284,7 +313,16 @@ impl Handler<ChatFromNodes> for Cluster {
     type Result = ();
 
     fn handle(&mut self, msg: ChatFromNodes, _: &mut Context<Self>) {
-        self.chat = Some(msg.0);
+        self.chat = Some(msg);
+    }
+}
+
+impl Handler<LocalStaff> for Cluster {
+    type Result = ();
+
+    /// Stored at the next beat (within a second).
+    fn handle(&mut self, msg: LocalStaff, _: &mut Context<Self>) {
+        self.local_staff = msg.0;
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod fanout;
 mod nodes;
+mod presence;
 mod writes;
 
 use std::io::{BufRead, BufReader};
