@@ -60,7 +60,8 @@ function onFrame(f, send) {
       }
       break;
     case "inbox":
-      renderInbox(f.conversations);
+      // Answers may overtake each other: an answer for another filter is stale.
+      if ((f.status ?? null) === (state.status ?? null)) renderInbox(f.conversations);
       break;
     case "joined":
       if (f.sessionId === state.current) showConversation(f.conversation);

@@ -463,6 +463,8 @@ async fn the_inbox_over_ws_carries_unread_counts() {
     let mut staff = app.staff("agent", "agent").await;
     staff.send(json!({"type": "inbox", "status": "open"})).await;
     let inbox = staff.recv_type("inbox").await;
+    // The filter is echoed, so a client can tell which request an answer is for.
+    assert_eq!(inbox["status"], "open");
     let mine = inbox["conversations"]
         .as_array()
         .unwrap()

@@ -49,6 +49,8 @@ pub enum Reply<'a> {
         staff: &'a [Participant],
     },
     Inbox {
+        /// The filter asked for, echoed: answers may overtake each other.
+        status: Option<&'a str>,
         conversations: &'a [ConversationView],
         total: i64,
     },
@@ -114,10 +116,12 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
         }
         Reply::OnlineStaff { staff } => json!({"type": "online_staff", "staff": staff}),
         Reply::Inbox {
+            status,
             conversations,
             total,
         } => json!({
             "type": "inbox",
+            "status": status,
             "conversations": conversations.iter().map(conversation_json).collect::<Vec<_>>(),
             "total": total,
         }),

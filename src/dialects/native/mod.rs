@@ -367,6 +367,7 @@ impl NativeSocket {
                 limit,
                 offset,
             } => {
+                let asked = status.clone();
                 let list = ListConversations {
                     caller: self.caller(),
                     status,
@@ -374,10 +375,11 @@ impl NativeSocket {
                     offset: offset.unwrap_or(0),
                     limit: limit.unwrap_or(DEFAULT_HISTORY_PAGE),
                 };
-                self.ask(list, Order::Pipelined, ctx, |act, ctx, l| {
+                self.ask(list, Order::Pipelined, ctx, move |act, ctx, l| {
                     act.reply(
                         ctx,
                         Reply::Inbox {
+                            status: asked.as_deref(),
                             conversations: &l.items,
                             total: l.total,
                         },
