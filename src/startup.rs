@@ -12,9 +12,10 @@ use crate::auth::{resolve_secret, JwtKeys, SecretSource};
 use crate::config::Config;
 use crate::db;
 use crate::domain::anonymous::SessionSecrets;
-use crate::state::{AppState, ConnSettings};
+use crate::state::AppState;
 use crate::transport::browser_key::CookieSettings;
 use crate::transport::origin::OriginPolicy;
+use crate::transport::ConnSettings;
 use actix_web::cookie::SameSite;
 
 /// Writes gathered into one transaction at most.
@@ -154,13 +155,16 @@ pub fn start(config: Config) -> Result<Running, StartError> {
              names; set PUBLIC_URL to the address people use"
         );
     }
-    let conn = ConnSettings {
+    let limits = crate::transport::ws_connection::Limits {
         heartbeat_interval: config.heartbeat_interval,
         client_timeout: config.client_timeout,
-        max_frame_bytes: config.max_frame_bytes,
+        max_message_bytes: config.max_frame_bytes,
         rate_per_sec: config.rate_limit_per_sec,
         rate_burst: config.rate_limit_burst,
         outbound_queue: config.outbound_queue.max(1),
+    };
+    let conn = ConnSettings {
+        limits,
         origins,
         cookie: CookieSettings {
             same_site: match config.cookie_same_site.as_str() {
@@ -185,7 +189,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         db,
         keys.clone(),
         secrets,
-        conn,
+        crate::rate_limit::TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         ip_limiter,
         data_dir.clone(),
     );
@@ -198,17 +202,19 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             connect_timeout: config.sio_connect_timeout,
             outbound_queue: config.outbound_queue.max(1),
             recovery: Some(std::time::Duration::from_secs(120)),
-            origins: state.conn.origins.clone(),
+            origins: conn.origins.clone(),
         },
         state.clone(),
         state.conn_ids(),
     );
-    let state_origins = state.conn.origins.clone();
+    let state_origins = conn.origins.clone();
     let sio = web::Data::new(sio);
     let data = web::Data::new(state);
+    let conn = web::Data::new(conn);
     let app = move || {
         App::new()
             .app_data(data.clone())
+            .app_data(conn.clone())
             .app_data(sio.clone())
             .wrap(actix_web::middleware::from_fn(crate::api::browser_key))
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use std::net::IpAddr;
 
@@ -13,22 +13,7 @@ use crate::actors::chat_server::{ChatServer, ConnId};
 use crate::actors::db_sync::Db;
 use crate::auth::JwtKeys;
 use crate::error::AppError;
-use crate::rate_limit::KeyedLimiter;
-
-/// Per-connection limits, from the configuration.
-#[derive(Debug, Clone)]
-pub struct ConnSettings {
-    pub heartbeat_interval: Duration,
-    pub client_timeout: Duration,
-    pub max_frame_bytes: usize,
-    pub rate_per_sec: f64,
-    pub rate_burst: f64,
-    pub outbound_queue: usize,
-    /// Who may open WebSockets (and poll Socket.IO): Origin and Host checks.
-    pub origins: crate::transport::origin::OriginPolicy,
-    /// The browser-key cookie's attributes.
-    pub cookie: crate::transport::browser_key::CookieSettings,
-}
+use crate::rate_limit::{KeyedLimiter, TokenBucket};
 
 pub struct AppState {
     pub chat: Addr<ChatServer>,
@@ -41,7 +26,8 @@ pub struct AppState {
     pub keys: JwtKeys,
     /// Anonymous sessions' secrets, for REST callers that present one.
     pub secrets: crate::domain::anonymous::SessionSecrets,
-    pub conn: ConnSettings,
+    /// Each connection's frame rate: a full bucket, copied for every new connection.
+    pub frame_rate: TokenBucket,
     /// Where attachments (and the SQLite database) live.
     pub data_dir: std::path::PathBuf,
     /// Multipart bodies are read into memory (≤ 52 MB each): this many at once at most.
@@ -60,7 +46,7 @@ impl AppState {
         db: Db,
         keys: JwtKeys,
         secrets: crate::domain::anonymous::SessionSecrets,
-        conn: ConnSettings,
+        frame_rate: TokenBucket,
         ip_limiter: KeyedLimiter<IpAddr>,
         data_dir: std::path::PathBuf,
     ) -> Arc<Self> {
@@ -72,7 +58,7 @@ impl AppState {
             db,
             keys,
             secrets,
-            conn,
+            frame_rate,
             data_dir,
             upload_slots: tokio::sync::Semaphore::new(8),
             started: Instant::now(),

@@ -86,8 +86,8 @@ pub async fn browser_key(
     let mut res = next.call(req).await?;
     let settings = res
         .request()
-        .app_data::<web::Data<Arc<AppState>>>()
-        .map(|s| s.conn.cookie);
+        .app_data::<web::Data<crate::transport::ConnSettings>>()
+        .map(|c| c.cookie);
     let binds = anonymous && res.status().is_success();
     if let (Some(key), Some(settings), true) = (key.filter(|k| k.issued), settings, binds) {
         res.response_mut().add_cookie(&key.cookie(settings))?;

@@ -11,3 +11,15 @@ pub mod origin;
 pub mod socketio;
 pub mod ws_connection;
 pub mod ws_io;
+
+/// What the transports take from the configuration, shared by every connection (as
+/// `web::Data`).
+#[derive(Debug, Clone)]
+pub struct ConnSettings {
+    /// Each WebSocket connection's limits.
+    pub limits: ws_connection::Limits,
+    /// Who may open WebSockets (and poll Socket.IO): Origin and Host checks.
+    pub origins: origin::OriginPolicy,
+    /// The browser-key cookie's attributes.
+    pub cookie: browser_key::CookieSettings,
+}

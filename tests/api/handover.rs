@@ -42,19 +42,26 @@ async fn read_head(tcp: &mut TcpStream) -> (String, BytesMut) {
     }
 }
 
-/// The next text frame the server sends, as JSON.
-async fn next_json(tcp: &mut TcpStream, codec: &mut Codec, buf: &mut BytesMut) -> Value {
+/// The next frame the server sends.
+async fn next_frame(tcp: &mut TcpStream, codec: &mut Codec, buf: &mut BytesMut) -> Frame {
     loop {
-        match codec.decode(buf).expect("a valid frame") {
-            Some(Frame::Text(t)) => return serde_json::from_slice(&t).expect("JSON"),
-            Some(_) => continue,
-            None => {}
+        if let Some(frame) = codec.decode(buf).expect("a valid frame") {
+            return frame;
         }
         let n = tokio::time::timeout(Duration::from_secs(5), tcp.read_buf(buf))
             .await
             .expect("a frame in time")
             .expect("read");
         assert!(n > 0, "the connection closed");
+    }
+}
+
+/// The next text frame the server sends, as JSON.
+async fn next_json(tcp: &mut TcpStream, codec: &mut Codec, buf: &mut BytesMut) -> Value {
+    loop {
+        if let Frame::Text(t) = next_frame(tcp, codec, buf).await {
+            return serde_json::from_slice(&t).expect("JSON");
+        }
     }
 }
 
@@ -162,16 +169,9 @@ const NOT_UTF8_TEXT: [u8; 8] = [0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe];
 /// Read frames until the server's close frame; its code.
 async fn close_code(tcp: &mut TcpStream, codec: &mut Codec, buf: &mut BytesMut) -> u16 {
     loop {
-        match codec.decode(buf).expect("a valid frame") {
-            Some(Frame::Close(reason)) => return reason.map(|r| u16::from(r.code)).unwrap_or(0),
-            Some(_) => continue,
-            None => {}
+        if let Frame::Close(reason) = next_frame(tcp, codec, buf).await {
+            return reason.map(|r| u16::from(r.code)).unwrap_or(0);
         }
-        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read_buf(buf))
-            .await
-            .expect("a frame in time")
-            .expect("read");
-        assert!(n > 0, "the connection closed without a close frame");
     }
 }
 

@@ -172,10 +172,7 @@ impl TestApp {
         path: &str,
         token: Option<&str>,
     ) -> awc::ClientRequest {
-        let mut req = awc::Client::new().request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.insert_header(("Authorization", format!("Bearer {t}")));
-        }
+        let mut req = bearer(awc::Client::new().request(method, self.url(path)), token);
         if let Some(cookie) = self.jar.header() {
             req = req.insert_header(("cookie", cookie));
         }
@@ -241,21 +238,9 @@ impl TestApp {
         token: Option<&str>,
     ) -> (u16, Value) {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let req = self.request(method, path, token);
-        let mut resp = match body {
-            Some(b) => req.send_json(b).await,
-            None => req.send().await,
-        }
-        .expect("request");
-        self.jar.keep(resp.headers());
-        let status = resp.status().as_u16();
-        (
-            status,
-            resp.json::<Value>()
-                .limit(16 * 1024 * 1024)
-                .await
-                .expect("JSON body"),
-        )
+        let (status, headers, json) = exchange(self.request(method, path, token), body).await;
+        self.jar.keep(&headers);
+        (status, json.expect("JSON body"))
     }
 
     pub async fn post_raw(&self, path: &str, body: &'static str) -> (u16, Value) {
@@ -278,6 +263,29 @@ impl TestApp {
         app.jar = self.jar;
         app
     }
+}
+
+/// `req` with the token, if any, as a bearer.
+pub fn bearer(req: awc::ClientRequest, token: Option<&str>) -> awc::ClientRequest {
+    match token {
+        Some(t) => req.insert_header(("Authorization", format!("Bearer {t}"))),
+        None => req,
+    }
+}
+
+/// Send `req` with an optional JSON body: the answer's status, headers, and JSON body
+/// (`None` when it has none).
+pub async fn exchange(
+    req: awc::ClientRequest,
+    body: Option<&Value>,
+) -> (u16, awc::http::header::HeaderMap, Option<Value>) {
+    let mut resp = match body {
+        Some(b) => req.send_json(b).await,
+        None => req.send().await,
+    }
+    .expect("request");
+    let json = resp.json::<Value>().limit(16 * 1024 * 1024).await.ok();
+    (resp.status().as_u16(), resp.headers().clone(), json)
 }
 
 pub struct WsClient {

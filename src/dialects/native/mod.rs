@@ -44,9 +44,10 @@ const MAX_REGISTRATIONS: u32 = 20;
 pub async fn upgrade(
     req: HttpRequest,
     state: web::Data<Arc<AppState>>,
+    conn: web::Data<crate::transport::ConnSettings>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Err(why) = state.conn.origins.check(header("origin"), header("host")) {
+    if let Err(why) = conn.origins.check(header("origin"), header("host")) {
         log::warn!("refused a WebSocket: {why}");
         let message = match why {
             crate::transport::origin::Refusal::Origin(_) => "Origin not allowed",
@@ -60,19 +61,10 @@ pub async fn upgrade(
     }
     let browser = BrowserKey::of(&req);
     let socket = NativeSocket::new(state.get_ref().clone(), browser.binding());
-    let c = &state.conn;
-    let limits = ws_connection::Limits {
-        heartbeat_interval: c.heartbeat_interval,
-        client_timeout: c.client_timeout,
-        max_message_bytes: c.max_frame_bytes,
-        rate_per_sec: c.rate_per_sec,
-        rate_burst: c.rate_burst,
-        outbound_queue: c.outbound_queue,
-    };
-    let mut res = ws_connection::start(socket, limits, &req)?;
+    let mut res = ws_connection::start(socket, conn.limits, &req)?;
     if browser.issued {
         // Browsers keep cookies set on the upgrade's answer like any other.
-        res.add_cookie(&browser.cookie(state.conn.cookie))?;
+        res.add_cookie(&browser.cookie(conn.cookie))?;
     }
     Ok(res)
 }

@@ -176,7 +176,7 @@ impl SocketHandler for ChatSocket {
             };
             let socket = ChatSocket {
                 id: req.socket_id,
-                bucket: TokenBucket::new(state.conn.rate_per_sec, state.conn.rate_burst),
+                bucket: state.frame_rate.clone(),
                 state,
                 caller,
                 dialect,

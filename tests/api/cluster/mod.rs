@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::helpers::fresh_pg_schema;
+use crate::helpers::{bearer, fresh_pg_schema};
 
 pub const SECRET: &str = "cluster-test-secret";
 
@@ -156,21 +156,9 @@ impl NodeProcess {
         token: Option<&str>,
     ) -> (u16, Value) {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut req = awc::Client::new().request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.insert_header(("Authorization", format!("Bearer {t}")));
-        }
-        let mut res = match body {
-            Some(b) => req.send_json(b).await,
-            None => req.send().await,
-        }
-        .unwrap_or_else(|e| panic!("{path} on {}: {e}", self.id));
-        let json = res
-            .json::<Value>()
-            .limit(16 << 20)
-            .await
-            .unwrap_or(Value::Null);
-        (res.status().as_u16(), json)
+        let req = awc::Client::new().request(method, self.url(path));
+        let (status, _, json) = crate::helpers::exchange(bearer(req, token), body).await;
+        (status, json.unwrap_or(Value::Null))
     }
 
     /// A `/ws` connection registered as a customer (signed in) or as staff.
