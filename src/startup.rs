@@ -142,7 +142,15 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             staff: chat.clone().recipient(),
         });
     }
-    let live = crate::actors::live_stream::LiveStream::new(db.clone(), evictions).start();
+    let live =
+        crate::actors::live_stream::LiveStream::new(db.clone(), evictions, cluster.clone()).start();
+    if let Some(cluster) = &cluster {
+        cluster.do_send(crate::actors::cluster::StreamFromNodes {
+            events: live.clone().recipient(),
+            remote: live.clone().recipient(),
+            resync: live.clone().recipient(),
+        });
+    }
 
     let origins = OriginPolicy::new(&config.allowed_origins, config.public_url.as_deref(), addr)
         .map_err(StartError::Config)?;

@@ -291,3 +291,13 @@ pub fn stream_chat_of(
         .select(StreamChatRow::as_select())
         .load(conn)?)
 }
+
+/// Whether a stream has ended (a stream not stored counts as ended).
+pub fn stream_ended(conn: &mut DbConnection, stream_id: &str) -> Result<bool, DbError> {
+    let ended: Option<Option<chrono::NaiveDateTime>> = live_streams::table
+        .find(stream_id)
+        .select(live_streams::ended_at)
+        .first(conn)
+        .optional()?;
+    Ok(ended.is_none_or(|e| e.is_some()))
+}

@@ -362,6 +362,16 @@ impl WsClient {
         }
     }
 
+    /// Read frames until one matches (stream updates interleave with everything else).
+    pub async fn recv_until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let v = self.recv().await;
+            if pred(&v) {
+                return v;
+            }
+        }
+    }
+
     /// The next frame must be `{"type":"error","message":message}`.
     pub async fn expect_error(&mut self, message: &str) -> Value {
         let v = self.recv_type("error").await;

@@ -80,7 +80,7 @@ async fn a_stream_from_start_to_stop() {
             json!({"type": "chat_message", "username": "Impostor", "message": "Welcome everyone!"}),
         )
         .await;
-    let line = wait_for(&mut staff, |v| v["type"] == "chat_message").await;
+    let line = staff.recv_until(|v| v["type"] == "chat_message").await;
     assert_eq!(
         (line["username"].as_str(), line["isAdmin"].as_bool()),
         (Some("host name"), Some(true))
@@ -115,23 +115,20 @@ async fn a_stream_from_start_to_stop() {
     let session = uid("liker");
     let mut liker = app.customer(&session, None).await;
     liker.send(json!({"type": "toggle_like"})).await;
-    let update = wait_for(&mut liker, |v| {
-        v["type"] == "stream_update" && v["likes"] == 1
-    })
-    .await;
+    let update = liker
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 1)
+        .await;
     assert_eq!(update["likedBy"], json!([session]));
     drop(liker);
     let mut again = app.customer(&session, None).await;
     again.send(json!({"type": "toggle_like"})).await; // the same session: an unlike
-    wait_for(&mut again, |v| {
-        v["type"] == "stream_update" && v["likes"] == 0
-    })
-    .await;
+    again
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 0)
+        .await;
     again.send(json!({"type": "toggle_like"})).await;
-    wait_for(&mut again, |v| {
-        v["type"] == "stream_update" && v["likes"] == 1
-    })
-    .await;
+    again
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 1)
+        .await;
 
     // Stop: everyone hears it; the figures are kept.
     let (status, stopped) = app
@@ -145,10 +142,8 @@ async fn a_stream_from_start_to_stop() {
     assert_eq!(status, 200);
     assert_eq!(stopped["data"]["likes"], 1);
     assert!(stopped["data"]["peakViewers"].as_i64().unwrap() >= 3);
-    wait_for(&mut late, |v| {
-        v["type"] == "stream_stopped" && v["streamId"] == id.as_str()
-    })
-    .await;
+    late.recv_until(|v| v["type"] == "stream_stopped" && v["streamId"] == id.as_str())
+        .await;
     let (_, current) = app
         .call("GET", "/api/live/streams/current", None, None)
         .await;
@@ -166,19 +161,6 @@ async fn a_stream_from_start_to_stop() {
         (Some(1), Some("Product Launch Event"))
     );
     assert!(mine["durationSeconds"].is_i64());
-}
-
-/// Read frames until one matches (viewer updates interleave with everything else).
-async fn wait_for(
-    c: &mut WsClient,
-    pred: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    loop {
-        let v = c.recv().await;
-        if pred(&v) {
-            return v;
-        }
-    }
 }
 
 #[actix_web::test]
@@ -303,10 +285,9 @@ async fn stream_bad_inputs_are_refused_and_the_stream_goes_on() {
     viewer
         .send(json!({"type": "chat_message", "message": "still here"}))
         .await;
-    wait_for(&mut viewer, |v| {
-        v["type"] == "chat_message" && v["message"] == "still here"
-    })
-    .await;
+    viewer
+        .recv_until(|v| v["type"] == "chat_message" && v["message"] == "still here")
+        .await;
 
     let (status, _) = app
         .call(
@@ -447,45 +428,43 @@ async fn staff_moderate_the_live_chat() {
 
     a.send(json!({"type": "chat_message", "username": "Spammer", "message": "buy cheap stuff"}))
         .await;
-    let spam = wait_for(&mut host, |v| v["type"] == "chat_message").await;
+    let spam = host.recv_until(|v| v["type"] == "chat_message").await;
     let spam_id = spam["id"].as_str().unwrap().to_owned();
     // Delete: every client drops it, and late joiners never see it.
     host.send(json!({"type": "chat_delete", "messageId": spam_id}))
         .await;
     assert_eq!(
-        wait_for(&mut b, |v| v["type"] == "chat_message_deleted").await["messageId"],
+        b.recv_until(|v| v["type"] == "chat_message_deleted").await["messageId"],
         spam_id.as_str()
     );
     let mut late = app.customer(&uid("late"), None).await;
-    let history = wait_for(&mut late, |v| v["type"] == "chat_history").await;
+    let history = late.recv_until(|v| v["type"] == "chat_history").await;
     assert_eq!(history["messages"], json!([]));
 
     // Mute the author of a message: they are refused, others talk on.
     host.send(json!({"type": "chat_mute", "messageId": spam_id, "durationSeconds": 60}))
         .await;
     host.send(json!({"type": "ping"})).await;
-    wait_for(&mut host, |v| v["type"] == "pong").await;
+    host.recv_until(|v| v["type"] == "pong").await;
     a.send(json!({"type": "chat_message", "message": "again"}))
         .await;
-    let muted = wait_for(&mut a, |v| v["type"] == "error").await;
+    let muted = a.recv_until(|v| v["type"] == "error").await;
     assert_eq!(muted["message"], "You are muted");
     b.send(json!({"type": "chat_message", "message": "hello"}))
         .await;
-    wait_for(&mut b, |v| {
-        v["type"] == "chat_message" && v["message"] == "hello"
-    })
-    .await;
+    b.recv_until(|v| v["type"] == "chat_message" && v["message"] == "hello")
+        .await;
 
     // Slow mode: one message per N seconds per viewer; staff are exempt.
     host.send(json!({"type": "chat_slow_mode", "seconds": 30}))
         .await;
     assert_eq!(
-        wait_for(&mut b, |v| v["type"] == "chat_settings").await["slowModeSeconds"],
+        b.recv_until(|v| v["type"] == "chat_settings").await["slowModeSeconds"],
         30
     );
     b.send(json!({"type": "chat_message", "message": "too soon"}))
         .await;
-    let slow = wait_for(&mut b, |v| v["type"] == "error").await;
+    let slow = b.recv_until(|v| v["type"] == "error").await;
     assert_eq!(
         (slow["message"].as_str(), slow["code"].as_str()),
         (Some("Slow mode is on"), Some("rate_limited"))
@@ -493,29 +472,27 @@ async fn staff_moderate_the_live_chat() {
     for text in ["one", "two"] {
         host.send(json!({"type": "chat_message", "message": text}))
             .await;
-        wait_for(&mut host, |v| {
-            v["type"] == "chat_message" && v["message"] == text
-        })
-        .await;
+        host.recv_until(|v| v["type"] == "chat_message" && v["message"] == text)
+            .await;
     }
 
     // Only staff moderate, and only what exists.
     b.send(json!({"type": "chat_delete", "messageId": spam_id}))
         .await;
     assert_eq!(
-        wait_for(&mut b, |v| v["type"] == "error").await["message"],
+        b.recv_until(|v| v["type"] == "error").await["message"],
         "No token, authorization denied"
     );
     host.send(json!({"type": "chat_delete", "messageId": "nope"}))
         .await;
     assert_eq!(
-        wait_for(&mut host, |v| v["type"] == "error").await["message"],
+        host.recv_until(|v| v["type"] == "error").await["message"],
         "Message not found"
     );
     host.send(json!({"type": "chat_mute", "messageId": spam_id, "durationSeconds": 0}))
         .await;
     assert_eq!(
-        wait_for(&mut host, |v| v["type"] == "error").await["code"],
+        host.recv_until(|v| v["type"] == "error").await["code"],
         "validation_failed"
     );
 }
@@ -547,7 +524,7 @@ async fn like_floods_and_unauthorised_pins_are_refused() {
     other
         .send(json!({"type": "chat_message", "message": "still streaming"}))
         .await;
-    wait_for(&mut other, |v| v["type"] == "chat_message").await;
+    other.recv_until(|v| v["type"] == "chat_message").await;
     let (_, current) = app
         .call("GET", "/api/live/streams/current", None, None)
         .await;
@@ -590,7 +567,7 @@ async fn a_stuck_viewer_is_cut_off_without_delaying_the_others() {
     let mut host = app.staff("host", "admin").await;
     let mut fast = app.customer(&uid("fast"), None).await;
     let _stuck = app.customer(&uid("stuck"), None).await; // never reads again
-    wait_for(&mut fast, |v| v["type"] == "chat_history").await;
+    fast.recv_until(|v| v["type"] == "chat_history").await;
     // ~12 MB of chat: far more than the stuck viewer's socket buffers hold.
     let line = "z".repeat(480);
     let total = 25_000;
@@ -651,10 +628,9 @@ async fn stream_chat_is_stored() {
         viewer
             .send(json!({"type": "chat_message", "username": "Ann", "message": text}))
             .await;
-        wait_for(&mut viewer, |v| {
-            v["type"] == "chat_message" && v["message"] == text
-        })
-        .await;
+        viewer
+            .recv_until(|v| v["type"] == "chat_message" && v["message"] == text)
+            .await;
     }
     app.call(
         "POST",

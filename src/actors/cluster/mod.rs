@@ -3,15 +3,17 @@
 //!
 //! Here: support-chat fan-out (ChatServer publishes each event once; every other node
 //! hands it to its own ChatServer, which delivers it to its own connections), the
-//! staff online on every node (`presence`), the node registry (each node refreshes a
+//! live stream's changes (`stream`), what each node shares of its connections (staff
+//! online, viewers, peers: `node_state`), the node registry (each node refreshes a
 //! key of its own with a short TTL;
 //! the nodes seen are those whose key lives, so a node that dies drops out within the
 //! TTL, with no clock shared between nodes), and the pub/sub probe (a node publishes
 //! to itself on the channel every node listens to, so a subscription that silently
 //! died shows in health instead of looking fine).
 
-mod presence;
+mod node_state;
 mod registry;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,8 +24,12 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
 use serde::{Deserialize, Serialize};
 
-pub use presence::StaffMember;
+pub use node_state::{NodeState, StaffMember, StreamPeer};
 pub use registry::NodeInfo;
+pub use stream::{
+    ClaimStream, LocalStream, PublishStream, ReleaseStream, RemoteStream, Resync, StreamFromNodes,
+    StreamSnapshot, StreamSync,
+};
 
 use crate::domain::{Event, Outbound};
 
@@ -72,6 +78,10 @@ enum Body {
     Probe(u64),
     /// A support-chat event for every node's connections.
     Chat(Box<ChatEvent>),
+    /// A node's share changed.
+    State(NodeState),
+    /// A change to the live stream.
+    Stream(Box<StreamSync>),
 }
 
 /// A support-chat event and whom it is for: a conversation's room, and with
@@ -130,8 +140,15 @@ pub struct Cluster {
     beating: bool,
     /// ChatServer, for events from other nodes and their staff.
     chat: Option<ChatFromNodes>,
-    local_staff: Vec<StaffMember>,
+    /// LiveStream, for the stream's changes, viewers and peers on other nodes.
+    stream: Option<StreamFromNodes>,
+    /// What this node shares, and what the other live nodes share, by node id.
+    local: NodeState,
+    remote: BTreeMap<String, NodeState>,
     remote_staff: BTreeMap<String, StaffMember>,
+    remote_stream: RemoteStream,
+    /// The live stream this node shows, whose key it keeps alive.
+    live_stream: Option<String>,
     /// Events not published because Redis was away.
     unpublished: u64,
 }
@@ -180,8 +197,12 @@ pub fn start(settings: ClusterSettings) -> Result<Addr<Cluster>, String> {
             next_nonce: 1,
             beating: false,
             chat: None,
-            local_staff: Vec::new(),
+            stream: None,
+            local: NodeState::default(),
+            remote: BTreeMap::new(),
             remote_staff: BTreeMap::new(),
+            remote_stream: RemoteStream::default(),
+            live_stream: None,
             unpublished: 0,
         }
     }))
@@ -213,13 +234,22 @@ impl Cluster {
         let me = self.me.clone();
         let subscribe = !self.subscribed;
         let probe = self.next_probe();
-        let staff = self.local_staff.clone();
+        let local = self.local.clone();
+        let live_stream = self.live_stream.clone();
         let work = async move {
             if subscribe {
                 redis.subscribe(settings.channel()).await?;
             }
             let nodes = registry::refresh(&mut redis, &settings, &me).await?;
-            let remote_staff = presence::exchange(&mut redis, &settings, &staff, &nodes).await?;
+            let states = node_state::exchange(&mut redis, &settings, &local, &nodes).await?;
+            if let Some(id) = &live_stream {
+                let mut pipe = redis::pipe();
+                stream::keep(&settings, id, &mut pipe);
+                let (kept,): (i64,) = pipe.query_async(&mut redis).await?;
+                if kept == 0 {
+                    log::warn!("another live stream holds the stream key; showing {id} still");
+                }
+            }
             if let Some(nonce) = probe {
                 let envelope = Envelope {
                     from: settings.node_id.clone(),
@@ -227,23 +257,85 @@ impl Cluster {
                 };
                 publish(&mut redis, &settings, &envelope).await?;
             }
-            Ok::<_, redis::RedisError>((nodes, remote_staff))
+            Ok::<_, redis::RedisError>((nodes, states))
         };
         ctx.spawn(work.into_actor(self).map(move |result, act, _| {
             act.beating = false;
             match result {
-                Ok((nodes, remote_staff)) => {
+                Ok((nodes, states)) => {
+                    // Subscribed for the first time, or back after Redis was away:
+                    // what was published meanwhile is missed.
+                    let missed = subscribe || !act.redis_up;
                     act.subscribed = true;
                     act.nodes = nodes;
                     act.reached();
-                    if remote_staff != act.remote_staff {
-                        act.remote_staff = remote_staff;
-                        if let Some(chat) = &act.chat {
-                            chat.staff.do_send(RemoteStaff(act.remote_staff.clone()));
-                        }
+                    act.remote = node_state::merge(&act.remote, states);
+                    act.remote_changed();
+                    if let (true, Some(stream)) = (missed, &act.stream) {
+                        stream.resync.do_send(Resync);
                     }
                 }
                 Err(e) => act.unreachable(e),
+            }
+        }));
+    }
+
+    /// Tell ChatServer and LiveStream what changed in the other nodes' shares.
+    fn remote_changed(&mut self) {
+        let staff: BTreeMap<String, StaffMember> = self
+            .remote
+            .values()
+            .flat_map(|s| &s.staff)
+            .map(|m| (m.id.clone(), m.clone()))
+            .collect();
+        if staff != self.remote_staff {
+            self.remote_staff = staff;
+            if let Some(chat) = &self.chat {
+                chat.staff.do_send(RemoteStaff(self.remote_staff.clone()));
+            }
+        }
+        let stream = RemoteStream::of(&self.remote);
+        if stream != self.remote_stream {
+            self.remote_stream = stream;
+            if let Some(live) = &self.stream {
+                live.remote.do_send(self.remote_stream.clone());
+            }
+        }
+    }
+
+    /// Our share changed: store it and tell the other nodes now.
+    fn share_state(&mut self, ctx: &mut Context<Self>) {
+        self.local.version = self.local.next_version();
+        let mut pipe = redis::pipe();
+        node_state::store(&self.settings, &self.local, &mut pipe);
+        self.send(ctx, pipe, Body::State(self.local.clone()));
+    }
+
+    /// Publish to the other nodes (after `pipe`'s commands). Spawned in order, and the
+    /// connection sends commands in the order they are issued: one node's events reach
+    /// Redis in the order it sent them.
+    fn send(&mut self, ctx: &mut Context<Self>, mut pipe: redis::Pipeline, body: Body) {
+        let envelope = Envelope {
+            from: self.settings.node_id.clone(),
+            body,
+        };
+        let payload = match serde_json::to_string(&envelope) {
+            Ok(payload) => payload,
+            Err(e) => {
+                log::error!("an event for the other nodes could not be encoded: {e}");
+                return;
+            }
+        };
+        pipe.cmd("PUBLISH")
+            .arg(self.settings.channel())
+            .arg(payload)
+            .ignore();
+        let mut redis = self.redis.clone();
+        let publish = async move { pipe.exec_async(&mut redis).await };
+        ctx.spawn(publish.into_actor(self).map(|result, act, _| {
+            if let Err(e) = result {
+                act.unpublished += 1;
+                log::debug!("an event was not published to the other nodes: {e}");
             }
         }));
     }
@@ -299,10 +391,25 @@ impl Cluster {
                 }
             }
             Body::Probe(_) => {}
-            Body::Chat(_) if envelope.from == self.settings.node_id => {}
+            _ if envelope.from == self.settings.node_id => {}
             Body::Chat(event) => {
                 if let Some(chat) = &self.chat {
                     chat.events.do_send(*event);
+                }
+            }
+            Body::State(state) => {
+                let newer = self
+                    .remote
+                    .get(&envelope.from)
+                    .is_none_or(|known| known.version < state.version);
+                if newer {
+                    self.remote.insert(envelope.from, state);
+                    self.remote_changed();
+                }
+            }
+            Body::Stream(sync) => {
+                if let Some(stream) = &self.stream {
+                    stream.events.do_send(*sync);
                 }
             }
         }
@@ -317,12 +424,35 @@ impl Handler<ChatFromNodes> for Cluster {
     }
 }
 
+impl Handler<StreamFromNodes> for Cluster {
+    type Result = ();
+
+    fn handle(&mut self, msg: StreamFromNodes, _: &mut Context<Self>) {
+        self.stream = Some(msg);
+    }
+}
+
 impl Handler<LocalStaff> for Cluster {
     type Result = ();
 
-    /// Stored at the next beat (within a second).
-    fn handle(&mut self, msg: LocalStaff, _: &mut Context<Self>) {
-        self.local_staff = msg.0;
+    fn handle(&mut self, msg: LocalStaff, ctx: &mut Context<Self>) {
+        if self.local.staff != msg.0 {
+            self.local.staff = msg.0;
+            self.share_state(ctx);
+        }
+    }
+}
+
+impl Handler<LocalStream> for Cluster {
+    type Result = ();
+
+    fn handle(&mut self, msg: LocalStream, ctx: &mut Context<Self>) {
+        self.live_stream = msg.live;
+        if (self.local.viewers, &self.local.peers) != (msg.viewers, &msg.peers) {
+            self.local.viewers = msg.viewers;
+            self.local.peers = msg.peers;
+            self.share_state(ctx);
+        }
     }
 }
 
@@ -330,25 +460,20 @@ impl Handler<PublishChat> for Cluster {
     type Result = ();
 
     fn handle(&mut self, msg: PublishChat, ctx: &mut Context<Self>) {
-        let envelope = Envelope {
-            from: self.settings.node_id.clone(),
-            body: Body::Chat(Box::new(ChatEvent {
-                room: msg.room,
-                to_staff: msg.to_staff,
-                event: msg.out.event.clone(),
-            })),
-        };
-        let mut redis = self.redis.clone();
-        let settings = self.settings.clone();
-        // Spawned in order, and the connection sends commands in the order they are
-        // issued: one node's events reach Redis in the order it delivered them.
-        let publish = async move { publish(&mut redis, &settings, &envelope).await };
-        ctx.spawn(publish.into_actor(self).map(|result, act, _| {
-            if let Err(e) = result {
-                act.unpublished += 1;
-                log::debug!("an event was not published to the other nodes: {e}");
-            }
+        let body = Body::Chat(Box::new(ChatEvent {
+            room: msg.room,
+            to_staff: msg.to_staff,
+            event: msg.out.event.clone(),
         }));
+        self.send(ctx, redis::pipe(), body);
+    }
+}
+
+impl Handler<PublishStream> for Cluster {
+    type Result = ();
+
+    fn handle(&mut self, msg: PublishStream, ctx: &mut Context<Self>) {
+        self.send(ctx, redis::pipe(), Body::Stream(Box::new(msg.0)));
     }
 }
 

@@ -9,16 +9,12 @@ use super::*;
 impl Handler<ToggleLike> for LiveStream {
     type Result = Result<bool, AppError>;
     fn handle(&mut self, msg: ToggleLike, _: &mut Context<Self>) -> Self::Result {
-        let live = self.live.as_mut().ok_or_else(no_stream)?;
-        let liked = if live.liked.remove(&msg.liker) {
-            live.liked_by.retain(|l| l != &msg.liker);
-            false
-        } else {
-            live.liked.insert(msg.liker.clone());
-            live.liked_by.push(msg.liker);
-            true
-        };
-        self.dirty = true;
+        let live = self.live.as_ref().ok_or_else(no_stream)?;
+        let liked = !live.liked.contains(&msg.liker);
+        self.commit(StreamSync::Like {
+            liker: msg.liker,
+            liked,
+        });
         Ok(liked)
     }
 }
@@ -55,11 +51,10 @@ impl Handler<SendChat> for LiveStream {
         };
         // Stream chat is broadcast at once and stored behind it: it is ephemeral talk,
         // not support history, and a slow disk must not stall the stream.
-        let author = (line.id.clone(), msg.sender_id.clone());
         let store = writes::StoreStreamChat {
             id: line.id.clone(),
             stream_id,
-            sender_id: msg.sender_id,
+            sender_id: msg.sender_id.clone(),
             username: line.username.clone(),
             message: line.message.clone(),
             is_admin: line.is_admin,
@@ -70,31 +65,23 @@ impl Handler<SendChat> for LiveStream {
                 log::warn!("a stream chat line was not stored: {e}");
             }
         });
-        if self.history.len() == HISTORY {
-            self.history.pop_front();
-        }
-        if self.moderation.authors.len() == HISTORY {
-            self.moderation.authors.pop_front();
-        }
-        self.moderation.authors.push_back(author);
-        self.history.push_back(line.clone());
-        self.broadcast(Event::StreamChat { line });
+        self.commit(StreamSync::Chat {
+            line,
+            sender: msg.sender_id,
+        });
         Ok(())
     }
 }
 
 impl LiveStream {
-    /// Muted viewers and slow mode; staff are exempt.
-    pub(super) fn check_moderation(
-        &mut self,
-        caller: &Caller,
-        sender: &str,
-    ) -> Result<(), AppError> {
+    /// Muted viewers and slow mode (counted from the sender's last line, on any
+    /// node); staff are exempt.
+    pub(super) fn check_moderation(&self, caller: &Caller, sender: &str) -> Result<(), AppError> {
         if caller.is_staff() {
             return Ok(());
         }
         let now = std::time::Instant::now();
-        let m = &mut self.moderation;
+        let m = &self.moderation;
         if let Some(until) = m.muted.get(sender).filter(|u| **u > now) {
             let left = until.duration_since(now).as_secs() + 1;
             return Err(AppError::forbidden("You are muted")
@@ -108,7 +95,6 @@ impl LiveStream {
                     .with_detail(format!("wait {wait} seconds")));
             }
         }
-        m.last_chat.insert(sender.to_owned(), now);
         Ok(())
     }
 }
@@ -124,12 +110,10 @@ impl Handler<Moderate> for LiveStream {
         let unknown = || AppError::not_found("Message not found");
         match msg.cmd {
             ModerateCmd::Delete { message_id } => {
-                let before = self.history.len();
-                self.history.retain(|l| l.id != message_id);
-                if self.history.len() == before {
+                if !self.history.iter().any(|l| l.id == message_id) {
                     return Err(unknown());
                 }
-                self.broadcast(Event::StreamChatDeleted { message_id });
+                self.commit(StreamSync::ChatDeleted { message_id });
             }
             ModerateCmd::Mute {
                 message_id,
@@ -146,20 +130,14 @@ impl Handler<Moderate> for LiveStream {
                     .iter()
                     .find(|(id, _)| *id == message_id)
                     .map(|(_, a)| a.clone());
-                let author = author.ok_or_else(unknown)?;
-                self.moderation.muted.insert(
-                    author,
-                    std::time::Instant::now() + Duration::from_secs(seconds),
-                );
+                let sender = author.ok_or_else(unknown)?;
+                self.commit(StreamSync::Muted { sender, seconds });
             }
             ModerateCmd::SlowMode { seconds } => {
                 if seconds > 3600 {
                     return Err(AppError::validation("seconds must be between 0 and 3600"));
                 }
-                self.moderation.slow_mode = (seconds > 0).then(|| Duration::from_secs(seconds));
-                self.broadcast(Event::ChatSettings {
-                    slow_mode_seconds: seconds,
-                });
+                self.commit(StreamSync::SlowMode { seconds });
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 
 use actix::prelude::*;
 
+use crate::actors::cluster::{ClaimStream, ReleaseStream};
 use crate::domain::stream::Stream;
 
 use super::messages::*;
@@ -11,7 +12,7 @@ use super::*;
 impl Handler<StartStream> for LiveStream {
     type Result = ResponseActFuture<Self, Result<StreamView, AppError>>;
 
-    fn handle(&mut self, msg: StartStream, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: StartStream, _: &mut Context<Self>) -> Self::Result {
         let checked = (|| {
             staff_only(&msg.caller)?;
             if self.live.is_some() || self.changing {
@@ -41,26 +42,61 @@ impl Handler<StartStream> for LiveStream {
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
         self.changing = true;
-        let started = self.request(ctx, writes::StartStream { stream }, |act, _, stream| {
-            act.live = Some(Live {
-                row: stream,
-                liked_by: Vec::new(),
-                liked: HashSet::new(),
-                peak_viewers: act.viewers.len(),
-                pinned: Arc::new(Vec::new()),
-            });
-            act.history.clear();
-            act.moderation = Moderation::default();
-            let view = act.view().ok_or_else(AppError::internal)?;
-            act.broadcast(Event::StreamStarted {
-                stream: Box::new(view.clone()),
-            });
-            Ok(view)
+        let claim = self.claim(&stream.id);
+        let stream_id = stream.id.clone();
+        let started = claim.into_actor(self).then(|claimed, act, ctx| {
+            let store = match claimed {
+                Ok(()) => act.request(ctx, writes::StartStream { stream }, |act, _, stream| {
+                    act.commit(StreamSync::Started(stream));
+                    act.view().ok_or_else(AppError::internal)
+                }),
+                Err(e) => Box::pin(fut::ready(Err(e))),
+            };
+            store.into_actor(act)
         });
-        Box::pin(started.into_actor(self).map(|res, act, _| {
+        Box::pin(started.map(move |res, act, _| {
             act.changing = false;
-            res?
+            let res = res.and_then(|view| view);
+            if res.is_err() {
+                act.release(stream_id);
+            }
+            res
         }))
+    }
+}
+
+impl LiveStream {
+    /// Cluster mode: take the cluster's one live stream for `id` (a stream started on
+    /// another node is a conflict, as one started here is).
+    fn claim(&self, id: &str) -> ResponseFuture<Result<(), AppError>> {
+        let Some(cluster) = self.cluster.clone() else {
+            return Box::pin(fut::ready(Ok(())));
+        };
+        let claim = cluster.send(ClaimStream {
+            stream_id: id.to_owned(),
+        });
+        Box::pin(async move {
+            match claim.await {
+                Ok(Ok(true)) => Ok(()),
+                Ok(Ok(false)) => Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "A stream is already live",
+                )),
+                Ok(Err(e)) => Err(AppError::new(
+                    ErrorKind::Unavailable,
+                    "Streams cannot start while the cluster's Redis is unavailable",
+                )
+                .with_detail(e)),
+                Err(_) => Err(AppError::internal()),
+            }
+        })
+    }
+
+    /// Cluster mode: the next stream may start.
+    fn release(&self, stream_id: String) {
+        if let Some(cluster) = &self.cluster {
+            cluster.do_send(ReleaseStream { stream_id });
+        }
     }
 }
 
@@ -70,7 +106,7 @@ impl Handler<StopStream> for LiveStream {
     fn handle(&mut self, msg: StopStream, ctx: &mut Context<Self>) -> Self::Result {
         let checked = staff_only(&msg.caller).and_then(|()| match &self.live {
             Some(l) if l.row.id == msg.stream_id && !self.changing => Ok((
-                l.peak_viewers.max(self.viewers.len()) as i64,
+                l.peak_viewers.max(self.viewer_count()) as i64,
                 l.liked_by.len() as i64,
             )),
             _ => Err(no_stream()),
@@ -86,10 +122,10 @@ impl Handler<StopStream> for LiveStream {
             likes,
         };
         let stopped = self.request(ctx, stop, move |act, _, stream| {
-            act.live = None;
-            act.broadcast(Event::StreamStopped {
-                stream_id: msg.stream_id,
+            act.commit(StreamSync::Stopped {
+                stream_id: msg.stream_id.clone(),
             });
+            act.release(msg.stream_id);
             stream
         });
         Box::pin(stopped.into_actor(self).map(|res, act, _| {
@@ -104,9 +140,8 @@ impl Handler<PinProducts> for LiveStream {
 
     fn handle(&mut self, mut msg: PinProducts, _: &mut Context<Self>) -> Self::Result {
         staff_only(&msg.caller)?;
-        let live = self
-            .live
-            .as_mut()
+        self.live
+            .as_ref()
             .filter(|l| l.row.id == msg.stream_id)
             .ok_or_else(no_stream)?;
         if msg.products.len() > MAX_PINNED {
@@ -129,11 +164,8 @@ impl Handler<PinProducts> for LiveStream {
             }
         }
         msg.products.sort_by_key(|p| p.display_order);
-        live.pinned = Arc::new(msg.products);
-        let pinned = live.pinned.clone();
-        self.broadcast(Event::PinnedProducts {
-            products: pinned.clone(),
-        });
+        let pinned = Arc::new(msg.products);
+        self.commit(StreamSync::Pinned(pinned.clone()));
         Ok(pinned)
     }
 }

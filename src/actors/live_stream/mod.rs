@@ -1,10 +1,12 @@
 //! The LiveStream actor (seed 002): the one live stream, its viewers, likes, pinned
 //! products and chat. Viewer counts and likes go out coalesced, a few times a second,
-//! not once per join. It owns in-memory state; storage goes through DbWriter.
+//! not once per join. It owns in-memory state; storage goes through DbWriter. In
+//! cluster mode its state is a replica of the one stream every node shows (`replica`).
 
 mod chat;
 mod lifecycle;
 pub mod messages;
+mod replica;
 mod signalling;
 mod viewers;
 
@@ -17,6 +19,9 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use crate::actors::chat_server::{ConnId, Deliver};
+use crate::actors::cluster::{
+    Cluster, LocalStream, PublishStream, RemoteStream, StreamPeer, StreamSync,
+};
 use crate::actors::db_sync::{Db, Requests, WriteDone, Writes};
 use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::message::{iso_timestamp, now_millis};
@@ -50,6 +55,10 @@ struct Live {
 
 pub struct LiveStream {
     db: Db,
+    /// Cluster mode: where changes for the other nodes go.
+    cluster: Option<Addr<Cluster>>,
+    /// Cluster mode: the viewers and peers on the other nodes.
+    remote: RemoteStream,
     viewers: HashMap<ConnId, Viewer>,
     live: Option<Live>,
     /// A start or stop is being committed.
@@ -96,9 +105,11 @@ fn staff_only(caller: &Caller) -> Result<(), AppError> {
 }
 
 impl LiveStream {
-    pub fn new(db: Db, evictions: Arc<Evictions>) -> Self {
+    pub fn new(db: Db, evictions: Arc<Evictions>, cluster: Option<Addr<Cluster>>) -> Self {
         LiveStream {
             db,
+            cluster,
+            remote: RemoteStream::default(),
             viewers: HashMap::new(),
             live: None,
             changing: false,
@@ -112,6 +123,57 @@ impl LiveStream {
         }
     }
 
+    /// Viewers here and, in cluster mode, on every other node.
+    fn viewer_count(&self) -> usize {
+        self.viewers.len() + self.remote.viewers
+    }
+
+    /// Make a change to the stream: here, and in cluster mode on every other node.
+    fn commit(&mut self, sync: StreamSync) {
+        if let Some(cluster) = &self.cluster {
+            cluster.do_send(PublishStream(sync.clone()));
+        }
+        self.apply(sync);
+    }
+
+    /// Cluster mode: the other nodes learn this node's viewers and peers.
+    fn share_local(&self) {
+        if let Some(cluster) = &self.cluster {
+            let mut peers: Vec<StreamPeer> = self
+                .peers
+                .iter()
+                .map(|(id, p)| StreamPeer {
+                    id: id.clone(),
+                    admin: p.admin,
+                })
+                .collect();
+            peers.sort_by(|a, b| a.id.cmp(&b.id));
+            cluster.do_send(LocalStream {
+                viewers: self.viewers.len(),
+                peers,
+                live: self.live.as_ref().map(|l| l.row.id.clone()),
+            });
+        }
+    }
+
+    /// What a viewer arriving now is sent: the stream, its pins and the recent chat.
+    fn state_events(&self) -> Vec<Event> {
+        let Some((view, live)) = self.view().zip(self.live.as_ref()) else {
+            return Vec::new();
+        };
+        vec![
+            Event::StreamStarted {
+                stream: Box::new(view),
+            },
+            Event::PinnedProducts {
+                products: live.pinned.clone(),
+            },
+            Event::ChatHistory {
+                lines: self.history.iter().cloned().collect(),
+            },
+        ]
+    }
+
     fn view(&self) -> Option<StreamView> {
         let live = self.live.as_ref()?;
         Some(StreamView {
@@ -119,7 +181,7 @@ impl LiveStream {
             title: live.row.title.clone(),
             description: live.row.description.clone(),
             start_time: iso_timestamp(live.row.started_at),
-            viewer_count: self.viewers.len(),
+            viewer_count: self.viewer_count(),
             likes: live.liked_by.len(),
             liked_by: live.liked_by.clone(),
             stream_url: live.row.stream_url.clone(),
@@ -179,12 +241,14 @@ impl LiveStream {
         if !std::mem::take(&mut self.dirty) {
             return;
         }
+        self.share_local();
+        let viewer_count = self.viewer_count();
         let Some(live) = self.live.as_mut() else {
             return;
         };
-        live.peak_viewers = live.peak_viewers.max(self.viewers.len());
+        live.peak_viewers = live.peak_viewers.max(viewer_count);
         let event = Event::StreamUpdate {
-            viewer_count: self.viewers.len(),
+            viewer_count,
             likes: live.liked_by.len(),
             liked_by: Arc::new(live.liked_by.clone()),
         };

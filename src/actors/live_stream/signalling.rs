@@ -1,6 +1,6 @@
 //! WebRTC signalling (seed 002): peers register, offers, answers and ICE candidates
-//! are relayed only from one's own peer to an existing one, the broadcaster is
-//! announced to customers, and a connection's peers go with it.
+//! are relayed only from one's own peer to an existing one (on any node), the
+//! broadcaster is announced to customers, and a connection's peers go with it.
 
 use actix::prelude::*;
 
@@ -18,11 +18,6 @@ impl LiveStream {
         for (&c, _) in self.viewers.iter().filter(|(_, v)| !v.staff) {
             self.send_shared(c, &out);
         }
-    }
-
-    pub(super) fn stop_broadcast(&mut self, broadcaster: String) {
-        self.broadcaster = None;
-        self.tell_customers(Signal::BroadcastStopped { broadcaster });
     }
 
     /// The peer, if `conn` registered it.
@@ -49,7 +44,8 @@ impl Handler<SignalCommand> for LiveStream {
                     "customer" => false,
                     _ => return Err(AppError::validation("userType must be admin or customer")),
                 };
-                if self.peers.get(&peer_id).is_some_and(|p| p.conn != msg.conn) {
+                let elsewhere = self.remote.peers.contains_key(&peer_id);
+                if elsewhere || self.peers.get(&peer_id).is_some_and(|p| p.conn != msg.conn) {
                     return Err(AppError::new(
                         ErrorKind::Conflict,
                         "peerId already registered",
@@ -62,6 +58,7 @@ impl Handler<SignalCommand> for LiveStream {
                         admin,
                     },
                 );
+                self.share_local();
                 let user_type = if admin { "admin" } else { "customer" };
                 self.signal(
                     msg.conn,
@@ -72,14 +69,12 @@ impl Handler<SignalCommand> for LiveStream {
                 );
                 // A customer arriving while a broadcast runs is introduced to the broadcaster.
                 if let (false, Some(b)) = (admin, self.broadcaster.clone()) {
-                    if let Some(bc) = self.peers.get(&b).map(|p| p.conn) {
-                        self.signal(
-                            bc,
-                            Signal::NewCustomer {
-                                customer_id: peer_id,
-                            },
-                        );
-                    }
+                    self.signal_peer(
+                        &b,
+                        Signal::NewCustomer {
+                            customer_id: peer_id,
+                        },
+                    );
                     self.signal(msg.conn, Signal::BroadcasterAvailable { broadcaster: b });
                 }
                 Ok(())
@@ -91,12 +86,11 @@ impl Handler<SignalCommand> for LiveStream {
                 payload,
             } => {
                 self.own_peer(msg.conn, &from)?;
-                let target =
-                    self.peers.get(&to).map(|p| p.conn).ok_or_else(|| {
-                        AppError::not_found("Peer not found").with_detail(to.clone())
-                    })?;
-                self.signal(
-                    target,
+                if self.find_peer(&to).is_none() {
+                    return Err(AppError::not_found("Peer not found").with_detail(to));
+                }
+                self.signal_peer(
+                    &to.clone(),
                     Signal::Relay {
                         kind,
                         from,
@@ -110,15 +104,13 @@ impl Handler<SignalCommand> for LiveStream {
                 if !self.own_peer(msg.conn, &peer_id)?.admin {
                     return Err(AppError::insufficient_permissions());
                 }
-                self.broadcaster = Some(peer_id.clone());
-                self.tell_customers(Signal::BroadcasterAvailable {
-                    broadcaster: peer_id.clone(),
-                });
-                // And the broadcaster meets the customers already there.
-                let customers: Vec<String> = self
-                    .peers
-                    .iter()
-                    .filter(|(_, p)| !p.admin)
+                self.commit(StreamSync::BroadcastStarted { peer_id });
+                // And the broadcaster meets the customers already there, on every node.
+                let here = self.peers.iter().map(|(id, p)| (id, p.admin));
+                let there = self.remote.peers.iter().map(|(id, p)| (id, p.admin));
+                let customers: Vec<String> = here
+                    .chain(there)
+                    .filter(|(_, admin)| !admin)
                     .map(|(id, _)| id.clone())
                     .collect();
                 for customer_id in customers {
@@ -131,7 +123,7 @@ impl Handler<SignalCommand> for LiveStream {
                 if self.broadcaster.as_deref() != Some(peer_id.as_str()) {
                     return Err(AppError::new(ErrorKind::Conflict, "Not broadcasting"));
                 }
-                self.stop_broadcast(peer_id);
+                self.commit(StreamSync::BroadcastStopped { peer_id });
                 Ok(())
             }
         }

@@ -20,25 +20,10 @@ impl Handler<Watch> for LiveStream {
             )
             .is_none();
         self.dirty |= new;
-        if let (true, Some(view)) = (new, self.view()) {
-            let pinned = self
-                .live
-                .as_ref()
-                .map(|l| l.pinned.clone())
-                .unwrap_or_default();
-            self.send_to(
-                msg.conn,
-                Event::StreamStarted {
-                    stream: Box::new(view),
-                },
-            );
-            self.send_to(msg.conn, Event::PinnedProducts { products: pinned });
-            self.send_to(
-                msg.conn,
-                Event::ChatHistory {
-                    lines: self.history.iter().cloned().collect(),
-                },
-            );
+        if new {
+            for event in self.state_events() {
+                self.send_to(msg.conn, event);
+            }
         }
     }
 }
@@ -54,11 +39,15 @@ impl Handler<Unwatch> for LiveStream {
             .filter(|(_, p)| p.conn == msg.conn)
             .map(|(id, _)| id.clone())
             .collect();
+        if mine.is_empty() {
+            return;
+        }
         for id in mine {
             self.peers.remove(&id);
             if self.broadcaster.as_deref() == Some(id.as_str()) {
-                self.stop_broadcast(id);
+                self.commit(StreamSync::BroadcastStopped { peer_id: id });
             }
         }
+        self.share_local();
     }
 }

@@ -6,6 +6,7 @@
 mod fanout;
 mod nodes;
 mod presence;
+mod stream;
 mod writes;
 
 use std::io::{BufRead, BufReader};
@@ -209,6 +210,7 @@ impl Drop for NodeProcess {
 /// Several nodes on one schema and one Redis, under a key prefix of their own.
 pub struct Cluster {
     pub nodes: Vec<NodeProcess>,
+    prefix: String,
 }
 
 /// A token signed with the nodes' secret.
@@ -227,20 +229,26 @@ impl Cluster {
     }
 
     pub fn start_with(services: &Services, ids: &[&str], env: &[(&str, &str)]) -> Cluster {
-        let prefix = format!("sbtest-{}", uuid::Uuid::new_v4().simple());
-        let nodes = ids
-            .iter()
-            .map(|id| {
-                NodeProcess::start(NodeSpec {
-                    id,
-                    database_url: &services.database_url,
-                    redis_url: Some(&services.redis_url),
-                    prefix: &prefix,
-                    env,
-                })
-            })
-            .collect();
-        Cluster { nodes }
+        let mut cluster = Cluster {
+            nodes: Vec::new(),
+            prefix: format!("sbtest-{}", uuid::Uuid::new_v4().simple()),
+        };
+        for id in ids {
+            cluster.join(services, id, env);
+        }
+        cluster
+    }
+
+    /// Start one more node; it is the last of `nodes`.
+    pub fn join(&mut self, services: &Services, id: &str, env: &[(&str, &str)]) -> &NodeProcess {
+        self.nodes.push(NodeProcess::start(NodeSpec {
+            id,
+            database_url: &services.database_url,
+            redis_url: Some(&services.redis_url),
+            prefix: &self.prefix,
+            env,
+        }));
+        &self.nodes[self.nodes.len() - 1]
     }
 }
 

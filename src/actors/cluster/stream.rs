@@ -1,0 +1,208 @@
+//! The one live stream over every node. Each node's LiveStream keeps a replica of the
+//! stream's state and applies the changes the others publish (`StreamSync`); viewer
+//! counts and WebRTC peers travel in the node states; the right to start a stream is
+//! a Redis key (`PREFIX:stream:live`, the live stream's id) that the nodes showing it
+//! keep alive, so two nodes cannot start two streams and a stream whose every node
+//! died does not block the next one.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Cluster, NodeState, StreamPeer, NODE_TTL};
+use crate::domain::stream::{ChatLine, PinnedProduct, Stream};
+use crate::domain::Signal;
+
+/// A change to the live stream, made on one node and applied by every other.
+#[derive(Debug, Clone, Serialize, Deserialize, Message)]
+#[rtype(result = "()")]
+#[serde(rename_all = "camelCase")]
+pub enum StreamSync {
+    Started(Stream),
+    Stopped {
+        stream_id: String,
+    },
+    Pinned(Arc<Vec<PinnedProduct>>),
+    /// A chat line and who wrote it (for mutes and slow mode).
+    Chat {
+        line: ChatLine,
+        sender: String,
+    },
+    ChatDeleted {
+        message_id: String,
+    },
+    Muted {
+        sender: String,
+        seconds: u64,
+    },
+    SlowMode {
+        seconds: u64,
+    },
+    /// The liker's like as it is now (not a toggle), so that the same person liking
+    /// on two nodes at once counts once.
+    Like {
+        liker: String,
+        liked: bool,
+    },
+    BroadcastStarted {
+        peer_id: String,
+    },
+    BroadcastStopped {
+        peer_id: String,
+    },
+    /// A signal for the peer `to`, registered on some other node.
+    Signal {
+        to: String,
+        signal: Signal,
+    },
+    /// A node without the stream's state (just started, or back after Redis was
+    /// away) asks for it.
+    Wanted,
+    Snapshot(Box<StreamSnapshot>),
+}
+
+/// Everything a node needs to show the live stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamSnapshot {
+    pub stream: Stream,
+    pub liked_by: Vec<String>,
+    pub pinned: Arc<Vec<PinnedProduct>>,
+    pub history: Vec<ChatLine>,
+    /// (message id, author) of the recent lines.
+    pub authors: Vec<(String, String)>,
+    /// (author, milliseconds left).
+    pub muted: Vec<(String, u64)>,
+    pub slow_mode_seconds: u64,
+    pub broadcaster: Option<String>,
+}
+
+/// LiveStream's change for the other nodes.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PublishStream(pub StreamSync);
+
+/// Where the other nodes' stream changes and shares go.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StreamFromNodes {
+    pub events: Recipient<StreamSync>,
+    pub remote: Recipient<RemoteStream>,
+    pub resync: Recipient<Resync>,
+}
+
+/// Pub/sub (re)started: changes published before may have been missed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Resync;
+
+/// This node's viewers and peers changed, or the stream it shows (LiveStream tells).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct LocalStream {
+    pub viewers: usize,
+    pub peers: Vec<StreamPeer>,
+    pub live: Option<String>,
+}
+
+/// The viewers and peers of the other nodes (sent when they change).
+#[derive(Message, Debug, Default, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct RemoteStream {
+    pub viewers: usize,
+    pub peers: BTreeMap<String, StreamPeer>,
+}
+
+impl RemoteStream {
+    pub(super) fn of(states: &BTreeMap<String, NodeState>) -> RemoteStream {
+        RemoteStream {
+            viewers: states.values().map(|s| s.viewers).sum(),
+            peers: states
+                .values()
+                .flat_map(|s| &s.peers)
+                .map(|p| (p.id.clone(), p.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Take the right to start a stream: false if another one is live.
+#[derive(Message)]
+#[rtype(result = "Result<bool, String>")]
+pub struct ClaimStream {
+    pub stream_id: String,
+}
+
+/// The stream stopped: the next may start.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseStream {
+    pub stream_id: String,
+}
+
+/// Set the key to `id` if it is free or already ours, with the node TTL.
+const KEEP: &str = "local v = redis.call('GET', KEYS[1]) \
+    if v == false or v == ARGV[1] then \
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end \
+    return 0";
+/// Delete the key if it is ours.
+const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+      return redis.call('DEL', KEYS[1]) end \
+    return 0";
+
+/// Keep (or take) the stream key for `id`: whether it is ours.
+pub(super) fn keep(settings: &super::ClusterSettings, id: &str, pipe: &mut redis::Pipeline) {
+    pipe.cmd("EVAL")
+        .arg(KEEP)
+        .arg(1)
+        .arg(settings.key("stream:live"))
+        .arg(id)
+        .arg(NODE_TTL.as_millis() as u64);
+}
+
+impl Handler<ClaimStream> for Cluster {
+    type Result = ResponseFuture<Result<bool, String>>;
+
+    fn handle(&mut self, msg: ClaimStream, _: &mut Context<Self>) -> Self::Result {
+        let mut redis = self.redis.clone();
+        let key = self.settings.key("stream:live");
+        Box::pin(async move {
+            let set: Option<String> = redis::cmd("SET")
+                .arg(key)
+                .arg(&msg.stream_id)
+                .arg("NX")
+                .arg("PX")
+                .arg(NODE_TTL.as_millis() as u64)
+                .query_async(&mut redis)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(set.is_some())
+        })
+    }
+}
+
+impl Handler<ReleaseStream> for Cluster {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReleaseStream, ctx: &mut Context<Self>) {
+        self.live_stream = None;
+        let mut redis = self.redis.clone();
+        let key = self.settings.key("stream:live");
+        let release = async move {
+            redis::cmd("EVAL")
+                .arg(RELEASE)
+                .arg(1)
+                .arg(key)
+                .arg(msg.stream_id)
+                .exec_async(&mut redis)
+                .await
+        };
+        ctx.spawn(release.into_actor(self).map(|result, _, _| {
+            if let Err(e) = result {
+                log::warn!("the live stream's key was not released (it expires): {e}");
+            }
+        }));
+    }
+}

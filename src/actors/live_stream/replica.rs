@@ -1,0 +1,242 @@
+//! Every change to the stream's state is a `StreamSync`, applied here whether it was
+//! made on this node (`commit`) or on another one (cluster mode). A node that lacks
+//! the state asks for a snapshot; a node whose stream was stopped while Redis was away
+//! learns it from the database.
+
+use std::time::Instant;
+
+use actix::prelude::*;
+
+use crate::actors::cluster::{RemoteStream, Resync, StreamSnapshot};
+use crate::db::reads;
+
+use super::*;
+
+impl LiveStream {
+    /// Apply a change and tell this node's viewers.
+    pub(super) fn apply(&mut self, sync: StreamSync) {
+        match sync {
+            StreamSync::Started(stream) => {
+                self.live = Some(Live {
+                    row: stream,
+                    liked_by: Vec::new(),
+                    liked: HashSet::new(),
+                    peak_viewers: self.viewer_count(),
+                    pinned: Arc::new(Vec::new()),
+                });
+                self.history.clear();
+                self.moderation = Moderation::default();
+                if let Some(view) = self.view() {
+                    self.broadcast(Event::StreamStarted {
+                        stream: Box::new(view),
+                    });
+                }
+                self.share_local();
+            }
+            StreamSync::Stopped { stream_id } => {
+                if self.live.as_ref().is_some_and(|l| l.row.id == stream_id) {
+                    self.live = None;
+                    self.broadcast(Event::StreamStopped { stream_id });
+                    self.share_local();
+                }
+            }
+            StreamSync::Pinned(products) => {
+                if let Some(live) = self.live.as_mut() {
+                    live.pinned = products.clone();
+                    self.broadcast(Event::PinnedProducts { products });
+                }
+            }
+            StreamSync::Chat { line, sender } => {
+                if self.history.len() == HISTORY {
+                    self.history.pop_front();
+                }
+                let m = &mut self.moderation;
+                if m.authors.len() == HISTORY {
+                    m.authors.pop_front();
+                }
+                m.authors.push_back((line.id.clone(), sender.clone()));
+                m.last_chat.insert(sender, Instant::now());
+                self.history.push_back(line.clone());
+                self.broadcast(Event::StreamChat { line });
+            }
+            StreamSync::ChatDeleted { message_id } => {
+                self.history.retain(|l| l.id != message_id);
+                self.broadcast(Event::StreamChatDeleted { message_id });
+            }
+            StreamSync::Muted { sender, seconds } => {
+                let until = Instant::now() + Duration::from_secs(seconds);
+                self.moderation.muted.insert(sender, until);
+            }
+            StreamSync::SlowMode { seconds } => {
+                self.moderation.slow_mode = (seconds > 0).then(|| Duration::from_secs(seconds));
+                self.broadcast(Event::ChatSettings {
+                    slow_mode_seconds: seconds,
+                });
+            }
+            StreamSync::Like { liker, liked } => {
+                if let Some(live) = self.live.as_mut() {
+                    if liked && live.liked.insert(liker.clone()) {
+                        live.liked_by.push(liker);
+                    } else if !liked && live.liked.remove(&liker) {
+                        live.liked_by.retain(|l| l != &liker);
+                    }
+                    self.dirty = true;
+                }
+            }
+            StreamSync::BroadcastStarted { peer_id } => {
+                self.broadcaster = Some(peer_id.clone());
+                self.tell_customers(Signal::BroadcasterAvailable {
+                    broadcaster: peer_id,
+                });
+            }
+            StreamSync::BroadcastStopped { peer_id } => {
+                if self.broadcaster.as_deref() == Some(peer_id.as_str()) {
+                    self.broadcaster = None;
+                    self.tell_customers(Signal::BroadcastStopped {
+                        broadcaster: peer_id,
+                    });
+                }
+            }
+            StreamSync::Signal { to, signal } => {
+                if let Some(conn) = self.peers.get(&to).map(|p| p.conn) {
+                    self.signal(conn, signal);
+                }
+            }
+            StreamSync::Wanted => {
+                if let (Some(cluster), Some(snapshot)) = (&self.cluster, self.snapshot()) {
+                    cluster.do_send(PublishStream(StreamSync::Snapshot(Box::new(snapshot))));
+                }
+            }
+            StreamSync::Snapshot(snapshot) => self.restore(*snapshot),
+        }
+    }
+
+    fn snapshot(&self) -> Option<StreamSnapshot> {
+        let live = self.live.as_ref()?;
+        let now = Instant::now();
+        let m = &self.moderation;
+        Some(StreamSnapshot {
+            stream: live.row.clone(),
+            liked_by: live.liked_by.clone(),
+            pinned: live.pinned.clone(),
+            history: self.history.iter().cloned().collect(),
+            authors: m.authors.iter().cloned().collect(),
+            muted: m
+                .muted
+                .iter()
+                .filter(|(_, until)| **until > now)
+                .map(|(who, until)| (who.clone(), (*until - now).as_millis() as u64))
+                .collect(),
+            slow_mode_seconds: m.slow_mode.map_or(0, |d| d.as_secs()),
+            broadcaster: self.broadcaster.clone(),
+        })
+    }
+
+    /// Take another node's state of a stream this node does not show yet, and show it
+    /// to the viewers already here.
+    fn restore(&mut self, s: StreamSnapshot) {
+        if self.changing || self.live.as_ref().is_some_and(|l| l.row.id == s.stream.id) {
+            return;
+        }
+        let now = Instant::now();
+        self.live = Some(Live {
+            row: s.stream,
+            liked: s.liked_by.iter().cloned().collect(),
+            liked_by: s.liked_by,
+            peak_viewers: self.viewer_count(),
+            pinned: s.pinned,
+        });
+        self.history = s.history.into();
+        self.moderation = Moderation {
+            authors: s.authors.into(),
+            muted: s
+                .muted
+                .into_iter()
+                .map(|(who, left)| (who, now + Duration::from_millis(left)))
+                .collect(),
+            slow_mode: (s.slow_mode_seconds > 0).then(|| Duration::from_secs(s.slow_mode_seconds)),
+            last_chat: HashMap::new(),
+        };
+        for event in self.state_events() {
+            self.broadcast(event);
+        }
+        if let Some(broadcaster) = s.broadcaster {
+            self.apply(StreamSync::BroadcastStarted {
+                peer_id: broadcaster,
+            });
+        }
+        self.share_local();
+    }
+
+    /// A peer on this node or another one, by id: whether it is an admin's.
+    pub(super) fn find_peer(&self, peer_id: &str) -> Option<bool> {
+        match self.peers.get(peer_id) {
+            Some(p) => Some(p.admin),
+            None => self.remote.peers.get(peer_id).map(|p| p.admin),
+        }
+    }
+
+    /// Send a signal to a peer wherever it is registered.
+    pub(super) fn signal_peer(&self, peer_id: &str, signal: Signal) {
+        match (self.peers.get(peer_id), &self.cluster) {
+            (Some(p), _) => self.signal(p.conn, signal),
+            (None, Some(cluster)) => cluster.do_send(PublishStream(StreamSync::Signal {
+                to: peer_id.to_owned(),
+                signal,
+            })),
+            (None, None) => {}
+        }
+    }
+}
+
+impl Handler<StreamSync> for LiveStream {
+    type Result = ();
+
+    fn handle(&mut self, sync: StreamSync, _: &mut Context<Self>) {
+        self.apply(sync);
+    }
+}
+
+impl Handler<RemoteStream> for LiveStream {
+    type Result = ();
+
+    fn handle(&mut self, remote: RemoteStream, _: &mut Context<Self>) {
+        self.dirty |= remote.viewers != self.remote.viewers;
+        let before = std::mem::replace(&mut self.remote, remote);
+        // A broadcaster whose node went away stops broadcasting, here as on every node.
+        if let Some(b) = self.broadcaster.clone() {
+            if before.peers.contains_key(&b) && self.find_peer(&b).is_none() {
+                self.apply(StreamSync::BroadcastStopped { peer_id: b });
+            }
+        }
+    }
+}
+
+impl Handler<Resync> for LiveStream {
+    type Result = ();
+
+    /// Changes may have been missed: a node without the stream asks for it; a node
+    /// with one checks that it was not stopped meanwhile.
+    fn handle(&mut self, _: Resync, ctx: &mut Context<Self>) {
+        let Some(id) = self.live.as_ref().map(|l| l.row.id.clone()) else {
+            if let Some(cluster) = &self.cluster {
+                cluster.do_send(PublishStream(StreamSync::Wanted));
+            }
+            return;
+        };
+        let db = self.db.clone();
+        let check = async move {
+            let query = id.clone();
+            (id, db.query(move |c| reads::stream_ended(c, &query)).await)
+        };
+        ctx.spawn(
+            check
+                .into_actor(self)
+                .map(|(id, ended), act, _| match ended {
+                    Ok(true) => act.apply(StreamSync::Stopped { stream_id: id }),
+                    Ok(false) => {}
+                    Err(e) => log::warn!("could not check whether stream {id} still runs: {e}"),
+                }),
+        );
+    }
+}

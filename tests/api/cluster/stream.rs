@@ -1,0 +1,297 @@
+//! One live stream over every node: its state, counts, likes, pins, chat, moderation
+//! and WebRTC signalling reach viewers wherever they are connected.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::*;
+
+fn viewer(session: &str) -> Value {
+    json!({"type": "register", "sessionId": session})
+}
+
+fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
+    move |v: &Value| v["type"] == kind
+}
+
+/// The first frame matching `pred` within `limit`, however long the quiet between
+/// frames (pings keep some coming).
+async fn within(
+    ws: &mut crate::helpers::WsClient,
+    limit: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no such frame in {limit:?}"
+        );
+        ws.send(json!({"type": "ping"})).await;
+        let v = ws.recv_until(|v| v["type"] == "pong" || pred(v)).await;
+        if v["type"] != "pong" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The live stream's `streamData` as a node's REST API shows it.
+async fn current(node: &NodeProcess) -> Value {
+    let (status, body) = node
+        .call("GET", "/api/live/streams/current", None, None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["streamData"].clone()
+}
+
+#[actix_web::test]
+async fn one_stream_over_three_nodes() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["live-a", "live-b", "live-c"]);
+    let (a, b, c) = (&cluster.nodes[0], &cluster.nodes[1], &cluster.nodes[2]);
+    let host_token = token("live-host", "admin");
+    let mut host = a
+        .ws_as(json!({"type": "register_admin", "userId": "live-host", "token": host_token}))
+        .await;
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let session = |name: &str| format!("{name}-{run}");
+    let mut on_b = b.ws_as(viewer(&session("vb"))).await;
+    let mut on_c = c.ws_as(viewer(&session("vc"))).await;
+    let _also_c = c.ws_as(viewer(&session("vc2"))).await;
+
+    // Started on A: viewers on B and C hear it; a second stream is refused anywhere.
+    let body = json!({"title": "Cluster launch", "quality": "720p"});
+    let (status, started) = a
+        .call("POST", "/api/live/streams", Some(&body), Some(&host_token))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["data"]["streamId"].as_str().unwrap().to_owned();
+    for v in [&mut on_b, &mut on_c] {
+        let heard = v.recv_until(is("stream_started")).await;
+        assert_eq!(heard["streamData"]["streamId"], id.as_str());
+    }
+    let (status, refused) = b
+        .call("POST", "/api/live/streams", Some(&body), Some(&host_token))
+        .await;
+    assert_eq!(status, 409, "{refused}");
+
+    // The viewer count is the sum over the nodes (host + 1 + 2), on every node.
+    let update = on_b
+        .recv_until(|v| v["type"] == "stream_update" && v["viewerCount"] == 4)
+        .await;
+    assert_eq!(update["likes"], 0);
+    let (counted, data) = eventually(Duration::from_secs(5), || async {
+        let data = current(c).await;
+        (data["viewerCount"] == 4, data)
+    })
+    .await;
+    assert!(counted, "{data}");
+
+    // Pins set through C reach A and B.
+    let products = json!([{"productId": "p1", "name": "Serum", "price": 49.99}]);
+    let (status, _) = c
+        .call(
+            "PUT",
+            &format!("/api/live/streams/{id}/pinned-products"),
+            Some(&products),
+            Some(&host_token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for v in [&mut host, &mut on_b] {
+        let pinned = v.recv_until(is("pinned_products_updated")).await;
+        assert_eq!(pinned["pinnedProducts"][0]["productId"], "p1");
+    }
+
+    // Chat from C reaches A and B.
+    on_c.send(json!({"type": "chat_message", "username": "Cee", "message": "hello from C"}))
+        .await;
+    for v in [&mut host, &mut on_b] {
+        let line = v.recv_until(is("chat_message")).await;
+        assert_eq!(line["message"], "hello from C");
+    }
+    let line = on_c.recv_until(is("chat_message")).await;
+    let line_id = line["id"].as_str().unwrap().to_owned();
+
+    // A like on B counts once everywhere; the same person's next like, on C, is an
+    // unlike, because C knows of the first.
+    let liker = session("liker");
+    let mut liker_b = b.ws_as(viewer(&liker)).await;
+    let mut liker_c = c.ws_as(viewer(&liker)).await;
+    liker_b.send(json!({"type": "toggle_like"})).await;
+    let liked = host
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 1)
+        .await;
+    assert_eq!(liked["likedBy"], json!([liker]));
+    liker_c
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 1)
+        .await;
+    liker_c.send(json!({"type": "toggle_like"})).await;
+    host.recv_until(|v| v["type"] == "stream_update" && v["likes"] == 0)
+        .await;
+    // Liking on two nodes at once never counts twice, and the nodes agree.
+    liker_b.send(json!({"type": "toggle_like"})).await;
+    liker_c.send(json!({"type": "toggle_like"})).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut seen = Vec::new();
+    for node in [a, b, c] {
+        seen.push(current(node).await["likes"].clone());
+    }
+    assert!(seen[0] == 0 || seen[0] == 1, "{seen:?}");
+    assert!(seen.iter().all(|l| *l == seen[0]), "{seen:?}");
+
+    // A late viewer on B gets the state: the stream, the pins, the chat.
+    let mut late = b.ws_as(viewer(&session("late"))).await;
+    let state = late.recv_until(is("stream_started")).await;
+    assert_eq!(state["streamData"]["streamId"], id.as_str());
+    let pins = late.recv_until(is("pinned_products_updated")).await;
+    assert_eq!(pins["pinnedProducts"][0]["productId"], "p1");
+    let history = late.recv_until(is("chat_history")).await;
+    assert_eq!(
+        history["messages"][0]["message"], "hello from C",
+        "{history}"
+    );
+
+    // Moderation from A holds on every node: the muted author is refused on B too.
+    host.send(json!({"type": "chat_mute", "messageId": line_id, "durationSeconds": 60}))
+        .await;
+    host.send(json!({"type": "chat_slow_mode", "seconds": 30}))
+        .await;
+    let settings = on_b.recv_until(is("chat_settings")).await;
+    assert_eq!(settings["slowModeSeconds"], 30, "{settings}");
+    let mut muted_on_b = b.ws_as(viewer(&session("vc"))).await;
+    muted_on_b
+        .send(json!({"type": "chat_message", "message": "again, from B"}))
+        .await;
+    let refused = muted_on_b.recv_until(is("error")).await;
+    assert_eq!(refused["message"], "You are muted", "{refused}");
+
+    // WebRTC: the host on A broadcasts to a viewer on B, both ways.
+    host.send(
+        json!({"type": "webrtc_register", "peerId": format!("host-{run}"), "userType": "admin"}),
+    )
+    .await;
+    host.recv_until(is("webrtc_registered")).await;
+    let peer = format!("viewer-{run}");
+    on_b.send(json!({"type": "webrtc_register", "peerId": peer, "userType": "customer"}))
+        .await;
+    on_b.recv_until(is("webrtc_registered")).await;
+    // The same peer id on another node is taken.
+    let mut taker = c.ws_as(viewer(&session("taker"))).await;
+    taker
+        .send(json!({"type": "webrtc_register", "peerId": peer, "userType": "customer"}))
+        .await;
+    let answer = taker
+        .recv_until(|v| v["type"] == "error" || v["type"] == "webrtc_registered")
+        .await;
+    assert_eq!(answer["message"], "peerId already registered", "{answer}");
+    let host_peer = format!("host-{run}");
+    host.send(json!({"type": "webrtc_broadcast_start", "peerId": host_peer}))
+        .await;
+    let available = on_b.recv_until(is("webrtc_broadcaster_available")).await;
+    assert_eq!(available["broadcaster"], host_peer.as_str());
+    let met = host.recv_until(is("webrtc_new_customer")).await;
+    assert_eq!(met["customerId"], peer.as_str());
+    host.send(json!({"type": "webrtc_offer", "from": host_peer, "to": peer, "offer": {"type": "offer", "sdp": "v=0"}}))
+        .await;
+    let offer = on_b.recv_until(is("webrtc_offer")).await;
+    assert_eq!(offer["offer"]["sdp"], "v=0", "{offer}");
+    on_b.send(json!({"type": "webrtc_answer", "from": peer, "to": host_peer, "answer": {"type": "answer", "sdp": "v=1"}}))
+        .await;
+    let answer = host.recv_until(is("webrtc_answer")).await;
+    assert_eq!(answer["answer"]["sdp"], "v=1", "{answer}");
+    let candidate = json!({"candidate": "candidate:1 1 udp 1 10.0.0.1 9 typ host", "sdpMid": "0"});
+    on_b.send(json!({"type": "webrtc_ice_candidate", "from": peer, "to": host_peer, "candidate": candidate}))
+        .await;
+    assert_eq!(
+        host.recv_until(is("webrtc_ice_candidate")).await["candidate"],
+        candidate
+    );
+
+    // Stopped through C: everyone hears it, and the next stream may start on B.
+    let (status, _) = c
+        .call(
+            "POST",
+            &format!("/api/live/streams/{id}/stop"),
+            None,
+            Some(&host_token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for v in [&mut host, &mut on_b, &mut on_c] {
+        let stopped = v.recv_until(is("stream_stopped")).await;
+        assert_eq!(stopped["streamId"], id.as_str());
+    }
+    let (status, next) = b
+        .call("POST", "/api/live/streams", Some(&body), Some(&host_token))
+        .await;
+    assert_eq!(status, 201, "{next}");
+}
+
+#[actix_web::test]
+async fn a_dead_node_takes_its_viewers_and_broadcaster_with_it_and_a_new_one_joins() {
+    let Some(services) = services() else { return };
+    let mut cluster = Cluster::start(&services, &["live-d", "live-e"]);
+    let host_token = token("live-host2", "admin");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (status, started) = cluster.nodes[0]
+        .call(
+            "POST",
+            "/api/live/streams",
+            Some(&json!({"title": "Node death"})),
+            Some(&host_token),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let mut watcher = cluster.nodes[0]
+        .ws_as(viewer(&format!("watcher-{run}")))
+        .await;
+    let peer = format!("watcher-peer-{run}");
+    watcher
+        .send(json!({"type": "webrtc_register", "peerId": peer, "userType": "customer"}))
+        .await;
+    watcher.recv_until(is("webrtc_registered")).await;
+
+    // The host broadcasts from the second node, with two more viewers there.
+    let mut host = cluster.nodes[1]
+        .ws_as(json!({"type": "register_admin", "userId": "live-host2", "token": host_token}))
+        .await;
+    let _v1 = cluster.nodes[1].ws_as(viewer(&format!("v1-{run}"))).await;
+    let host_peer = format!("host-peer-{run}");
+    host.send(json!({"type": "webrtc_register", "peerId": host_peer, "userType": "admin"}))
+        .await;
+    host.recv_until(is("webrtc_registered")).await;
+    host.send(json!({"type": "webrtc_broadcast_start", "peerId": host_peer}))
+        .await;
+    watcher.recv_until(is("webrtc_broadcaster_available")).await;
+    watcher
+        .recv_until(|v| v["type"] == "stream_update" && v["viewerCount"] == 3)
+        .await;
+
+    // kill -9 the host's node: the watcher hears the broadcast stop and the count fall.
+    cluster.nodes[1].kill();
+    let expiry = Duration::from_secs(10);
+    let stopped = within(&mut watcher, expiry, is("webrtc_broadcast_stopped")).await;
+    assert_eq!(stopped["broadcaster"], host_peer.as_str());
+    within(&mut watcher, expiry, |v| {
+        v["type"] == "stream_update" && v["viewerCount"] == 1
+    })
+    .await;
+    // The stream lives on with its surviving node, and a node started now shows it
+    // too (it asks the others for the state), with the likes so far.
+    watcher.send(json!({"type": "toggle_like"})).await;
+    watcher
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 1)
+        .await;
+    let late_node = cluster.join(&services, "live-f", &[]);
+    let mut newcomer = late_node.ws_as(viewer(&format!("new-{run}"))).await;
+    let shown = within(&mut newcomer, expiry, is("stream_started")).await;
+    assert_eq!(shown["streamData"]["streamId"], started["data"]["streamId"]);
+    assert_eq!(shown["streamData"]["likes"], 1, "{shown}");
+    within(&mut watcher, expiry, |v| {
+        v["type"] == "stream_update" && v["viewerCount"] == 2
+    })
+    .await;
+}
