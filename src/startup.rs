@@ -140,6 +140,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         cluster.do_send(crate::actors::cluster::ChatFromNodes {
             events: chat.clone().recipient(),
             staff: chat.clone().recipient(),
+            gone: chat.clone().recipient(),
         });
     }
     let live =

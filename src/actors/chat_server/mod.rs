@@ -7,6 +7,7 @@ mod conversations;
 mod identity;
 pub mod messages;
 mod reads;
+mod remote_rooms;
 mod rooms;
 mod sequence;
 
@@ -20,7 +21,7 @@ use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
 use crate::actors::cluster::{
-    ChatEvent, Cluster, LocalStaff, PublishChat, RemoteStaff, StaffMember,
+    ChatEvent, Cluster, LocalStaff, NodesGone, PublishChat, RemoteStaff, StaffMember,
 };
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
@@ -68,6 +69,8 @@ pub struct ChatServer {
     sequence: sequence::Sequencer,
     /// Cluster mode: the staff online on other nodes, by id.
     remote_staff: BTreeMap<String, StaffMember>,
+    /// Cluster mode: the members of rooms, and typing, on other nodes.
+    remote_rooms: remote_rooms::RemoteRooms,
     limits: ChatLimits,
     /// Mixed into stored code hashes; derived from the server's secret.
     code_pepper: String,
@@ -116,6 +119,7 @@ impl ChatServer {
             cluster,
             sequence: sequence::Sequencer::default(),
             remote_staff: BTreeMap::new(),
+            remote_rooms: remote_rooms::RemoteRooms::default(),
             db,
             limits,
             code_pepper,
@@ -335,6 +339,7 @@ impl ChatServer {
     }
 
     /// Who is in a room, once each however many connections they have.
+    /// The room's members, on every node, once each.
     fn participants(&self, room: &str) -> Vec<Participant> {
         let mut seen = HashSet::new();
         self.rooms
@@ -342,6 +347,7 @@ impl ChatServer {
             .into_iter()
             .flatten()
             .filter_map(|&c| self.participant(c, room))
+            .chain(self.remote_rooms.in_room(room).cloned())
             .filter(|p| seen.insert(p.id.clone()))
             .collect()
     }
@@ -563,6 +569,7 @@ fn crosses_nodes(event: &Event) -> bool {
         Event::MessagePosted { .. }
             | Event::ConversationChanged { .. }
             | Event::Typing { .. }
+            | Event::Presence { .. }
             | Event::Read { .. }
     )
 }
@@ -572,6 +579,7 @@ impl Handler<ChatEvent> for ChatServer {
     type Result = ();
 
     fn handle(&mut self, msg: ChatEvent, _: &mut Context<Self>) {
+        self.remote_rooms.observe(&msg.node, &msg.event);
         match msg.event {
             Event::MessagePosted { message } => self.deliver_message(message, None),
             event => {
@@ -609,6 +617,59 @@ impl Handler<RemoteStaff> for ChatServer {
                 online,
             };
             self.deliver(event, None, true, None, false);
+        }
+    }
+}
+
+/// Nodes went: their members leave this node's rooms (unless present here or on
+/// another node), and their typing states end.
+impl Handler<NodesGone> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: NodesGone, _: &mut Context<Self>) {
+        for node in msg.0 {
+            let departed = self.remote_rooms.depart(&node);
+            for ((room, participant_id), name) in departed.typing {
+                if self
+                    .typing
+                    .contains_key(&(room.clone(), participant_id.clone()))
+                {
+                    continue;
+                }
+                let stop = Event::Typing {
+                    conversation_id: room.clone(),
+                    participant_id,
+                    name,
+                    typing: false,
+                    expired: true,
+                };
+                self.deliver_here(
+                    Arc::new(Outbound::new(stop)),
+                    Some(&room),
+                    false,
+                    None,
+                    true,
+                );
+            }
+            for (room, p) in departed.members {
+                if self.participants(&room).iter().any(|q| q.id == p.id) {
+                    continue;
+                }
+                let left = Event::Presence {
+                    conversation_id: room.clone(),
+                    participant_id: p.id,
+                    role: p.role.into(),
+                    name: p.name,
+                    joined: false,
+                };
+                self.deliver_here(
+                    Arc::new(Outbound::new(left)),
+                    Some(&room),
+                    false,
+                    None,
+                    true,
+                );
+            }
         }
     }
 }

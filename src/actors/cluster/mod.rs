@@ -93,6 +93,9 @@ pub struct ChatEvent {
     pub room: Option<String>,
     pub to_staff: bool,
     pub event: Event,
+    /// The node it came from (set on arrival).
+    #[serde(skip)]
+    pub node: String,
 }
 
 /// ChatServer's event for the other nodes: published once, whoever receives it.
@@ -110,7 +113,13 @@ pub struct PublishChat {
 pub struct ChatFromNodes {
     pub events: Recipient<ChatEvent>,
     pub staff: Recipient<RemoteStaff>,
+    pub gone: Recipient<NodesGone>,
 }
+
+/// Nodes that dropped out of the cluster (their keys expired), by id.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct NodesGone(pub Vec<String>);
 
 /// This node's staff online changed (ChatServer tells).
 #[derive(Message)]
@@ -267,7 +276,16 @@ impl Cluster {
                     // what was published meanwhile is missed.
                     let missed = subscribe || !act.redis_up;
                     act.subscribed = true;
+                    let gone: Vec<String> = act
+                        .nodes
+                        .iter()
+                        .filter(|old| !nodes.iter().any(|n| n.id == old.id))
+                        .map(|old| old.id.clone())
+                        .collect();
                     act.nodes = nodes;
+                    if let (false, Some(chat)) = (gone.is_empty(), &act.chat) {
+                        chat.gone.do_send(NodesGone(gone));
+                    }
                     act.reached();
                     act.remote = node_state::merge(&act.remote, states);
                     act.remote_changed();
@@ -392,8 +410,9 @@ impl Cluster {
             }
             Body::Probe(_) => {}
             _ if envelope.from == self.settings.node_id => {}
-            Body::Chat(event) => {
+            Body::Chat(mut event) => {
                 if let Some(chat) = &self.chat {
+                    event.node = envelope.from;
                     chat.events.do_send(*event);
                 }
             }
@@ -464,6 +483,7 @@ impl Handler<PublishChat> for Cluster {
             room: msg.room,
             to_staff: msg.to_staff,
             event: msg.out.event.clone(),
+            node: String::new(),
         }));
         self.send(ctx, redis::pipe(), body);
     }

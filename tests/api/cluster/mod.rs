@@ -268,6 +268,35 @@ where
     }
 }
 
+/// The first frame matching `pred` within `limit`, however long the quiet before it
+/// (longer than a frame helper waits: what moves with the cluster's beat and node
+/// expiry takes seconds).
+pub async fn within(
+    ws: &mut crate::helpers::WsClient,
+    limit: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    use futures::StreamExt;
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let frame = tokio::time::timeout(left, ws.framed.next())
+            .await
+            .unwrap_or_else(|_| panic!("no such frame within {limit:?}"));
+        match frame {
+            Some(Ok(awc::ws::Frame::Text(text))) => {
+                let v: Value = serde_json::from_slice(&text).expect("JSON");
+                if pred(&v) {
+                    return v;
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("the connection failed: {e}"),
+            None => panic!("the connection ended"),
+        }
+    }
+}
+
 /// A free TCP port on loopback (for a private Redis).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -1,29 +1,17 @@
 //! Who of the staff is online, over every node, and what a node's death does to it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use awc::ws::Frame;
-use futures::StreamExt;
 use serde_json::{json, Value};
 
 use super::*;
 
-/// The next `staff_presence` frame about `user`, waiting up to `limit` (longer than a
-/// frame helper waits: presence moves with the cluster's beat and node expiry).
+/// The next `staff_presence` frame about `user`, waiting up to `limit`.
 async fn presence_of(ws: &mut crate::helpers::WsClient, user: &str, limit: Duration) -> Value {
-    let deadline = Instant::now() + limit;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let frame = tokio::time::timeout(left, ws.framed.next())
-            .await
-            .unwrap_or_else(|_| panic!("no staff_presence for {user} within {limit:?}"));
-        if let Some(Ok(Frame::Text(text))) = frame {
-            let v: Value = serde_json::from_slice(&text).expect("JSON");
-            if v["type"] == "staff_presence" && v["userId"] == user {
-                return v;
-            }
-        }
-    }
+    within(ws, limit, |v| {
+        v["type"] == "staff_presence" && v["userId"] == user
+    })
+    .await
 }
 
 #[actix_web::test]
@@ -70,4 +58,73 @@ async fn staff_online_on_another_node_is_seen_and_goes_offline_when_that_node_di
     cluster.nodes[1].kill();
     let offline = presence_of(&mut watcher, "far-agent", Duration::from_secs(10)).await;
     assert_eq!(offline["online"], false, "{offline}");
+}
+
+#[actix_web::test]
+async fn room_members_and_typing_cross_nodes_and_leave_with_a_dead_node() {
+    let Some(services) = services() else { return };
+    let mut cluster = Cluster::start(&services, &["room-a", "room-b"]);
+    let session = format!("room-{}", uuid::Uuid::new_v4().simple());
+    let mut agent = cluster.nodes[1]
+        .ws_as(json!({"type": "register_admin", "userId": "room-agent", "token": token("room-agent", "agent")}))
+        .await;
+    let mut customer = cluster.nodes[0]
+        .ws_as(json!({"type": "register", "sessionId": session, "token": token("room-customer", "customer")}))
+        .await;
+    customer
+        .send(json!({"type": "customer_message", "message": "anyone there?"}))
+        .await;
+    customer.recv_type("message_ack").await;
+
+    agent.recv_type("customer_message").await;
+
+    // The agent on B joins: the customer on A hears it, and B lists the customer.
+    agent
+        .send(json!({"type": "join", "sessionId": session}))
+        .await;
+    let joined = agent.recv_type("joined").await;
+    let ids: Vec<&str> = joined["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"room-customer"), "{joined}");
+    let heard = customer.recv_type("participant_joined").await;
+    assert_eq!(heard["userId"], "room-agent", "{heard}");
+    assert_eq!(heard["role"], "agent", "{heard}");
+
+    // The customer types on A, then A dies: B's agent sees the typing end and the
+    // customer leave, within the node expiry.
+    customer
+        .send(json!({"type": "typing", "sessionId": session, "isTyping": true}))
+        .await;
+    let typing = agent.recv_type("typing").await;
+    assert_eq!(typing["isTyping"], true);
+    cluster.nodes[0].kill();
+    let limit = Duration::from_secs(10);
+    let stopped = within(&mut agent, limit, |v| v["type"] == "typing").await;
+    assert_eq!(
+        (
+            &stopped["isTyping"],
+            &stopped["expired"],
+            &stopped["userId"]
+        ),
+        (&json!(false), &json!(true), &json!("room-customer")),
+        "{stopped}"
+    );
+    let left = within(&mut agent, limit, |v| v["type"] == "participant_left").await;
+    assert_eq!(left["userId"], "room-customer", "{left}");
+    agent
+        .send(json!({"type": "participants", "sessionId": session}))
+        .await;
+    let now = agent.recv_type("participants").await;
+    assert!(
+        now["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != "room-customer"),
+        "{now}"
+    );
 }

@@ -15,28 +15,6 @@ fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
     move |v: &Value| v["type"] == kind
 }
 
-/// The first frame matching `pred` within `limit`, however long the quiet between
-/// frames (pings keep some coming).
-async fn within(
-    ws: &mut crate::helpers::WsClient,
-    limit: Duration,
-    pred: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no such frame in {limit:?}"
-        );
-        ws.send(json!({"type": "ping"})).await;
-        let v = ws.recv_until(|v| v["type"] == "pong" || pred(v)).await;
-        if v["type"] != "pong" {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// The live stream's `streamData` as a node's REST API shows it.
 async fn current(node: &NodeProcess) -> Value {
     let (status, body) = node
