@@ -141,6 +141,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             events: chat.clone().recipient(),
             staff: chat.clone().recipient(),
             gone: chat.clone().recipient(),
+            missed: chat.clone().recipient(),
         });
     }
     let live =

@@ -148,14 +148,47 @@ pub fn history(
             (rows, more)
         }
     };
+    Ok((with_details(conn, conversation_id, rows)?, has_more))
+}
+
+/// One conversation's message rows with their files and readers.
+fn with_details(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    rows: Vec<MessageRow>,
+) -> Result<Vec<Message>, DbError> {
     let cursors = read_cursors_of(conn, conversation_id)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let files = attachments_of(conn, &ids)?;
-    let messages = rows
+    Ok(rows
         .into_iter()
         .map(|r| convert::message(r, &files).with_readers(&cursors))
-        .collect();
-    Ok((messages, has_more))
+        .collect())
+}
+
+/// The messages written since `since`, conversation by conversation in seq order (at
+/// most `per_conversation` each): what a node may have missed while Redis was away.
+pub fn written_since(
+    conn: &mut DbConnection,
+    since: chrono::NaiveDateTime,
+    per_conversation: i64,
+) -> Result<Vec<Message>, DbError> {
+    let active: Vec<String> = conversations::table
+        .filter(conversations::updated_at.ge(since))
+        .select(conversations::id)
+        .load(conn)?;
+    let mut all = Vec::new();
+    for id in active {
+        let rows: Vec<MessageRow> = messages::table
+            .filter(messages::conversation_id.eq(&id))
+            .filter(messages::created_at.ge(since))
+            .order(messages::seq.asc())
+            .limit(per_conversation)
+            .select(MessageRow::as_select())
+            .load(conn)?;
+        all.extend(with_details(conn, &id, rows)?);
+    }
+    Ok(all)
 }
 
 /// Keep the first `limit` rows of an ascending page fetched with one extra.

@@ -21,7 +21,7 @@ use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
 use crate::actors::cluster::{
-    ChatEvent, Cluster, LocalStaff, NodesGone, PublishChat, RemoteStaff, StaffMember,
+    ChatEvent, Cluster, LocalStaff, Missed, NodesGone, PublishChat, RemoteStaff, StaffMember,
 };
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
@@ -95,6 +95,10 @@ pub struct ChatServer {
     /// Where the auto-assignment round-robin continues.
     next_agent: usize,
 }
+
+/// After a Redis outage, at most this many messages per conversation are read back
+/// (a client missing more reads them with `history`).
+const CATCH_UP_PAGE: i64 = 1000;
 
 /// The role a caller has in a conversation, as presence events name it.
 pub fn role_of(caller: &Caller) -> &'static str {
@@ -671,5 +675,31 @@ impl Handler<NodesGone> for ChatServer {
                 );
             }
         }
+    }
+}
+
+/// Redis was away: the messages written meanwhile are read from the database and
+/// delivered here in seq order (the ones delivered already are dropped by seq).
+impl Handler<Missed> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: Missed, ctx: &mut Context<Self>) {
+        let db = self.db.clone();
+        let read = async move {
+            db.query(move |c| crate::db::reads::written_since(c, msg.since, CATCH_UP_PAGE))
+                .await
+        };
+        ctx.spawn(read.into_actor(self).map(|result, act, _| match result {
+            Ok(messages) => {
+                log::info!(
+                    "read back {} messages written while Redis was away",
+                    messages.len()
+                );
+                for message in messages {
+                    act.deliver_message(message, None);
+                }
+            }
+            Err(e) => log::warn!("could not read what was written while Redis was away: {e}"),
+        }));
     }
 }

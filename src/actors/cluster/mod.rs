@@ -41,6 +41,8 @@ pub const NODE_TTL: Duration = Duration::from_secs(5);
 const PROBE_WINDOW: Duration = Duration::from_secs(3);
 /// Redis commands that take longer fail (and count as Redis being away).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// After an outage, what was written since this long before it was noticed is read.
+const CATCH_UP_MARGIN: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct ClusterSettings {
@@ -114,6 +116,14 @@ pub struct ChatFromNodes {
     pub events: Recipient<ChatEvent>,
     pub staff: Recipient<RemoteStaff>,
     pub gone: Recipient<NodesGone>,
+    pub missed: Recipient<Missed>,
+}
+
+/// Events from other nodes may have been missed since `since` (Redis was away).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Missed {
+    pub since: chrono::NaiveDateTime,
 }
 
 /// Nodes that dropped out of the cluster (their keys expired), by id.
@@ -274,7 +284,7 @@ impl Cluster {
                 Ok((nodes, states)) => {
                     // Subscribed for the first time, or back after Redis was away:
                     // what was published meanwhile is missed.
-                    let missed = subscribe || !act.redis_up;
+                    let outage = act.down_since.filter(|_| !act.redis_up);
                     act.subscribed = true;
                     let gone: Vec<String> = act
                         .nodes
@@ -289,8 +299,8 @@ impl Cluster {
                     act.reached();
                     act.remote = node_state::merge(&act.remote, states);
                     act.remote_changed();
-                    if let (true, Some(stream)) = (missed, &act.stream) {
-                        stream.resync.do_send(Resync);
+                    if subscribe || outage.is_some() {
+                        act.catch_up(outage);
                     }
                 }
                 Err(e) => act.unreachable(e),
@@ -371,6 +381,22 @@ impl Cluster {
         Some(nonce)
     }
 
+    /// Pub/sub (re)started: LiveStream checks its state, and after an outage (since
+    /// `since`, as this node noticed it) ChatServer reads what was written meanwhile.
+    fn catch_up(&self, since: Option<Instant>) {
+        if let Some(stream) = &self.stream {
+            stream.resync.do_send(Resync);
+        }
+        let (Some(since), Some(chat)) = (since, &self.chat) else {
+            return;
+        };
+        // The outage began before this node noticed it (a beat and a command timeout).
+        let ago = since.elapsed() + CATCH_UP_MARGIN;
+        let ago = chrono::Duration::from_std(ago).unwrap_or(chrono::Duration::MAX);
+        let since = chrono::Utc::now().naive_utc() - ago;
+        chat.missed.do_send(Missed { since });
+    }
+
     fn reached(&mut self) {
         if !self.redis_up {
             let down = self.down_since.map(|t| t.elapsed().as_secs_f64());
@@ -402,10 +428,12 @@ impl Cluster {
             Body::Probe(nonce) if envelope.from == self.settings.node_id => {
                 if self.probe.is_some_and(|(n, _)| n == nonce) {
                     self.probe = None;
-                    if !self.pubsub_ok() && self.probe_back.is_some() {
-                        log::info!("Redis pub/sub delivers again");
-                    }
+                    let silent_since = self.probe_back.filter(|_| !self.pubsub_ok());
                     self.probe_back = Some(Instant::now());
+                    if silent_since.is_some() {
+                        log::info!("Redis pub/sub delivers again");
+                        self.catch_up(silent_since);
+                    }
                 }
             }
             Body::Probe(_) => {}

@@ -276,18 +276,27 @@ pub async fn within(
     limit: Duration,
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
+    try_within(ws, limit, pred)
+        .await
+        .unwrap_or_else(|| panic!("no such frame within {limit:?}"))
+}
+
+/// The first frame matching `pred` within `limit`, if one comes.
+pub async fn try_within(
+    ws: &mut crate::helpers::WsClient,
+    limit: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Option<Value> {
     use futures::StreamExt;
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let frame = tokio::time::timeout(left, ws.framed.next())
-            .await
-            .unwrap_or_else(|_| panic!("no such frame within {limit:?}"));
+        let frame = tokio::time::timeout(left, ws.framed.next()).await.ok()?;
         match frame {
             Some(Ok(awc::ws::Frame::Text(text))) => {
                 let v: Value = serde_json::from_slice(&text).expect("JSON");
                 if pred(&v) {
-                    return v;
+                    return Some(v);
                 }
             }
             Some(Ok(_)) => {}
