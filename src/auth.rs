@@ -19,7 +19,7 @@ pub const LEEWAY_SECS: u64 = 5;
 /// Roles that work the support inbox. `admin` also manages.
 pub const STAFF_ROLES: [&str; 4] = ["admin", "staff", "agent", "support"];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     pub user_id: String,
     /// The token's `name`/`username`, if it had one.

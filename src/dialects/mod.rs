@@ -8,7 +8,7 @@ pub mod sio;
 pub mod support;
 
 /// The dialects: each has its own slot in an event's frame cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DialectId {
     Native,
     /// Seed 001's "ticket" events on namespace `/`.

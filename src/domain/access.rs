@@ -4,7 +4,7 @@ use super::conversation::Owner;
 use crate::auth::Identity;
 
 /// The identity behind a request or connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Caller {
     Staff(Identity),
     /// A signed-in customer.

@@ -38,13 +38,32 @@ pub async fn run(
     app: &TestApp,
     env: Vec<(&'static str, String)>,
 ) {
-    let url = app.url("");
-    let data_dir = app.config.data_dir.clone();
     let secret = app
         .config
         .jwt_secret
         .clone()
         .expect("test config has a secret");
+    run_at(
+        suite,
+        file,
+        app.url(""),
+        secret,
+        app.config.data_dir.clone(),
+        env,
+    )
+    .await;
+}
+
+/// Run `tests/<suite>/<file>` against the server at `url` (its JWT secret and data
+/// directory given); it must pass, and run at least one test.
+pub async fn run_at(
+    suite: &'static str,
+    file: &'static str,
+    url: String,
+    secret: String,
+    data_dir: PathBuf,
+    env: Vec<(&'static str, String)>,
+) {
     let out = actix_web::rt::task::spawn_blocking(move || {
         ensure_node_modules(suite);
         let mut cmd = Command::new("node");

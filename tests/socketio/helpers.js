@@ -34,11 +34,12 @@ export function token(sub, role = "customer", name = `${sub} name`, ttlSeconds =
 
 export const uid = (prefix = "u") => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-export async function api(method, path, body, bearer) {
+/** A REST call to the server under test (or, in the cluster tests, to `base`). */
+export async function api(method, path, body, bearer, base = URL) {
   const headers = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const res = await fetch(URL + path, {
+  const res = await fetch(base + path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -53,9 +54,10 @@ export async function api(method, path, body, bearer) {
 
 const open = new Set();
 
-/** Connect and wait for `connect`; rejects with the CONNECT_ERROR. */
-export function connect(nsp = "/", opts = {}) {
-  const socket = io(URL + nsp, { reconnection: false, forceNew: true, ...opts });
+/** Connect (to the server under test, or to `base`) and wait for `connect`; rejects
+ * with the CONNECT_ERROR. */
+export function connect(nsp = "/", opts = {}, base = URL) {
+  const socket = io(base + nsp, { reconnection: false, forceNew: true, ...opts });
   open.add(socket);
   collect(socket);
   return new Promise((resolve, reject) => {

@@ -12,6 +12,7 @@
 //! died shows in health instead of looking fine).
 
 mod node_state;
+mod recovery;
 mod registry;
 mod stream;
 
@@ -25,6 +26,7 @@ use redis::{IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind};
 use serde::{Deserialize, Serialize};
 
 pub use node_state::{NodeState, StaffMember, StreamPeer};
+pub use recovery::{DropRecovery, KeepRecovery, TakeRecovery};
 pub use registry::NodeInfo;
 pub use stream::{
     ClaimStream, LocalStream, PublishStream, ReleaseStream, RemoteStream, Resync, StreamFromNodes,
@@ -168,8 +170,8 @@ pub struct Cluster {
     remote_stream: RemoteStream,
     /// The live stream this node shows, whose key it keeps alive.
     live_stream: Option<String>,
-    /// Events not published because Redis was away.
-    unpublished: u64,
+    /// Commands (publishes, stores) that failed because Redis was away.
+    failed_commands: u64,
 }
 
 /// Connect (lazily: a Redis that is away at start is retried, and the node serves
@@ -222,7 +224,7 @@ pub fn start(settings: ClusterSettings) -> Result<Addr<Cluster>, String> {
             remote_staff: BTreeMap::new(),
             remote_stream: RemoteStream::default(),
             live_stream: None,
-            unpublished: 0,
+            failed_commands: 0,
         }
     }))
 }
@@ -358,12 +360,18 @@ impl Cluster {
             .arg(self.settings.channel())
             .arg(payload)
             .ignore();
+        self.run(ctx, pipe, "an event was not published to the other nodes");
+    }
+
+    /// Run commands in the order they were issued; a failure is logged (at debug: Redis
+    /// being away shows in health, not once per command) and counted.
+    fn run(&mut self, ctx: &mut Context<Self>, pipe: redis::Pipeline, failed: &'static str) {
         let mut redis = self.redis.clone();
-        let publish = async move { pipe.exec_async(&mut redis).await };
-        ctx.spawn(publish.into_actor(self).map(|result, act, _| {
+        let work = async move { pipe.exec_async(&mut redis).await };
+        ctx.spawn(work.into_actor(self).map(move |result, act, _| {
             if let Err(e) = result {
-                act.unpublished += 1;
-                log::debug!("an event was not published to the other nodes: {e}");
+                act.failed_commands += 1;
+                log::debug!("{failed}: {e}");
             }
         }));
     }

@@ -17,10 +17,13 @@ use bytestring::ByteString;
 use futures_util::future::LocalBoxFuture;
 use serde_json::{json, Value};
 
+use std::time::Duration;
+
 use crate::actors::chat_server::{
     Attach, ChatServer, ConnId, Deliver, JoinConversation, Leave, LeaveConversation, MarkRead,
     SetTyping,
 };
+use crate::actors::cluster::{DropRecovery, KeepRecovery, TakeRecovery};
 use crate::domain::conversation::participant_id;
 use crate::domain::{Audience, Caller, Event};
 use crate::error::{AppError, ErrorKind};
@@ -63,6 +66,8 @@ pub struct ChatSocket {
     /// Which expiry timer is current: a new identity (seed 001's `authenticate`)
     /// starts a new one, and the older timers do nothing when they fire.
     expiry_timer: u64,
+    /// Cluster mode: the recovery state last stored in Redis (its fingerprint), when.
+    shared: Option<(u64, std::time::Instant)>,
 }
 
 type SocketIo<'a> = Io<'a, ChatSocket>;
@@ -187,6 +192,7 @@ impl SocketHandler for ChatSocket {
                 held: Vec::new(),
                 issued_guest,
                 expiry_timer: 0,
+                shared: None,
             };
             if !socket.caller.is_anonymous() {
                 socket.attach(req.session.recipient());
@@ -197,6 +203,7 @@ impl SocketHandler for ChatSocket {
 
     fn on_connected(&mut self, io: &mut SocketIo) {
         self.watch_expiry(io);
+        self.share_while_alive(io);
         if !still_valid(&self.caller) {
             return;
         }
@@ -242,13 +249,42 @@ impl SocketHandler for ChatSocket {
 
     fn on_close(self, io: &mut SocketIo, _: CloseReason) -> Option<Parked> {
         self.state.chat.do_send(Leave { conn: self.id });
-        Some(Parked {
-            nsp: io.nsp().to_owned(),
-            caller: self.caller,
-            dialect: self.dialect,
-            rooms: self.rooms,
-            log: self.log,
+        Some(self.parked(io.nsp()))
+    }
+
+    fn share_parked(app: &Self::App, pid: &str, parked: &Parked, window: Duration) {
+        let Some(cluster) = &app.cluster else { return };
+        match serde_json::to_string(parked) {
+            Ok(state) => cluster.do_send(KeepRecovery {
+                pid: pid.to_owned(),
+                state,
+                window,
+            }),
+            Err(e) => log::warn!("a socket's recovery state could not be encoded: {e}"),
+        }
+    }
+
+    fn take_shared(app: &Self::App, pid: &str) -> LocalBoxFuture<'static, Option<Parked>> {
+        let Some(cluster) = app.cluster.clone() else {
+            return Box::pin(async { None });
+        };
+        let take = cluster.send(TakeRecovery {
+            pid: pid.to_owned(),
+        });
+        Box::pin(async move {
+            let state = take.await.ok()??;
+            serde_json::from_str(&state)
+                .map_err(|e| log::warn!("a socket's recovery state is unreadable: {e}"))
+                .ok()
         })
+    }
+
+    fn drop_shared(app: &Self::App, pid: &str) {
+        if let Some(cluster) = &app.cluster {
+            cluster.do_send(DropRecovery {
+                pid: pid.to_owned(),
+            });
+        }
     }
 }
 

@@ -4,18 +4,26 @@
 //! paced to the client, with live messages held behind the replay.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::{ChatSocket, SocketIo};
 use crate::actors::chat_server::{Deliver, FetchHistory, HistoryPage};
 use crate::dialects::DialectId;
 use crate::domain::{Audience, Caller, Event};
+use crate::transport::socketio::SocketHandler;
 
 /// Messages replayed to a recovered socket per request: two frames each for staff on
 /// `/support`, well inside the outbound queue.
 const REPLAY_PAGE: i64 = 50;
 
-/// A lost socket's state, for its client to recover.
+/// Cluster mode: how often a live socket's recovery state is stored, if it changed.
+const SHARE_EVERY: Duration = Duration::from_millis(250);
+
+/// A lost socket's state, for its client to recover (in cluster mode, on any node:
+/// it is kept in Redis, see `actors::cluster::recovery`).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Parked {
     pub(super) nsp: String,
     pub(super) caller: Caller,
@@ -37,6 +45,14 @@ impl Parked {
                 .rposition(|(room, seq)| room == r && *seq == s)
         });
         let mut points = self.rooms.clone();
+        if let Some((room, seq)) = last {
+            if self.rooms.get(room).is_some_and(|seen| seq > *seen) {
+                // Kept before the client got its latest messages (a copy another node
+                // stored while the socket lived): all that was logged was received.
+                points.insert(room.to_owned(), seq);
+                return points;
+            }
+        }
         // Deliveries after the last one the client confirms were not received. (If the
         // log no longer holds it, every logged delivery counts as not received.)
         for (room, seq) in self.log.iter().skip(received.map_or(0, |i| i + 1)) {
@@ -55,6 +71,45 @@ impl Parked {
 }
 
 impl ChatSocket {
+    /// What recovering this socket needs.
+    pub(super) fn parked(&self, nsp: &str) -> Parked {
+        Parked {
+            nsp: nsp.to_owned(),
+            caller: self.caller.clone(),
+            dialect: self.dialect,
+            rooms: self.rooms.clone(),
+            log: self.log.clone(),
+        }
+    }
+
+    /// Cluster mode: keep this socket's state in Redis while it lives (when it changes,
+    /// and before it expires), so that a node that dies leaves it for another node.
+    pub(super) fn share_while_alive(&mut self, io: &mut SocketIo) {
+        let Some((pid, window)) = io.recovery().filter(|_| self.state.cluster.is_some()) else {
+            return;
+        };
+        let print = self.fingerprint();
+        let stale = self
+            .shared
+            .is_none_or(|(p, at)| p != print || at.elapsed() > window / 2);
+        if stale {
+            Self::share_parked(&self.state, pid, &self.parked(io.nsp()), window);
+            self.shared = Some((print, Instant::now()));
+        }
+        io.spawn(tokio::time::sleep(SHARE_EVERY), |s, io, ()| {
+            s.share_while_alive(io)
+        });
+    }
+
+    /// Changes when anything recovery keeps does.
+    fn fingerprint(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut rooms: Vec<_> = self.rooms.iter().collect();
+        rooms.sort();
+        (rooms, self.log.back(), &self.caller, self.dialect).hash(&mut h);
+        h.finish()
+    }
+
     /// Connection state recovery: back into the rooms, and every message missed.
     pub(super) fn recover(&mut self, io: &mut SocketIo, rooms: HashMap<String, i64>) {
         for (room, seen) in rooms {
@@ -139,5 +194,38 @@ impl ChatSocket {
         for d in mine {
             self.deliver(io, &d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parked(rooms: &[(&str, i64)], log: &[(&str, i64)]) -> Parked {
+        Parked {
+            nsp: "/".into(),
+            caller: Caller::Guest("g".into()),
+            dialect: DialectId::Support,
+            rooms: rooms.iter().map(|(r, s)| (r.to_string(), *s)).collect(),
+            log: log.iter().map(|(r, s)| (r.to_string(), *s)).collect(),
+        }
+    }
+
+    #[test]
+    fn deliveries_after_the_confirmed_one_are_sent_again() {
+        let p = parked(
+            &[("a", 5), ("b", 9)],
+            &[("a", 4), ("b", 8), ("a", 5), ("b", 9)],
+        );
+        let points = p.resume_points(Some("b:8"));
+        assert_eq!((points["a"], points["b"]), (4, 8));
+    }
+
+    #[test]
+    fn an_offset_past_a_copy_kept_earlier_means_all_of_it_was_received() {
+        // Stored while the socket lived; the client then got a:7 from the dead node.
+        let p = parked(&[("a", 5), ("b", 9)], &[("a", 5), ("b", 9)]);
+        let points = p.resume_points(Some("a:7"));
+        assert_eq!((points["a"], points["b"]), (7, 9));
     }
 }

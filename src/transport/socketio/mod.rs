@@ -104,6 +104,19 @@ pub trait SocketHandler: Sized + Unpin + 'static {
 
     /// May this request open a new session (a per-client limit, say)?
     fn admit(app: &Self::App, req: &HttpRequest) -> bool;
+
+    /// Several processes: keep a socket's state where any of them can recover it, for
+    /// `window`. Called when a socket is lost, and by a handler whose socket lives
+    /// (so that a process that dies leaves its sockets' states behind).
+    fn share_parked(_app: &Self::App, _pid: &str, _parked: &Self::Parked, _window: Duration) {}
+
+    /// Several processes: take the state that one of them kept under `pid`.
+    fn take_shared(_app: &Self::App, _pid: &str) -> LocalBoxFuture<'static, Option<Self::Parked>> {
+        Box::pin(async { None })
+    }
+
+    /// The socket ended for good (not lost): no process may recover it.
+    fn drop_shared(_app: &Self::App, _pid: &str) {}
 }
 
 /// The Engine.IO errors of the specification, with their HTTP status.
@@ -182,18 +195,31 @@ impl<H: SocketHandler> Engine<H> {
         let Some(window) = self.settings.recovery else {
             return;
         };
+        H::share_parked(&self.app, &pid, &parked, window);
         if let Ok(mut p) = self.parked.lock() {
             p.retain(|_, (at, _)| at.elapsed() < window);
             p.insert(pid, (Instant::now(), parked));
         }
     }
 
-    fn unpark(&self, pid: &str) -> Option<(String, H::Parked)> {
+    /// A socket ended for good: it is not to be recovered anywhere.
+    fn unshare(&self, pid: &str) {
+        if self.settings.recovery.is_some() {
+            H::drop_shared(&self.app, pid);
+        }
+    }
+
+    /// The state parked under `pid`, here or (several processes) elsewhere.
+    async fn unpark(&self, pid: &str) -> Option<H::Parked> {
         let window = self.settings.recovery?;
-        let mut all = self.parked.lock().ok()?;
-        all.retain(|_, (at, _)| at.elapsed() < window);
-        let (_, parked) = all.remove(pid)?;
-        Some((pid.to_owned(), parked))
+        let here = self.parked.lock().ok().and_then(|mut all| {
+            all.retain(|_, (at, _)| at.elapsed() < window);
+            all.remove(pid)
+        });
+        match here {
+            Some((_, parked)) => Some(parked),
+            None => H::take_shared(&self.app, pid).await,
+        }
     }
 
     fn start_session(

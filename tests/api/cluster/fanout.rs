@@ -88,3 +88,43 @@ async fn a_customer_on_one_node_and_an_agent_on_another_chat_both_ways() {
         "{history}"
     );
 }
+
+#[actix_web::test]
+async fn a_ws_client_whose_node_died_resumes_by_seq_on_another() {
+    let Some(services) = services() else { return };
+    let mut cluster = Cluster::start(&services, &["resume-a", "resume-b"]);
+    let session = format!("resume-{}", uuid::Uuid::new_v4().simple());
+    let customer_token = token("resume-customer", "customer");
+    let register = json!({"type": "register", "sessionId": session, "token": customer_token});
+    let mut customer = cluster.nodes[0].ws_as(register.clone()).await;
+    customer
+        .send(json!({"type": "customer_message", "message": "before", "clientId": "r1"}))
+        .await;
+    let last_seen = customer.recv_type("message_ack").await["seq"].clone();
+
+    // A dies; an agent on B writes meanwhile; the customer comes back on B and asks
+    // for what came after the last seq it saw.
+    cluster.nodes[0].kill();
+    let agent = token("resume-agent", "agent");
+    for text in ["missed 1", "missed 2"] {
+        let (status, body) = cluster.nodes[1]
+            .call(
+                "POST",
+                &format!("/api/v1/chat/sessions/{session}/messages"),
+                Some(&json!({"content": text})),
+                Some(&agent),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut back = cluster.nodes[1].ws_as(register).await;
+    back.send(json!({"type": "history", "sessionId": session, "afterSeq": last_seen}))
+        .await;
+    let history = back.recv_type("history").await;
+    assert_eq!(
+        crate::helpers::texts(&history),
+        ["missed 1", "missed 2"],
+        "{history}"
+    );
+    assert_eq!(history["hasMore"], false);
+}

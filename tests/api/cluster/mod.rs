@@ -6,6 +6,7 @@
 mod fanout;
 mod nodes;
 mod presence;
+mod sio;
 mod stream;
 mod writes;
 
@@ -142,6 +143,14 @@ impl NodeProcess {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._data.path().to_owned()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -31,6 +31,14 @@ impl<H: SocketHandler> Io<'_, H> {
         &self.nsp
     }
 
+    /// Connection state recovery: this socket's private id, and how long its state is
+    /// kept once the socket is lost (`None`: recovery is off).
+    pub fn recovery(&self) -> Option<(&str, std::time::Duration)> {
+        let window = self.session.engine.settings.recovery?;
+        let socket = self.session.sockets.get(&self.socket)?;
+        Some((socket.pid.as_str(), window))
+    }
+
     /// Frames waiting to go out to this client, and how many it may have before it
     /// counts as stuck (for pacing bulk sends).
     pub fn queued(&self) -> (usize, usize) {

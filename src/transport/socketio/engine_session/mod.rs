@@ -285,10 +285,10 @@ impl<H: SocketHandler> SioSession<H> {
             socket: id,
             nsp,
         };
-        if let Some(parked) = handler.on_close(&mut io, reason) {
-            if reason == CloseReason::TransportLost {
-                self.engine.park(pid, parked);
-            }
+        let parked = handler.on_close(&mut io, reason);
+        match parked {
+            Some(parked) if reason == CloseReason::TransportLost => self.engine.park(pid, parked),
+            _ => self.engine.unshare(&pid),
         }
     }
 
@@ -438,36 +438,42 @@ impl<H: SocketHandler> SioSession<H> {
         }
         let mut auth = p.data.unwrap_or_else(|| json!({}));
         // Connection state recovery: the private id we gave this client's last socket.
-        let (old_pid, restored) = match auth
+        let asked = auth
             .as_object_mut()
             .and_then(|a| a.remove("pid"))
-            .and_then(|pid| self.engine.unpark(pid.as_str()?))
-        {
-            Some((pid, parked)) => (Some(pid), Some(parked)),
-            None => (None, None),
-        };
+            .and_then(|pid| pid.as_str().map(str::to_owned));
         let offset = auth
             .as_object_mut()
             .and_then(|a| a.remove("offset"))
             .and_then(|o| o.as_str().map(str::to_owned));
         let id = self.engine.next_id();
-        let request = super::ConnectRequest {
-            nsp: nsp.clone(),
-            socket_id: id,
-            auth,
-            restored,
-            offset,
-            session: ctx.address(),
-            remote_ip: self.remote_ip,
+        let (engine, session, remote_ip) = (self.engine.clone(), ctx.address(), self.remote_ip);
+        let name = nsp.clone();
+        let connect = async move {
+            let restored = match &asked {
+                Some(pid) => engine.unpark(pid).await,
+                None => None,
+            };
+            let old_pid = asked.filter(|_| restored.is_some());
+            let request = super::ConnectRequest {
+                nsp: name,
+                socket_id: id,
+                auth,
+                restored,
+                offset,
+                session,
+                remote_ip,
+            };
+            (old_pid, H::connect(&engine.app, request).await)
         };
-        let fut = tokio::time::timeout(WAIT_LIMIT, H::connect(&self.engine.app, request));
+        let fut = tokio::time::timeout(WAIT_LIMIT, connect);
         self.waits += 1;
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
             if act.closed {
                 return;
             }
             match res {
-                Ok(res) => {
+                Ok((old_pid, res)) => {
                     act.finish_connect(id, nsp, old_pid, res, ctx);
                     act.wait_done(ctx);
                 }
