@@ -182,11 +182,13 @@ pub enum StatusChange {
     },
     /// Move to a status.
     Set(Status),
-    /// The server gives a waiting, unassigned conversation to an agent; if an agent
-    /// accepted it meanwhile, nothing changes.
+    /// The server gives a waiting, unassigned conversation to an agent with fewer
+    /// than `capacity` active ones (counted when it is written); if an agent accepted
+    /// it meanwhile, or the agent is full, nothing changes.
     AutoAssign {
         agent_id: String,
         agent_name: String,
+        capacity: i64,
     },
 }
 
@@ -280,6 +282,7 @@ pub fn apply_change(
         StatusChange::AutoAssign {
             agent_id,
             agent_name,
+            ..
         } => {
             if current != Status::Waiting || c.assigned_agent_id.is_some() {
                 return Err(conflict("Conversation already accepted"));
@@ -414,6 +417,7 @@ mod tests {
         let auto = StatusChange::AutoAssign {
             agent_id: "a".into(),
             agent_name: "A".into(),
+            capacity: 1,
         };
         assert_eq!(
             apply_change(&waiting, &staff("system", "admin"), &auto)

@@ -6,6 +6,7 @@
 use actix::prelude::*;
 
 use super::*;
+use crate::actors::cluster::NextTurn;
 use crate::db::reads;
 use crate::domain::conversation::{Conversation, StatusChange, CONVERSATION_TYPES, PRIORITIES};
 use crate::domain::writes::{self, NewConversation, ReadTarget};
@@ -98,59 +99,65 @@ impl ChatServer {
         if capacity <= 0 {
             return;
         }
-        // Agents, not admins, in a stable order.
+        // Agents, not admins, on every node, in a stable order.
         let mut agents: Vec<(String, String)> = self
-            .staff
-            .values()
-            .filter_map(|tabs| tabs.iter().next())
-            .filter_map(|c| self.conns.get(c))
-            .filter_map(|c| match &c.caller {
-                Caller::Staff(i) if !i.is_admin() => {
-                    Some((i.user_id.clone(), c.caller.display_name().to_owned()))
-                }
-                _ => None,
-            })
+            .local_staff()
+            .into_iter()
+            .chain(self.remote_staff.values().cloned())
+            .filter(|m| m.role == "agent")
+            .map(|m| (m.id, m.name))
             .collect();
         if agents.is_empty() {
             return;
         }
         agents.sort();
+        agents.dedup_by(|a, b| a.0 == b.0);
         let db = self.db.clone();
         let ids: Vec<String> = agents.iter().map(|(id, _)| id.clone()).collect();
-        async move { db.query(move |c| reads::active_loads(c, &ids)).await }
-            .into_actor(self)
-            .map(move |loads, act, ctx| {
-                let Ok(loads) = loads else { return };
-                let n = agents.len();
-                let free = (0..n)
-                    .map(|k| (act.next_agent + k) % n)
-                    .find(|&i| loads.get(i).is_some_and(|(_, l)| *l < capacity));
-                let Some(i) = free else { return };
-                act.next_agent = i + 1;
-                let (agent_id, agent_name) = agents[i].clone();
-                // The server assigns with an admin's authority.
-                let system = Caller::Staff(crate::auth::Identity {
-                    user_id: "system".into(),
-                    name: Some("Auto-assign".into()),
-                    role: "admin".into(),
-                    expires_at: i64::MAX,
-                });
-                let change = writes::Change {
-                    conversation_id,
-                    caller: system,
-                    change: StatusChange::AutoAssign {
-                        agent_id,
-                        agent_name,
-                    },
-                };
-                // Refused when an agent accepted it meanwhile: nothing to tell.
-                act.write(ctx, change, |act, _, changed| {
-                    if let Ok(changed) = changed {
-                        act.changed(None, None, changed);
-                    }
-                });
-            })
-            .spawn(ctx);
+        // Cluster mode: the round-robin's turn is shared by the nodes.
+        let turn = self.cluster.as_ref().map(|c| c.send(NextTurn));
+        async move {
+            let turn = match turn {
+                Some(turn) => turn.await.ok().flatten(),
+                None => None,
+            };
+            (turn, db.query(move |c| reads::active_loads(c, &ids)).await)
+        }
+        .into_actor(self)
+        .map(move |(turn, loads), act, ctx| {
+            let Ok(loads) = loads else { return };
+            let n = agents.len();
+            let start = turn.map_or(act.next_agent, |t| t as usize % n);
+            let free = (0..n)
+                .map(|k| (start + k) % n)
+                .find(|&i| loads.get(i).is_some_and(|(_, l)| *l < capacity));
+            let Some(i) = free else { return };
+            act.next_agent = i + 1;
+            let (agent_id, agent_name) = agents[i].clone();
+            // The server assigns with an admin's authority.
+            let system = Caller::Staff(crate::auth::Identity {
+                user_id: "system".into(),
+                name: Some("Auto-assign".into()),
+                role: "admin".into(),
+                expires_at: i64::MAX,
+            });
+            let change = writes::Change {
+                conversation_id,
+                caller: system,
+                change: StatusChange::AutoAssign {
+                    agent_id,
+                    agent_name,
+                    capacity,
+                },
+            };
+            // Refused when an agent accepted it meanwhile: nothing to tell.
+            act.write(ctx, change, |act, _, changed| {
+                if let Ok(changed) = changed {
+                    act.changed(None, None, changed);
+                }
+            });
+        })
+        .spawn(ctx);
     }
 
     /// The write for a `PostMessage`, with every rule on its input applied.

@@ -593,6 +593,26 @@ impl ClusterStatus {
 #[rtype(result = "ClusterStatus")]
 pub struct GetClusterStatus;
 
+/// The next turn of the auto-assignment round-robin, shared by the nodes (`None`
+/// while Redis is away: the node uses its own).
+#[derive(Message)]
+#[rtype(result = "Option<u64>")]
+pub struct NextTurn;
+
+impl Handler<NextTurn> for Cluster {
+    type Result = ResponseFuture<Option<u64>>;
+
+    fn handle(&mut self, _: NextTurn, _: &mut Context<Self>) -> Self::Result {
+        let mut redis = self.redis.clone();
+        let key = self.settings.key("assign:turn");
+        Box::pin(async move {
+            let turn: redis::RedisResult<u64> =
+                redis::cmd("INCR").arg(key).query_async(&mut redis).await;
+            turn.ok().map(|t| t.saturating_sub(1))
+        })
+    }
+}
+
 impl Handler<GetClusterStatus> for Cluster {
     type Result = MessageResult<GetClusterStatus>;
 

@@ -9,7 +9,7 @@ use crate::db::models::{AttachmentRow, ConversationRow, MessageRow};
 use crate::db::reads::{attachments_of, find_conversation_row};
 use crate::db::schema::{attachments, conversations, messages};
 use crate::db::DbConnection;
-use crate::domain::conversation::{apply_change, Owner, Status};
+use crate::domain::conversation::{apply_change, Owner, Status, StatusChange};
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
     BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted,
@@ -152,6 +152,30 @@ fn insert_conversation(
         DbConnection::Sqlite(c) => insert.execute(c)?,
     };
     Ok((inserted == 1).then_some(row))
+}
+
+/// Several nodes may auto-assign to one agent at once: the agent's active
+/// conversations are counted under a lock of the agent's own (on PostgreSQL a
+/// transaction-scoped advisory lock; SQLite has one writer), so the capacity holds.
+fn within_capacity(
+    conn: &mut DbConnection,
+    agent_id: &str,
+    capacity: i64,
+) -> Result<(), WriteError> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
+            .bind::<diesel::sql_types::Text, _>(agent_id)
+            .execute(c)?;
+    }
+    let load: i64 = conversations::table
+        .filter(conversations::assigned_agent_id.eq(agent_id))
+        .filter(conversations::status.eq(Status::Active.as_str()))
+        .count()
+        .get_result(conn)?;
+    if load >= capacity {
+        return Err(AppError::new(ErrorKind::Conflict, "The agent is at capacity").into());
+    }
+    Ok(())
 }
 
 fn set_status(
@@ -343,6 +367,12 @@ impl Write for Change {
     type Outcome = Changed;
 
     fn apply(&self, conn: &mut DbConnection) -> Result<Changed, WriteError> {
+        if let StatusChange::AutoAssign {
+            agent_id, capacity, ..
+        } = &self.change
+        {
+            within_capacity(conn, agent_id, *capacity)?;
+        }
         let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
         let effect = apply_change(&conv.clone().into(), &self.caller, &self.change)?;
         set_status(conn, &mut conv, effect.status, effect.assigned_agent_id)?;

@@ -152,3 +152,110 @@ async fn two_agents_on_two_nodes_accept_at_once_and_one_wins_everywhere() {
         }
     }
 }
+
+/// The conversation's assigned agent once auto-assignment has had its chance.
+async fn assigned_agent(node: &NodeProcess, id: &str, customer: &str) -> Option<String> {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, d) = node
+        .call(
+            "GET",
+            &format!("/api/v1/chat/sessions/{id}"),
+            None,
+            Some(customer),
+        )
+        .await;
+    assert_eq!(status, 200, "{d}");
+    d["data"]["agent_id"].as_str().map(str::to_owned)
+}
+
+async fn open_session(node: &NodeProcess, customer: &str) -> String {
+    let (status, s) = node
+        .call(
+            "POST",
+            "/api/v1/chat/sessions",
+            Some(&json!({"subject": "help"})),
+            Some(customer),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    s["data"]["id"].as_str().expect("an id").to_owned()
+}
+
+#[actix_web::test]
+async fn auto_assignment_takes_turns_and_keeps_capacity_over_every_node() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start_with(
+        &services,
+        &["assign-a", "assign-b"],
+        &[("AUTO_ASSIGN_CAPACITY", "2")],
+    );
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (agent_a, agent_b) = (format!("a-{run}"), format!("b-{run}"));
+    let _on_a = a
+        .ws_as(
+            json!({"type": "register_admin", "userId": agent_a, "token": token(&agent_a, "agent")}),
+        )
+        .await;
+    let _on_b = b
+        .ws_as(
+            json!({"type": "register_admin", "userId": agent_b, "token": token(&agent_b, "agent")}),
+        )
+        .await;
+    // Each node knows both agents.
+    for node in [a, b] {
+        let (ok, online) = eventually(Duration::from_secs(5), || async {
+            let (_, online) = node
+                .call(
+                    "GET",
+                    "/api/v1/chat/staff/online",
+                    None,
+                    Some(&token(&agent_a, "agent")),
+                )
+                .await;
+            let ids = online.to_string();
+            (ids.contains(&agent_a) && ids.contains(&agent_b), online)
+        })
+        .await;
+        assert!(ok, "{online}");
+    }
+    let customer = |i: usize| token(&format!("assign-customer-{run}-{i}"), "customer");
+
+    // One turn for the whole cluster: conversations opened on A, B, A get a, b, a
+    // (with a turn per node, A and B would both start with the same agent).
+    let mut got = Vec::new();
+    for (i, node) in [a, b, a].into_iter().enumerate() {
+        let id = open_session(node, &customer(i)).await;
+        got.push(assigned_agent(node, &id, &customer(i)).await);
+    }
+    let mut first_two = vec![got[0].clone(), got[1].clone()];
+    first_two.sort();
+    assert_eq!(
+        first_two,
+        [Some(agent_a.clone()), Some(agent_b.clone())],
+        "{got:?}"
+    );
+    assert_eq!(got[2], got[0], "the turn came back round: {got:?}");
+
+    // Three at once through both nodes with room for one more: one is assigned, and
+    // nobody goes over capacity.
+    let opened = futures::future::join_all([(a, 3), (b, 4), (a, 5)].map(|(node, i)| async move {
+        let id = open_session(node, &customer(i)).await;
+        assigned_agent(node, &id, &customer(i)).await
+    }))
+    .await;
+    let assigned: Vec<&String> = opened.iter().flatten().collect();
+    assert_eq!(assigned.len(), 1, "{opened:?}");
+    let loads = |agent: &String| {
+        got.iter()
+            .chain(&opened)
+            .flatten()
+            .filter(|x| *x == agent)
+            .count()
+    };
+    assert_eq!(
+        (loads(&agent_a), loads(&agent_b)),
+        (2, 2),
+        "{got:?} {opened:?}"
+    );
+}
