@@ -1,7 +1,10 @@
-//! Token bucket, for per-connection frame rates and per-identity post rates.
+//! Token bucket, for per-connection frame rates and per-identity post rates. Keyed
+//! limiters can share their allowance with other processes (`SharedAllowance`).
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::hash::Hash;
+use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -42,6 +45,13 @@ impl TokenBucket {
         }
     }
 
+    /// Tokens taken elsewhere (another process sharing this allowance): the bucket may
+    /// go into debt, down to minus its burst, and refills from there.
+    pub fn charge(&mut self, taken: u32) {
+        self.refill();
+        self.tokens = (self.tokens - f64::from(taken)).max(-self.burst);
+    }
+
     /// Refilled to the brim: as good as a fresh one, so it can be forgotten.
     pub fn is_full(&mut self) -> bool {
         self.refill();
@@ -56,6 +66,21 @@ pub struct KeyedLimiter<K> {
     rate: f64,
     burst: f64,
     buckets: Mutex<HashMap<K, TokenBucket>>,
+    /// Shared: the tokens taken here since the last `drain`, by key.
+    taken: Mutex<Option<HashMap<K, u32>>>,
+}
+
+/// A keyed allowance that several processes share: each lets requests through by its
+/// own buckets, and hands over what it let through, which the others charge to theirs.
+/// So the sustained rate holds over all of them; a burst split over processes can go
+/// past it only by what they let through before hearing of each other.
+pub trait SharedAllowance: Send + Sync {
+    /// Start counting what is let through here.
+    fn share(&self);
+    /// What was let through here since the last call, by key.
+    fn drain(&self) -> Vec<(String, u32)>;
+    /// Another process let `taken` through for `key`.
+    fn charge(&self, key: &str, taken: u32);
 }
 
 /// Past this many keys, full buckets are dropped before a new one is added.
@@ -67,31 +92,70 @@ impl<K: Hash + Eq> KeyedLimiter<K> {
             rate: rate_per_sec,
             burst,
             buckets: Mutex::new(HashMap::new()),
+            taken: Mutex::new(None),
         }
     }
 
-    /// Take one token from `key`'s bucket if there is one.
-    pub fn allow(&self, key: K) -> bool {
-        let mut buckets = self
-            .buckets
+    fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<K, TokenBucket>> {
+        self.buckets
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn taken(&self) -> std::sync::MutexGuard<'_, Option<HashMap<K, u32>>> {
+        self.taken
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn bucket<'a>(&self, buckets: &'a mut HashMap<K, TokenBucket>, key: K) -> &'a mut TokenBucket {
         if buckets.len() >= PRUNE_AT && !buckets.contains_key(&key) {
             buckets.retain(|_, b| !b.is_full());
         }
         buckets
             .entry(key)
             .or_insert_with(|| TokenBucket::new(self.rate, self.burst))
-            .try_take()
+    }
+
+    /// Take one token from `key`'s bucket if there is one.
+    pub fn allow(&self, key: K) -> bool
+    where
+        K: Clone,
+    {
+        let allowed = self.bucket(&mut self.buckets(), key.clone()).try_take();
+        if allowed {
+            if let Some(taken) = self.taken().as_mut() {
+                *taken.entry(key).or_default() += 1;
+            }
+        }
+        allowed
     }
 
     /// Drop buckets that have refilled completely.
     pub fn prune(&self) {
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        buckets.retain(|_, b| !b.is_full());
+        self.buckets().retain(|_, b| !b.is_full());
+    }
+}
+
+impl<K> SharedAllowance for KeyedLimiter<K>
+where
+    K: Hash + Eq + Clone + Display + FromStr + Send,
+{
+    fn share(&self) {
+        self.taken().get_or_insert_with(HashMap::new);
+    }
+
+    fn drain(&self) -> Vec<(String, u32)> {
+        let Some(taken) = self.taken().as_mut().map(std::mem::take) else {
+            return Vec::new();
+        };
+        taken.into_iter().map(|(k, n)| (k.to_string(), n)).collect()
+    }
+
+    fn charge(&self, key: &str, taken: u32) {
+        if let Ok(key) = key.parse::<K>() {
+            self.bucket(&mut self.buckets(), key).charge(taken);
+        }
     }
 }
 
@@ -105,6 +169,20 @@ mod tests {
         assert!(l.allow("a") && l.allow("a"));
         assert!(!l.allow("a"));
         assert!(l.allow("b"));
+    }
+
+    #[test]
+    fn takes_elsewhere_are_charged_and_counted_once() {
+        use super::SharedAllowance;
+        let l = super::KeyedLimiter::<String>::new(0.0, 3.0);
+        l.share();
+        assert!(l.allow("a".into()));
+        assert_eq!(l.drain(), vec![("a".to_owned(), 1)]);
+        assert!(l.drain().is_empty());
+        // Five taken on another node: the bucket is in debt.
+        l.charge("a", 5);
+        assert!(!l.allow("a".into()));
+        assert!(l.drain().is_empty(), "refusals are not handed over");
     }
 
     #[test]

@@ -188,10 +188,16 @@ pub fn start(config: Config) -> Result<Running, StartError> {
                 .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
         },
     };
-    let ip_limiter = crate::rate_limit::KeyedLimiter::new(
+    let ip_limiter = std::sync::Arc::new(crate::rate_limit::KeyedLimiter::new(
         config.ip_rate_limit_per_sec,
         config.ip_rate_limit_burst,
-    );
+    ));
+    if let Some(cluster) = &cluster {
+        cluster.do_send(crate::actors::cluster::ShareAllowance {
+            name: "addresses",
+            limiter: ip_limiter.clone(),
+        });
+    }
     let state = AppState::new(
         chat,
         live,

@@ -21,7 +21,7 @@ pub struct AppState {
     /// Cluster mode only.
     pub cluster: Option<Addr<crate::actors::cluster::Cluster>>,
     /// Anonymous creations (connections, guest ids, tokenless posts) per client IP.
-    pub ip_limiter: KeyedLimiter<IpAddr>,
+    pub ip_limiter: Arc<KeyedLimiter<IpAddr>>,
     pub db: Db,
     pub keys: JwtKeys,
     /// Anonymous sessions' secrets, for REST callers that present one.
@@ -47,7 +47,7 @@ impl AppState {
         keys: JwtKeys,
         secrets: crate::domain::anonymous::SessionSecrets,
         frame_rate: TokenBucket,
-        ip_limiter: KeyedLimiter<IpAddr>,
+        ip_limiter: Arc<KeyedLimiter<IpAddr>>,
         data_dir: std::path::PathBuf,
     ) -> Arc<Self> {
         Arc::new(AppState {

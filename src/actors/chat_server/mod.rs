@@ -21,7 +21,8 @@ use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
 use crate::actors::cluster::{
-    ChatEvent, Cluster, LocalStaff, Missed, NodesGone, PublishChat, RemoteStaff, StaffMember,
+    ChatEvent, Cluster, LocalStaff, Missed, NodesGone, PublishChat, RemoteStaff, ShareAllowance,
+    StaffMember,
 };
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
@@ -90,7 +91,7 @@ pub struct ChatServer {
     /// Writes waiting for their commit.
     requests: Requests<ChatServer>,
     /// Post rate per author; full buckets are dropped periodically.
-    post_limiter: KeyedLimiter<String>,
+    post_limiter: Arc<KeyedLimiter<String>>,
     evictions: Arc<Evictions>,
     /// Where the auto-assignment round-robin continues.
     next_agent: usize,
@@ -134,7 +135,10 @@ impl ChatServer {
             claims: HashMap::new(),
             typing: HashMap::new(),
             requests: Requests::default(),
-            post_limiter: KeyedLimiter::new(limits.post_rate_per_sec, limits.post_burst),
+            post_limiter: Arc::new(KeyedLimiter::new(
+                limits.post_rate_per_sec,
+                limits.post_burst,
+            )),
             evictions,
             next_agent: 0,
         }
@@ -539,6 +543,12 @@ impl Actor for ChatServer {
         // Connections and HTTP handlers on every worker thread send here.
         ctx.set_mailbox_capacity(4096);
         ctx.run_interval(Duration::from_secs(60), |act, _| act.post_limiter.prune());
+        if let Some(cluster) = &self.cluster {
+            cluster.do_send(ShareAllowance {
+                name: "posts",
+                limiter: self.post_limiter.clone(),
+            });
+        }
         ctx.run_interval(Duration::from_millis(500), |act, _| act.expire_typing());
         if self.cluster.is_some() {
             ctx.run_interval(sequence::HOLD / 3, |act, ctx| act.fill_gaps(ctx));

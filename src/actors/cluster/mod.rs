@@ -34,9 +34,12 @@ pub use stream::{
 };
 
 use crate::domain::{Event, Outbound};
+use crate::rate_limit::SharedAllowance;
 
 /// How often a node says it is alive (and probes pub/sub).
 const BEAT: Duration = Duration::from_secs(1);
+/// How often a node hands over what its shared rate limits let through.
+const TAKES_EVERY: Duration = Duration::from_millis(100);
 /// A node not heard of for this long is gone.
 pub const NODE_TTL: Duration = Duration::from_secs(5);
 /// Pub/sub is healthy when our own probe came back within this.
@@ -86,6 +89,8 @@ enum Body {
     State(NodeState),
     /// A change to the live stream.
     Stream(Box<StreamSync>),
+    /// What a node's shared rate limits let through lately: limiter, (key, count).
+    Takes(String, Vec<(String, u32)>),
 }
 
 /// A support-chat event and whom it is for: a conversation's room, and with
@@ -170,6 +175,8 @@ pub struct Cluster {
     remote_stream: RemoteStream,
     /// The live stream this node shows, whose key it keeps alive.
     live_stream: Option<String>,
+    /// Rate limits whose allowance the nodes share, by name.
+    allowances: Vec<(&'static str, Arc<dyn SharedAllowance>)>,
     /// Commands (publishes, stores) that failed because Redis was away.
     failed_commands: u64,
 }
@@ -224,6 +231,7 @@ pub fn start(settings: ClusterSettings) -> Result<Addr<Cluster>, String> {
             remote_staff: BTreeMap::new(),
             remote_stream: RemoteStream::default(),
             live_stream: None,
+            allowances: Vec::new(),
             failed_commands: 0,
         }
     }))
@@ -240,6 +248,7 @@ impl Actor for Cluster {
         );
         self.beat(ctx);
         ctx.run_interval(BEAT, |act, ctx| act.beat(ctx));
+        ctx.run_interval(TAKES_EVERY, |act, ctx| act.hand_over_takes(ctx));
     }
 }
 
@@ -308,6 +317,19 @@ impl Cluster {
                 Err(e) => act.unreachable(e),
             }
         }));
+    }
+
+    /// The other nodes learn what this node's shared rate limits let through.
+    fn hand_over_takes(&mut self, ctx: &mut Context<Self>) {
+        let batches: Vec<(&'static str, Vec<(String, u32)>)> = self
+            .allowances
+            .iter()
+            .map(|(name, limiter)| (*name, limiter.drain()))
+            .filter(|(_, takes)| !takes.is_empty())
+            .collect();
+        for (name, takes) in batches {
+            self.send(ctx, redis::pipe(), Body::Takes(name.to_owned(), takes));
+        }
     }
 
     /// Tell ChatServer and LiveStream what changed in the other nodes' shares.
@@ -467,6 +489,13 @@ impl Cluster {
                     stream.events.do_send(*sync);
                 }
             }
+            Body::Takes(name, takes) => {
+                if let Some((_, limiter)) = self.allowances.iter().find(|(n, _)| *n == name) {
+                    for (key, taken) in takes {
+                        limiter.charge(&key, taken);
+                    }
+                }
+            }
         }
     }
 }
@@ -476,6 +505,24 @@ impl Handler<ChatFromNodes> for Cluster {
 
     fn handle(&mut self, msg: ChatFromNodes, _: &mut Context<Self>) {
         self.chat = Some(msg);
+    }
+}
+
+/// A rate limit whose allowance every node shares (rate limits per identity and per
+/// address hold over the cluster, not per node).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ShareAllowance {
+    pub name: &'static str,
+    pub limiter: Arc<dyn SharedAllowance>,
+}
+
+impl Handler<ShareAllowance> for Cluster {
+    type Result = ();
+
+    fn handle(&mut self, msg: ShareAllowance, _: &mut Context<Self>) {
+        msg.limiter.share();
+        self.allowances.push((msg.name, msg.limiter));
     }
 }
 

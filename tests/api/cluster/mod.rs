@@ -4,6 +4,7 @@
 //! `SB_REQUIRE_CLUSTER=1` (as `.ci/run` sets), which makes that a failure.
 
 mod fanout;
+mod limits;
 mod nodes;
 mod presence;
 mod sio;
