@@ -594,6 +594,13 @@ impl Handler<ChatEvent> for ChatServer {
 
     fn handle(&mut self, msg: ChatEvent, _: &mut Context<Self>) {
         self.remote_rooms.observe(&msg.node, &msg.event);
+        // A conversation stored by another node belongs to its owner here too: a claim
+        // made here gives way, and listeners who may not see it go (as on its node).
+        if let Event::ConversationChanged { conversation, .. } = &msg.event {
+            let c = &conversation.conversation;
+            self.claims.remove(&c.id);
+            self.enforce_access(&c.id, &c.owner);
+        }
         match msg.event {
             Event::MessagePosted { message } => self.deliver_message(message, None),
             event => {

@@ -25,7 +25,7 @@ pub fn run_idle(args: &Args) {
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
     let hold_for = args.duration + Duration::from_secs(600);
     for t in 0..threads {
-        let (url, run, ready_tx) = (args.url.clone(), run.clone(), ready_tx.clone());
+        let (url, run, ready_tx) = (args.node(0, 0), run.clone(), ready_tx.clone());
         std::thread::spawn(move || {
             actix_rt::System::new().block_on(async move {
                 let until = Instant::now() + hold_for;

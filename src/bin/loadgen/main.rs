@@ -19,6 +19,11 @@
 //! session of its own and holds them: the server's resident memory before and after
 //! (`--server-pid`) gives the cost of an idle connection.
 //!
+//! Several `--url`s, comma-separated, drive a cluster: clients are spread over the
+//! nodes, and a pair's customer and staff member are on different nodes, so every
+//! delivery crosses from one node to another. With `--redis-url`, the Redis `PUBLISH`es
+//! made during the run are counted, per message.
+//!
 //! Start the server with rate limits raised, then for example:
 //!   loadgen --url ws://127.0.0.1:3000/ws --data-dir ./data --pairs 100 --duration 20s
 //!   loadgen --mode stream --viewers 1000 --chatters 10 --rate 2 --duration 15s
@@ -40,9 +45,13 @@ use switchboard::auth::{resolve_secret, JwtKeys};
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Drive N customer/staff pairs over /ws and report throughput and latency")]
 struct Args {
-    /// WebSocket URL of the server.
+    /// WebSocket URL of the server; several, comma-separated, for the nodes of a
+    /// cluster.
     #[arg(long, default_value = "ws://127.0.0.1:3000/ws")]
     url: String,
+    /// The cluster's Redis, to count the `PUBLISH`es a run makes.
+    #[arg(long)]
+    redis_url: Option<String>,
     /// `pairs` (support chat over /ws), `sio` (the same over Socket.IO), `stream`
     /// (live-stream chat) or `idle` (connections registered and held: memory).
     #[arg(long, default_value = "pairs")]
@@ -77,6 +86,64 @@ struct Args {
     /// Idle mode: the server's process id, whose resident memory is read.
     #[arg(long)]
     server_pid: Option<u32>,
+}
+
+impl Args {
+    /// The nodes' WebSocket URLs (one for a single server).
+    fn urls(&self) -> Vec<String> {
+        self.url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The URL for client `k` of a run, `hop` nodes on from its own.
+    fn node(&self, k: usize, hop: usize) -> String {
+        let urls = self.urls();
+        urls[(k + hop) % urls.len()].clone()
+    }
+}
+
+/// `PUBLISH` calls Redis has served so far (`INFO commandstats`).
+fn publishes(redis_url: Option<&str>) -> Option<u64> {
+    let client = redis::Client::open(redis_url?).ok()?;
+    let mut conn = client.get_connection().ok()?;
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut conn)
+        .ok()?;
+    let line = info.lines().find(|l| l.starts_with("cmdstat_publish:"));
+    line.map_or(Some(0), |l| {
+        let calls = l.split_once("calls=")?.1.split(',').next()?;
+        calls.parse().ok()
+    })
+}
+
+/// Count the `PUBLISH`es made while the run is measured (from `start` to `end`).
+fn count_publishes(
+    args: &Args,
+    start: Instant,
+    end: Instant,
+) -> std::thread::JoinHandle<Option<u64>> {
+    let redis_url = args.redis_url.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(start.saturating_duration_since(Instant::now()));
+        let before = publishes(redis_url.as_deref())?;
+        std::thread::sleep(end.saturating_duration_since(Instant::now()));
+        Some(publishes(redis_url.as_deref())?.saturating_sub(before))
+    })
+}
+
+/// Print the `PUBLISH`es counted, per message delivered.
+fn report_publishes(counted: std::thread::JoinHandle<Option<u64>>, messages: usize) {
+    if let Ok(Some(n)) = counted.join() {
+        println!(
+            "redis PUBLISH while measured: {n} ({:.2} per message, whatever its recipients)",
+            n as f64 / messages.max(1) as f64
+        );
+    }
 }
 
 #[derive(Default)]
@@ -196,8 +263,12 @@ fn main() {
         "idle" => return idle::run_idle(&args),
         _ => {}
     }
+    if args.urls().is_empty() {
+        eprintln!("loadgen: no --url");
+        std::process::exit(2);
+    }
     let run = format!("{:x}", now_us());
-    let health = health_url(&args.url);
+    let health = health_url(&args.node(0, 0));
     let before = fetch_health(&health);
 
     // Everyone connects first; the clock starts together for all threads.
@@ -205,6 +276,7 @@ fn main() {
         + Duration::from_secs(2)
         + Duration::from_millis(20 * args.pairs as u64 / args.threads.max(1) as u64);
     let end = start + args.duration;
+    let published = count_publishes(&args, start, end);
     let (tx, rx) = mpsc::channel();
     let threads: Vec<_> = (0..args.threads.max(1))
         .map(|t| {
@@ -224,13 +296,15 @@ fn main() {
                             "Load Customer",
                             Duration::from_secs(3600),
                         );
-                        let url = args.url.clone();
+                        // In a cluster, the customer and its staff member are on
+                        // different nodes.
+                        let urls = (args.node(k, 0), args.node(k, 1));
                         let (run, sio) = (run.clone(), args.mode == "sio");
                         async move {
                             if sio {
-                                sio::run_sio_pair(url, customer, token, start, end).await
+                                sio::run_sio_pair(urls, customer, token, start, end).await
                             } else {
-                                pairs::run_pair(url, k, run, token, start, end).await
+                                pairs::run_pair(urls, k, run, token, start, end).await
                             }
                         }
                     });
@@ -268,8 +342,13 @@ fn main() {
         v.sort_unstable();
     }
     println!(
-        "mode: {}, pairs: {} ({} failed), threads: {}, measured: {:.0}s",
-        args.mode, args.pairs, failed, args.threads, secs
+        "mode: {}, pairs: {} ({} failed), nodes: {}, threads: {}, measured: {:.0}s",
+        args.mode,
+        args.pairs,
+        failed,
+        args.urls().len(),
+        args.threads,
+        secs
     );
     println!(
         "messages stored and delivered: {stored} ({:.0}/s)",
@@ -293,6 +372,7 @@ fn main() {
         );
     }
     println!("errors: {}", all.errors);
+    report_publishes(published, stored);
     let gc = |h: &Option<Value>, k: &str| {
         h.as_ref()
             .and_then(|h| h["groupCommit"][k].as_u64())

@@ -2,8 +2,9 @@
 
 use super::*;
 
+/// `urls`: the customer's node and the staff member's.
 pub async fn run_pair(
-    url: String,
+    (customer_url, staff_url): (String, String),
     k: usize,
     run: String,
     token: String,
@@ -12,14 +13,14 @@ pub async fn run_pair(
 ) -> Result<Samples, String> {
     let session = format!("lg-{run}-{k}");
     let staff_id = format!("lg-staff-{run}-{k}");
-    let mut staff = connect(&url).await?;
+    let mut staff = connect(&staff_url).await?;
     register(
         &mut staff,
         json!({"type": "register_admin", "userId": staff_id, "token": token}),
         "admin_registered",
     )
     .await?;
-    let mut customer = connect(&url).await?;
+    let mut customer = connect(&customer_url).await?;
     register(
         &mut customer,
         json!({"type": "register", "sessionId": session}),

@@ -66,8 +66,9 @@ async fn sio_emit(conn: &mut Conn, event: &str, data: Value) -> Result<(), Strin
 }
 
 /// A seed 004 session: REST creates it, both sides join it over Socket.IO.
+/// `urls`: the customer's node and the agent's.
 pub async fn run_sio_pair(
-    url: String,
+    (url, agent_url): (String, String),
     customer_token: String,
     agent_token: String,
     start: Instant,
@@ -87,7 +88,7 @@ pub async fn run_sio_pair(
         .to_owned();
     let join = json!({ "session_id": session });
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut agent = sio_connect(&url, &agent_token).await?;
+    let mut agent = sio_connect(&agent_url, &agent_token).await?;
     sio_emit(&mut agent, "join_session", join.clone()).await?;
     let mut customer = sio_connect(&url, &customer_token).await?;
     sio_emit(&mut customer, "join_session", join).await?;

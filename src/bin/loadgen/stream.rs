@@ -99,7 +99,9 @@ fn stream_control(http: &str, token: &str, stop: Option<&str>) -> Result<String,
 }
 
 pub fn run_stream(args: &Args, keys: &JwtKeys) {
-    let http = health_url(&args.url).trim_end_matches("/health").to_owned();
+    let http = health_url(&args.node(0, 0))
+        .trim_end_matches("/health")
+        .to_owned();
     let token = keys.mint(
         "loadgen-host",
         "admin",
@@ -118,6 +120,7 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
         + Duration::from_secs(3)
         + Duration::from_millis(2 * args.viewers as u64 / threads as u64);
     let end = start + args.duration;
+    let published = count_publishes(args, start, end);
     let (tx, rx) = mpsc::channel();
     let handles: Vec<_> = (0..threads)
         .map(|t| {
@@ -125,14 +128,7 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
             std::thread::spawn(move || {
                 actix_rt::System::new().block_on(async move {
                     let viewers = (t..args.viewers).step_by(threads).map(|k| {
-                        run_viewer(
-                            args.url.clone(),
-                            k,
-                            k < args.chatters,
-                            args.rate,
-                            start,
-                            end,
-                        )
+                        run_viewer(args.node(k, 0), k, k < args.chatters, args.rate, start, end)
                     });
                     for r in futures_util::future::join_all(viewers).await {
                         let _ = tx.send(r);
@@ -162,8 +158,14 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
     all.to_staff_us.sort_unstable();
     let sent = (args.chatters as f64 * args.rate * secs).round();
     println!(
-        "viewers: {} ({} failed), chatters: {} at {}/s, threads: {}, measured: {:.0}s",
-        args.viewers, failed, args.chatters, args.rate, threads, secs
+        "viewers: {} ({} failed) on {} node(s), chatters: {} at {}/s, threads: {}, measured: {:.0}s",
+        args.viewers,
+        failed,
+        args.urls().len(),
+        args.chatters,
+        args.rate,
+        threads,
+        secs
     );
     println!(
         "chat messages sent: ~{sent:.0}; delivered to viewers: {} ({:.0}/s)",
@@ -181,4 +183,5 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
         all.round_trip_us.len() as f64 / args.viewers.max(1) as f64 / secs
     );
     println!("errors: {}", all.errors);
+    report_publishes(published, sent as usize);
 }

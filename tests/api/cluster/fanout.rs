@@ -128,3 +128,29 @@ async fn a_ws_client_whose_node_died_resumes_by_seq_on_another() {
     );
     assert_eq!(history["hasMore"], false);
 }
+
+#[actix_web::test]
+async fn a_listener_on_another_node_loses_a_session_its_owner_takes() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["own-a", "own-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let session = format!("owned-{}", uuid::Uuid::new_v4().simple());
+    // Someone else's browser, on B, on the session before its owner.
+    let mut early = b
+        .ws_as(json!({"type": "register", "sessionId": session}))
+        .await;
+    let owner_token = token("own-alice", "customer");
+    let mut owner = a
+        .ws_as(json!({"type": "register", "sessionId": session, "token": owner_token}))
+        .await;
+    owner
+        .send(json!({"type": "customer_message", "message": "private"}))
+        .await;
+    owner.recv_type("message_ack").await;
+
+    // Once the conversation is stored as Alice's, B takes the listener out first.
+    let revoked = early.recv_type("error").await;
+    assert_eq!(revoked["message"], "Access denied to this conversation");
+    assert_eq!(revoked["sessionId"], session.as_str());
+    early.expect_silence(500).await;
+}
