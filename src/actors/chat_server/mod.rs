@@ -290,16 +290,22 @@ impl ChatServer {
                 };
                 self.deliver_except_origin(stop, room, conn);
             }
-            // Still present through another connection (another tab)?
-            if !self.participants(room).iter().any(|q| q.id == p.id) {
-                let left = Event::Presence {
+            // Still present through another connection here (another tab)? The
+            // other nodes hear when the last one here goes (they keep who is where);
+            // clients hear `left` only when it was the last one anywhere.
+            if !self.local_participants(room).any(|q| q.id == p.id) {
+                let present_elsewhere = self.remote_rooms.in_room(room).any(|q| q.id == p.id);
+                let left = Arc::new(Outbound::new(Event::Presence {
                     conversation_id: room.to_owned(),
                     participant_id: p.id,
                     role: p.role.into(),
                     name: p.name,
                     joined: false,
-                };
-                self.deliver_except_origin(left, room, conn);
+                }));
+                self.publish(&left, Some(room), false);
+                if !present_elsewhere {
+                    self.deliver_here(left, Some(room), false, Some(conn), false);
+                }
             }
         }
     }
@@ -347,14 +353,19 @@ impl ChatServer {
     }
 
     /// Who is in a room, once each however many connections they have.
-    /// The room's members, on every node, once each.
-    fn participants(&self, room: &str) -> Vec<Participant> {
-        let mut seen = HashSet::new();
+    /// The room's members with a connection here (once per connection).
+    fn local_participants<'a>(&'a self, room: &'a str) -> impl Iterator<Item = Participant> + 'a {
         self.rooms
             .get(room)
             .into_iter()
             .flatten()
-            .filter_map(|&c| self.participant(c, room))
+            .filter_map(move |&c| self.participant(c, room))
+    }
+
+    /// The room's members, on every node, once each.
+    fn participants(&self, room: &str) -> Vec<Participant> {
+        let mut seen = HashSet::new();
+        self.local_participants(room)
             .chain(self.remote_rooms.in_room(room).cloned())
             .filter(|p| seen.insert(p.id.clone()))
             .collect()
@@ -603,6 +614,16 @@ impl Handler<ChatEvent> for ChatServer {
         }
         match msg.event {
             Event::MessagePosted { message } => self.deliver_message(message, None),
+            // Gone from that node, still present here or on another one.
+            Event::Presence {
+                conversation_id,
+                participant_id,
+                joined: false,
+                ..
+            } if self
+                .participants(&conversation_id)
+                .iter()
+                .any(|p| p.id == participant_id) => {}
             event => {
                 let out = Arc::new(Outbound::new(event));
                 self.deliver_here(out, msg.room.as_deref(), msg.to_staff, None, true);

@@ -128,3 +128,40 @@ async fn room_members_and_typing_cross_nodes_and_leave_with_a_dead_node() {
         "{now}"
     );
 }
+
+#[actix_web::test]
+async fn someone_with_tabs_on_two_nodes_leaves_when_the_last_closes() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["tabs-a", "tabs-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let session = format!("tabs-{}", uuid::Uuid::new_v4().simple());
+    let customer = json!({"type": "register", "sessionId": session, "token": token("tabs-customer", "customer")});
+    let mut tab_a = a.ws_as(customer.clone()).await;
+    tab_a
+        .send(json!({"type": "customer_message", "message": "hello"}))
+        .await;
+    tab_a.recv_type("message_ack").await;
+    let tab_b = b.ws_as(customer).await;
+    let mut agent = a
+        .ws_as(json!({"type": "register_admin", "userId": "tabs-agent", "token": token("tabs-agent", "agent")}))
+        .await;
+    agent
+        .send(json!({"type": "join", "sessionId": session}))
+        .await;
+    agent.recv_type("joined").await;
+
+    // One tab closes: still present through the other, on the other node.
+    drop(tab_a);
+    let early = try_within(&mut agent, Duration::from_millis(800), |v| {
+        v["type"] == "participant_left"
+    })
+    .await;
+    assert!(early.is_none(), "left while a tab is open: {early:?}");
+    // The last one closes: gone, for the node that never had it too.
+    drop(tab_b);
+    let left = within(&mut agent, Duration::from_secs(5), |v| {
+        v["type"] == "participant_left"
+    })
+    .await;
+    assert_eq!(left["userId"], "tabs-customer", "{left}");
+}
