@@ -142,6 +142,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             staff: chat.clone().recipient(),
             gone: chat.clone().recipient(),
             missed: chat.clone().recipient(),
+            owners: chat.clone().recipient(),
         });
     }
     let live =

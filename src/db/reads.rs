@@ -166,29 +166,30 @@ fn with_details(
         .collect())
 }
 
-/// The messages written since `since`, conversation by conversation in seq order (at
-/// most `per_conversation` each): what a node may have missed while Redis was away.
+/// The conversations changed since `since`, and their messages written since then,
+/// conversation by conversation in seq order (at most `per_conversation` each): what
+/// a node may have missed while Redis was away.
 pub fn written_since(
     conn: &mut DbConnection,
     since: chrono::NaiveDateTime,
     per_conversation: i64,
-) -> Result<Vec<Message>, DbError> {
-    let active: Vec<String> = conversations::table
+) -> Result<(Vec<Conversation>, Vec<Message>), DbError> {
+    let active: Vec<ConversationRow> = conversations::table
         .filter(conversations::updated_at.ge(since))
-        .select(conversations::id)
+        .select(ConversationRow::as_select())
         .load(conn)?;
     let mut all = Vec::new();
-    for id in active {
+    for c in &active {
         let rows: Vec<MessageRow> = messages::table
-            .filter(messages::conversation_id.eq(&id))
+            .filter(messages::conversation_id.eq(&c.id))
             .filter(messages::created_at.ge(since))
             .order(messages::seq.asc())
             .limit(per_conversation)
             .select(MessageRow::as_select())
             .load(conn)?;
-        all.extend(with_details(conn, &id, rows)?);
+        all.extend(with_details(conn, &c.id, rows)?);
     }
-    Ok(all)
+    Ok((active.into_iter().map(Into::into).collect(), all))
 }
 
 /// Keep the first `limit` rows of an ascending page fetched with one extra.

@@ -21,8 +21,8 @@ use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
 use crate::actors::cluster::{
-    ChatEvent, Cluster, LocalStaff, Missed, NodesGone, PublishChat, RemoteStaff, ShareAllowance,
-    StaffMember,
+    ChatEvent, Cluster, LocalStaff, Missed, NodesGone, PublishChat, RemoteStaff, RoomOwner,
+    ShareAllowance, StaffMember,
 };
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
@@ -310,7 +310,19 @@ impl ChatServer {
         }
     }
 
-    /// Now that `owner` owns `room`, take out every connection that may not see it.
+    /// Now that `owner` owns `room` (decided here), take out every connection that may
+    /// not see it, here and on the other nodes.
+    fn decide_owner(&mut self, room: &str, owner: &Owner) {
+        if let Some(cluster) = &self.cluster {
+            cluster.do_send(RoomOwner {
+                room: room.to_owned(),
+                owner: owner.clone(),
+            });
+        }
+        self.enforce_access(room, owner);
+    }
+
+    /// Now that `owner` owns `room`, take out every connection here that may not see it.
     fn enforce_access(&mut self, room: &str, owner: &Owner) {
         let outsiders: Vec<ConnId> = self
             .rooms
@@ -728,16 +740,34 @@ impl Handler<Missed> for ChatServer {
                 .await
         };
         ctx.spawn(read.into_actor(self).map(|result, act, _| match result {
-            Ok(messages) => {
+            Ok((conversations, messages)) => {
                 log::info!(
                     "read back {} messages written while Redis was away",
                     messages.len()
                 );
+                // Conversations stored meanwhile belong to their owners here too.
+                for c in conversations {
+                    act.claims.remove(&c.id);
+                    act.enforce_access(&c.id, &c.owner);
+                }
                 for message in messages {
                     act.deliver_message(message, None);
                 }
             }
             Err(e) => log::warn!("could not read what was written while Redis was away: {e}"),
         }));
+    }
+}
+
+/// Another node decided a room's owner: listeners here who may not see it go, and a
+/// room with listeners here keeps the claim for registrations to come.
+impl Handler<RoomOwner> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: RoomOwner, _: &mut Context<Self>) {
+        if self.rooms.contains_key(&msg.room) {
+            self.claims.insert(msg.room.clone(), msg.owner.clone());
+        }
+        self.enforce_access(&msg.room, &msg.owner);
     }
 }

@@ -64,7 +64,7 @@ impl ChatServer {
     }
 
     fn claim(&mut self, room: &str, owner: Owner) {
-        self.enforce_access(room, &owner);
+        self.decide_owner(room, &owner);
         self.claims.insert(room.to_owned(), owner);
     }
 
@@ -99,7 +99,7 @@ impl ChatServer {
                 return Err(AppError::access_denied());
             }
             // Now that it is bound, listeners from other browsers go.
-            act.enforce_access(&msg.session_id, &conversation.owner);
+            act.decide_owner(&msg.session_id, &conversation.owner);
             Ok(act.seat_customer(msg))
         });
         Box::pin(async move { seated.await? })

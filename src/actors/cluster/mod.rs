@@ -91,6 +91,8 @@ enum Body {
     Stream(Box<StreamSync>),
     /// What a node's shared rate limits let through lately: limiter, (key, count).
     Takes(String, Vec<(String, u32)>),
+    /// A conversation's room now belongs to this owner (a claim or a binding).
+    Owner(Box<RoomOwner>),
 }
 
 /// A support-chat event and whom it is for: a conversation's room, and with
@@ -105,6 +107,15 @@ pub struct ChatEvent {
     /// The node it came from (set on arrival).
     #[serde(skip)]
     pub node: String,
+}
+
+/// A room's owner, decided on one node (a new session claimed, an anonymous one bound
+/// to a browser): every node takes out the listeners who may not see it.
+#[derive(Debug, Clone, Serialize, Deserialize, Message)]
+#[rtype(result = "()")]
+pub struct RoomOwner {
+    pub room: String,
+    pub owner: crate::domain::conversation::Owner,
 }
 
 /// ChatServer's event for the other nodes: published once, whoever receives it.
@@ -124,6 +135,7 @@ pub struct ChatFromNodes {
     pub staff: Recipient<RemoteStaff>,
     pub gone: Recipient<NodesGone>,
     pub missed: Recipient<Missed>,
+    pub owners: Recipient<RoomOwner>,
 }
 
 /// Events from other nodes may have been missed since `since` (Redis was away).
@@ -489,6 +501,11 @@ impl Cluster {
                     stream.events.do_send(*sync);
                 }
             }
+            Body::Owner(owner) => {
+                if let Some(chat) = &self.chat {
+                    chat.owners.do_send(*owner);
+                }
+            }
             Body::Takes(name, takes) => {
                 if let Some((_, limiter)) = self.allowances.iter().find(|(n, _)| *n == name) {
                     for (key, taken) in takes {
@@ -569,6 +586,15 @@ impl Handler<PublishChat> for Cluster {
             node: String::new(),
         }));
         self.send(ctx, redis::pipe(), body);
+    }
+}
+
+impl Handler<RoomOwner> for Cluster {
+    type Result = ();
+
+    /// From ChatServer: for the other nodes.
+    fn handle(&mut self, msg: RoomOwner, ctx: &mut Context<Self>) {
+        self.send(ctx, redis::pipe(), Body::Owner(Box::new(msg)));
     }
 }
 

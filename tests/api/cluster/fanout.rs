@@ -143,14 +143,15 @@ async fn a_listener_on_another_node_loses_a_session_its_owner_takes() {
     let mut owner = a
         .ws_as(json!({"type": "register", "sessionId": session, "token": owner_token}))
         .await;
+
+    // Alice's registration claims the new session, on every node: B takes the
+    // listener out, before anything is written.
+    let revoked = early.recv_type("error").await;
+    assert_eq!(revoked["message"], "Access denied to this conversation");
+    assert_eq!(revoked["sessionId"], session.as_str());
     owner
         .send(json!({"type": "customer_message", "message": "private"}))
         .await;
     owner.recv_type("message_ack").await;
-
-    // Once the conversation is stored as Alice's, B takes the listener out first.
-    let revoked = early.recv_type("error").await;
-    assert_eq!(revoked["message"], "Access denied to this conversation");
-    assert_eq!(revoked["sessionId"], session.as_str());
     early.expect_silence(500).await;
 }
