@@ -284,12 +284,15 @@ impl Cluster {
             }
             let nodes = registry::refresh(&mut redis, &settings, &me).await?;
             let states = node_state::exchange(&mut redis, &settings, &local, &nodes).await?;
+            let mut key_lost = false;
             if let Some(id) = &live_stream {
                 let mut pipe = redis::pipe();
                 stream::keep(&settings, id, &mut pipe);
                 let (kept,): (i64,) = pipe.query_async(&mut redis).await?;
-                if kept == 0 {
-                    log::warn!("another live stream holds the stream key; showing {id} still");
+                match kept {
+                    0 => log::warn!("another live stream holds the stream key; showing {id}"),
+                    2 => key_lost = true,
+                    _ => {}
                 }
             }
             if let Some(nonce) = probe {
@@ -299,12 +302,12 @@ impl Cluster {
                 };
                 publish(&mut redis, &settings, &envelope).await?;
             }
-            Ok::<_, redis::RedisError>((nodes, states))
+            Ok::<_, redis::RedisError>((nodes, states, key_lost))
         };
         ctx.spawn(work.into_actor(self).map(move |result, act, _| {
             act.beating = false;
             match result {
-                Ok((nodes, states)) => {
+                Ok((nodes, states, key_lost)) => {
                     // Subscribed for the first time, or back after Redis was away:
                     // what was published meanwhile is missed.
                     let outage = act.down_since.filter(|_| !act.redis_up);
@@ -324,6 +327,10 @@ impl Cluster {
                     act.remote_changed();
                     if subscribe || outage.is_some() {
                         act.catch_up(outage);
+                    } else if let (true, Some(stream)) = (key_lost, &act.stream) {
+                        // LiveStream checks that its stream still runs, and takes the
+                        // key again if it does.
+                        stream.resync.do_send(Resync);
                     }
                 }
                 Err(e) => act.unreachable(e),

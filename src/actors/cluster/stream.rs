@@ -128,7 +128,8 @@ impl RemoteStream {
     }
 }
 
-/// Take the right to start a stream: false if another one is live.
+/// Take the right to show stream `stream_id` (to start it, or to hold it again after
+/// Redis lost the key): false if another one is live.
 #[derive(Message)]
 #[rtype(result = "Result<bool, String>")]
 pub struct ClaimStream {
@@ -142,8 +143,14 @@ pub struct ReleaseStream {
     pub stream_id: String,
 }
 
-/// Set the key to `id` if it is free or already ours, with the node TTL.
+/// Extend the key if it is `id`: 1; it is gone (Redis lost it, or the stream was
+/// stopped and released): 2; another stream's: 0.
 const KEEP: &str = "local v = redis.call('GET', KEYS[1]) \
+    if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end \
+    if v == false then return 2 end \
+    return 0";
+/// Take the key for `id` if it is free (or already `id`'s): 1, else 0.
+const CLAIM: &str = "local v = redis.call('GET', KEYS[1]) \
     if v == false or v == ARGV[1] then \
       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end \
     return 0";
@@ -152,7 +159,7 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
       return redis.call('DEL', KEYS[1]) end \
     return 0";
 
-/// Keep (or take) the stream key for `id`: whether it is ours.
+/// Keep the stream key for `id` alive (see `KEEP` for the answer).
 pub(super) fn keep(settings: &super::ClusterSettings, id: &str, pipe: &mut redis::Pipeline) {
     pipe.cmd("EVAL")
         .arg(KEEP)
@@ -169,16 +176,16 @@ impl Handler<ClaimStream> for Cluster {
         let mut redis = self.redis.clone();
         let key = self.settings.key("stream:live");
         Box::pin(async move {
-            let set: Option<String> = redis::cmd("SET")
+            let taken: i64 = redis::cmd("EVAL")
+                .arg(CLAIM)
+                .arg(1)
                 .arg(key)
                 .arg(&msg.stream_id)
-                .arg("NX")
-                .arg("PX")
                 .arg(NODE_TTL.as_millis() as u64)
                 .query_async(&mut redis)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(set.is_some())
+            Ok(taken == 1)
         })
     }
 }

@@ -68,7 +68,7 @@ impl Handler<StartStream> for LiveStream {
 impl LiveStream {
     /// Cluster mode: take the cluster's one live stream for `id` (a stream started on
     /// another node is a conflict, as one started here is).
-    fn claim(&self, id: &str) -> ResponseFuture<Result<(), AppError>> {
+    pub(super) fn claim(&self, id: &str) -> ResponseFuture<Result<(), AppError>> {
         let Some(cluster) = self.cluster.clone() else {
             return Box::pin(fut::ready(Ok(())));
         };

@@ -107,7 +107,8 @@ impl LiveStream {
                     cluster.do_send(PublishStream(StreamSync::Snapshot(Box::new(snapshot))));
                 }
             }
-            StreamSync::Snapshot(snapshot) => self.restore(*snapshot),
+            // Restored only once the database says it still runs (the handler).
+            StreamSync::Snapshot(_) => {}
         }
     }
 
@@ -192,8 +193,15 @@ impl LiveStream {
 impl Handler<StreamSync> for LiveStream {
     type Result = ();
 
-    fn handle(&mut self, sync: StreamSync, _: &mut Context<Self>) {
-        self.apply(sync);
+    fn handle(&mut self, sync: StreamSync, ctx: &mut Context<Self>) {
+        match sync {
+            // Another node's state may be older than a stop this node has seen.
+            StreamSync::Snapshot(snapshot) => {
+                let id = snapshot.stream.id.clone();
+                self.if_running(ctx, id, move |act, _| act.restore(*snapshot));
+            }
+            sync => self.apply(sync),
+        }
     }
 }
 
@@ -215,8 +223,9 @@ impl Handler<RemoteStream> for LiveStream {
 impl Handler<Resync> for LiveStream {
     type Result = ();
 
-    /// Changes may have been missed: a node without the stream asks for it; a node
-    /// with one checks that it was not stopped meanwhile.
+    /// Changes may have been missed, or the stream's key lost: a node without the
+    /// stream asks for it; a node with one checks that it was not stopped meanwhile
+    /// (and if not, holds its key again).
     fn handle(&mut self, _: Resync, ctx: &mut Context<Self>) {
         let Some(id) = self.live.as_ref().map(|l| l.row.id.clone()) else {
             if let Some(cluster) = &self.cluster {
@@ -224,6 +233,26 @@ impl Handler<Resync> for LiveStream {
             }
             return;
         };
+        let claim = self.claim(&id);
+        self.if_running(ctx, id, |act, ctx| {
+            ctx.spawn(claim.into_actor(act).map(|claimed, _, _| {
+                if let Err(e) = claimed {
+                    log::warn!("the live stream's key could not be taken again: {e}");
+                }
+            }));
+        });
+    }
+}
+
+impl LiveStream {
+    /// Run `then` if the database says stream `id` has not ended; if it has, this
+    /// node stops showing it.
+    fn if_running(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: String,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) + 'static,
+    ) {
         let db = self.db.clone();
         let check = async move {
             let query = id.clone();
@@ -232,9 +261,9 @@ impl Handler<Resync> for LiveStream {
         ctx.spawn(
             check
                 .into_actor(self)
-                .map(|(id, ended), act, _| match ended {
+                .map(|(id, ended), act, ctx| match ended {
+                    Ok(false) => then(act, ctx),
                     Ok(true) => act.apply(StreamSync::Stopped { stream_id: id }),
-                    Ok(false) => {}
                     Err(e) => log::warn!("could not check whether stream {id} still runs: {e}"),
                 }),
         );

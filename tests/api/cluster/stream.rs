@@ -273,3 +273,87 @@ async fn a_dead_node_takes_its_viewers_and_broadcaster_with_it_and_a_new_one_joi
     })
     .await;
 }
+
+async fn healthy(node: &NodeProcess) {
+    let (ok, h) = eventually(Duration::from_secs(15), || async {
+        let (_, h) = node.health().await;
+        (h["status"] == "ok", h)
+    })
+    .await;
+    assert!(ok, "{h}");
+}
+
+#[actix_web::test]
+async fn a_redis_restart_keeps_one_stream_live() {
+    let Some(services) = services() else { return };
+    let port = free_port();
+    let redis = PrivateRedis::start(port);
+    let url = redis.url();
+    let prefix = format!("sbtest-streamkey-{}", uuid::Uuid::new_v4().simple());
+    let spec = |id| NodeSpec {
+        id,
+        database_url: &services.database_url,
+        redis_url: Some(&url),
+        prefix: &prefix,
+        env: &[],
+    };
+    let (a, b) = (
+        NodeProcess::start(spec("key-a")),
+        NodeProcess::start(spec("key-b")),
+    );
+    let host = token("key-host", "admin");
+    let body = json!({"title": "Through a Redis restart"});
+    healthy(&a).await;
+    healthy(&b).await;
+    let (status, started) = a
+        .call("POST", "/api/live/streams", Some(&body), Some(&host))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["data"]["streamId"].as_str().unwrap().to_owned();
+    let key = format!("{prefix}:stream:live");
+    let holder = || {
+        let mut conn = redis::Client::open(url.as_str())
+            .and_then(|c| c.get_connection())
+            .expect("the test's Redis");
+        redis::cmd("GET")
+            .arg(&key)
+            .query::<Option<String>>(&mut conn)
+            .expect("GET")
+    };
+    assert_eq!(holder().as_deref(), Some(id.as_str()));
+
+    // Redis restarts empty: the nodes showing the stream take its key again (after
+    // checking that it still runs), so no node can start a second one.
+    drop(redis);
+    let _redis = PrivateRedis::start(port);
+    healthy(&a).await;
+    healthy(&b).await;
+    let (ok, held) = eventually(Duration::from_secs(5), || async {
+        let held = holder();
+        (held.as_deref() == Some(id.as_str()), held)
+    })
+    .await;
+    assert!(ok, "the key after the restart: {held:?}");
+    let (status, refused) = b
+        .call("POST", "/api/live/streams", Some(&body), Some(&host))
+        .await;
+    assert_eq!(status, 409, "{refused}");
+
+    // Stopped: the key is released for good (no node takes it again), and the next
+    // stream starts.
+    let (status, _) = b
+        .call(
+            "POST",
+            &format!("/api/live/streams/{id}/stop"),
+            None,
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(holder(), None, "a stopped stream's key came back");
+    let (status, next) = a
+        .call("POST", "/api/live/streams", Some(&body), Some(&host))
+        .await;
+    assert_eq!(status, 201, "{next}");
+}
