@@ -143,6 +143,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             gone: chat.clone().recipient(),
             missed: chat.clone().recipient(),
             owners: chat.clone().recipient(),
+            share_members: chat.clone().recipient(),
+            members: chat.clone().recipient(),
         });
     }
     let live =

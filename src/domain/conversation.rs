@@ -192,6 +192,9 @@ pub enum StatusChange {
     },
 }
 
+/// The refusal of an auto-assignment to an agent who filled up meanwhile.
+pub const AT_CAPACITY: &str = "The agent is at capacity";
+
 /// What a permitted change does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeEffect {

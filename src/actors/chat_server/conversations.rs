@@ -8,9 +8,14 @@ use actix::prelude::*;
 use super::*;
 use crate::actors::cluster::NextTurn;
 use crate::db::reads;
+use crate::domain::conversation::AT_CAPACITY;
 use crate::domain::conversation::{Conversation, StatusChange, CONVERSATION_TYPES, PRIORITIES};
 use crate::domain::writes::{self, NewConversation, ReadTarget};
 use crate::domain::{text, ChangeKind};
+
+/// Auto-assignment tries another agent this many times when the one it chose filled
+/// up meanwhile (on another node).
+const ASSIGN_TRIES: u32 = 3;
 
 impl ChatServer {
     pub(super) fn announce_message(&mut self, message: ChatMessage, origin: Option<ConnId>) {
@@ -95,8 +100,14 @@ impl ChatServer {
 
     /// Give a new conversation to the next online agent (round-robin) under capacity.
     fn auto_assign(&mut self, conversation_id: String, ctx: &mut Context<Self>) {
+        self.try_auto_assign(conversation_id, ASSIGN_TRIES, ctx);
+    }
+
+    /// One try; an agent another node filled meanwhile (the write refuses it) leaves
+    /// `tries - 1` more, with the loads read again.
+    fn try_auto_assign(&mut self, conversation_id: String, tries: u32, ctx: &mut Context<Self>) {
         let capacity = self.limits.auto_assign_capacity;
-        if capacity <= 0 {
+        if capacity <= 0 || tries == 0 {
             return;
         }
         // Agents, not admins, on every node, in a stable order.
@@ -142,7 +153,7 @@ impl ChatServer {
                 expires_at: i64::MAX,
             });
             let change = writes::Change {
-                conversation_id,
+                conversation_id: conversation_id.clone(),
                 caller: system,
                 change: StatusChange::AutoAssign {
                     agent_id,
@@ -151,10 +162,14 @@ impl ChatServer {
                 },
             };
             // Refused when an agent accepted it meanwhile: nothing to tell.
-            act.write(ctx, change, |act, _, changed| {
-                if let Ok(changed) = changed {
+            act.write(ctx, change, move |act, ctx, changed| match changed {
+                Ok(changed) => {
                     act.changed(None, None, changed);
                 }
+                Err(e) if e.message == AT_CAPACITY => {
+                    act.try_auto_assign(conversation_id, tries - 1, ctx)
+                }
+                Err(_) => {}
             });
         })
         .spawn(ctx);

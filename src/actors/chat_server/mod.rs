@@ -21,8 +21,8 @@ use crate::actors::db_sync::{Requests, WriteDone, Writes};
 pub use messages::*;
 
 use crate::actors::cluster::{
-    ChatEvent, Cluster, LocalStaff, Missed, NodesGone, PublishChat, RemoteStaff, RoomOwner,
-    ShareAllowance, StaffMember,
+    ChatEvent, Cluster, LocalStaff, Member, Missed, NodesGone, PublishChat, RemoteStaff,
+    RoomMembers, RoomOwner, ShareAllowance, ShareMembers, StaffMember,
 };
 use crate::actors::db_sync::Db;
 use crate::actors::delivery::{deliver, Delivered, Evictions};
@@ -99,7 +99,7 @@ pub struct ChatServer {
 
 /// After a Redis outage, at most this many messages per conversation are read back
 /// (a client missing more reads them with `history`).
-const CATCH_UP_PAGE: i64 = 1000;
+const CATCH_UP_PAGE: i64 = 200;
 
 /// The role a caller has in a conversation, as presence events name it.
 pub fn role_of(caller: &Caller) -> &'static str {
@@ -769,5 +769,45 @@ impl Handler<RoomOwner> for ChatServer {
             self.claims.insert(msg.room.clone(), msg.owner.clone());
         }
         self.enforce_access(&msg.room, &msg.owner);
+    }
+}
+
+/// Nodes arrived, or this one is back after an outage: the others learn who is in
+/// this node's rooms, all of it.
+impl Handler<ShareMembers> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, _: ShareMembers, _: &mut Context<Self>) {
+        let Some(cluster) = &self.cluster else { return };
+        let rooms = self
+            .rooms
+            .keys()
+            .map(|room| {
+                let mut seen = HashSet::new();
+                let members = self
+                    .local_participants(room)
+                    .filter(|p| seen.insert(p.id.clone()))
+                    .map(|p| Member {
+                        id: p.id,
+                        role: p.role.to_owned(),
+                        name: p.name,
+                    })
+                    .collect();
+                (room.clone(), members)
+            })
+            .collect();
+        cluster.do_send(RoomMembers {
+            node: String::new(),
+            rooms,
+        });
+    }
+}
+
+/// Another node's room members, all of them: its record here is replaced.
+impl Handler<RoomMembers> for ChatServer {
+    type Result = ();
+
+    fn handle(&mut self, msg: RoomMembers, _: &mut Context<Self>) {
+        self.remote_rooms.replace(&msg.node, msg.rooms);
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::actors::cluster::Member;
 use crate::domain::Event;
 
 use super::Participant;
@@ -78,6 +79,28 @@ impl RemoteRooms {
             }
             _ => {}
         }
+    }
+
+    /// Everything `node` has in its rooms now (it shared it whole).
+    pub fn replace(&mut self, node: &str, rooms: Vec<(String, Vec<Member>)>) {
+        let rooms = rooms
+            .into_iter()
+            .map(|(room, members)| {
+                let members = members
+                    .into_iter()
+                    .map(|m| {
+                        let p = Participant {
+                            id: m.id.clone(),
+                            role: role(&m.role),
+                            name: m.name,
+                        };
+                        (m.id, p)
+                    })
+                    .collect();
+                (room, members)
+            })
+            .collect();
+        self.members.insert(node.to_owned(), rooms);
     }
 
     /// The room's members on other nodes, once each.

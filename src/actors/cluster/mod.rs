@@ -93,6 +93,8 @@ enum Body {
     Takes(String, Vec<(String, u32)>),
     /// A conversation's room now belongs to this owner (a claim or a binding).
     Owner(Box<RoomOwner>),
+    /// Who is in the sender's rooms, all of it.
+    Members(RoomMembers),
 }
 
 /// A support-chat event and whom it is for: a conversation's room, and with
@@ -136,6 +138,32 @@ pub struct ChatFromNodes {
     pub gone: Recipient<NodesGone>,
     pub missed: Recipient<Missed>,
     pub owners: Recipient<RoomOwner>,
+    pub share_members: Recipient<ShareMembers>,
+    pub members: Recipient<RoomMembers>,
+}
+
+/// Nodes arrived (or this one is back after an outage): ChatServer publishes who is
+/// in its rooms, so the others' records of this node are whole.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ShareMembers;
+
+/// Someone in a room, as presence events name them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub role: String,
+    pub name: String,
+}
+
+/// Every room member with a connection on `node`, by room. From ChatServer to
+/// publish (`node` empty), and from another node.
+#[derive(Debug, Clone, Serialize, Deserialize, Message)]
+#[rtype(result = "()")]
+pub struct RoomMembers {
+    #[serde(skip)]
+    pub node: String,
+    pub rooms: Vec<(String, Vec<Member>)>,
 }
 
 /// Events from other nodes may have been missed since `since` (Redis was away).
@@ -312,16 +340,7 @@ impl Cluster {
                     // what was published meanwhile is missed.
                     let outage = act.down_since.filter(|_| !act.redis_up);
                     act.subscribed = true;
-                    let gone: Vec<String> = act
-                        .nodes
-                        .iter()
-                        .filter(|old| !nodes.iter().any(|n| n.id == old.id))
-                        .map(|old| old.id.clone())
-                        .collect();
-                    act.nodes = nodes;
-                    if let (false, Some(chat)) = (gone.is_empty(), &act.chat) {
-                        chat.gone.do_send(NodesGone(gone));
-                    }
+                    act.nodes_seen(nodes, outage.is_some());
                     act.reached();
                     act.remote = node_state::merge(&act.remote, states);
                     act.remote_changed();
@@ -430,6 +449,40 @@ impl Cluster {
         Some(nonce)
     }
 
+    /// The registry read at a beat: ChatServer hears of the nodes that went (or
+    /// restarted: a new start time under the same id) and, when nodes arrived, shares
+    /// its room members with them. Right after an outage every other node's key may
+    /// have expired while it lived on: none counts as gone until the next beat.
+    fn nodes_seen(&mut self, nodes: Vec<NodeInfo>, after_outage: bool) {
+        let same = |a: &NodeInfo, b: &NodeInfo| a.id == b.id && a.started_at == b.started_at;
+        let gone: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|old| !nodes.iter().any(|n| same(n, old)))
+            .map(|old| old.id.clone())
+            .collect();
+        let arrived = nodes
+            .iter()
+            .any(|n| !self.nodes.iter().any(|old| same(n, old)));
+        if after_outage {
+            let kept: Vec<NodeInfo> = self
+                .nodes
+                .iter()
+                .filter(|old| !nodes.iter().any(|n| n.id == old.id))
+                .cloned()
+                .collect();
+            self.nodes = nodes.into_iter().chain(kept).collect();
+        } else {
+            self.nodes = nodes;
+            if let (false, Some(chat)) = (gone.is_empty(), &self.chat) {
+                chat.gone.do_send(NodesGone(gone));
+            }
+        }
+        if let (true, Some(chat)) = (arrived || after_outage, &self.chat) {
+            chat.share_members.do_send(ShareMembers);
+        }
+    }
+
     /// Pub/sub (re)started: LiveStream checks its state, and after an outage (since
     /// `since`, as this node noticed it) ChatServer reads what was written meanwhile.
     fn catch_up(&self, since: Option<Instant>) {
@@ -506,6 +559,12 @@ impl Cluster {
             Body::Stream(sync) => {
                 if let Some(stream) = &self.stream {
                     stream.events.do_send(*sync);
+                }
+            }
+            Body::Members(mut members) => {
+                if let Some(chat) = &self.chat {
+                    members.node = envelope.from;
+                    chat.members.do_send(members);
                 }
             }
             Body::Owner(owner) => {
@@ -593,6 +652,15 @@ impl Handler<PublishChat> for Cluster {
             node: String::new(),
         }));
         self.send(ctx, redis::pipe(), body);
+    }
+}
+
+impl Handler<RoomMembers> for Cluster {
+    type Result = ();
+
+    /// From ChatServer: for the other nodes.
+    fn handle(&mut self, msg: RoomMembers, ctx: &mut Context<Self>) {
+        self.send(ctx, redis::pipe(), Body::Members(msg));
     }
 }
 

@@ -118,7 +118,9 @@ pub struct RemoteStream {
 impl RemoteStream {
     pub(super) fn of(states: &BTreeMap<String, NodeState>) -> RemoteStream {
         RemoteStream {
-            viewers: states.values().map(|s| s.viewers).sum(),
+            viewers: states
+                .values()
+                .fold(0usize, |sum, s| sum.saturating_add(s.viewers)),
             peers: states
                 .values()
                 .flat_map(|s| &s.peers)

@@ -119,7 +119,7 @@ impl Handler<Moderate> for LiveStream {
                 message_id,
                 seconds,
             } => {
-                if !(1..=86_400).contains(&seconds) {
+                if !(1..=MAX_MUTE_SECS).contains(&seconds) {
                     return Err(AppError::validation(
                         "durationSeconds must be between 1 and 86400",
                     ));

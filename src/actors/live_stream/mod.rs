@@ -38,6 +38,8 @@ const UPDATE_EVERY: Duration = Duration::from_millis(250);
 const MAX_CHAT_CHARS: usize = 500;
 const MAX_USERNAME_CHARS: usize = 40;
 const MAX_PINNED: usize = 20;
+/// The longest mute.
+const MAX_MUTE_SECS: u64 = 86_400;
 
 struct Viewer {
     recipient: Recipient<Deliver>,
@@ -125,7 +127,7 @@ impl LiveStream {
 
     /// Viewers here and, in cluster mode, on every other node.
     fn viewer_count(&self) -> usize {
-        self.viewers.len() + self.remote.viewers
+        self.viewers.len().saturating_add(self.remote.viewers)
     }
 
     /// Make a change to the stream: here, and in cluster mode on every other node.

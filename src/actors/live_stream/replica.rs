@@ -64,7 +64,9 @@ impl LiveStream {
                 self.broadcast(Event::StreamChatDeleted { message_id });
             }
             StreamSync::Muted { sender, seconds } => {
-                let until = Instant::now() + Duration::from_secs(seconds);
+                // Bounded as a mute made here is (another node's word is not trusted
+                // with an overflowing instant).
+                let until = Instant::now() + Duration::from_secs(seconds.min(MAX_MUTE_SECS));
                 self.moderation.muted.insert(sender, until);
             }
             StreamSync::SlowMode { seconds } => {
@@ -153,7 +155,12 @@ impl LiveStream {
             muted: s
                 .muted
                 .into_iter()
-                .map(|(who, left)| (who, now + Duration::from_millis(left)))
+                .map(|(who, left)| {
+                    (
+                        who,
+                        now + Duration::from_millis(left.min(MAX_MUTE_SECS * 1000)),
+                    )
+                })
                 .collect(),
             slow_mode: (s.slow_mode_seconds > 0).then(|| Duration::from_secs(s.slow_mode_seconds)),
             last_chat: HashMap::new(),

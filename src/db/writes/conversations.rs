@@ -9,7 +9,7 @@ use crate::db::models::{AttachmentRow, ConversationRow, MessageRow};
 use crate::db::reads::{attachments_of, find_conversation_row};
 use crate::db::schema::{attachments, conversations, messages};
 use crate::db::DbConnection;
-use crate::domain::conversation::{apply_change, Owner, Status, StatusChange};
+use crate::domain::conversation::{apply_change, Owner, Status, StatusChange, AT_CAPACITY};
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
     BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted,
@@ -173,7 +173,7 @@ fn within_capacity(
         .count()
         .get_result(conn)?;
     if load >= capacity {
-        return Err(AppError::new(ErrorKind::Conflict, "The agent is at capacity").into());
+        return Err(AppError::new(ErrorKind::Conflict, AT_CAPACITY).into());
     }
     Ok(())
 }

@@ -209,16 +209,18 @@ impl<H: SocketHandler> Engine<H> {
         }
     }
 
-    /// The state parked under `pid`, here or (several processes) elsewhere.
+    /// The state parked under `pid`. The shared copy (several processes) comes first:
+    /// it is this process's own last one, or newer if the client was recovered by
+    /// another process since; the copy here serves when there is no shared one.
     async fn unpark(&self, pid: &str) -> Option<H::Parked> {
         let window = self.settings.recovery?;
         let here = self.parked.lock().ok().and_then(|mut all| {
             all.retain(|_, (at, _)| at.elapsed() < window);
             all.remove(pid)
         });
-        match here {
-            Some((_, parked)) => Some(parked),
-            None => H::take_shared(&self.app, pid).await,
+        match H::take_shared(&self.app, pid).await {
+            Some(shared) => Some(shared),
+            None => here.map(|(_, parked)| parked),
         }
     }
 

@@ -165,3 +165,38 @@ async fn someone_with_tabs_on_two_nodes_leaves_when_the_last_closes() {
     .await;
     assert_eq!(left["userId"], "tabs-customer", "{left}");
 }
+
+#[actix_web::test]
+async fn a_node_that_starts_later_knows_who_is_in_the_rooms() {
+    let Some(services) = services() else { return };
+    let mut cluster = Cluster::start(&services, &["late-a"]);
+    let session = format!("late-{}", uuid::Uuid::new_v4().simple());
+    let mut customer = cluster.nodes[0]
+        .ws_as(json!({"type": "register", "sessionId": session, "token": token("late-customer", "customer")}))
+        .await;
+    customer
+        .send(json!({"type": "customer_message", "message": "anyone?"}))
+        .await;
+    customer.recv_type("message_ack").await;
+
+    // B starts now: A shares its rooms with it, so B's agent finds the customer there.
+    let b = cluster.join(&services, "late-b", &[]);
+    let mut agent = b
+        .ws_as(json!({"type": "register_admin", "userId": "late-agent", "token": token("late-agent", "agent")}))
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        agent
+            .send(json!({"type": "participants", "sessionId": session}))
+            .await;
+        let listed = agent.recv_type("participants").await;
+        let found = listed["participants"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["id"] == "late-customer"));
+        if found {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{listed}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
