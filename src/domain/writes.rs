@@ -46,6 +46,8 @@ pub struct Posted {
     pub messages: Vec<Message>,
     pub duplicate: bool,
     pub created: bool,
+    /// The post bound an anonymous session from before bindings to its browser.
+    pub bound: bool,
 }
 
 /// Start a conversation, or with `reuse_open` find the owner's open one of that type.

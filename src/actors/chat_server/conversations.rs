@@ -57,16 +57,16 @@ impl ChatServer {
             mut messages,
             duplicate,
             created,
+            bound,
         } = posted;
         let answer = messages.last().cloned().ok_or_else(AppError::internal);
         if duplicate {
             return answer;
         }
         // A post may have bound an anonymous session from before bindings:
-        // listeners from other browsers go.
-        if let owner @ Owner::Anonymous(Some(_)) = &conversation.owner {
-            let owner = owner.clone();
-            self.enforce_access(&conversation.id, &owner);
+        // listeners from other browsers go, on every node.
+        if bound {
+            self.decide_owner(&conversation.id, &conversation.owner.clone());
         }
         if created {
             self.claims.remove(&conversation.id);

@@ -49,14 +49,15 @@ pub(super) fn accessible(
 }
 
 /// An anonymous session from before bindings belongs to the first browser that uses
-/// it now (`conv` is left as stored when it is not such a session).
+/// it now (`conv` is left as stored when it is not such a session): whether this call
+/// bound it.
 fn bind_anonymous(
     conn: &mut DbConnection,
     conv: &mut ConversationRow,
     binding: &str,
-) -> Result<(), WriteError> {
+) -> Result<bool, WriteError> {
     if owner_of(conv) != Owner::Anonymous(None) {
-        return Ok(());
+        return Ok(false);
     }
     let updated = diesel::update(conversations::table.find(&conv.id))
         .filter(conversations::anon_key.is_null())
@@ -68,7 +69,7 @@ fn bind_anonymous(
         // Bound meanwhile (by another node): that binding stands.
         *conv = now;
     }
-    Ok(())
+    Ok(updated == 1)
 }
 
 fn system_author() -> Author {
@@ -241,9 +242,10 @@ impl Write for Post {
                 None => return Err(AppError::conversation_not_found().into()),
             },
         };
-        if let Caller::Anonymous(Some(binding)) = &p.caller {
-            bind_anonymous(conn, &mut conv, binding)?;
-        }
+        let bound = match &p.caller {
+            Caller::Anonymous(Some(binding)) => bind_anonymous(conn, &mut conv, binding)?,
+            _ => false,
+        };
         if !p.caller.may_access(&owner_of(&conv)) {
             return Err(AppError::access_denied().into());
         }
@@ -262,6 +264,7 @@ impl Write for Post {
                     messages: vec![convert::message(original, &files)],
                     duplicate: true,
                     created,
+                    bound,
                 });
             }
         }
@@ -315,6 +318,7 @@ impl Write for Post {
             messages: added,
             duplicate: false,
             created,
+            bound,
         })
     }
 }
