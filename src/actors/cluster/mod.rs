@@ -29,8 +29,8 @@ pub use node_state::{NodeState, StaffMember, StreamPeer};
 pub use recovery::{DropRecovery, KeepRecovery, TakeRecovery};
 pub use registry::NodeInfo;
 pub use stream::{
-    ClaimStream, LocalStream, PublishStream, ReleaseStream, RemoteStream, Resync, StreamFromNodes,
-    StreamSnapshot, StreamSync,
+    ClaimStream, LocalStream, PublishStream, ReleaseStream, RemoteStream, ReservePeer, Resync,
+    StreamFromNodes, StreamSnapshot, StreamSync,
 };
 
 use crate::domain::{Event, Outbound};
@@ -312,6 +312,11 @@ impl Cluster {
             }
             let nodes = registry::refresh(&mut redis, &settings, &me).await?;
             let states = node_state::exchange(&mut redis, &settings, &local, &nodes).await?;
+            if !local.peers.is_empty() {
+                let mut pipe = redis::pipe();
+                stream::hold_peers(&settings, &local.peers, &mut pipe);
+                pipe.exec_async(&mut redis).await?;
+            }
             let mut key_lost = false;
             if let Some(id) = &live_stream {
                 let mut pipe = redis::pipe();
@@ -634,6 +639,17 @@ impl Handler<LocalStream> for Cluster {
     fn handle(&mut self, msg: LocalStream, ctx: &mut Context<Self>) {
         self.live_stream = msg.live;
         if (self.local.viewers, &self.local.peers) != (msg.viewers, &msg.peers) {
+            let gone: Vec<&StreamPeer> = self
+                .local
+                .peers
+                .iter()
+                .filter(|p| !msg.peers.iter().any(|q| q.id == p.id))
+                .collect();
+            if !gone.is_empty() {
+                let mut pipe = redis::pipe();
+                stream::free_peers(&self.settings, &gone, &mut pipe);
+                self.run(ctx, pipe, "a peer id was not let go (it expires)");
+            }
             self.local.viewers = msg.viewers;
             self.local.peers = msg.peers;
             self.share_state(ctx);

@@ -151,8 +151,16 @@ const KEEP: &str = "local v = redis.call('GET', KEYS[1]) \
     if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end \
     if v == false then return 2 end \
     return 0";
+/// Reserve a WebRTC peer id for this node (peer ids are unique over the cluster):
+/// false if another node's peer has it.
+#[derive(Message)]
+#[rtype(result = "Result<bool, String>")]
+pub struct ReservePeer {
+    pub peer_id: String,
+}
+
 /// Take the key for `id` if it is free (or already `id`'s): 1, else 0.
-const CLAIM: &str = "local v = redis.call('GET', KEYS[1]) \
+pub(super) const CLAIM: &str = "local v = redis.call('GET', KEYS[1]) \
     if v == false or v == ARGV[1] then \
       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end \
     return 0";
@@ -160,6 +168,65 @@ const CLAIM: &str = "local v = redis.call('GET', KEYS[1]) \
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
       return redis.call('DEL', KEYS[1]) end \
     return 0";
+
+fn peer_key(settings: &super::ClusterSettings, peer_id: &str) -> String {
+    settings.key(&format!("peer:{peer_id}"))
+}
+
+/// Hold (or refresh) this node's reservation of a peer id.
+fn hold_peer(settings: &super::ClusterSettings, peer_id: &str, pipe: &mut redis::Pipeline) {
+    pipe.cmd("EVAL")
+        .arg(CLAIM)
+        .arg(1)
+        .arg(peer_key(settings, peer_id))
+        .arg(&settings.node_id)
+        .arg(NODE_TTL.as_millis() as u64);
+}
+
+/// Refresh the reservations of this node's peers (at each beat).
+pub(super) fn hold_peers(
+    settings: &super::ClusterSettings,
+    peers: &[StreamPeer],
+    pipe: &mut redis::Pipeline,
+) {
+    for p in peers {
+        hold_peer(settings, &p.id, pipe);
+        pipe.ignore();
+    }
+}
+
+/// Let go of peer ids this node no longer has.
+pub(super) fn free_peers(
+    settings: &super::ClusterSettings,
+    peers: &[&StreamPeer],
+    pipe: &mut redis::Pipeline,
+) {
+    for p in peers {
+        pipe.cmd("EVAL")
+            .arg(RELEASE)
+            .arg(1)
+            .arg(peer_key(settings, &p.id))
+            .arg(&settings.node_id)
+            .ignore();
+    }
+}
+
+impl Handler<ReservePeer> for Cluster {
+    type Result = ResponseFuture<Result<bool, String>>;
+
+    fn handle(&mut self, msg: ReservePeer, _: &mut Context<Self>) -> Self::Result {
+        let mut redis = self.redis.clone();
+        let mut pipe = redis::pipe();
+        hold_peer(&self.settings, &msg.peer_id, &mut pipe);
+        Box::pin(async move {
+            let (held,): (i64,) = pipe
+                .query_async(&mut redis)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(held == 1)
+        })
+    }
+}
 
 /// Keep the stream key for `id` alive (see `KEEP` for the answer).
 pub(super) fn keep(settings: &super::ClusterSettings, id: &str, pipe: &mut redis::Pipeline) {

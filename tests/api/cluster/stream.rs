@@ -357,3 +357,32 @@ async fn a_redis_restart_keeps_one_stream_live() {
         .await;
     assert_eq!(status, 201, "{next}");
 }
+
+#[actix_web::test]
+async fn one_peer_id_registered_on_two_nodes_at_once_goes_to_one() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["peer-a", "peer-b"]);
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    for round in 0..5 {
+        let peer = format!("contested-{run}-{round}");
+        let mut on_a = cluster.nodes[0]
+            .ws_as(viewer(&format!("pa-{run}-{round}")))
+            .await;
+        let mut on_b = cluster.nodes[1]
+            .ws_as(viewer(&format!("pb-{run}-{round}")))
+            .await;
+        let register = json!({"type": "webrtc_register", "peerId": peer, "userType": "customer"});
+        futures::join!(on_a.send(register.clone()), on_b.send(register));
+        let answer = |v: &Value| v["type"] == "webrtc_registered" || v["type"] == "error";
+        let (a, b) = futures::join!(on_a.recv_until(answer), on_b.recv_until(answer));
+        let mut kinds = [a["type"].clone(), b["type"].clone()];
+        kinds.sort_by_key(|k| k.to_string());
+        assert_eq!(
+            kinds,
+            [json!("error"), json!("webrtc_registered")],
+            "{a} {b}"
+        );
+        let refused = if a["type"] == "error" { &a } else { &b };
+        assert_eq!(refused["message"], "peerId already registered", "{refused}");
+    }
+}
