@@ -4,6 +4,7 @@
 // load balancer to another node and recovers its state there.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
+import { execSync } from "node:child_process";
 import net from "node:net";
 import { api, closeAll, connect, next, none, request, token, uid } from "./helpers.js";
 
@@ -11,35 +12,54 @@ const A = process.env.SB_URL;
 const B = process.env.SB_URL_B;
 const C = process.env.SB_URL_C;
 const PID_A = Number(process.env.SB_PID_A);
-if (!B || !C || !PID_A) throw new Error("SB_URL_B, SB_URL_C and SB_PID_A must be set");
+const REDIS = process.env.SB_REDIS_URL;
+if (!B || !C || !PID_A || !REDIS) throw new Error("SB_URL_B, SB_URL_C, SB_PID_A and SB_REDIS_URL must be set");
 
 after(closeAll);
 
 const ws = { transports: ["websocket"] };
 
 /** A TCP load balancer in front of the nodes: each connection goes to the first node
- * that accepts it, so when A dies its clients come back on B. */
+ * (from `lb.first` on) that accepts it, so when A dies its clients come back on B.
+ * `lb.freeze()` cuts the connections it carries without telling the nodes (as a
+ * network partition does): they keep their sockets until their ping timeout. */
 function balancer(urls) {
   const upstreams = urls.map((u) => new globalThis.URL(u)).map((u) => ({ host: u.hostname, port: Number(u.port) }));
-  const server = net.createServer((client) => {
+  const pairs = [];
+  const lb = { first: 0 };
+  lb.freeze = () => {
+    for (const p of pairs.splice(0)) {
+      p.frozen = true;
+      p.client.unpipe(p.up);
+      p.up.unpipe(p.client);
+      p.up.pause();
+      p.client.destroy();
+    }
+  };
+  lb.server = net.createServer((client) => {
     client.on("error", () => {});
     const attempt = (i) => {
       if (i >= upstreams.length) return client.destroy();
-      const up = net.connect(upstreams[i]);
+      const up = net.connect(upstreams[(lb.first + i) % upstreams.length]);
       let connected = false;
       up.on("error", () => (connected ? client.destroy() : attempt(i + 1)));
       up.once("connect", () => {
         connected = true;
+        const pair = { client, up, frozen: false };
+        pairs.push(pair);
         client.pipe(up);
         up.pipe(client);
         up.once("close", () => client.destroy());
-        client.once("close", () => up.destroy());
+        client.once("close", () => pair.frozen || up.destroy());
       });
     };
     attempt(0);
   });
   return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${server.address().port}`, server })),
+    lb.server.listen(0, "127.0.0.1", () => {
+      lb.url = `http://127.0.0.1:${lb.server.address().port}`;
+      resolve(lb);
+    }),
   );
 }
 
@@ -148,6 +168,61 @@ describe("a node dies", () => {
     }
     await none(session, "new_message");
     await none(guest, "message:received");
+    lb.server.close();
+  });
+});
+
+describe("a partition", () => {
+  it("the node that lost a client unseen cannot overwrite the state another node recovered", async () => {
+    const lb = await balancer([B, C]);
+    const opts = { ...ws, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 };
+    const guest = await connect("/support", { ...opts, auth: {} }, lb.url);
+    const { guestId } = await next(guest, "connection:success");
+    // A guest has one open conversation of each type.
+    const open = async (type) =>
+      (await api("POST", "/api/support/conversation/guest", { guestId, type }, undefined, C)).json.conversation.id;
+    const agent = token(uid("agent"), "agent");
+    const post = async (conversation, content) => {
+      const res = await api("POST", `/api/v1/chat/sessions/${conversation}/messages`, { content }, agent, C);
+      assert.equal(res.status, 201, res.text);
+    };
+    const first = await open("general");
+    await request(guest, "conversation:join", { conversationId: first });
+    await post(first, "one");
+    await next(guest, "message:received", (m) => m.message === "one");
+    await new Promise((r) => setTimeout(r, 600));
+
+    // Cut off from B without B knowing; the client comes back on C, recovered.
+    let back = new Promise((r) => guest.once("connect", r));
+    lb.freeze();
+    lb.first = 1;
+    guest.io.engine.close();
+    await back;
+    assert.equal(guest.recovered, true);
+    // On C it joins a second conversation; B's stale socket still hears the first.
+    const second = await open("call_request");
+    await request(guest, "conversation:join", { conversationId: second });
+    await post(first, "two");
+    await next(guest, "message:received", (m) => m.message === "two");
+    await new Promise((r) => setTimeout(r, 600));
+    // The copy in Redis is C's (with the second conversation), though B's stale
+    // socket heard "two" too and tried to store its own.
+    const kept = (suffix) =>
+      execSync(`redis-cli -u ${REDIS} --scan --pattern '*:sio:${guest._pid}${suffix}'`)
+        .toString()
+        .trim();
+    const get = (key) => execSync(`redis-cli -u ${REDIS} get ${key}`).toString().trim();
+    assert.equal(get(kept(":node")), "sio-c");
+    assert.deepEqual(Object.keys(JSON.parse(get(kept(""))).rooms).sort(), [first, second].sort());
+
+    // Lost again, and back on B: what B recovers is that state.
+    back = new Promise((r) => guest.once("connect", r));
+    lb.first = 0;
+    guest.io.engine.close();
+    await post(second, "in the second, while away");
+    await back;
+    assert.equal(guest.recovered, true);
+    await next(guest, "message:received", (m) => m.message === "in the second, while away");
     lb.server.close();
   });
 });

@@ -68,6 +68,9 @@ pub struct ChatSocket {
     expiry_timer: u64,
     /// Cluster mode: the recovery state last stored in Redis (its fingerprint), when.
     shared: Option<(u64, std::time::Instant)>,
+    /// The socket was recovered: its first store takes it over from the node that
+    /// held it (which may not have noticed yet that its connection died).
+    recovered: bool,
 }
 
 type SocketIo<'a> = Io<'a, ChatSocket>;
@@ -120,6 +123,21 @@ fn still_valid(caller: &Caller) -> bool {
     match caller {
         Caller::User(i) | Caller::Staff(i) => !i.expired(),
         _ => true,
+    }
+}
+
+/// Cluster mode: keep a socket's recovery state in Redis (see `share_parked`);
+/// `take_over` makes it this node's socket now.
+fn share(app: &AppState, pid: &str, parked: &Parked, window: Duration, take_over: bool) {
+    let Some(cluster) = &app.cluster else { return };
+    match serde_json::to_string(parked) {
+        Ok(state) => cluster.do_send(KeepRecovery {
+            pid: pid.to_owned(),
+            state,
+            window,
+            take_over,
+        }),
+        Err(e) => log::warn!("a socket's recovery state could not be encoded: {e}"),
     }
 }
 
@@ -193,6 +211,7 @@ impl SocketHandler for ChatSocket {
                 issued_guest,
                 expiry_timer: 0,
                 shared: None,
+                recovered: rooms.is_some(),
             };
             if !socket.caller.is_anonymous() {
                 socket.attach(req.session.recipient());
@@ -253,15 +272,7 @@ impl SocketHandler for ChatSocket {
     }
 
     fn share_parked(app: &Self::App, pid: &str, parked: &Parked, window: Duration) {
-        let Some(cluster) = &app.cluster else { return };
-        match serde_json::to_string(parked) {
-            Ok(state) => cluster.do_send(KeepRecovery {
-                pid: pid.to_owned(),
-                state,
-                window,
-            }),
-            Err(e) => log::warn!("a socket's recovery state could not be encoded: {e}"),
-        }
+        share(app, pid, parked, window, false);
     }
 
     fn take_shared(app: &Self::App, pid: &str) -> LocalBoxFuture<'static, Option<Parked>> {

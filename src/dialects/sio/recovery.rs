@@ -12,7 +12,6 @@ use super::{ChatSocket, SocketIo};
 use crate::actors::chat_server::{Deliver, FetchHistory, HistoryPage};
 use crate::dialects::DialectId;
 use crate::domain::{Audience, Caller, Event};
-use crate::transport::socketio::SocketHandler;
 
 /// Messages replayed to a recovered socket per request: two frames each for staff on
 /// `/support`, well inside the outbound queue.
@@ -93,7 +92,8 @@ impl ChatSocket {
             .shared
             .is_none_or(|(p, at)| p != print || at.elapsed() > window / 2);
         if stale {
-            Self::share_parked(&self.state, pid, &self.parked(io.nsp()), window);
+            let take_over = self.recovered && self.shared.is_none();
+            super::share(&self.state, pid, &self.parked(io.nsp()), window, take_over);
             self.shared = Some((print, Instant::now()));
         }
         io.spawn(tokio::time::sleep(SHARE_EVERY), |s, io, ()| {

@@ -16,6 +16,7 @@ async fn socket_io_dialects_across_nodes_and_recovery_after_a_node_dies() {
         ("SB_URL_B", b.url("")),
         ("SB_URL_C", c.url("")),
         ("SB_PID_A", a.pid().to_string()),
+        ("SB_REDIS_URL", services.redis_url.clone()),
     ];
     crate::node::run_at(
         "socketio",
