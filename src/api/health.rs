@@ -1,6 +1,9 @@
 //! `GET /health`: whether the database is up (as the health probe last found it, so
 //! the answer never waits behind the pool or the writer), connection counts, version,
 //! and in cluster mode the nodes this one sees and whether Redis and pub/sub work.
+//! `GET /health/live` (the process answers) and `GET /health/ready` (it can serve:
+//! the database and, in cluster mode, Redis and pub/sub) are the two probes an
+//! orchestrator or a load balancer asks.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,19 +19,45 @@ use crate::state::AppState;
 /// The actors answer these at once; a busy one must not hold up the health check.
 const STATS_WAIT: Duration = Duration::from_millis(300);
 
+/// `GET /health/live`: the process answers.
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "live"}))
+}
+
+/// `GET /health/ready`: 200 when the database is up and, in cluster mode, Redis is
+/// reachable and pub/sub delivers; else 503, with what is not.
+pub async fn ready(state: web::Data<Arc<AppState>>) -> HttpResponse {
+    let database = state.db.health.snapshot().up();
+    let cluster = cluster_status(&state).await;
+    let cluster_ok = state.cluster.is_none() || cluster.as_ref().is_some_and(|c| c.healthy());
+    let body = json!({
+        "status": if database && cluster_ok { "ready" } else { "not ready" },
+        "database": if database { "ok" } else { "down" },
+        "redis": cluster.as_ref().map(|c| c.redis),
+        "pubsub": cluster.as_ref().map(|c| c.pubsub),
+    });
+    if database && cluster_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Cluster mode: what the cluster actor says (`None` without one, or if it is busy).
+async fn cluster_status(state: &AppState) -> Option<crate::actors::cluster::ClusterStatus> {
+    let cluster = state.cluster.as_ref()?;
+    tokio::time::timeout(STATS_WAIT, cluster.send(GetClusterStatus))
+        .await
+        .ok()?
+        .ok()
+}
+
 pub async fn health(state: web::Data<Arc<AppState>>) -> HttpResponse {
     let db = state.db.health.snapshot();
-    let cluster = async {
-        let cluster = state.cluster.as_ref()?;
-        tokio::time::timeout(STATS_WAIT, cluster.send(GetClusterStatus))
-            .await
-            .ok()?
-            .ok()
-    };
     let (stats, writes, cluster) = futures_util::join!(
         tokio::time::timeout(STATS_WAIT, state.chat.send(GetStats)),
         tokio::time::timeout(STATS_WAIT, state.db.writer.send(GetWriterStats)),
-        cluster,
+        cluster_status(&state),
     );
     let up = db.up();
     // Without Redis a node still serves its own connections: degraded, not down.

@@ -46,6 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .to(crate::dialects::native::upgrade),
     )
     .route("/health", web::get().to(health::health))
+    .route("/health/live", web::get().to(health::live))
+    .route("/health/ready", web::get().to(health::ready))
     .route(
         "/socket.io/",
         web::route().to(crate::transport::socketio::endpoint::<crate::dialects::sio::ChatSocket>),

@@ -1,6 +1,23 @@
-//! `GET /health`.
+//! `GET /health`, `/health/live`, `/health/ready`.
+
+use serde_json::json;
 
 use crate::helpers::*;
+
+#[actix_web::test]
+async fn live_and_ready_probes() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.get_json("/health/live", None).await,
+        (200, json!({"status": "live"}))
+    );
+    let (status, ready) = app.get_json("/health/ready", None).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(
+        ready,
+        json!({"status": "ready", "database": "ok", "redis": null, "pubsub": null})
+    );
+}
 
 #[actix_web::test]
 async fn health_reports_database_connections_and_version() {

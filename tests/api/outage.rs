@@ -331,6 +331,9 @@ async fn a_database_outage_fails_fast_and_clearly_then_recovers_losing_nothing()
     );
 
     let down = health_until(&url, 503, Duration::from_secs(5)).await;
+    let (ready, body, _, took) = get(&format!("{url}/health/ready")).await;
+    assert_eq!((ready, &body["database"]), (503, &json!("down")), "{body}");
+    assert!(took < Duration::from_secs(1), "/health/ready took {took:?}");
     assert_eq!(down["status"], "degraded");
     assert_eq!(down["database"], "down");
     assert_eq!(down["databaseStatus"]["writable"], false);

@@ -81,6 +81,8 @@ async fn redis_going_away_shows_in_health_and_the_node_keeps_serving() {
     assert!(ok, "the outage shows: {health}");
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["cluster"]["pubsub"], "silent");
+    let (ready, body) = node.call("GET", "/health/ready", None, None).await;
+    assert_eq!((ready, &body["redis"]), (503, &json!("down")), "{body}");
     assert!(health["cluster"]["redisError"].is_string(), "{health}");
 
     // Its own connections are still served meanwhile.
@@ -109,6 +111,8 @@ async fn redis_going_away_shows_in_health_and_the_node_keeps_serving() {
     .await;
     assert!(ok, "back after Redis returns: {health}\n{}", node.log());
     assert_eq!(health["cluster"]["pubsub"], "ok");
+    let (ready, body) = node.call("GET", "/health/ready", None, None).await;
+    assert_eq!((ready, &body["status"]), (200, &json!("ready")), "{body}");
 }
 
 /// Socket.IO long-polling needs sticky sessions: a poll that reaches a node other
