@@ -308,7 +308,9 @@ async fn a_stuck_reader_is_disconnected_without_holding_up_others() {
     let app = spawn_with(|c| {
         c.outbound_queue = 64;
         c.heartbeat_interval = Duration::from_millis(500);
-        c.client_timeout = Duration::from_secs(2);
+        // Long enough that its full queue, not its silence, is what ends the stuck
+        // reader, even on a loaded machine.
+        c.client_timeout = Duration::from_secs(6);
         c.identity_rate_limit_per_sec = 1e6;
         c.identity_rate_limit_burst = 1e6;
         c.max_message_chars = 8000;
