@@ -86,6 +86,10 @@ pub struct Config {
     /// public address only.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
     pub allowed_origins: Vec<String>,
+    /// Comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose
+    /// `Forwarded` / `X-Forwarded-For` name the client. Empty: nobody's are believed.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
     /// The address people use to reach the server, e.g. `https://chat.example.com`.
     /// WebSocket and Socket.IO requests must name it in `Host` (and, without
     /// ALLOWED_ORIGINS, come from it). Unset: the loopback names and the listen address.
@@ -193,6 +197,7 @@ impl Config {
             database_url: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             public_url: None,
             cookie_same_site: "lax".into(),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod dialects;

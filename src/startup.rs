@@ -201,6 +201,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             limiter: ip_limiter.clone(),
         });
     }
+    let proxies = crate::client_addr::TrustedProxies::parse(&config.trusted_proxies)
+        .map_err(StartError::Config)?;
     let state = AppState::new(
         chat,
         live,
@@ -210,6 +212,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secrets,
         crate::rate_limit::TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         ip_limiter,
+        proxies.clone(),
         data_dir.clone(),
     );
 
@@ -222,6 +225,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             outbound_queue: config.outbound_queue.max(1),
             recovery: Some(std::time::Duration::from_secs(120)),
             origins: conn.origins.clone(),
+            proxies: proxies.clone(),
         },
         state.clone(),
         state.conn_ids(),
@@ -236,7 +240,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             .app_data(conn.clone())
             .app_data(sio.clone())
             .wrap(actix_web::middleware::from_fn(crate::api::browser_key))
-            .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
+            .wrap(access_log(&proxies))
             .configure(crate::api::configure)
     };
     let settings = crate::transport::http_server::Settings {
@@ -262,4 +266,19 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secret_source,
         keys,
     })
+}
+
+/// One line per request: the client's address (behind a trusted proxy, the one it
+/// names), the request line, status and time.
+fn access_log(proxies: &crate::client_addr::TrustedProxies) -> actix_web::middleware::Logger {
+    let proxies = proxies.clone();
+    actix_web::middleware::Logger::new("%{client}xi %r %s %Dms").custom_request_replace(
+        "client",
+        move |req| {
+            let peer = req.peer_addr().map(|a| a.ip());
+            proxies
+                .client_ip(peer, req.headers())
+                .map_or_else(|| "-".to_owned(), |ip| ip.to_string())
+        },
+    )
 }

@@ -12,6 +12,7 @@ use actix::Addr;
 use crate::actors::chat_server::{ChatServer, ConnId};
 use crate::actors::db_sync::Db;
 use crate::auth::JwtKeys;
+use crate::client_addr::TrustedProxies;
 use crate::error::AppError;
 use crate::rate_limit::{KeyedLimiter, TokenBucket};
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub cluster: Option<Addr<crate::actors::cluster::Cluster>>,
     /// Anonymous creations (connections, guest ids, tokenless posts) per client IP.
     pub ip_limiter: Arc<KeyedLimiter<IpAddr>>,
+    /// Whose word on the client's address is taken (per-IP limits use that address).
+    pub proxies: TrustedProxies,
     pub db: Db,
     pub keys: JwtKeys,
     /// Anonymous sessions' secrets, for REST callers that present one.
@@ -48,6 +51,7 @@ impl AppState {
         secrets: crate::domain::anonymous::SessionSecrets,
         frame_rate: TokenBucket,
         ip_limiter: Arc<KeyedLimiter<IpAddr>>,
+        proxies: TrustedProxies,
         data_dir: std::path::PathBuf,
     ) -> Arc<Self> {
         Arc::new(AppState {
@@ -55,6 +59,7 @@ impl AppState {
             live,
             cluster,
             ip_limiter,
+            proxies,
             db,
             keys,
             secrets,
@@ -68,7 +73,8 @@ impl AppState {
 
     /// Count one anonymous creation against the client's IP.
     pub fn allow_ip(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
-        let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+        let peer = req.peer_addr().map(|a| a.ip());
+        let Some(ip) = self.proxies.client_ip(peer, req.headers()) else {
             return Ok(());
         };
         if self.ip_limiter.allow(ip) {

@@ -21,6 +21,7 @@ mod outage;
 mod ownership;
 mod pages;
 mod persistence;
+mod proxies;
 mod rest_chat;
 mod sessions_rest;
 mod socketio;

@@ -94,6 +94,7 @@ async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
         outbound_queue: 64,
         recovery: Some(Duration::from_secs(60)),
         origins: switchboard::transport::origin::OriginPolicy::any(),
+        proxies: Default::default(),
     };
     tweak(&mut settings);
     let engine = web::Data::new(Engine::<Echo>::new(

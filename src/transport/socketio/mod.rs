@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 
 pub use engine_session::{CloseReason, IncomingEvent, Io, SioSession};
 
+use crate::client_addr::TrustedProxies;
 use crate::transport::origin::OriginPolicy;
 
 #[derive(Debug, Clone)]
@@ -45,6 +46,8 @@ pub struct Settings {
     pub recovery: Option<Duration>,
     /// Origin and Host checks for every request (polling's CORS follows them).
     pub origins: OriginPolicy,
+    /// Whose word on the client's address is taken.
+    pub proxies: TrustedProxies,
 }
 
 /// A CONNECT to a namespace.
@@ -312,7 +315,7 @@ pub async fn endpoint<H: SocketHandler>(
         (None, _) if req.method() != Method::GET => Err(EngineError::BAD_HANDSHAKE_METHOD),
         (None, _) if !H::admit(&engine.app, &req) => Err(EngineError::TOO_MANY_REQUESTS),
         (None, false) => {
-            let (_, _, open) = engine.start_session(None, peer_ip(&req));
+            let (_, _, open) = engine.start_session(None, peer_ip(&engine, &req));
             Ok(text_response(packet::encode_payload(&[open]), &origin))
         }
         (None, true) => websocket_open(&engine, &req),
@@ -329,8 +332,10 @@ pub async fn endpoint<H: SocketHandler>(
     result.unwrap_or_else(|e| error_response(e, &origin))
 }
 
-fn peer_ip(req: &HttpRequest) -> Option<IpAddr> {
-    req.peer_addr().map(|a| a.ip())
+/// The client's address (behind a trusted proxy, the one it names).
+fn peer_ip<H: SocketHandler>(engine: &Engine<H>, req: &HttpRequest) -> Option<IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    engine.settings.proxies.client_ip(peer, req.headers())
 }
 
 fn text_response(body: String, origin: &Option<String>) -> HttpResponse {
@@ -360,7 +365,7 @@ fn websocket_open<H: SocketHandler>(
 ) -> Result<HttpResponse, EngineError> {
     let (res, out, socket) = accept_websocket(engine, req)?;
     // The open packet goes first, before the session can queue anything else.
-    let (_, addr, open) = engine.start_session(Some(out.clone()), peer_ip(req));
+    let (_, addr, open) = engine.start_session(Some(out.clone()), peer_ip(engine, req));
     out.try_send(open);
     socket.do_send(websocket::AttachSession(addr.recipient()));
     Ok(res)
