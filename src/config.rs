@@ -86,6 +86,10 @@ pub struct Config {
     /// public address only.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
     pub allowed_origins: Vec<String>,
+    /// Where attachments' bytes are kept (default `DATA_DIR/attachments`). In cluster
+    /// mode, one directory every node shares (a shared volume).
+    #[arg(long, env = "ATTACHMENTS_DIR", global = true)]
+    pub attachments_dir: Option<PathBuf>,
     /// Comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose
     /// `Forwarded` / `X-Forwarded-For` name the client. Empty: nobody's are believed.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
@@ -197,6 +201,7 @@ impl Config {
             database_url: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),
+            attachments_dir: None,
             trusted_proxies: Vec::new(),
             public_url: None,
             cookie_same_site: "lax".into(),

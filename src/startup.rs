@@ -213,7 +213,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         crate::rate_limit::TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         ip_limiter,
         proxies.clone(),
-        data_dir.clone(),
+        attachments_dir(&config, &data_dir),
     );
 
     let sio = crate::transport::socketio::Engine::<crate::dialects::sio::ChatSocket>::new(
@@ -281,4 +281,22 @@ fn access_log(proxies: &crate::client_addr::TrustedProxies) -> actix_web::middle
                 .map_or_else(|| "-".to_owned(), |ip| ip.to_string())
         },
     )
+}
+
+/// Where attachments' bytes go. Several nodes with one each would not find each
+/// other's files: in cluster mode the directory must be one they share.
+fn attachments_dir(config: &Config, data_dir: &std::path::Path) -> std::path::PathBuf {
+    match &config.attachments_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            if config.redis_url().is_some() {
+                log::warn!(
+                    "cluster mode with attachments in this node's DATA_DIR: files uploaded \
+                     here are not found on the other nodes; set ATTACHMENTS_DIR to a \
+                     directory every node shares"
+                );
+            }
+            data_dir.join("attachments")
+        }
+    }
 }

@@ -31,8 +31,8 @@ pub struct AppState {
     pub secrets: crate::domain::anonymous::SessionSecrets,
     /// Each connection's frame rate: a full bucket, copied for every new connection.
     pub frame_rate: TokenBucket,
-    /// Where attachments (and the SQLite database) live.
-    pub data_dir: std::path::PathBuf,
+    /// Where attachments' bytes live (`file_store`).
+    pub attachments_dir: std::path::PathBuf,
     /// Multipart bodies are read into memory (≤ 52 MB each): this many at once at most.
     pub upload_slots: tokio::sync::Semaphore,
     pub started: Instant,
@@ -52,7 +52,7 @@ impl AppState {
         frame_rate: TokenBucket,
         ip_limiter: Arc<KeyedLimiter<IpAddr>>,
         proxies: TrustedProxies,
-        data_dir: std::path::PathBuf,
+        attachments_dir: std::path::PathBuf,
     ) -> Arc<Self> {
         Arc::new(AppState {
             chat,
@@ -64,7 +64,7 @@ impl AppState {
             keys,
             secrets,
             frame_rate,
-            data_dir,
+            attachments_dir,
             upload_slots: tokio::sync::Semaphore::new(8),
             started: Instant::now(),
             next_conn_id: Arc::new(AtomicU64::new(1)),

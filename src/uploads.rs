@@ -20,14 +20,13 @@ pub async fn save(
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let data_dir = state.data_dir.clone();
+    let dir = state.attachments_dir.clone();
     let described = web::block(move || {
         files
             .into_iter()
             .map(|f| {
                 let size = f.bytes.len() as i64;
-                store(&data_dir, &f.bytes)
-                    .map(|sha| (sha, f.file_name, f.content_type.to_owned(), size))
+                store(&dir, &f.bytes).map(|sha| (sha, f.file_name, f.content_type.to_owned(), size))
             })
             .collect::<std::io::Result<Vec<_>>>()
     })
@@ -53,8 +52,8 @@ pub async fn save(
 pub async fn discard(state: &AppState, ids: Vec<String>) {
     match state.chat.send(DiscardUploads(ids)).await {
         Ok(Ok(unused)) => {
-            let data_dir = state.data_dir.clone();
-            let _ = web::block(move || remove(&data_dir, &unused)).await;
+            let dir = state.attachments_dir.clone();
+            let _ = web::block(move || remove(&dir, &unused)).await;
         }
         other => log::error!("discarding refused uploads: {other:?}"),
     }

@@ -319,7 +319,7 @@ async fn download(
             session_secret: super::chat::secret_header(&req),
         })
         .await??;
-    let path = crate::file_store::path_of(&state.data_dir, &row.sha256);
+    let path = crate::file_store::path_of(&state.attachments_dir, &row.sha256);
     let file = row.attachment;
     let bytes = web::block(move || std::fs::read(path))
         .await

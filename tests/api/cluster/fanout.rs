@@ -155,3 +155,68 @@ async fn a_listener_on_another_node_loses_a_session_its_owner_takes() {
     owner.recv_type("message_ack").await;
     early.expect_silence(500).await;
 }
+
+#[actix_web::test]
+async fn a_file_uploaded_on_one_node_downloads_from_another() {
+    let Some(services) = services() else { return };
+    let shared = tempfile::tempdir().expect("a shared directory");
+    let dir = shared.path().to_string_lossy().to_string();
+    let cluster = Cluster::start_with(
+        &services,
+        &["files-a", "files-b"],
+        &[("ATTACHMENTS_DIR", &dir)],
+    );
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let customer = token(
+        &format!("files-{}", uuid::Uuid::new_v4().simple()),
+        "customer",
+    );
+    let (status, s) = a
+        .call(
+            "POST",
+            "/api/v1/chat/sessions",
+            Some(&json!({"subject": "files"})),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["data"]["id"].as_str().unwrap().to_owned();
+
+    // Sent with a file through A, as seed 004 sends it.
+    let bytes: &[u8] = b"order 42, shipped\n";
+    let (content_type, body) = crate::helpers::form(
+        &[("content", "the receipt")],
+        &[("receipt.txt", "text/plain", bytes)],
+    );
+    let mut sent = awc::Client::new()
+        .post(a.url(&format!("/api/v1/chat/sessions/{id}/messages")))
+        .insert_header(("Authorization", format!("Bearer {customer}")))
+        .insert_header(("content-type", content_type))
+        .send_body(body)
+        .await
+        .expect("POST");
+    assert_eq!(sent.status().as_u16(), 201, "{:?}", sent.body().await);
+
+    // Read and downloaded through B.
+    let agent = token("files-agent", "agent");
+    let (_, page) = b
+        .call(
+            "GET",
+            &format!("/api/v1/chat/sessions/{id}/messages"),
+            None,
+            Some(&agent),
+        )
+        .await;
+    let url = page["data"][0]["attachments"][0]["file_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{page}"))
+        .to_owned();
+    let mut got = awc::Client::new()
+        .get(b.url(&url))
+        .insert_header(("Authorization", format!("Bearer {agent}")))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(&got.body().await.expect("body")[..], bytes);
+}
