@@ -460,12 +460,17 @@ pub async fn send_form(
     token: &str,
     form: (String, Vec<u8>),
 ) -> (u16, Value) {
+    send_form_to(&app.url(path), token, form).await
+}
+
+/// A multipart POST to `url` (any server, a cluster's node say).
+pub async fn send_form_to(url: &str, token: &str, form: (String, Vec<u8>)) -> (u16, Value) {
     // Room for an 11 MB body on a loaded machine (awc waits 5 s by default).
     let client = awc::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
         .finish();
     let mut resp = client
-        .post(app.url(path))
+        .post(url)
         .insert_header(("Authorization", format!("Bearer {token}")))
         .insert_header(("content-type", form.0))
         .send_body(form.1)

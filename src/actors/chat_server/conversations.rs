@@ -69,8 +69,7 @@ impl ChatServer {
             self.decide_owner(&conversation.id, &conversation.owner.clone());
         }
         if created {
-            self.claims.remove(&conversation.id);
-            self.enforce_access(&conversation.id, &conversation.owner.clone());
+            self.stored_as(&conversation.id, &conversation.owner.clone());
             self.announce_conversation(conversation.clone(), ChangeKind::Created, origin, None);
             self.auto_assign(conversation.id.clone(), ctx);
         }

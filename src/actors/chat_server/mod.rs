@@ -310,6 +310,13 @@ impl ChatServer {
         }
     }
 
+    /// The conversation is stored, as `owner`'s: a claim on its room gives way, and
+    /// listeners here who may not see it go.
+    fn stored_as(&mut self, room: &str, owner: &Owner) {
+        self.claims.remove(room);
+        self.enforce_access(room, owner);
+    }
+
     /// Now that `owner` owns `room` (decided here), take out every connection that may
     /// not see it, here and on the other nodes.
     fn decide_owner(&mut self, room: &str, owner: &Owner) {
@@ -621,8 +628,7 @@ impl Handler<ChatEvent> for ChatServer {
         // made here gives way, and listeners who may not see it go (as on its node).
         if let Event::ConversationChanged { conversation, .. } = &msg.event {
             let c = &conversation.conversation;
-            self.claims.remove(&c.id);
-            self.enforce_access(&c.id, &c.owner);
+            self.stored_as(&c.id, &c.owner);
         }
         match msg.event {
             Event::MessagePosted { message } => self.deliver_message(message, None),
@@ -747,8 +753,7 @@ impl Handler<Missed> for ChatServer {
                 );
                 // Conversations stored meanwhile belong to their owners here too.
                 for c in conversations {
-                    act.claims.remove(&c.id);
-                    act.enforce_access(&c.id, &c.owner);
+                    act.stored_as(&c.id, &c.owner);
                 }
                 for message in messages {
                     act.deliver_message(message, None);

@@ -103,14 +103,12 @@ impl RemoteRooms {
         self.members.insert(node.to_owned(), rooms);
     }
 
-    /// The room's members on other nodes, once each.
+    /// The room's members on other nodes (once per node they are on).
     pub fn in_room<'a>(&'a self, room: &'a str) -> impl Iterator<Item = &'a Participant> + 'a {
-        let mut seen = std::collections::HashSet::new();
         self.members
             .values()
             .filter_map(move |rooms| rooms.get(room))
             .flat_map(|members| members.values())
-            .filter(move |p| seen.insert(p.id.as_str()))
     }
 
     /// Forget a node that went.

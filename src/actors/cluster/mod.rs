@@ -329,11 +329,10 @@ impl Cluster {
                 }
             }
             if let Some(nonce) = probe {
-                let envelope = Envelope {
-                    from: settings.node_id.clone(),
-                    body: Body::Probe(nonce),
-                };
-                publish(&mut redis, &settings, &envelope).await?;
+                let mut pipe = redis::pipe();
+                if add_publish(&mut pipe, &settings, Body::Probe(nonce)).is_ok() {
+                    pipe.exec_async(&mut redis).await?;
+                }
             }
             Ok::<_, redis::RedisError>((nodes, states, key_lost))
         };
@@ -410,21 +409,10 @@ impl Cluster {
     /// connection sends commands in the order they are issued: one node's events reach
     /// Redis in the order it sent them.
     fn send(&mut self, ctx: &mut Context<Self>, mut pipe: redis::Pipeline, body: Body) {
-        let envelope = Envelope {
-            from: self.settings.node_id.clone(),
-            body,
-        };
-        let payload = match serde_json::to_string(&envelope) {
-            Ok(payload) => payload,
-            Err(e) => {
-                log::error!("an event for the other nodes could not be encoded: {e}");
-                return;
-            }
-        };
-        pipe.cmd("PUBLISH")
-            .arg(self.settings.channel())
-            .arg(payload)
-            .ignore();
+        if let Err(e) = add_publish(&mut pipe, &self.settings, body) {
+            log::error!("an event for the other nodes could not be encoded: {e}");
+            return;
+        }
         self.run(ctx, pipe, "an event was not published to the other nodes");
     }
 
@@ -697,19 +685,21 @@ impl Handler<PublishStream> for Cluster {
     }
 }
 
-async fn publish(
-    redis: &mut ConnectionManager,
+/// Add the `PUBLISH` of `body`, from this node, on the cluster channel to `pipe`.
+fn add_publish(
+    pipe: &mut redis::Pipeline,
     settings: &ClusterSettings,
-    envelope: &Envelope,
-) -> redis::RedisResult<()> {
-    let payload = serde_json::to_string(envelope).map_err(|e| {
-        redis::RedisError::from((redis::ErrorKind::Client, "encode", e.to_string()))
-    })?;
-    redis::cmd("PUBLISH")
+    body: Body,
+) -> serde_json::Result<()> {
+    let envelope = Envelope {
+        from: settings.node_id.clone(),
+        body,
+    };
+    pipe.cmd("PUBLISH")
         .arg(settings.channel())
-        .arg(payload)
-        .exec_async(redis)
-        .await
+        .arg(serde_json::to_string(&envelope)?)
+        .ignore();
+    Ok(())
 }
 
 impl StreamHandler<PushInfo> for Cluster {

@@ -184,18 +184,13 @@ async fn a_file_uploaded_on_one_node_downloads_from_another() {
 
     // Sent with a file through A, as seed 004 sends it.
     let bytes: &[u8] = b"order 42, shipped\n";
-    let (content_type, body) = crate::helpers::form(
+    let form = crate::helpers::form(
         &[("content", "the receipt")],
         &[("receipt.txt", "text/plain", bytes)],
     );
-    let mut sent = awc::Client::new()
-        .post(a.url(&format!("/api/v1/chat/sessions/{id}/messages")))
-        .insert_header(("Authorization", format!("Bearer {customer}")))
-        .insert_header(("content-type", content_type))
-        .send_body(body)
-        .await
-        .expect("POST");
-    assert_eq!(sent.status().as_u16(), 201, "{:?}", sent.body().await);
+    let path = format!("/api/v1/chat/sessions/{id}/messages");
+    let (status, sent) = crate::helpers::send_form_to(&a.url(&path), &customer, form).await;
+    assert_eq!(status, 201, "{sent}");
 
     // Read and downloaded through B.
     let agent = token("files-agent", "agent");
