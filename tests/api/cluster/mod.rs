@@ -249,6 +249,11 @@ impl Cluster {
         cluster
     }
 
+    /// The Redis key prefix its nodes share.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Start one more node; it is the last of `nodes`.
     pub fn join(&mut self, services: &Services, id: &str, env: &[(&str, &str)]) -> &NodeProcess {
         self.nodes.push(NodeProcess::start(NodeSpec {

@@ -352,3 +352,59 @@ async fn a_redis_restart_under_load_loses_nothing_acknowledged() {
     }
     load.all_seen().await;
 }
+
+/// Whatever else arrives on the cluster channel (garbage, unknown kinds, wrong
+/// shapes, absurd numbers) is logged and dropped: the nodes go on.
+#[actix_web::test]
+async fn bad_messages_on_the_cluster_channel_change_nothing() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["junk-a", "junk-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let (ok, _) = eventually(Duration::from_secs(5), || async {
+        let seen = b.nodes_seen().await;
+        (seen.len() == 2, seen)
+    })
+    .await;
+    assert!(ok, "the nodes see each other");
+    let mut redis = redis::Client::open(services.redis_url.as_str())
+        .and_then(|c| c.get_connection())
+        .expect("Redis");
+    let channel = format!("{}:events", cluster.prefix());
+    let junk = [
+        "not json".to_owned(),
+        r#"{"from":"x","body":{"noSuchKind":1}}"#.to_owned(),
+        r#"{"from":"x","body":{"chat":{"room":7}}}"#.to_owned(),
+        r#"{"from":"x","body":{"state":{"version":1,"staff":[],"viewers":18446744073709551615,"peers":[]}}}"#.to_owned(),
+        r#"{"from":"y","body":{"state":{"version":1,"staff":[],"viewers":18446744073709551615,"peers":[]}}}"#.to_owned(),
+        r#"{"from":"x","body":{"stream":{"muted":{"sender":"s","seconds":18446744073709551615}}}}"#.to_owned(),
+        r#"{"from":"x","body":{"takes":["posts",[["user:u",4294967295]]]}}"#.to_owned(),
+    ];
+    for payload in &junk {
+        redis::cmd("PUBLISH")
+            .arg(&channel)
+            .arg(payload)
+            .exec(&mut redis)
+            .expect("PUBLISH");
+    }
+
+    // Both nodes still answer and still carry a conversation between them.
+    let session = format!("junk-{}", uuid::Uuid::new_v4().simple());
+    let mut agent = b
+        .ws_as(json!({"type": "register_admin", "userId": "junk-agent", "token": token("junk-agent", "agent")}))
+        .await;
+    let mut customer = a
+        .ws_as(json!({"type": "register", "sessionId": session, "token": token("junk-customer", "customer")}))
+        .await;
+    customer
+        .send(json!({"type": "customer_message", "message": "still here"}))
+        .await;
+    customer.recv_type("message_ack").await;
+    assert_eq!(
+        agent.recv_type("customer_message").await["message"],
+        "still here"
+    );
+    for node in [a, b] {
+        let (status, health) = node.health().await;
+        assert_eq!(status, 200, "{health}");
+    }
+}
