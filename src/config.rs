@@ -183,6 +183,13 @@ pub struct Config {
     /// one Redis.
     #[arg(long, env = "REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX, global = true)]
     pub redis_prefix: String,
+    /// Serve `GET /metrics` (Prometheus) on this address only, e.g. `127.0.0.1:9100`,
+    /// instead of on the main port.
+    #[arg(long, env = "METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<String>,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
     /// This process's name in the cluster [default: generated at start].
     #[arg(long, env = "NODE_ID", global = true)]
     pub node_id: Option<String>,
@@ -229,6 +236,8 @@ impl Config {
             db_timeout: parse_duration(DEFAULT_DB_TIMEOUT),
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
+            metrics_listen: None,
+            metrics_token: None,
             node_id: None,
             log: DEFAULT_LOG.into(),
         }

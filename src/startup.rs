@@ -23,6 +23,8 @@ const MAX_BATCH: usize = 512;
 
 /// A bound, not yet running server. Await `server` (or spawn it) to serve.
 pub struct Running {
+    /// Where `GET /metrics` is served when `METRICS_LISTEN` moved it off the main port.
+    pub metrics_addr: Option<SocketAddr>,
     /// Strong count 1 once the database workers have closed their connections.
     pub db_alive: std::sync::Arc<()>,
     pub addr: SocketAddr,
@@ -73,7 +75,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     };
     db::run_migrations(&db_settings)?;
     let health = std::sync::Arc::new(db::DbHealth::default());
-    let pool = db::build_pool(&db_settings, health.clone())?;
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
+    let pool = db::build_pool(&db_settings, health.clone(), metrics.clone())?;
     log::info!(
         "database ready ({})",
         if db::is_postgres_url(&db_settings.url) {
@@ -93,6 +96,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         db_threads,
         MAX_BATCH,
         db_alive.clone(),
+        metrics.clone(),
     );
     let limits = ChatLimits {
         max_message_chars: config.max_message_chars,
@@ -104,7 +108,9 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         auto_assign_capacity: config.auto_assign_capacity,
     };
     let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
-    let evictions = std::sync::Arc::new(crate::actors::delivery::Evictions::default());
+    let evictions = std::sync::Arc::new(crate::actors::delivery::Evictions::new(
+        metrics.outbound_cutoffs.clone(),
+    ));
     let secrets = SessionSecrets::new(&secret);
     let bind = format!("{}:{}", config.host, config.port);
     let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
@@ -121,6 +127,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
                     format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
                 }),
                 addr: addr.to_string(),
+                metrics: metrics.clone(),
             })
             .map_err(StartError::Config)?,
         ),
@@ -134,6 +141,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secrets.clone(),
         evictions.clone(),
         cluster.clone(),
+        metrics.clone(),
     )
     .start();
     if let Some(cluster) = &cluster {
@@ -147,8 +155,13 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             members: chat.clone().recipient(),
         });
     }
-    let live =
-        crate::actors::live_stream::LiveStream::new(db.clone(), evictions, cluster.clone()).start();
+    let live = crate::actors::live_stream::LiveStream::new(
+        db.clone(),
+        evictions.clone(),
+        cluster.clone(),
+        metrics.clone(),
+    )
+    .start();
     if let Some(cluster) = &cluster {
         cluster.do_send(crate::actors::cluster::StreamFromNodes {
             events: live.clone().recipient(),
@@ -214,6 +227,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         ip_limiter,
         proxies.clone(),
         attachments_dir(&config, &data_dir),
+        metrics.clone(),
+        evictions.clone(),
     );
 
     let sio = crate::transport::socketio::Engine::<crate::dialects::sio::ChatSocket>::new(
@@ -226,6 +241,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             recovery: Some(std::time::Duration::from_secs(120)),
             origins: conn.origins.clone(),
             proxies: proxies.clone(),
+            metrics: metrics.clone(),
         },
         state.clone(),
         state.conn_ids(),
@@ -234,13 +250,27 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let sio = web::Data::new(sio);
     let data = web::Data::new(state);
     let conn = web::Data::new(conn);
+    let access = web::Data::new(crate::api::metrics::MetricsAccess::new(
+        config.metrics_token.as_deref(),
+    ));
+    let metrics_addr = match &config.metrics_listen {
+        Some(listen) => Some(serve_metrics(listen, data.clone(), access.clone())?),
+        None => None,
+    };
+    let metrics_here = metrics_addr.is_none();
     let app = move || {
         App::new()
             .app_data(data.clone())
             .app_data(conn.clone())
             .app_data(sio.clone())
+            .app_data(access.clone())
             .wrap(actix_web::middleware::from_fn(crate::api::browser_key))
             .wrap(access_log(&proxies))
+            .configure(|cfg| {
+                if metrics_here {
+                    cfg.route("/metrics", web::get().to(crate::api::metrics::metrics));
+                }
+            })
             .configure(crate::api::configure)
     };
     let settings = crate::transport::http_server::Settings {
@@ -258,6 +288,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         format!("{base}/admin#token={token}")
     });
     Ok(Running {
+        metrics_addr,
         admin_link,
         db_alive,
         addr,
@@ -266,6 +297,32 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secret_source,
         keys,
     })
+}
+
+/// `GET /metrics` on an address of its own (`METRICS_LISTEN`), away from the public
+/// port: one worker, nothing else served. Runs beside the main server.
+fn serve_metrics(
+    listen: &str,
+    data: web::Data<std::sync::Arc<AppState>>,
+    access: web::Data<crate::api::metrics::MetricsAccess>,
+) -> Result<SocketAddr, StartError> {
+    let bind = |e| StartError::Bind(listen.to_owned(), e);
+    let listener = TcpListener::bind(listen).map_err(bind)?;
+    let addr = listener.local_addr().map_err(bind)?;
+    let server = actix_web::HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(access.clone())
+            .route("/metrics", web::get().to(crate::api::metrics::metrics))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(bind)?
+    .run();
+    actix_web::rt::spawn(server);
+    log::info!("metrics on http://{addr}/metrics");
+    Ok(addr)
 }
 
 /// One line per request: the client's address (behind a trusted proxy, the one it

@@ -36,6 +36,9 @@ pub struct AppState {
     /// Multipart bodies are read into memory (≤ 52 MB each): this many at once at most.
     pub upload_slots: tokio::sync::Semaphore,
     pub started: Instant,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Slow consumers cut off (a connection asks at its end whether it was one).
+    pub evictions: Arc<crate::actors::delivery::Evictions>,
     /// Connection ids, shared with the Socket.IO engine so they never collide.
     next_conn_id: Arc<AtomicU64>,
 }
@@ -53,6 +56,8 @@ impl AppState {
         ip_limiter: Arc<KeyedLimiter<IpAddr>>,
         proxies: TrustedProxies,
         attachments_dir: std::path::PathBuf,
+        metrics: Arc<crate::metrics::Metrics>,
+        evictions: Arc<crate::actors::delivery::Evictions>,
     ) -> Arc<Self> {
         Arc::new(AppState {
             chat,
@@ -67,6 +72,8 @@ impl AppState {
             attachments_dir,
             upload_slots: tokio::sync::Semaphore::new(8),
             started: Instant::now(),
+            metrics,
+            evictions,
             next_conn_id: Arc::new(AtomicU64::new(1)),
         })
     }
@@ -77,12 +84,22 @@ impl AppState {
         let Some(ip) = self.proxies.client_ip(peer, req.headers()) else {
             return Ok(());
         };
-        if self.ip_limiter.allow(ip) {
+        if self.allow_address(ip) {
             Ok(())
         } else {
             Err(AppError::rate_limited()
                 .with_detail("too many new connections or conversations from this address"))
         }
+    }
+
+    /// Count one anonymous creation against `ip`; false (and counted as refused) when
+    /// it is over the limit.
+    pub fn allow_address(&self, ip: IpAddr) -> bool {
+        let allowed = self.ip_limiter.allow(ip);
+        if !allowed {
+            self.metrics.rate_limited("addresses");
+        }
+        allowed
     }
 
     pub fn conn_ids(&self) -> Arc<AtomicU64> {

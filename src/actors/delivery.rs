@@ -3,11 +3,11 @@
 //! seq), counted and logged, so it never holds up anyone else nor grows our memory.
 //! ChatServer and LiveStream both deliver through here.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix::dev::SendError;
 use actix::{Message, Recipient};
+use prometheus_client::metrics::counter::Counter;
 
 use crate::domain::{Audience, Event, Outbound};
 
@@ -26,13 +26,37 @@ pub struct Deliver {
 }
 
 /// Slow consumers cut off, over every actor that delivers (`/health`'s
-/// `slowConsumersEvicted`).
+/// `slowConsumersEvicted`, and the metric `switchboard_outbound_cutoffs_total`).
 #[derive(Debug, Default)]
-pub struct Evictions(AtomicU64);
+pub struct Evictions {
+    count: Counter,
+    /// Connections told to go and not yet gone: a stuck one may only notice when
+    /// its socket breaks, and is then counted as cut off, not as lost.
+    told: std::sync::Mutex<std::collections::HashSet<ConnId>>,
+}
 
 impl Evictions {
+    pub fn new(count: Counter) -> Self {
+        Evictions {
+            count,
+            told: Default::default(),
+        }
+    }
+
     pub fn count(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.count.get()
+    }
+
+    /// Counted once per connection, however many actors find it full.
+    fn evict(&self, conn: ConnId) {
+        if self.told.lock().is_ok_and(|mut told| told.insert(conn)) {
+            self.count.inc();
+        }
+    }
+
+    /// A connection is ending: whether it had been cut off (and forget it).
+    pub fn was_evicted(&self, conn: ConnId) -> bool {
+        self.told.lock().is_ok_and(|mut told| told.remove(&conn))
     }
 }
 
@@ -68,7 +92,7 @@ pub fn deliver(
                 out: Arc::new(bye),
                 audience: msg.audience,
             });
-            evictions.0.fetch_add(1, Ordering::Relaxed);
+            evictions.evict(msg.to);
             Delivered::Evicted
         }
         Err(SendError::Closed(_)) => Delivered::Gone,

@@ -4,6 +4,7 @@ pub mod chat;
 pub mod chat_sessions;
 pub mod health;
 pub mod live;
+pub mod metrics;
 pub mod multipart;
 pub mod pages;
 pub mod support;

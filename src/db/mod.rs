@@ -154,10 +154,11 @@ impl r2d2::ManageConnection for DbManager {
 /// r2d2 logs every failed connection attempt at error level; during an outage that
 /// is many lines a second. They go to `DbHealth`, which logs an outage once.
 #[derive(Debug)]
-struct ReportToHealth(Arc<DbHealth>);
+struct ReportToHealth(Arc<DbHealth>, Arc<crate::metrics::Metrics>);
 
 impl r2d2::HandleError<diesel::r2d2::Error> for ReportToHealth {
     fn handle_error(&self, error: diesel::r2d2::Error) {
+        self.1.db_pool_errors.inc();
         self.0
             .report_down(health::Access::All, &health::first_line(&error));
     }
@@ -178,16 +179,36 @@ pub fn default_sqlite_url(data_dir: &Path) -> String {
 
 /// Build the pool. SQLite paths get their parent directory created. Connections are
 /// opened at once (the pool is full before it is used).
-pub fn build_pool(settings: &DbSettings, health: Arc<DbHealth>) -> Result<DbPool, DbError> {
+pub fn build_pool(
+    settings: &DbSettings,
+    health: Arc<DbHealth>,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> Result<DbPool, DbError> {
     create_sqlite_dir(settings)?;
     let pool = Pool::builder()
         .max_size(settings.pool_size.max(1))
         .connection_timeout(settings.timeout)
-        .error_handler(Box::new(ReportToHealth(health)))
+        .error_handler(Box::new(ReportToHealth(health, metrics.clone())))
+        .event_handler(Box::new(PoolMetrics(metrics)))
         .build(DbManager {
             settings: settings.clone(),
         })?;
     Ok(pool)
+}
+
+/// Waits for a pooled connection, and the waits that ended without one (failed
+/// connects count as errors in `ReportToHealth`).
+#[derive(Debug)]
+struct PoolMetrics(Arc<crate::metrics::Metrics>);
+
+impl r2d2::HandleEvent for PoolMetrics {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        self.0.db_pool_wait.observe(event.duration().as_secs_f64());
+    }
+
+    fn handle_timeout(&self, _: r2d2::event::TimeoutEvent) {
+        self.0.db_pool_errors.inc();
+    }
 }
 
 fn create_sqlite_dir(settings: &DbSettings) -> Result<(), DbError> {

@@ -26,6 +26,8 @@ pub struct ConversationRow {
     pub guest_id: Option<String>,
     /// An anonymous session's browser binding (`domain::anonymous`); never shown.
     pub anon_key: Option<String>,
+    /// The first staff reply to a customer (for the first-response time).
+    pub first_response_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -335,3 +335,35 @@ pub fn stream_ended(conn: &mut DbConnection, stream_id: &str) -> Result<bool, Db
         .optional()?;
     Ok(ended.is_none_or(|e| e.is_some()))
 }
+
+/// Conversations by status, for the metrics (a status with none is 0).
+pub fn conversation_counts(conn: &mut DbConnection) -> Result<Vec<(Status, i64)>, DbError> {
+    let rows: Vec<(String, i64)> = conversations::table
+        .group_by(conversations::status)
+        .select((conversations::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(Status::ALL
+        .into_iter()
+        .map(|s| {
+            let n = rows
+                .iter()
+                .find(|(r, _)| r == s.as_str())
+                .map_or(0, |r| r.1);
+            (s, n)
+        })
+        .collect())
+}
+
+/// Each agent's active conversations, for the metrics.
+pub fn agent_load(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+    let rows: Vec<(Option<String>, i64)> = conversations::table
+        .filter(conversations::status.eq(Status::Active.as_str()))
+        .filter(conversations::assigned_agent_id.is_not_null())
+        .group_by(conversations::assigned_agent_id)
+        .select((conversations::assigned_agent_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(agent, n)| Some((agent?, n)))
+        .collect())
+}

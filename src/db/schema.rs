@@ -16,6 +16,7 @@ diesel::table! {
         updated_at -> Timestamp,
         guest_id -> Nullable<Text>,
         anon_key -> Nullable<Text>,
+        first_response_at -> Nullable<Timestamp>,
     }
 }
 

@@ -20,6 +20,16 @@ pub enum DialectId {
 }
 
 impl DialectId {
+    /// As the metrics name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialectId::Native => "native",
+            DialectId::Ticket => "ticket",
+            DialectId::Support => "support",
+            DialectId::Session => "session",
+        }
+    }
+
     pub fn encoding(self) -> crate::domain::Encoding {
         crate::domain::Encoding(self as u8)
     }

@@ -112,6 +112,17 @@ pub enum RelayKind {
     IceCandidate,
 }
 
+impl RelayKind {
+    /// As metrics name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelayKind::Offer => "offer",
+            RelayKind::Answer => "answer",
+            RelayKind::IceCandidate => "ice_candidate",
+        }
+    }
+}
+
 /// Seed 002's WebRTC signalling frames.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Signal {

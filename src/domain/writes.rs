@@ -48,6 +48,27 @@ pub struct Posted {
     pub created: bool,
     /// The post bound an anonymous session from before bindings to its browser.
     pub bound: bool,
+    /// The first staff reply to a customer: the first-response time.
+    pub timing: Option<Timing>,
+}
+
+/// A support figure a write completed, in seconds: observed once, by the node whose
+/// write it was (`switchboard_queue_wait_seconds` and the like).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Timing {
+    /// From the conversation's start to its first agent.
+    QueueWait(f64),
+    /// From the first customer message to the first staff reply.
+    FirstResponse(f64),
+    /// From the conversation's start to resolved.
+    Resolution(f64),
+}
+
+impl Timing {
+    /// Seconds from `from` to `to`.
+    pub fn between(from: chrono::NaiveDateTime, to: chrono::NaiveDateTime) -> f64 {
+        ((to - from).num_milliseconds().max(0) as f64) / 1000.0
+    }
 }
 
 /// Start a conversation, or with `reuse_open` find the owner's open one of that type.
@@ -79,6 +100,8 @@ pub struct Change {
 pub struct Changed {
     pub conversation: Conversation,
     pub system: Message,
+    /// A first agent (queue wait) or a resolution.
+    pub timing: Option<Timing>,
 }
 
 /// What a read receipt covers.

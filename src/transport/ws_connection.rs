@@ -11,6 +11,7 @@ use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
+use crate::metrics::{Ended, Metrics, Transport};
 use crate::rate_limit::TokenBucket;
 use crate::transport::fragments::{self, FragmentError, Fragments};
 use crate::transport::{handover, ws_io};
@@ -41,6 +42,13 @@ pub trait FrameHandler: Sized + Unpin + 'static {
     fn on_rate_limited(&mut self, ctx: &mut WsContext<Self>);
     /// The connection has ended.
     fn on_stop(&mut self);
+    /// The server's metrics, and the dialect they count this connection under.
+    fn metrics(&self) -> &Metrics;
+    fn dialect(&self) -> &'static str;
+    /// Why the handler ended the connection, if it did.
+    fn ending(&self) -> Option<Ended> {
+        None
+    }
 }
 
 pub type WsContext<H> = ws::WebsocketContext<WsConnection<H>>;
@@ -51,6 +59,8 @@ pub struct WsConnection<H: FrameHandler> {
     last_seen: Instant,
     bucket: TokenBucket,
     fragments: Fragments,
+    /// Why the connection ended, once it has (for the metrics).
+    ended: Option<Ended>,
 }
 
 /// Answer an upgrade request with a connection running `handler`.
@@ -65,6 +75,7 @@ pub fn start<H: FrameHandler>(
         last_seen: Instant::now(),
         bucket: TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         fragments: Fragments::new(limits.max_message_bytes),
+        ended: None,
     };
     handover::accept(req, limits.max_message_bytes, conn).map(|(res, _)| res)
 }
@@ -112,8 +123,15 @@ pub fn later<H: FrameHandler>(
 }
 
 impl<H: FrameHandler> WsConnection<H> {
-    fn message(&mut self, text: Option<&str>, ctx: &mut WsContext<H>) {
+    /// Say why the connection ends (the first reason given counts).
+    pub fn ending(&mut self, why: Ended) {
+        self.ended.get_or_insert(why);
+    }
+
+    fn message(&mut self, text: Option<&str>, bytes: usize, ctx: &mut WsContext<H>) {
+        self.handler.metrics().websocket.received(bytes);
         if !self.bucket.try_take() {
+            self.handler.metrics().rate_limited("frames");
             // Text gets an answer; binary floods, which the protocol has no use for,
             // are dropped without one.
             if text.is_some() {
@@ -128,6 +146,7 @@ impl<H: FrameHandler> WsConnection<H> {
     }
 
     fn too_large(&mut self, ctx: &mut WsContext<H>) {
+        self.ending(Ended::TooLarge);
         log::info!(
             "a WebSocket message over {} bytes",
             self.limits.max_message_bytes
@@ -136,6 +155,7 @@ impl<H: FrameHandler> WsConnection<H> {
     }
 
     fn refuse(&mut self, code: CloseCode, why: &str, ctx: &mut WsContext<H>) {
+        self.ending(Ended::ProtocolError);
         log::info!("connection {}: protocol error: {why}", self.handler.id());
         close(ctx, code, None);
     }
@@ -148,11 +168,15 @@ impl<H: FrameHandler> Actor for WsConnection<H> {
         // The mailbox is the outbound queue: a central actor's `try_send` fails once
         // it is full, and the connection is cut off as stuck.
         ctx.set_mailbox_capacity(self.limits.outbound_queue);
+        let m = self.handler.metrics();
+        m.connection(Transport::WebSocket, 1);
+        m.connected(Transport::WebSocket, self.handler.dialect());
         // One timer per connection at a 30 s default interval is ~3k wakeups/s at 100k
         // connections: cheap for tokio's timer wheel, and it needs no shared state.
         ctx.run_interval(self.limits.heartbeat_interval, |act, ctx| {
             if act.last_seen.elapsed() > act.limits.client_timeout {
                 log::info!("connection {}: heartbeat timed out", act.handler.id());
+                act.ending(Ended::HeartbeatTimeout);
                 close(ctx, CloseCode::Away, Some("heartbeat timeout"));
             } else {
                 ctx.ping(b"");
@@ -161,6 +185,14 @@ impl<H: FrameHandler> Actor for WsConnection<H> {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        let why = self.handler.ending().or(self.ended);
+        let m = self.handler.metrics();
+        m.disconnected(
+            Transport::WebSocket,
+            self.handler.dialect(),
+            why.unwrap_or(Ended::ConnectionLost),
+        );
+        m.connection(Transport::WebSocket, -1);
         self.handler.on_stop();
     }
 }
@@ -176,12 +208,14 @@ impl<H: FrameHandler> StreamHandler<Result<ws::Message, ProtocolError>> for WsCo
                     ctx,
                 )
             }
-            Ok(ws::Message::Text(text)) => self.message(Some(&text), ctx),
-            Ok(ws::Message::Binary(_)) => self.message(None, ctx),
+            Ok(ws::Message::Text(text)) => self.message(Some(&text), text.len(), ctx),
+            Ok(ws::Message::Binary(b)) => self.message(None, b.len(), ctx),
             Ok(ws::Message::Continuation(item)) => match self.fragments.push(item) {
                 Ok(None) => {}
-                Ok(Some(fragments::Message::Text(text))) => self.message(Some(&text), ctx),
-                Ok(Some(fragments::Message::Binary(_))) => self.message(None, ctx),
+                Ok(Some(fragments::Message::Text(text))) => {
+                    self.message(Some(&text), text.len(), ctx)
+                }
+                Ok(Some(fragments::Message::Binary(b))) => self.message(None, b.len(), ctx),
                 Err(FragmentError::TooLarge) => self.too_large(ctx),
                 Err(FragmentError::Protocol(why)) => self.refuse(CloseCode::Protocol, why, ctx),
                 Err(FragmentError::NotUtf8) => {
@@ -196,6 +230,7 @@ impl<H: FrameHandler> StreamHandler<Result<ws::Message, ProtocolError>> for WsCo
             }
             Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
             Ok(ws::Message::Close(reason)) => {
+                self.ending(Ended::ClientClosed);
                 ctx.close(reason);
                 ctx.stop();
             }

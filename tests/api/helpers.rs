@@ -28,6 +28,8 @@ pub struct TestApp {
     pub handle: ServerHandle,
     pub keys: JwtKeys,
     pub config: Config,
+    /// Where `/metrics` is when `metrics_listen` moved it off the main port.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Kept alive for the test's duration.
     pub _data: std::sync::Arc<TempDir>,
     /// The test is one browser: the browser-key cookie the server set, sent with every
@@ -113,6 +115,7 @@ pub async fn spawn_config(config: Config, data: std::sync::Arc<TempDir>) -> Test
         addr: running.addr,
         handle,
         keys: running.keys,
+        metrics_addr: running.metrics_addr,
         config,
         _data: data,
         jar: Jar::default(),
@@ -263,6 +266,75 @@ impl TestApp {
         app.jar = self.jar;
         app
     }
+}
+
+/// One `/metrics` scrape: each sample's value, by its name and labels as the
+/// exposition writes them (`switchboard_connects_total{transport="websocket",…}`).
+#[derive(Debug)]
+pub struct Scrape(pub std::collections::HashMap<String, f64>);
+
+impl Scrape {
+    /// Scrape the server at `base` (`http://host:port`).
+    pub async fn of(base: &str) -> Scrape {
+        let mut res = awc::Client::new()
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(res.status().as_u16(), 200, "GET /metrics");
+        let body = res.body().limit(4 * 1024 * 1024).await.expect("body");
+        Scrape::parse(std::str::from_utf8(&body).expect("UTF-8"))
+    }
+
+    pub fn parse(text: &str) -> Scrape {
+        let samples = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| {
+                let (name, value) = l.rsplit_once(' ')?;
+                Some((name.to_owned(), value.parse().ok()?))
+            })
+            .collect();
+        Scrape(samples)
+    }
+
+    /// A sample's value; 0 when it is not there (a counter not yet moved).
+    pub fn get(&self, sample: &str) -> f64 {
+        self.0.get(sample).copied().unwrap_or(0.0)
+    }
+}
+
+impl TestApp {
+    pub async fn metrics(&self) -> Scrape {
+        Scrape::of(&format!("http://{}", self.addr)).await
+    }
+
+    /// Scrape until `ok` holds (a connection is counted as it stops, just after its
+    /// client has seen the close), for up to `WAIT`.
+    pub async fn metrics_until(&self, what: &str, ok: impl Fn(&Scrape) -> bool) -> Scrape {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let m = self.metrics().await;
+            if ok(&m) {
+                return m;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{what}: {m:#?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Scrape until `sample` is `want`.
+    pub async fn metric_reaches(&self, sample: &str, want: f64) -> Scrape {
+        self.metrics_until(&format!("{sample} = {want}"), |m| m.get(sample) == want)
+            .await
+    }
+}
+
+/// A `switchboard_disconnects_total` sample of the native `/ws` dialect.
+pub fn ws_disconnects(reason: &str) -> String {
+    format!(
+        "switchboard_disconnects_total{{transport=\"websocket\",dialect=\"native\",reason=\"{reason}\"}}"
+    )
 }
 
 /// `req` with the token, if any, as a bearer.

@@ -20,6 +20,7 @@ async fn oversized_frame_closes_only_that_connection() {
         Next::Closed(Some(reason)) => assert_eq!(reason.code, CloseCode::Size),
         other => panic!("expected a 1009 close, got {other:?}"),
     }
+    app.metric_reaches(&ws_disconnects("too_large"), 1.0).await;
     staff.assert_alive().await;
     let mut again = app.customer(&session, None).await;
     again
@@ -126,6 +127,11 @@ async fn flood_over_the_rate_limit_is_refused_not_fatal() {
     // slow machine may refill a few tokens while the 40 frames go out.
     assert!((9..=15).contains(&acks), "acks {acks}");
     assert_eq!(acks + limited, 40);
+    let m = app.metrics().await;
+    assert_eq!(
+        m.get(r#"switchboard_rate_limited_total{limit="frames"}"#),
+        limited as f64
+    );
     // Staff saw exactly the accepted messages; others are unaffected, and the
     // flooder recovers once its bucket refills.
     for _ in 0..acks {
@@ -285,6 +291,8 @@ async fn silent_client_is_closed_after_the_heartbeat_timeout() {
     .await
     .expect("closed in time");
     assert_eq!(closed, Some(CloseCode::Away));
+    app.metric_reaches(&ws_disconnects("heartbeat_timeout"), 1.0)
+        .await;
 
     // A client that answers pings stays connected well past the timeout.
     let mut live = app.ws().await;
@@ -354,6 +362,9 @@ async fn a_stuck_reader_is_disconnected_without_holding_up_others() {
         "{health}"
     );
     assert_eq!(health["connections"]["staffConnections"], 1);
+    let m = app.metrics().await;
+    assert_eq!(m.get(&ws_disconnects("slow_consumer")), 1.0, "{m:#?}");
+    assert!(m.get("switchboard_outbound_cutoffs_total") >= 1.0);
 
     // Its socket is really gone: the kernel gave up on the unacknowledged data and reset
     // it, so reading now ends in an error rather than, after a drained backlog, a close frame.
@@ -403,6 +414,11 @@ async fn anonymous_creations_are_limited_per_ip() {
     let (status, refused) = app.post_json("/api/chat/send-to-staff", &body, None).await;
     assert_eq!(status, 429);
     assert_eq!(refused["code"], "rate_limited");
+    let m = app.metrics().await;
+    assert_eq!(
+        m.get(r#"switchboard_rate_limited_total{limit="addresses"}"#),
+        2.0
+    );
     // A signed-in customer is limited per identity instead.
     let token = app.token("cust", "customer");
     let body = json!({"sessionId": uid("sess"), "message": "hi"});
@@ -433,6 +449,8 @@ async fn a_connection_ends_when_its_token_expires() {
         Next::Closed(Some(reason)) => assert_eq!(reason.code, CloseCode::Policy),
         other => panic!("expected a policy close, got {other:?}"),
     }
+    app.metric_reaches(&ws_disconnects("token_expired"), 1.0)
+        .await;
     let (_, health) = app.get_json("/health", None).await;
     assert_eq!(health["connections"]["staffConnections"], 0);
 }
@@ -502,6 +520,11 @@ async fn one_identity_is_limited_across_connections_and_rest() {
     assert_eq!(
         skip_echoes(&mut tab2).await["message"],
         "Rate limit exceeded"
+    );
+    let m = app.metrics().await;
+    assert_eq!(
+        m.get(r#"switchboard_rate_limited_total{limit="posts"}"#),
+        2.0
     );
     // Another identity is unaffected.
     let other = json!({"sessionId": uid("sess"), "message": "hello"});

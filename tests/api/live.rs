@@ -641,7 +641,8 @@ async fn stream_chat_is_stored() {
     .await;
     // Read back through the storage layer, on the server's own database.
     let settings = switchboard::db::DbSettings::for_url(&app.config.database_url());
-    let pool = switchboard::db::build_pool(&settings, Default::default()).unwrap();
+    let pool =
+        switchboard::db::build_pool(&settings, Default::default(), Default::default()).unwrap();
     let mut rows = Vec::new();
     for _ in 0..20 {
         rows = switchboard::db::reads::stream_chat_of(&mut pool.get().unwrap(), &id).unwrap();

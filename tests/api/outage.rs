@@ -331,6 +331,15 @@ async fn a_database_outage_fails_fast_and_clearly_then_recovers_losing_nothing()
     );
 
     let down = health_until(&url, 503, Duration::from_secs(5)).await;
+    // The metrics say so too, at once.
+    let started = Instant::now();
+    let m = Scrape::of(&url).await;
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(m.get("switchboard_db_up"), 0.0);
+    if let Outage::Postgres(_) = &outage {
+        // Connections to a stopped server cannot be had.
+        assert!(m.get("switchboard_db_pool_errors_total") >= 1.0, "{m:#?}");
+    }
     let (ready, body, _, took) = get(&format!("{url}/health/ready")).await;
     assert_eq!((ready, &body["database"]), (503, &json!("down")), "{body}");
     assert!(took < Duration::from_secs(1), "/health/ready took {took:?}");
@@ -391,6 +400,7 @@ async fn a_database_outage_fails_fast_and_clearly_then_recovers_losing_nothing()
     outage.end().await;
     let back = Instant::now();
     health_until(&url, 200, Duration::from_secs(5)).await;
+    assert_eq!(Scrape::of(&url).await.get("switchboard_db_up"), 1.0);
     assert!(
         back.elapsed() < Duration::from_secs(2),
         "recovered after {:?}",

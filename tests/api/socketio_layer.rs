@@ -95,6 +95,7 @@ async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
         recovery: Some(Duration::from_secs(60)),
         origins: switchboard::transport::origin::OriginPolicy::any(),
         proxies: Default::default(),
+        metrics: Default::default(),
     };
     tweak(&mut settings);
     let engine = web::Data::new(Engine::<Echo>::new(

@@ -14,7 +14,7 @@ fn a_failing_write_does_not_undo_its_batch() {
     let url = test_config(&data).database_url();
     let settings = DbSettings::for_url(&url);
     run_migrations(&settings).unwrap();
-    let pool = build_pool(&settings, Default::default()).unwrap();
+    let pool = build_pool(&settings, Default::default(), Default::default()).unwrap();
     let mut conn = pool.get().unwrap();
     let (a, b) = (uid("guest_a"), uid("guest_b"));
     // The second insert of `a` violates the primary key: a database error, not a rule.

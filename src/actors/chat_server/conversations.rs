@@ -18,7 +18,20 @@ use crate::domain::{text, ChangeKind};
 const ASSIGN_TRIES: u32 = 3;
 
 impl ChatServer {
+    /// A support figure this node's write completed.
+    fn timed(&self, timing: Option<writes::Timing>) {
+        let m = &self.metrics;
+        match timing {
+            Some(writes::Timing::QueueWait(s)) => m.queue_wait.observe(s),
+            Some(writes::Timing::FirstResponse(s)) => m.first_response.observe(s),
+            Some(writes::Timing::Resolution(s)) => m.resolution.observe(s),
+            None => {}
+        }
+    }
+
+    /// A message committed here: to this node's connections and the other nodes.
     pub(super) fn announce_message(&mut self, message: ChatMessage, origin: Option<ConnId>) {
+        self.metrics.message(message.author.kind.as_str());
         if self.cluster.is_some() {
             let room = message.conversation_id.clone();
             let event = Event::MessagePosted {
@@ -58,11 +71,13 @@ impl ChatServer {
             duplicate,
             created,
             bound,
+            timing,
         } = posted;
         let answer = messages.last().cloned().ok_or_else(AppError::internal);
         if duplicate {
             return answer;
         }
+        self.timed(timing);
         // A post may have bound an anonymous session from before bindings:
         // listeners from other browsers go, on every node.
         if bound {
@@ -91,6 +106,7 @@ impl ChatServer {
         by: Option<(String, String)>,
         changed: writes::Changed,
     ) -> ConversationView {
+        self.timed(changed.timing);
         self.announce_message(changed.system, origin);
         let conversation = changed.conversation;
         self.announce_conversation(conversation.clone(), ChangeKind::StatusChanged, origin, by);

@@ -268,6 +268,8 @@ pub struct Stats {
     pub staff_connections: usize,
     pub rooms: usize,
     pub staff_online: usize,
+    /// Staff online here or on another node.
+    pub agents_online: usize,
     pub slow_consumers_evicted: u64,
 }
 

@@ -32,6 +32,7 @@ use crate::domain::{
     Audience, Author, Caller, Event, Message as ChatMessage, Outbound, SenderKind,
 };
 use crate::error::{AppError, ErrorKind};
+use crate::metrics::Metrics;
 use crate::rate_limit::KeyedLimiter;
 
 /// Limits the ChatServer enforces on every dialect's input.
@@ -93,6 +94,7 @@ pub struct ChatServer {
     /// Post rate per author; full buckets are dropped periodically.
     post_limiter: Arc<KeyedLimiter<String>>,
     evictions: Arc<Evictions>,
+    metrics: Arc<Metrics>,
     /// Where the auto-assignment round-robin continues.
     next_agent: usize,
 }
@@ -119,6 +121,7 @@ impl ChatServer {
         secrets: SessionSecrets,
         evictions: Arc<Evictions>,
         cluster: Option<Addr<Cluster>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         ChatServer {
             cluster,
@@ -140,6 +143,7 @@ impl ChatServer {
                 limits.post_burst,
             )),
             evictions,
+            metrics,
             next_agent: 0,
         }
     }
@@ -436,6 +440,7 @@ impl ChatServer {
     /// Read from the database the messages that held ones wait for.
     fn fill_gaps(&mut self, ctx: &mut Context<Self>) {
         for gap in self.sequence.overdue() {
+            self.metrics.cluster_gap_fills.inc();
             let db = self.db.clone();
             let page = HistoryPage::After {
                 seq: gap.after,
@@ -525,6 +530,7 @@ impl ChatServer {
         {
             Ok(())
         } else {
+            self.metrics.rate_limited("posts");
             Err(AppError::rate_limited())
         }
     }
@@ -561,6 +567,12 @@ impl ChatServer {
             staff_connections,
             rooms: self.rooms.len(),
             staff_online: self.staff.len(),
+            agents_online: self.staff.len()
+                + self
+                    .remote_staff
+                    .keys()
+                    .filter(|id| !self.staff.contains_key(*id))
+                    .count(),
             slow_consumers_evicted: self.evictions.count(),
         }
     }

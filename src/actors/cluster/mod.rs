@@ -57,6 +57,7 @@ pub struct ClusterSettings {
     pub node_id: String,
     /// Where this node listens, for the node list.
     pub addr: String,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl ClusterSettings {
@@ -75,6 +76,9 @@ impl ClusterSettings {
 struct Envelope {
     /// The node that published it.
     from: String,
+    /// When, in Unix milliseconds (by its clock): for the lag metric.
+    #[serde(default)]
+    at: Option<i64>,
     body: Body,
 }
 
@@ -519,6 +523,14 @@ impl Cluster {
     }
 
     fn received(&mut self, envelope: Envelope) {
+        if envelope.from != self.settings.node_id {
+            let m = &self.settings.metrics;
+            m.cluster_received.inc();
+            if let Some(at) = envelope.at {
+                let lag = chrono::Utc::now().timestamp_millis().saturating_sub(at);
+                m.cluster_lag.observe(lag.max(0) as f64 / 1000.0);
+            }
+        }
         match envelope.body {
             Body::Probe(nonce) if envelope.from == self.settings.node_id => {
                 if self.probe.is_some_and(|(n, _)| n == nonce) {
@@ -693,8 +705,10 @@ fn add_publish(
 ) -> serde_json::Result<()> {
     let envelope = Envelope {
         from: settings.node_id.clone(),
+        at: Some(chrono::Utc::now().timestamp_millis()),
         body,
     };
+    settings.metrics.cluster_published.inc();
     pipe.cmd("PUBLISH")
         .arg(settings.channel())
         .arg(serde_json::to_string(&envelope)?)
@@ -716,6 +730,7 @@ impl StreamHandler<PushInfo> for Cluster {
             }
             PushKind::Disconnection => {
                 log::warn!("the Redis connection dropped; reconnecting");
+                self.settings.metrics.cluster_reconnects.inc();
             }
             _ => {}
         }

@@ -21,6 +21,7 @@ pub use requests::{Requests, Writes};
 use crate::db::health::{self, DbHealth};
 use crate::db::writes::{self, AnyWrite};
 use crate::db::{DbConnection, DbError, DbPool, DbSettings};
+use crate::metrics::Metrics;
 
 pub struct DbSync {
     pool: DbPool,
@@ -90,16 +91,18 @@ pub struct DbWriter {
     in_flight: bool,
     max_batch: usize,
     stats: WriterStats,
+    metrics: Arc<Metrics>,
 }
 
 impl DbWriter {
-    pub fn new(sync: Addr<DbSync>, max_batch: usize) -> Self {
+    pub fn new(sync: Addr<DbSync>, max_batch: usize, metrics: Arc<Metrics>) -> Self {
         DbWriter {
             sync,
             queue: Vec::new(),
             in_flight: false,
             max_batch: max_batch.max(1),
             stats: WriterStats::default(),
+            metrics,
         }
     }
 
@@ -118,6 +121,9 @@ impl DbWriter {
         self.stats.batches += 1;
         self.stats.writes += replies.len() as u64;
         self.stats.largest_batch = self.stats.largest_batch.max(replies.len());
+        self.metrics.db_batch_size.observe(replies.len() as f64);
+        self.metrics.db_queue_depth.set(self.queue.len() as i64);
+        let began = std::time::Instant::now();
         self.sync
             .send(CommitBatch(batch))
             .into_actor(self)
@@ -128,7 +134,10 @@ impl DbWriter {
                     (0..replies.len()).map(|_| Err(e.clone())).collect()
                 };
                 let results = match res {
-                    Ok(Ok(results)) => results,
+                    Ok(Ok(results)) => {
+                        act.metrics.db_commit.observe(began.elapsed().as_secs_f64());
+                        results
+                    }
                     Ok(Err(e)) => failed(e.into()),
                     Err(e) => failed(e.into()),
                 };
@@ -151,6 +160,7 @@ impl Handler<Persist> for DbWriter {
     fn handle(&mut self, msg: Persist, ctx: &mut Context<Self>) {
         self.queue.push(msg);
         self.flush(ctx);
+        self.metrics.db_queue_depth.set(self.queue.len() as i64);
     }
 }
 
@@ -183,12 +193,13 @@ impl Db {
         threads: usize,
         max_batch: usize,
         alive: Arc<()>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let workers = (pool, health.clone(), alive.clone());
         let sync = SyncArbiter::start(threads.max(1), move || {
             DbSync::new(workers.0.clone(), workers.1.clone(), workers.2.clone())
         });
-        let writer = DbWriter::new(sync.clone(), max_batch).start();
+        let writer = DbWriter::new(sync.clone(), max_batch, metrics).start();
         probe::start(settings, health.clone(), alive);
         Db {
             sync,

@@ -15,6 +15,9 @@ impl Handler<ToggleLike> for LiveStream {
             liker: msg.liker,
             liked,
         });
+        if liked {
+            self.metrics.stream_likes.inc();
+        }
         Ok(liked)
     }
 }
@@ -69,6 +72,7 @@ impl Handler<SendChat> for LiveStream {
             line,
             sender: msg.sender_id,
         });
+        self.metrics.stream_chat_lines.inc();
         Ok(())
     }
 }
@@ -114,6 +118,7 @@ impl Handler<Moderate> for LiveStream {
                     return Err(unknown());
                 }
                 self.commit(StreamSync::ChatDeleted { message_id });
+                self.metrics.moderated("delete");
             }
             ModerateCmd::Mute {
                 message_id,
@@ -132,12 +137,14 @@ impl Handler<Moderate> for LiveStream {
                     .map(|(_, a)| a.clone());
                 let sender = author.ok_or_else(unknown)?;
                 self.commit(StreamSync::Muted { sender, seconds });
+                self.metrics.moderated("mute");
             }
             ModerateCmd::SlowMode { seconds } => {
                 if seconds > 3600 {
                     return Err(AppError::validation("seconds must be between 0 and 3600"));
                 }
                 self.commit(StreamSync::SlowMode { seconds });
+                self.metrics.moderated("slow_mode");
             }
         }
         Ok(())

@@ -74,6 +74,7 @@ pub struct LiveStream {
     broadcaster: Option<String>,
     moderation: Moderation,
     evictions: Arc<Evictions>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Chat moderation state, reset with each stream.
@@ -107,8 +108,14 @@ fn staff_only(caller: &Caller) -> Result<(), AppError> {
 }
 
 impl LiveStream {
-    pub fn new(db: Db, evictions: Arc<Evictions>, cluster: Option<Addr<Cluster>>) -> Self {
+    pub fn new(
+        db: Db,
+        evictions: Arc<Evictions>,
+        cluster: Option<Addr<Cluster>>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         LiveStream {
+            metrics,
             db,
             cluster,
             remote: RemoteStream::default(),

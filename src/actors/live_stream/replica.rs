@@ -26,6 +26,7 @@ impl LiveStream {
                 });
                 self.history.clear();
                 self.moderation = Moderation::default();
+                self.metrics.stream_live.set(1);
                 if let Some(view) = self.view() {
                     self.broadcast(Event::StreamStarted {
                         stream: Box::new(view),
@@ -36,6 +37,7 @@ impl LiveStream {
             StreamSync::Stopped { stream_id } => {
                 if self.live.as_ref().is_some_and(|l| l.row.id == stream_id) {
                     self.live = None;
+                    self.metrics.stream_live.set(0);
                     self.broadcast(Event::StreamStopped { stream_id });
                     self.share_local();
                 }
@@ -142,6 +144,7 @@ impl LiveStream {
             return;
         }
         let now = Instant::now();
+        self.metrics.stream_live.set(1);
         self.live = Some(Live {
             row: s.stream,
             liked: s.liked_by.iter().cloned().collect(),

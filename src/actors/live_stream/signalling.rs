@@ -153,6 +153,7 @@ impl LiveStream {
                 if self.find_peer(&to).is_none() {
                     return Err(AppError::not_found("Peer not found").with_detail(to));
                 }
+                self.metrics.signal(kind.as_str());
                 self.signal_peer(
                     &to.clone(),
                     Signal::Relay {

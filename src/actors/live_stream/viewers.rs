@@ -20,6 +20,7 @@ impl Handler<Watch> for LiveStream {
             )
             .is_none();
         self.dirty |= new;
+        self.metrics.stream_viewers.set(self.viewers.len() as i64);
         if new {
             for event in self.state_events() {
                 self.send_to(msg.conn, event);
@@ -32,6 +33,7 @@ impl Handler<Unwatch> for LiveStream {
     type Result = ();
     fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
         self.dirty |= self.viewers.remove(&msg.conn).is_some();
+        self.metrics.stream_viewers.set(self.viewers.len() as i64);
         // A peer's registrations go away with its connection.
         let mine: Vec<String> = self
             .peers

@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::domain::conversation::{apply_change, Owner, Status, StatusChange, AT_CAPACITY};
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
-    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted,
+    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Timing,
 };
 use crate::domain::{Author, Caller, Message, SenderKind};
 use crate::error::{AppError, ErrorKind};
@@ -143,6 +143,7 @@ fn insert_conversation(
         updated_at: now,
         guest_id: new.owner.guest_id().map(str::to_owned),
         anon_key: new.owner.anon_key().map(str::to_owned),
+        first_response_at: None,
     };
     // Each backend's own connection: the multi-backend one has no ON CONFLICT.
     let insert = diesel::insert_into(conversations::table)
@@ -197,6 +198,54 @@ fn set_status(
     conv.assigned_agent_id = agent;
     conv.updated_at = now;
     Ok(())
+}
+
+/// A staff message may be the conversation's first reply to a customer: then it is
+/// marked so, and the time since the first customer message is the first response.
+fn first_response(
+    conn: &mut DbConnection,
+    conv: &ConversationRow,
+    reply: &MessageRow,
+) -> Result<Option<Timing>, WriteError> {
+    let staff = matches!(
+        SenderKind::parse(&reply.sender_kind),
+        Some(SenderKind::Agent | SenderKind::Admin)
+    );
+    if !staff || conv.first_response_at.is_some() {
+        return Ok(None);
+    }
+    let customer_kinds = [SenderKind::Customer.as_str(), SenderKind::Guest.as_str()];
+    let asked: Option<chrono::NaiveDateTime> = messages::table
+        .filter(messages::conversation_id.eq(&conv.id))
+        .filter(messages::sender_kind.eq_any(customer_kinds))
+        .order(messages::seq.asc())
+        .select(messages::created_at)
+        .first(conn)
+        .optional()?;
+    // Staff who write before the customer has are not answering anyone yet.
+    let Some(asked) = asked else {
+        return Ok(None);
+    };
+    diesel::update(conversations::table.find(&conv.id))
+        .set(conversations::first_response_at.eq(reply.created_at))
+        .execute(conn)?;
+    Ok(Some(Timing::FirstResponse(Timing::between(
+        asked,
+        reply.created_at,
+    ))))
+}
+
+/// What a status change completes: a first agent (the queue wait) or a resolution,
+/// each timed from the conversation's start.
+fn status_timing(conv: &ConversationRow, before: Option<Status>, after: Status) -> Option<Timing> {
+    let since_start = Timing::between(conv.created_at, now_millis());
+    match (before, after) {
+        (Some(Status::Waiting), Status::Active) => Some(Timing::QueueWait(since_start)),
+        (Some(b), Status::Resolved) if b != Status::Resolved => {
+            Some(Timing::Resolution(since_start))
+        }
+        _ => None,
+    }
 }
 
 /// The author's uploaded files with these ids, none yet attached to a message.
@@ -265,6 +314,7 @@ impl Write for Post {
                     duplicate: true,
                     created,
                     bound,
+                    timing: None,
                 });
             }
         }
@@ -298,6 +348,7 @@ impl Write for Post {
             &message_type,
             p.client_id.as_deref(),
         )?;
+        let timing = first_response(conn, &conv, &row)?;
         if !files.is_empty() {
             diesel::update(attachments::table.filter(attachments::id.eq_any(&p.attachment_ids)))
                 .set((
@@ -319,6 +370,7 @@ impl Write for Post {
             duplicate: false,
             created,
             bound,
+            timing,
         })
     }
 }
@@ -379,6 +431,7 @@ impl Write for Change {
         }
         let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
         let effect = apply_change(&conv.clone().into(), &self.caller, &self.change)?;
+        let timing = status_timing(&conv, Status::parse(&conv.status), effect.status);
         set_status(conn, &mut conv, effect.status, effect.assigned_agent_id)?;
         let system = insert_message(
             conn,
@@ -391,6 +444,7 @@ impl Write for Change {
         Ok(Changed {
             conversation: conv.into(),
             system: system.into(),
+            timing,
         })
     }
 }

@@ -93,6 +93,8 @@ pub struct NativeSocket {
     registrations: u32,
     /// This browser's binding (its key's hash), which anonymous sessions belong to.
     binding: String,
+    /// Why this handler ended the connection (its token expired).
+    ending: Option<crate::metrics::Ended>,
 }
 
 type Ctx = WsContext<NativeSocket>;
@@ -106,11 +108,14 @@ impl NativeSocket {
             expiry: None,
             registrations: 0,
             binding,
+            ending: None,
         }
     }
 
     fn reply(&self, ctx: &mut Ctx, reply: Reply) {
-        ctx.text(encode_reply(&reply));
+        let frame = encode_reply(&reply);
+        self.state.metrics.websocket.sent(frame.len());
+        ctx.text(frame);
     }
 
     fn error(&self, ctx: &mut Ctx, e: &AppError) {
@@ -451,6 +456,20 @@ impl FrameHandler for NativeSocket {
         self.state.chat.do_send(Leave { conn: self.id });
         self.state.live.do_send(Unwatch { conn: self.id });
     }
+
+    fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.state.metrics
+    }
+
+    fn dialect(&self) -> &'static str {
+        "native"
+    }
+
+    fn ending(&self) -> Option<crate::metrics::Ended> {
+        let evicted = self.state.evictions.was_evicted(self.id);
+        self.ending
+            .or(evicted.then_some(crate::metrics::Ended::SlowConsumer))
+    }
 }
 
 impl Handler<Deliver> for WsConnection<NativeSocket> {
@@ -458,12 +477,14 @@ impl Handler<Deliver> for WsConnection<NativeSocket> {
 
     fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
         if let Event::Disconnect { reason } = &msg.out.event {
+            self.ending(crate::metrics::Ended::SlowConsumer);
             return ws_connection::close(ctx, CloseCode::Again, Some(reason.as_ref()));
         }
         if let Some(frame) =
             msg.out
                 .encoded(DialectId::Native.encoding(), msg.audience, encode_event)
         {
+            self.handler.state.metrics.websocket.sent(frame.len());
             ctx.text(frame);
         }
     }

@@ -37,6 +37,7 @@ impl NativeSocket {
     /// The token ran out: say so, and end the connection.
     pub(super) fn expire(&mut self, ctx: &mut Ctx) {
         log::info!("connection {}: token expired; closing it", self.id);
+        self.ending = Some(crate::metrics::Ended::TokenExpired);
         self.error(ctx, &AppError::token_expired());
         ws_connection::close(ctx, CloseCode::Policy, Some("token expired"));
     }

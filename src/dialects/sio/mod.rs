@@ -71,6 +71,8 @@ pub struct ChatSocket {
     /// The socket was recovered: its first store takes it over from the node that
     /// held it (which may not have noticed yet that its connection died).
     recovered: bool,
+    /// Why this handler ended the socket (its token expired).
+    ending: Option<crate::metrics::Ended>,
 }
 
 type SocketIo<'a> = Io<'a, ChatSocket>;
@@ -212,6 +214,7 @@ impl SocketHandler for ChatSocket {
                 expiry_timer: 0,
                 shared: None,
                 recovered: rooms.is_some(),
+                ending: None,
             };
             if !socket.caller.is_anonymous() {
                 socket.attach(req.session.recipient());
@@ -221,6 +224,8 @@ impl SocketHandler for ChatSocket {
     }
 
     fn on_connected(&mut self, io: &mut SocketIo) {
+        let dialect = self.dialect.as_str();
+        self.state.metrics.connected(io.carrier(), dialect);
         self.watch_expiry(io);
         self.share_while_alive(io);
         if !still_valid(&self.caller) {
@@ -241,6 +246,7 @@ impl SocketHandler for ChatSocket {
             return self.expire(io);
         }
         if !self.bucket.try_take() {
+            self.state.metrics.rate_limited("frames");
             let e = AppError::rate_limited();
             return self.fail(io, event.ack, &e);
         }
@@ -252,9 +258,9 @@ impl SocketHandler for ChatSocket {
         // of them has settles it; `send_message` follows the socket's dialect.
         let name = event.name.as_str();
         if ticket::EVENTS.contains(&name) {
-            self.dialect = DialectId::Ticket;
+            self.set_dialect(DialectId::Ticket);
         } else if chat_sessions::EVENTS.contains(&name) {
-            self.dialect = DialectId::Session;
+            self.set_dialect(DialectId::Session);
         } else if name != "send_message" {
             let e = AppError::new(ErrorKind::UnknownType, "Unknown event")
                 .with_detail(format!("no event named {name:?}"));
@@ -266,7 +272,17 @@ impl SocketHandler for ChatSocket {
         }
     }
 
-    fn on_close(self, io: &mut SocketIo, _: CloseReason) -> Option<Parked> {
+    fn on_close(self, io: &mut SocketIo, reason: CloseReason) -> Option<Parked> {
+        use crate::metrics::Ended;
+        let evicted = self.state.evictions.was_evicted(self.id);
+        let why = self.ending.unwrap_or(match reason {
+            _ if evicted => Ended::SlowConsumer,
+            CloseReason::ClientDisconnect => Ended::ClientClosed,
+            CloseReason::ServerDisconnect => Ended::ServerClosed,
+            CloseReason::TransportLost => io.ended().unwrap_or(Ended::ConnectionLost),
+        });
+        let dialect = self.dialect.as_str();
+        self.state.metrics.disconnected(io.carrier(), dialect, why);
         self.state.chat.do_send(Leave { conn: self.id });
         Some(self.parked(io.nsp()))
     }
@@ -395,6 +411,7 @@ impl ChatSocket {
             participant_id(&self.caller, "")
         );
         self.expiry_timer += 1;
+        self.ending = Some(crate::metrics::Ended::TokenExpired);
         let e = AppError::token_expired();
         match self.dialect {
             // Seed 001 reports identity trouble as `authentication_error`.
@@ -405,6 +422,14 @@ impl ChatSocket {
             _ => self.fail(io, None, &e),
         }
         io.disconnect();
+    }
+
+    /// Seeds 001 and 004 share `/`: what the client sends settles which it speaks.
+    fn set_dialect(&mut self, dialect: DialectId) {
+        self.state
+            .metrics
+            .redialect(self.dialect.as_str(), dialect.as_str());
+        self.dialect = dialect;
     }
 
     fn signed_in(&self) -> bool {

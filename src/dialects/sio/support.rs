@@ -37,7 +37,7 @@ pub(super) async fn authenticate(
         // Seed 003: the server issues a guest id when none is given (a creation, so
         // it counts against the client's address, like a new connection).
         _ => {
-            if ip.is_some_and(|ip| !state.ip_limiter.allow(ip)) {
+            if ip.is_some_and(|ip| !state.allow_address(ip)) {
                 return Err(refused(AppError::rate_limited()));
             }
             let id = state

@@ -48,6 +48,7 @@ pub struct Settings {
     pub origins: OriginPolicy,
     /// Whose word on the client's address is taken.
     pub proxies: TrustedProxies,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// A CONNECT to a namespace.

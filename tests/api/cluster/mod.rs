@@ -5,6 +5,7 @@
 
 mod fanout;
 mod limits;
+mod metrics;
 mod nodes;
 mod presence;
 mod sio;

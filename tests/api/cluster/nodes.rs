@@ -111,6 +111,11 @@ async fn redis_going_away_shows_in_health_and_the_node_keeps_serving() {
     .await;
     assert!(ok, "back after Redis returns: {health}\n{}", node.log());
     assert_eq!(health["cluster"]["pubsub"], "ok");
+    let m = crate::helpers::Scrape::of(&format!("http://{}", node.addr)).await;
+    assert!(
+        m.get("switchboard_cluster_reconnects_total") >= 1.0,
+        "{m:#?}"
+    );
     let (ready, body) = node.call("GET", "/health/ready", None, None).await;
     assert_eq!((ready, &body["status"]), (200, &json!("ready")), "{body}");
 }

@@ -166,6 +166,16 @@ impl<H: SocketHandler> Io<'_, H> {
             .drop_socket(self.socket, CloseReason::ServerDisconnect, self.ctx);
     }
 
+    /// The carrier the session uses now, as the metrics name it.
+    pub fn carrier(&self) -> crate::metrics::Transport {
+        self.session.carrier()
+    }
+
+    /// Why the session is ending, when it is and the session knows.
+    pub fn ended(&self) -> Option<crate::metrics::Ended> {
+        self.session.ended
+    }
+
     /// End the whole Engine.IO session (for a broken or over-limit connection).
     pub fn close_session(&mut self) {
         self.session.close(CloseReason::TransportLost, self.ctx);

@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 
 use super::packet::{self, EnginePacket, Frame, Kind, SioPacket};
 use super::websocket::SocketOut;
+use crate::metrics::{Ended, Transport as Carrier};
 
 mod io;
 mod transports;
@@ -109,6 +110,8 @@ pub struct SioSession<H: SocketHandler> {
     /// CONNECTs this session has made; each costs an identity check.
     connects: u32,
     closed: bool,
+    /// Why the session ends, once known (for the metrics).
+    ended: Option<Ended>,
     remote_ip: Option<std::net::IpAddr>,
 }
 
@@ -142,8 +145,22 @@ impl<H: SocketHandler> SioSession<H> {
             dropped_while_out: None,
             connects: 0,
             closed: false,
+            ended: None,
             remote_ip,
         }
+    }
+
+    /// The carrier, as the metrics name it.
+    fn carrier(&self) -> Carrier {
+        match self.transport {
+            Transport::Polling { .. } => Carrier::SocketIoPolling,
+            Transport::WebSocket(_) => Carrier::SocketIoWebSocket,
+        }
+    }
+
+    /// Say why the session ends (the first reason given counts).
+    fn ending(&mut self, why: Ended) {
+        self.ended.get_or_insert(why);
     }
 
     /// The Engine.IO open packet.
@@ -168,6 +185,16 @@ impl<H: SocketHandler> SioSession<H> {
             return;
         }
         let limit = self.engine.settings.outbound_queue;
+        let bytes = match &frame {
+            Frame::Text(t) => t.len(),
+            Frame::Binary(b) => b.len(),
+            Frame::Pong(_) | Frame::Close(_) => 0,
+        };
+        self.engine
+            .settings
+            .metrics
+            .traffic(self.carrier())
+            .sent(bytes);
         let overflow = match &mut self.transport {
             Transport::Polling { queue, poll } => {
                 queue.push(frame);
@@ -184,6 +211,8 @@ impl<H: SocketHandler> SioSession<H> {
                 "socket.io session {} is not keeping up; closing it",
                 self.sid
             );
+            self.ending(Ended::SlowConsumer);
+            self.engine.settings.metrics.outbound_cutoffs.inc();
             self.close(CloseReason::TransportLost, ctx);
         }
     }
@@ -238,6 +267,7 @@ impl<H: SocketHandler> SioSession<H> {
             self.drop_socket(id, reason, ctx);
         }
         self.closed = true;
+        self.engine.settings.metrics.connection(self.carrier(), -1);
         self.engine.forget(&self.sid);
         match &mut self.transport {
             Transport::Polling { queue, poll } => {
@@ -293,6 +323,16 @@ impl<H: SocketHandler> SioSession<H> {
     }
 
     fn on_engine_packet(&mut self, p: EnginePacket, ctx: &mut Context<Self>) {
+        let bytes = match &p {
+            EnginePacket::Message(text) => text.len(),
+            EnginePacket::BinaryMessage(bytes) => bytes.len(),
+            _ => 1,
+        };
+        self.engine
+            .settings
+            .metrics
+            .traffic(self.carrier())
+            .received(bytes);
         match p {
             EnginePacket::Pong(_) => {
                 if let Some(deadline) = self.pong_deadline.take() {
@@ -309,6 +349,7 @@ impl<H: SocketHandler> SioSession<H> {
                 // A poll still waiting is ended with a noop (the client is closing),
                 // as the reference server does; then the session ends.
                 self.end_poll_with_noop();
+                self.ending(Ended::ClientClosed);
                 self.close(CloseReason::TransportLost, ctx)
             }
             EnginePacket::Upgrade | EnginePacket::Noop => {}
@@ -317,6 +358,7 @@ impl<H: SocketHandler> SioSession<H> {
 
     fn protocol_error(&mut self, why: &str, ctx: &mut Context<Self>) {
         log::info!("socket.io session {}: {why}; closing it", self.sid);
+        self.ending(Ended::ProtocolError);
         self.close(CloseReason::TransportLost, ctx);
     }
 
@@ -454,6 +496,7 @@ impl<H: SocketHandler> SioSession<H> {
                 Some(pid) => engine.unpark(pid).await,
                 None => None,
             };
+            let wanted = asked.is_some();
             let old_pid = asked.filter(|_| restored.is_some());
             let request = super::ConnectRequest {
                 nsp: name,
@@ -464,7 +507,7 @@ impl<H: SocketHandler> SioSession<H> {
                 session,
                 remote_ip,
             };
-            (old_pid, H::connect(&engine.app, request).await)
+            (wanted, old_pid, H::connect(&engine.app, request).await)
         };
         let fut = tokio::time::timeout(WAIT_LIMIT, connect);
         self.waits += 1;
@@ -473,7 +516,11 @@ impl<H: SocketHandler> SioSession<H> {
                 return;
             }
             match res {
-                Ok((old_pid, res)) => {
+                Ok((wanted, old_pid, res)) => {
+                    if wanted {
+                        let recovered = matches!(res, Ok((_, true)));
+                        act.engine.settings.metrics.recovery(recovered);
+                    }
                     act.finish_connect(id, nsp, old_pid, res, ctx);
                     act.wait_done(ctx);
                 }
@@ -537,6 +584,7 @@ impl<H: SocketHandler> SioSession<H> {
             if act.pong_deadline.is_none() {
                 act.pong_deadline = Some(ctx.run_later(timeout, |act, ctx| {
                     act.pong_deadline = None;
+                    act.ending(Ended::HeartbeatTimeout);
                     act.protocol_error("ping timeout", ctx)
                 }));
             }
@@ -550,6 +598,7 @@ impl<H: SocketHandler> Actor for SioSession<H> {
     fn started(&mut self, ctx: &mut Self::Context) {
         let s = &self.engine.settings;
         ctx.set_mailbox_capacity(s.outbound_queue);
+        s.metrics.connection(self.carrier(), 1);
         ctx.run_later(s.connect_timeout, |act, ctx| {
             if act.sockets.is_empty() {
                 act.protocol_error("no namespace connected in time", ctx);

@@ -151,7 +151,10 @@ impl<H: SocketHandler> SioSession<H> {
                 self.end_poll_with_noop();
                 self.probe = None;
                 self.probed = false;
+                let metrics = self.engine.settings.metrics.clone();
+                metrics.connection(self.carrier(), -1);
                 let old = std::mem::replace(&mut self.transport, Transport::WebSocket(probe));
+                metrics.connection(self.carrier(), 1);
                 if let Transport::Polling { queue, .. } = old {
                     for frame in queue {
                         self.send_frame(frame, ctx);
