@@ -53,6 +53,39 @@ impl TrustedProxies {
         }
         Some(client)
     }
+
+    /// The scheme the client used, as a trusted proxy says (`Forwarded: proto=` or
+    /// `X-Forwarded-Proto`, the nearest proxy's word); `None` from anyone else.
+    pub fn forwarded_proto(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &HeaderMap,
+    ) -> Option<&'static str> {
+        if !peer.map(canonical).is_some_and(|p| self.trusts(p)) {
+            return None;
+        }
+        let last = |name: &str| {
+            headers
+                .get_all(name)
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+                .map(|s| s.trim().to_owned())
+        };
+        let proto = match last("forwarded") {
+            Some(element) => element
+                .split(';')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("proto"))
+                .map(|(_, v)| v.trim().trim_matches('"').to_owned()),
+            None => last("x-forwarded-proto"),
+        }?;
+        match proto.to_ascii_lowercase().as_str() {
+            "https" => Some("https"),
+            "http" => Some("http"),
+            _ => None,
+        }
+    }
 }
 
 /// An IPv4 address mapped into IPv6 is the IPv4 address.
@@ -120,6 +153,22 @@ mod tests {
             map.append(HeaderName::from_static(k), HeaderValue::from_static(v));
         }
         map
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_scheme() {
+        let proxies = TrustedProxies::parse(&["10.0.0.0/8".into()]).unwrap();
+        let proxy = ip("10.0.0.2");
+        let h = headers(&[("x-forwarded-proto", "https")]);
+        assert_eq!(proxies.forwarded_proto(proxy, &h), Some("https"));
+        assert_eq!(proxies.forwarded_proto(ip("203.0.113.9"), &h), None);
+        let h = headers(&[(
+            "forwarded",
+            "for=1.2.3.4;proto=http, for=5.6.7.8;proto=https",
+        )]);
+        assert_eq!(proxies.forwarded_proto(proxy, &h), Some("https"));
+        let h = headers(&[("x-forwarded-proto", "gopher")]);
+        assert_eq!(proxies.forwarded_proto(proxy, &h), None);
     }
 
     fn ip(s: &str) -> Option<IpAddr> {

@@ -183,6 +183,13 @@ pub struct Config {
     /// one Redis.
     #[arg(long, env = "REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX, global = true)]
     pub redis_prefix: String,
+    /// Serve HTTPS and WSS with this certificate chain (PEM); needs TLS_KEY. Read
+    /// again on SIGHUP and when the file changes.
+    #[arg(long, env = "TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
     /// Serve `GET /metrics` (Prometheus) on this address only, e.g. `127.0.0.1:9100`,
     /// instead of on the main port.
     #[arg(long, env = "METRICS_LISTEN", global = true)]
@@ -236,6 +243,8 @@ impl Config {
             db_timeout: parse_duration(DEFAULT_DB_TIMEOUT),
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
+            tls_cert: None,
+            tls_key: None,
             metrics_listen: None,
             metrics_token: None,
             node_id: None,

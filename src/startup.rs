@@ -68,6 +68,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
                 .into(),
         ));
     }
+    let tls = tls_config(&config)?;
     let db_settings = db::DbSettings {
         url: config.database_url(),
         pool_size: config.db_pool_size,
@@ -202,6 +203,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
                 .public_url
                 .as_deref()
                 .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
+            tls: tls.is_some(),
         },
     };
     let ip_limiter = std::sync::Arc::new(crate::rate_limit::KeyedLimiter::new(
@@ -277,14 +279,20 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         workers: config.workers,
         max_connections: config.max_connections,
         client_timeout: config.client_timeout,
+        tls,
+    };
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
     };
     let server = crate::transport::http_server::serve(listener, settings, app)
         .map_err(|e| StartError::Bind(bind, e))?;
     let handle = server.handle();
-    log::info!("listening on http://{addr}");
+    log::info!("listening on {scheme}://{addr}");
     let admin_link = (secret_source != SecretSource::Configured).then(|| {
         let token = keys.mint("local-admin", "admin", "Local admin", ADMIN_LINK_TTL);
-        let base = state_origins.public_base(addr);
+        let base = state_origins.public_base(addr, scheme);
         format!("{base}/admin#token={token}")
     });
     Ok(Running {
@@ -297,6 +305,23 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secret_source,
         keys,
     })
+}
+
+/// TLS from `TLS_CERT` and `TLS_KEY` (both or neither), reloaded as they change.
+fn tls_config(config: &Config) -> Result<Option<rustls::ServerConfig>, StartError> {
+    match (&config.tls_cert, &config.tls_key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            let certificates =
+                crate::transport::tls::Certificates::load(cert, key).map_err(StartError::Config)?;
+            let server = certificates.server_config().map_err(StartError::Config)?;
+            certificates.watch();
+            Ok(Some(server))
+        }
+        _ => Err(StartError::Config(
+            "TLS_CERT and TLS_KEY go together: set both, or neither".into(),
+        )),
+    }
 }
 
 /// `GET /metrics` on an address of its own (`METRICS_LISTEN`), away from the public

@@ -93,7 +93,13 @@ pub async fn browser_key(
         .map(|c| c.cookie);
     let binds = anonymous && res.status().is_success();
     if let (Some(key), Some(settings), true) = (key.filter(|k| k.issued), settings, binds) {
-        res.response_mut().add_cookie(&key.cookie(settings))?;
+        let proxies = res
+            .request()
+            .app_data::<web::Data<Arc<AppState>>>()
+            .map(|s| s.proxies.clone())
+            .unwrap_or_default();
+        let cookie = key.cookie(settings, res.request(), &proxies);
+        res.response_mut().add_cookie(&cookie)?;
     }
     Ok(res)
 }

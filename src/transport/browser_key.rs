@@ -12,7 +12,10 @@ use crate::domain::anonymous::{binding_of, is_browser_key, new_browser_key, BROW
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CookieSettings {
     pub same_site: SameSite,
+    /// PUBLIC_URL is https.
     pub secure: bool,
+    /// This server serves TLS itself.
+    pub tls: bool,
 }
 
 /// This request's browser key: the cookie's, or a new one to set.
@@ -42,12 +45,22 @@ impl BrowserKey {
         binding_of(&self.key)
     }
 
-    pub fn cookie(&self, settings: CookieSettings) -> Cookie<'static> {
+    /// The cookie for an answer to `req`: `Secure` when the client came over HTTPS
+    /// (to this server's TLS, or to a trusted proxy that says so), or PUBLIC_URL is
+    /// https, or SameSite=None needs it.
+    pub fn cookie(
+        &self,
+        settings: CookieSettings,
+        req: &HttpRequest,
+        proxies: &crate::client_addr::TrustedProxies,
+    ) -> Cookie<'static> {
+        let peer = req.peer_addr().map(|a| a.ip());
+        let https = settings.tls || proxies.forwarded_proto(peer, req.headers()) == Some("https");
         Cookie::build(BROWSER_COOKIE, self.key.clone())
             .path("/")
             .http_only(true)
             .same_site(settings.same_site)
-            .secure(settings.secure || settings.same_site == SameSite::None)
+            .secure(settings.secure || https || settings.same_site == SameSite::None)
             .max_age(actix_web::cookie::time::Duration::days(365))
             .finish()
     }

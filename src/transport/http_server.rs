@@ -9,12 +9,13 @@ use std::time::Duration;
 use actix_http::body::MessageBody;
 use actix_http::{HttpService, KeepAlive, Request};
 use actix_service::{map_config, IntoServiceFactory, ServiceFactory};
+use actix_tls::accept::rustls_0_23::TlsStream;
 use actix_web::dev::{AppConfig, Server, ServiceResponse};
 use actix_web::rt::net::TcpStream;
 
 use crate::transport::handover;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Worker threads; unset: one per core.
     pub workers: Option<usize>,
@@ -22,6 +23,8 @@ pub struct Settings {
     pub max_connections: usize,
     /// A peer silent this long is dropped by the kernel (see `tune_socket`).
     pub client_timeout: Duration,
+    /// Serve TLS (`https://`, `wss://`) with this configuration.
+    pub tls: Option<rustls::ServerConfig>,
 }
 
 /// Serve the application that `app` builds (once per worker, and once more for the
@@ -55,11 +58,13 @@ where
         builder = builder.workers(w.max(1));
     }
     let shutdown = builder.graceful_shutdown_signal();
-    let server = builder
-        .listen("switchboard", listener, move || {
+    let (timeout, max_open) = (settings.client_timeout, settings.max_connections);
+    // One HTTP service, over plain TCP or TLS: `$io` is the connection's type and
+    // `$tcp` the TCP stream under it.
+    macro_rules! http_service {
+        ($io:ty, $tcp:expr) => {{
             let application = || map_config(app().into_factory(), |_| AppConfig::default());
             let shutdown = shutdown.clone();
-            let timeout = settings.client_timeout;
             HttpService::build()
                 // actix-web's defaults.
                 .keep_alive(KeepAlive::default())
@@ -71,13 +76,25 @@ where
                     let shutdown = shutdown.clone();
                     async move { shutdown.notified().await }
                 })
-                .on_connect_ext(move |tcp: &TcpStream, _: &mut _| tune_socket(tcp, timeout))
-                .upgrade(handover::service(application(), settings.max_connections))
+                .on_connect_ext(move |io: &$io, _: &mut _| tune_socket($tcp(io), timeout))
+                .upgrade(handover::service(application(), max_open))
                 .finish(application())
-                .tcp()
-        })?
-        .run();
-    Ok(server)
+        }};
+    }
+    let builder = match settings.tls {
+        None => builder.listen("switchboard", listener, move || {
+            http_service!(TcpStream, std::convert::identity).tcp()
+        })?,
+        Some(tls) => builder.listen("switchboard", listener, move || {
+            http_service!(TlsStream<TcpStream>, plain).rustls_0_23(tls.clone())
+        })?,
+    };
+    Ok(builder.run())
+}
+
+/// The TCP stream under a TLS connection.
+fn plain(io: &TlsStream<TcpStream>) -> &TcpStream {
+    io.get_ref().0
 }
 
 /// Chat frames are small and latency-bound: without TCP_NODELAY, Nagle's algorithm

@@ -9,6 +9,7 @@ pub mod handover;
 pub mod http_server;
 pub mod origin;
 pub mod socketio;
+pub mod tls;
 pub mod ws_connection;
 pub mod ws_io;
 

@@ -133,8 +133,9 @@ impl OriginPolicy {
         self.check(origin, host).is_ok()
     }
 
-    /// Where people reach the server, for links printed at start.
-    pub fn public_base(&self, fallback: SocketAddr) -> String {
+    /// Where people reach the server, for links printed at start; `fallback` is the
+    /// listen address, served over `scheme`.
+    pub fn public_base(&self, fallback: SocketAddr, scheme: &str) -> String {
         match self.public.first() {
             Some(s) if self.public.len() == 1 => {
                 let scheme = if s.secure == Some(true) {
@@ -148,7 +149,7 @@ impl OriginPolicy {
                     false => format!("{scheme}://{}:{}", s.host, s.port),
                 }
             }
-            _ => format!("http://{fallback}"),
+            _ => format!("{scheme}://{fallback}"),
         }
     }
 }
@@ -262,7 +263,7 @@ mod tests {
         assert!(!p.allows(Some("http://chat.example.com"), Some("chat.example.com")));
         assert!(!p.allows(None, Some("127.0.0.1:3000")));
         assert!(!p.allows(Some("https://evil.example"), Some("evil.example")));
-        assert_eq!(p.public_base(listen()), "https://chat.example.com");
+        assert_eq!(p.public_base(listen(), "http"), "https://chat.example.com");
         assert!(OriginPolicy::new(&[], Some("chat.example.com"), listen()).is_err());
         let with_port = OriginPolicy::new(&[], Some("http://10.0.0.5:8080"), listen()).unwrap();
         assert!(with_port.allows(Some("http://10.0.0.5:8080"), Some("10.0.0.5:8080")));

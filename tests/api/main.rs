@@ -29,3 +29,4 @@ mod socketio;
 mod socketio_layer;
 mod storage;
 mod support_rest;
+mod tls;

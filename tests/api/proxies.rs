@@ -58,3 +58,30 @@ async fn from_an_untrusted_peer_the_header_is_ignored() {
     // A new address in the header does not give a new allowance.
     assert_eq!(upgrades(&app, "203.0.113.6", 2).await, 0);
 }
+
+/// The browser-key cookie a WebSocket upgrade sets, with these request headers.
+async fn cookie_via(app: &TestApp, headers: &[(&str, &str)]) -> String {
+    let mut req = awc::Client::new().ws(format!("ws://{}/ws", app.addr));
+    for (k, v) in headers {
+        req = req.set_header(*k, *v);
+    }
+    let (res, _framed) = req.connect().await.expect("upgrade");
+    res.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("a cookie")
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn only_a_trusted_proxy_says_the_client_came_over_https() {
+    let trusted = spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let https = [("X-Forwarded-Proto", "https")];
+    assert!(cookie_via(&trusted, &https).await.contains("Secure"));
+    assert!(!cookie_via(&trusted, &[]).await.contains("Secure"));
+    let forwarded = [("Forwarded", "for=198.51.100.7;proto=https")];
+    assert!(cookie_via(&trusted, &forwarded).await.contains("Secure"));
+    // From a peer that is not a trusted proxy the header means nothing.
+    let untrusted = spawn_app().await;
+    assert!(!cookie_via(&untrusted, &https).await.contains("Secure"));
+}

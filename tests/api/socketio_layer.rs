@@ -109,6 +109,7 @@ async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
         workers: Some(1),
         max_connections: 1000,
         client_timeout: Duration::from_secs(30),
+        tls: None,
     };
     let server = http_server::serve(listener, settings, move || {
         App::new()

@@ -64,7 +64,7 @@ pub async fn upgrade(
     let mut res = ws_connection::start(socket, conn.limits, &req)?;
     if browser.issued {
         // Browsers keep cookies set on the upgrade's answer like any other.
-        res.add_cookie(&browser.cookie(conn.cookie))?;
+        res.add_cookie(&browser.cookie(conn.cookie, &req, &state.proxies))?;
     }
     Ok(res)
 }
