@@ -200,6 +200,15 @@ pub struct Config {
     /// This process's name in the cluster [default: generated at start].
     #[arg(long, env = "NODE_ID", global = true)]
     pub node_id: Option<String>,
+    /// `text` for people, `json` (one object per line) for log shippers.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: crate::logging::LogFormat,
     /// Log filter, e.g. `info` or `switchboard=debug`.
     #[arg(long = "log", env = "RUST_LOG", default_value = DEFAULT_LOG, global = true)]
     pub log: String,
@@ -243,6 +252,7 @@ impl Config {
             db_timeout: parse_duration(DEFAULT_DB_TIMEOUT),
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
+            log_format: crate::logging::LogFormat::Text,
             tls_cert: None,
             tls_key: None,
             metrics_listen: None,

@@ -11,6 +11,7 @@ pub mod dialects;
 pub mod domain;
 pub mod error;
 pub mod file_store;
+pub mod logging;
 pub mod metrics;
 pub mod rate_limit;
 pub mod startup;

@@ -6,9 +6,7 @@ use switchboard::config::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::new()
-        .parse_filters(&cli.config.log)
-        .init();
+    switchboard::logging::init(&cli.config.log, cli.config.log_format);
     match cli.command {
         Some(Command::Token(args)) => {
             let secret =

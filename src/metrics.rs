@@ -80,6 +80,19 @@ pub enum Ended {
 }
 
 impl Ended {
+    /// The WebSocket close code the server sends for it (`None`: it sends none).
+    pub fn close_code(self) -> Option<u16> {
+        match self {
+            Ended::HeartbeatTimeout => Some(1001),
+            Ended::TooLarge => Some(1009),
+            Ended::ProtocolError => Some(1002),
+            Ended::SlowConsumer => Some(1013),
+            Ended::TokenExpired => Some(1008),
+            Ended::ServerRestart => Some(1012),
+            Ended::ClientClosed | Ended::ConnectionLost | Ended::ServerClosed => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Ended::ClientClosed => "client_closed",

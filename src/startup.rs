@@ -267,7 +267,9 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             .app_data(sio.clone())
             .app_data(access.clone())
             .wrap(actix_web::middleware::from_fn(crate::api::browser_key))
-            .wrap(access_log(&proxies))
+            .wrap(actix_web::middleware::from_fn(
+                crate::api::access_log::access_log,
+            ))
             .configure(|cfg| {
                 if metrics_here {
                     cfg.route("/metrics", web::get().to(crate::api::metrics::metrics));
@@ -348,21 +350,6 @@ fn serve_metrics(
     actix_web::rt::spawn(server);
     log::info!("metrics on http://{addr}/metrics");
     Ok(addr)
-}
-
-/// One line per request: the client's address (behind a trusted proxy, the one it
-/// names), the request line, status and time.
-fn access_log(proxies: &crate::client_addr::TrustedProxies) -> actix_web::middleware::Logger {
-    let proxies = proxies.clone();
-    actix_web::middleware::Logger::new("%{client}xi %r %s %Dms").custom_request_replace(
-        "client",
-        move |req| {
-            let peer = req.peer_addr().map(|a| a.ip());
-            proxies
-                .client_ip(peer, req.headers())
-                .map_or_else(|| "-".to_owned(), |ip| ip.to_string())
-        },
-    )
 }
 
 /// Where attachments' bytes go. Several nodes with one each would not find each

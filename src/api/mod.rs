@@ -1,5 +1,6 @@
 //! REST routes: thin handlers that validate, authorize and call an actor.
 
+pub mod access_log;
 pub mod chat;
 pub mod chat_sessions;
 pub mod health;

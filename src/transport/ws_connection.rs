@@ -49,6 +49,8 @@ pub trait FrameHandler: Sized + Unpin + 'static {
     fn ending(&self) -> Option<Ended> {
         None
     }
+    /// Frames it has sent, for the session's access line.
+    fn frames_sent(&self) -> u64;
 }
 
 pub type WsContext<H> = ws::WebsocketContext<WsConnection<H>>;
@@ -59,8 +61,12 @@ pub struct WsConnection<H: FrameHandler> {
     last_seen: Instant,
     bucket: TokenBucket,
     fragments: Fragments,
-    /// Why the connection ended, once it has (for the metrics).
+    /// Why the connection ended, once it has (for the metrics and the access line).
     ended: Option<Ended>,
+    /// For the access line: when it opened, frames received, the client's close code.
+    opened: Instant,
+    received: u64,
+    client_code: Option<u16>,
 }
 
 /// Answer an upgrade request with a connection running `handler`.
@@ -76,6 +82,9 @@ pub fn start<H: FrameHandler>(
         bucket: TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         fragments: Fragments::new(limits.max_message_bytes),
         ended: None,
+        opened: Instant::now(),
+        received: 0,
+        client_code: None,
     };
     handover::accept(req, limits.max_message_bytes, conn).map(|(res, _)| res)
 }
@@ -130,6 +139,7 @@ impl<H: FrameHandler> WsConnection<H> {
 
     fn message(&mut self, text: Option<&str>, bytes: usize, ctx: &mut WsContext<H>) {
         self.handler.metrics().websocket.received(bytes);
+        self.received += 1;
         if !self.bucket.try_take() {
             self.handler.metrics().rate_limited("frames");
             // Text gets an answer; binary floods, which the protocol has no use for,
@@ -185,14 +195,33 @@ impl<H: FrameHandler> Actor for WsConnection<H> {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        let why = self.handler.ending().or(self.ended);
+        let why = self
+            .handler
+            .ending()
+            .or(self.ended)
+            .unwrap_or(Ended::ConnectionLost);
         let m = self.handler.metrics();
-        m.disconnected(
-            Transport::WebSocket,
-            self.handler.dialect(),
-            why.unwrap_or(Ended::ConnectionLost),
-        );
+        m.disconnected(Transport::WebSocket, self.handler.dialect(), why);
         m.connection(Transport::WebSocket, -1);
+        let code = match why {
+            Ended::ClientClosed => self.client_code,
+            _ => why.close_code(),
+        };
+        log::info!(
+            target: crate::logging::ACCESS,
+            conn = self.handler.id(),
+            transport = Transport::WebSocket.as_str(),
+            dialect = self.handler.dialect(),
+            reason = why.as_str(),
+            close_code = code.unwrap_or(0),
+            frames_in = self.received,
+            frames_out = self.handler.frames_sent(),
+            ms = self.opened.elapsed().as_millis() as u64;
+            "websocket session {} ended: {} after {:.1}s",
+            self.handler.id(),
+            why.as_str(),
+            self.opened.elapsed().as_secs_f64()
+        );
         self.handler.on_stop();
     }
 }
@@ -231,6 +260,7 @@ impl<H: FrameHandler> StreamHandler<Result<ws::Message, ProtocolError>> for WsCo
             Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
             Ok(ws::Message::Close(reason)) => {
                 self.ending(Ended::ClientClosed);
+                self.client_code = reason.as_ref().map(|r| u16::from(r.code));
                 ctx.close(reason);
                 ctx.stop();
             }

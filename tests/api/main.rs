@@ -16,6 +16,7 @@ mod handover;
 mod health;
 mod limits;
 mod live;
+mod logs;
 mod metrics;
 mod native_ws;
 mod outage;

@@ -95,6 +95,8 @@ pub struct NativeSocket {
     binding: String,
     /// Why this handler ended the connection (its token expired).
     ending: Option<crate::metrics::Ended>,
+    /// Frames sent, for the session's access line.
+    sent: std::cell::Cell<u64>,
 }
 
 type Ctx = WsContext<NativeSocket>;
@@ -109,12 +111,18 @@ impl NativeSocket {
             registrations: 0,
             binding,
             ending: None,
+            sent: Default::default(),
         }
     }
 
     fn reply(&self, ctx: &mut Ctx, reply: Reply) {
-        let frame = encode_reply(&reply);
+        self.send(ctx, encode_reply(&reply));
+    }
+
+    /// Every frame goes out here: counted, then written.
+    fn send(&self, ctx: &mut Ctx, frame: bytestring::ByteString) {
         self.state.metrics.websocket.sent(frame.len());
+        self.sent.set(self.sent.get() + 1);
         ctx.text(frame);
     }
 
@@ -465,6 +473,10 @@ impl FrameHandler for NativeSocket {
         "native"
     }
 
+    fn frames_sent(&self) -> u64 {
+        self.sent.get()
+    }
+
     fn ending(&self) -> Option<crate::metrics::Ended> {
         let evicted = self.state.evictions.was_evicted(self.id);
         self.ending
@@ -484,8 +496,7 @@ impl Handler<Deliver> for WsConnection<NativeSocket> {
             msg.out
                 .encoded(DialectId::Native.encoding(), msg.audience, encode_event)
         {
-            self.handler.state.metrics.websocket.sent(frame.len());
-            ctx.text(frame);
+            self.handler.send(ctx, frame);
         }
     }
 }

@@ -110,8 +110,12 @@ pub struct SioSession<H: SocketHandler> {
     /// CONNECTs this session has made; each costs an identity check.
     connects: u32,
     closed: bool,
-    /// Why the session ends, once known (for the metrics).
+    /// Why the session ends, once known (for the metrics and the access line).
     ended: Option<Ended>,
+    /// For the access line: when it opened, packets received and sent.
+    opened: std::time::Instant,
+    received: u64,
+    sent: u64,
     remote_ip: Option<std::net::IpAddr>,
 }
 
@@ -146,6 +150,9 @@ impl<H: SocketHandler> SioSession<H> {
             connects: 0,
             closed: false,
             ended: None,
+            opened: std::time::Instant::now(),
+            received: 0,
+            sent: 0,
             remote_ip,
         }
     }
@@ -195,6 +202,7 @@ impl<H: SocketHandler> SioSession<H> {
             .metrics
             .traffic(self.carrier())
             .sent(bytes);
+        self.sent += 1;
         let overflow = match &mut self.transport {
             Transport::Polling { queue, poll } => {
                 queue.push(frame);
@@ -267,7 +275,26 @@ impl<H: SocketHandler> SioSession<H> {
             self.drop_socket(id, reason, ctx);
         }
         self.closed = true;
-        self.engine.settings.metrics.connection(self.carrier(), -1);
+        let carrier = self.carrier();
+        self.engine.settings.metrics.connection(carrier, -1);
+        let why = self.ended.unwrap_or(match reason {
+            CloseReason::ClientDisconnect => Ended::ClientClosed,
+            CloseReason::ServerDisconnect => Ended::ServerClosed,
+            CloseReason::TransportLost => Ended::ConnectionLost,
+        });
+        log::info!(
+            target: crate::logging::ACCESS,
+            sid = self.sid.as_str(),
+            transport = carrier.as_str(),
+            reason = why.as_str(),
+            frames_in = self.received,
+            frames_out = self.sent,
+            ms = self.opened.elapsed().as_millis() as u64;
+            "socket.io session {} ended: {} after {:.1}s",
+            self.sid,
+            why.as_str(),
+            self.opened.elapsed().as_secs_f64()
+        );
         self.engine.forget(&self.sid);
         match &mut self.transport {
             Transport::Polling { queue, poll } => {
@@ -333,6 +360,7 @@ impl<H: SocketHandler> SioSession<H> {
             .metrics
             .traffic(self.carrier())
             .received(bytes);
+        self.received += 1;
         match p {
             EnginePacket::Pong(_) => {
                 if let Some(deadline) = self.pong_deadline.take() {
