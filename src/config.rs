@@ -183,6 +183,9 @@ pub struct Config {
     /// one Redis.
     #[arg(long, env = "REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX, global = true)]
     pub redis_prefix: String,
+    /// On SIGTERM (or Ctrl-C): how long draining may take before the process exits.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub shutdown_timeout: Duration,
     /// Serve HTTPS and WSS with this certificate chain (PEM); needs TLS_KEY. Read
     /// again on SIGHUP and when the file changes.
     #[arg(long, env = "TLS_CERT", global = true)]
@@ -253,6 +256,7 @@ impl Config {
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
             log_format: crate::logging::LogFormat::Text,
+            shutdown_timeout: Duration::from_secs(10),
             tls_cert: None,
             tls_key: None,
             metrics_listen: None,

@@ -37,6 +37,11 @@ fn serve(config: switchboard::config::Config) -> ExitCode {
     let result = system.block_on(async {
         let running = switchboard::startup::start(config)?;
         db_alive = Some(running.db_alive.clone());
+        let shutdown = running.shutdown.clone();
+        actix_web::rt::spawn(async move {
+            stop_signal().await;
+            shutdown.run().await;
+        });
         if let Some(link) = &running.admin_link {
             println!("Switchboard is running. Agent console (signed in for 15 minutes):\n  {link}");
         }
@@ -61,5 +66,21 @@ fn serve(config: switchboard::config::Config) -> ExitCode {
             eprintln!("switchboard: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// SIGTERM (a service manager, an orchestrator) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        log::error!("cannot listen for SIGTERM: stopping takes a kill");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => log::info!("SIGTERM"),
+        _ = int.recv() => log::info!("SIGINT"),
     }
 }

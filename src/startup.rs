@@ -23,6 +23,8 @@ const MAX_BATCH: usize = 512;
 
 /// A bound, not yet running server. Await `server` (or spawn it) to serve.
 pub struct Running {
+    /// Drains and stops the server (on SIGTERM).
+    pub shutdown: Shutdown,
     /// Where `GET /metrics` is served when `METRICS_LISTEN` moved it off the main port.
     pub metrics_addr: Option<SocketAddr>,
     /// Strong count 1 once the database workers have closed their connections.
@@ -250,7 +252,9 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     );
     let state_origins = conn.origins.clone();
     let sio = web::Data::new(sio);
+    let sio_engine = sio.clone();
     let data = web::Data::new(state);
+    let app_data = data.clone();
     let conn = web::Data::new(conn);
     let access = web::Data::new(crate::api::metrics::MetricsAccess::new(
         config.metrics_token.as_deref(),
@@ -297,7 +301,14 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         let base = state_origins.public_base(addr, scheme);
         format!("{base}/admin#token={token}")
     });
+    let shutdown = Shutdown {
+        state: app_data.get_ref().clone(),
+        sio: sio_engine.get_ref().clone(),
+        handle: handle.clone(),
+        timeout: config.shutdown_timeout,
+    };
     Ok(Running {
+        shutdown,
         metrics_addr,
         admin_link,
         db_alive,
@@ -307,6 +318,63 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         secret_source,
         keys,
     })
+}
+
+/// A graceful stop: stop accepting, tell every connection to reconnect (WebSockets
+/// close with 1012, Socket.IO sessions close their transport), let the writes in
+/// flight commit, then stop, all within `SHUTDOWN_TIMEOUT`.
+#[derive(Clone)]
+pub struct Shutdown {
+    state: std::sync::Arc<AppState>,
+    sio: std::sync::Arc<crate::transport::socketio::Engine<crate::dialects::sio::ChatSocket>>,
+    handle: ServerHandle,
+    timeout: std::time::Duration,
+}
+
+impl Shutdown {
+    pub async fn run(&self) {
+        use std::time::{Duration, Instant};
+        let deadline = Instant::now() + self.timeout;
+        self.handle.pause().await;
+        let sockets = self.state.drain.begin();
+        let sessions = self.sio.restart_all();
+        log::info!(
+            "shutting down: {sockets} WebSockets and {sessions} Socket.IO sessions told to \
+             reconnect; waiting up to {:?}",
+            self.timeout
+        );
+        // Connections end as they are told; writes already queued commit.
+        loop {
+            let writer = self
+                .state
+                .db
+                .writer
+                .send(crate::actors::db_sync::GetWriterStats);
+            let idle = matches!(
+                tokio::time::timeout(Duration::from_millis(500), writer).await,
+                Ok(Ok(w)) if w.queued == 0 && !w.in_flight
+            );
+            if idle && self.state.drain.open() == 0 {
+                break;
+            }
+            if Instant::now() + Duration::from_millis(100) >= deadline {
+                log::warn!(
+                    "shutdown timeout: {} connections still open",
+                    self.state.drain.open()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, self.handle.stop(true))
+            .await
+            .is_err()
+        {
+            self.handle.stop(false).await;
+        }
+        log::info!("stopped");
+    }
 }
 
 /// TLS from `TLS_CERT` and `TLS_KEY` (both or neither), reloaded as they change.

@@ -37,6 +37,8 @@ pub struct AppState {
     pub upload_slots: tokio::sync::Semaphore,
     pub started: Instant,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Open connections, told to reconnect when the server restarts.
+    pub drain: Arc<crate::transport::drain::Drain>,
     /// Slow consumers cut off (a connection asks at its end whether it was one).
     pub evictions: Arc<crate::actors::delivery::Evictions>,
     /// Connection ids, shared with the Socket.IO engine so they never collide.
@@ -74,6 +76,7 @@ impl AppState {
             started: Instant::now(),
             metrics,
             evictions,
+            drain: Default::default(),
             next_conn_id: Arc::new(AtomicU64::new(1)),
         })
     }

@@ -30,13 +30,21 @@ pub async fn ready(state: web::Data<Arc<AppState>>) -> HttpResponse {
     let database = state.db.health.snapshot().up();
     let cluster = cluster_status(&state).await;
     let cluster_ok = state.cluster.is_none() || cluster.as_ref().is_some_and(|c| c.healthy());
+    // A server shutting down takes no new clients.
+    let draining = state.drain.draining();
+    let ready = database && cluster_ok && !draining;
+    let status = match (ready, draining) {
+        (true, _) => "ready",
+        (false, true) => "draining",
+        (false, false) => "not ready",
+    };
     let body = json!({
-        "status": if database && cluster_ok { "ready" } else { "not ready" },
+        "status": status,
         "database": if database { "ok" } else { "down" },
         "redis": cluster.as_ref().map(|c| c.redis),
         "pubsub": cluster.as_ref().map(|c| c.pubsub),
     });
-    if database && cluster_ok {
+    if ready {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)

@@ -53,7 +53,10 @@ where
         // Requests in progress get 3 s to finish on stop. WebSockets are not waited
         // for (they left their HTTP connection, see `handover`): a stopping worker
         // drops them, and their clients reconnect and resume by seq.
-        .shutdown_timeout(3);
+        .shutdown_timeout(3)
+        // SIGTERM is the caller's (`startup::Shutdown`): clients are told to
+        // reconnect before the server stops.
+        .disable_signals();
     if let Some(w) = settings.workers {
         builder = builder.workers(w.max(1));
     }

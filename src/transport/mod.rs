@@ -4,6 +4,7 @@
 //! in (origins, the browser-key cookie, fragments).
 
 pub mod browser_key;
+pub mod drain;
 pub mod fragments;
 pub mod handover;
 pub mod http_server;

@@ -13,6 +13,7 @@ use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
 use crate::metrics::{Ended, Metrics, Transport};
 use crate::rate_limit::TokenBucket;
+use crate::transport::drain::{Drain, Restart};
 use crate::transport::fragments::{self, FragmentError, Fragments};
 use crate::transport::{handover, ws_io};
 
@@ -44,6 +45,8 @@ pub trait FrameHandler: Sized + Unpin + 'static {
     fn on_stop(&mut self);
     /// The server's metrics, and the dialect they count this connection under.
     fn metrics(&self) -> &Metrics;
+    /// Where the connection is known, to be told when the server restarts.
+    fn drain(&self) -> &Drain;
     fn dialect(&self) -> &'static str;
     /// Why the handler ended the connection, if it did.
     fn ending(&self) -> Option<Ended> {
@@ -155,6 +158,13 @@ impl<H: FrameHandler> WsConnection<H> {
         }
     }
 
+    /// The server restarts: 1012, so the client reconnects (to another node, or to
+    /// this one's successor).
+    fn restart(&mut self, ctx: &mut WsContext<H>) {
+        self.ending(Ended::ServerRestart);
+        close(ctx, CloseCode::Restart, Some("service restart"));
+    }
+
     fn too_large(&mut self, ctx: &mut WsContext<H>) {
         self.ending(Ended::TooLarge);
         log::info!(
@@ -181,6 +191,13 @@ impl<H: FrameHandler> Actor for WsConnection<H> {
         let m = self.handler.metrics();
         m.connection(Transport::WebSocket, 1);
         m.connected(Transport::WebSocket, self.handler.dialect());
+        if !self
+            .handler
+            .drain()
+            .join(self.handler.id(), ctx.address().recipient())
+        {
+            return self.restart(ctx);
+        }
         // One timer per connection at a 30 s default interval is ~3k wakeups/s at 100k
         // connections: cheap for tokio's timer wheel, and it needs no shared state.
         ctx.run_interval(self.limits.heartbeat_interval, |act, ctx| {
@@ -195,6 +212,7 @@ impl<H: FrameHandler> Actor for WsConnection<H> {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        self.handler.drain().leave(self.handler.id());
         let why = self
             .handler
             .ending()
@@ -223,6 +241,13 @@ impl<H: FrameHandler> Actor for WsConnection<H> {
             self.opened.elapsed().as_secs_f64()
         );
         self.handler.on_stop();
+    }
+}
+
+impl<H: FrameHandler> Handler<Restart> for WsConnection<H> {
+    type Result = ();
+    fn handle(&mut self, _: Restart, ctx: &mut Self::Context) {
+        self.restart(ctx);
     }
 }
 

@@ -551,3 +551,106 @@ pub async fn send_form_to(url: &str, token: &str, form: (String, Vec<u8>)) -> (u
     let status = resp.status().as_u16();
     (status, resp.json::<Value>().await.expect("JSON"))
 }
+
+/// The real server binary in a process of its own, its log kept line by line.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// `host:port` it listens on.
+    pub addr: String,
+}
+
+impl Binary {
+    /// Start it with `env` (over a port-0, `info`-logging default) and wait until it
+    /// listens.
+    pub async fn start(env: &[(&str, &str)]) -> Binary {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        cmd.env("PORT", "0")
+            .env("JWT_SECRET", "test-secret-with-enough-entropy-1234567890")
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("the server binary starts");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let kept = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        let mut binary = Binary {
+            child,
+            lines,
+            addr: String::new(),
+        };
+        let line = binary
+            .wait_line("listening on ", Duration::from_secs(20))
+            .await;
+        let (_, rest) = line.split_once("://").expect("a listen address");
+        binary.addr = rest
+            .split(|c: char| c == '"' || c.is_whitespace())
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        binary
+    }
+
+    /// The first log line containing `text`, waited for up to `limit`.
+    pub async fn wait_line(&self, text: &str, limit: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(text)) {
+                return l.clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no log line with {text:?} in {:#?}",
+                self.lines.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Send a signal (`TERM`, `HUP`, …).
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{name}");
+    }
+
+    /// Wait for the process to exit, up to `limit`.
+    pub async fn exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still running after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

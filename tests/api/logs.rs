@@ -2,9 +2,6 @@
 //! access line per HTTP request and per WebSocket session, and never a token or a
 //! message's text.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use awc::ws::CloseCode;
@@ -18,40 +15,10 @@ const SECRET: &str = "test-secret-with-enough-entropy-1234567890";
 #[actix_web::test]
 async fn json_logs_have_one_object_per_line_and_an_access_line_per_request_and_session() {
     let data = tempfile::TempDir::new().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .env("PORT", "0")
-        .env("DATA_DIR", data.path())
-        .env("JWT_SECRET", SECRET)
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stderr = child.stderr.take().expect("stderr");
-    let kept = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            kept.lock().unwrap().push(line);
-        }
-    });
+    let dir = data.path().to_string_lossy().into_owned();
+    let server = Binary::start(&[("DATA_DIR", &dir), ("LOG_FORMAT", "json")]).await;
+    let addr = server.addr.clone();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let addr = loop {
-        let found = lines.lock().unwrap().iter().find_map(|l| {
-            let (_, rest) = l.split_once("listening on http://")?;
-            Some(rest.split('"').next()?.to_owned())
-        });
-        if let Some(addr) = found {
-            break addr;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no address in {:?}",
-            lines.lock()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
 
     let keys = switchboard::auth::JwtKeys::new(SECRET.as_bytes());
     let token = keys.mint("log-customer", "customer", "Lou", Duration::from_secs(3600));
@@ -89,7 +56,7 @@ async fn json_logs_have_one_object_per_line_and_an_access_line_per_request_and_s
 
     // The session's line comes when it has ended.
     let session = loop {
-        let found = lines.lock().unwrap().iter().find_map(|l| {
+        let found = server.lines().iter().find_map(|l| {
             let v: Value = serde_json::from_str(l).ok()?;
             (v["target"] == "switchboard::access" && v["conn"].is_u64()).then_some(v)
         });
@@ -99,8 +66,6 @@ async fn json_logs_have_one_object_per_line_and_an_access_line_per_request_and_s
         assert!(Instant::now() < deadline, "no session line");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(session["transport"], "websocket");
     assert_eq!(session["dialect"], "native");
     assert_eq!(session["reason"], "client_closed");
@@ -109,7 +74,7 @@ async fn json_logs_have_one_object_per_line_and_an_access_line_per_request_and_s
     assert!(session["frames_out"].as_u64() >= Some(2), "{session}");
     assert!(session["ms"].is_u64());
 
-    let lines = lines.lock().unwrap().clone();
+    let lines = server.lines();
     let parsed: Vec<Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))

@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod cluster;
 mod desk_ws;
+mod drain;
 mod handover;
 mod health;
 mod limits;

@@ -2,9 +2,7 @@
 //! certificate served without a restart (on file change, and on SIGHUP to the real
 //! binary), and bad files refused clearly.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -118,34 +116,20 @@ async fn a_renewed_certificate_is_served_without_a_restart() {
 async fn sighup_makes_the_binary_read_its_certificate_again() {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let (cert, key, first) = self_signed(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .env("PORT", "0")
-        .env("DATA_DIR", dir.path().join("data"))
-        .env("JWT_SECRET", "test-secret-with-enough-entropy-1234567890")
-        .env("TLS_CERT", &cert)
-        .env("TLS_KEY", &key)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let next_line = |want: &str| loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("no log line with {want:?}"));
-        if let Some((_, rest)) = line.split_once(want) {
-            return rest.trim().to_owned();
-        }
-    };
-    let addr = next_line("listening on https://");
-    let port: u16 = addr
+    let data = dir.path().join("data").to_string_lossy().into_owned();
+    let (cert_env, key_env) = (cert.to_string_lossy(), key.to_string_lossy());
+    let server = Binary::start(&[
+        ("DATA_DIR", &data),
+        ("TLS_CERT", &cert_env),
+        ("TLS_KEY", &key_env),
+    ])
+    .await;
+    assert!(server
+        .lines()
+        .iter()
+        .any(|l| l.contains("listening on https://")));
+    let port: u16 = server
+        .addr
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
@@ -173,15 +157,11 @@ async fn sighup_makes_the_binary_read_its_certificate_again() {
         trusted(&first, port).await,
         "nothing reloaded before the signal"
     );
-    let status = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    next_line("TLS certificate reloaded (SIGHUP)");
+    server.signal("HUP");
+    server
+        .wait_line("TLS certificate reloaded (SIGHUP)", Duration::from_secs(5))
+        .await;
     assert!(trusted(&second, port).await);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[actix_web::test]

@@ -49,4 +49,6 @@ pub struct WriterStats {
     pub writes: u64,
     pub largest_batch: usize,
     pub queued: usize,
+    /// A batch is being committed now.
+    pub in_flight: bool,
 }

@@ -169,6 +169,7 @@ impl Handler<GetWriterStats> for DbWriter {
     fn handle(&mut self, _: GetWriterStats, _: &mut Context<Self>) -> Self::Result {
         MessageResult(WriterStats {
             queued: self.queue.len(),
+            in_flight: self.in_flight,
             ..self.stats
         })
     }

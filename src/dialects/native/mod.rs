@@ -469,6 +469,10 @@ impl FrameHandler for NativeSocket {
         &self.state.metrics
     }
 
+    fn drain(&self) -> &crate::transport::drain::Drain {
+        &self.state.drain
+    }
+
     fn dialect(&self) -> &'static str {
         "native"
     }

@@ -185,6 +185,19 @@ impl<H: SocketHandler> Engine<H> {
         self.ids.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// The server restarts: every session closes its transport, and its client
+    /// reconnects (recovering its state where another process shares it); how many.
+    pub fn restart_all(&self) -> usize {
+        let sessions: Vec<_> = match self.sessions.lock() {
+            Ok(s) => s.values().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        for session in &sessions {
+            session.do_send(crate::transport::drain::Restart);
+        }
+        sessions.len()
+    }
+
     fn find(&self, sid: &str) -> Option<Addr<SioSession<H>>> {
         self.sessions.lock().ok()?.get(sid).cloned()
     }

@@ -639,3 +639,11 @@ impl<H: SocketHandler> Actor for SioSession<H> {
         self.close(CloseReason::TransportLost, ctx);
     }
 }
+
+impl<H: SocketHandler> Handler<crate::transport::drain::Restart> for SioSession<H> {
+    type Result = ();
+    fn handle(&mut self, _: crate::transport::drain::Restart, ctx: &mut Context<Self>) {
+        self.ending(Ended::ServerRestart);
+        self.close(CloseReason::TransportLost, ctx);
+    }
+}
