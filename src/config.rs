@@ -183,6 +183,9 @@ pub struct Config {
     /// one Redis.
     #[arg(long, env = "REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX, global = true)]
     pub redis_prefix: String,
+    /// Uploaded files no message took within this are deleted.
+    #[arg(long, env = "UPLOAD_RETENTION", default_value = "24h", value_parser = humantime::parse_duration, global = true)]
+    pub upload_retention: Duration,
     /// On SIGTERM (or Ctrl-C): how long draining may take before the process exits.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_timeout: Duration,
@@ -256,6 +259,7 @@ impl Config {
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
             log_format: crate::logging::LogFormat::Text,
+            upload_retention: Duration::from_secs(24 * 3600),
             shutdown_timeout: Duration::from_secs(10),
             tls_cert: None,
             tls_key: None,

@@ -19,6 +19,11 @@ pub fn store(dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
     let sha = hex::encode(Sha256::digest(bytes));
     let path = path_of(dir, &sha);
     if path.exists() {
+        // Touched: housekeeping leaves a file used this recently alone, even if the
+        // upload it last belonged to has just expired (`remove_stale`).
+        if let Ok(f) = std::fs::File::options().write(true).open(&path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
         return Ok(sha);
     }
     let dir = path.parent().unwrap_or(dir);
@@ -32,11 +37,55 @@ pub fn store(dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
     Ok(sha)
 }
 
+/// Delete stored files nothing refers to any more and nobody stored again since
+/// `before` (an upload of the same bytes meanwhile touched them). Blocking.
+pub fn remove_stale(dir: &Path, sha256s: &[String], before: std::time::SystemTime) -> usize {
+    let stale = |sha: &&String| {
+        std::fs::metadata(path_of(dir, sha))
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < before)
+    };
+    let stale: Vec<String> = sha256s.iter().filter(stale).cloned().collect();
+    remove(dir, &stale);
+    stale.len()
+}
+
 /// Delete stored files nothing refers to any more. Blocking.
 pub fn remove(dir: &Path, sha256s: &[String]) {
     for sha in sha256s {
         if let Err(e) = std::fs::remove_file(path_of(dir, sha)) {
             log::warn!("removing unused attachment {sha}: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn only_files_nobody_stored_since_the_cutoff_are_removed() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let before = SystemTime::now() - Duration::from_secs(3600);
+        let sha = store(dir.path(), b"old upload").unwrap();
+        let path = path_of(dir.path(), &sha);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(before - Duration::from_secs(60))
+            .unwrap();
+        // The same bytes uploaded again: touched, so kept.
+        assert_eq!(store(dir.path(), b"old upload").unwrap(), sha);
+        assert_eq!(
+            remove_stale(dir.path(), std::slice::from_ref(&sha), before),
+            0
+        );
+        assert!(path.exists());
+        // Not touched since the cutoff: removed.
+        let later = SystemTime::now() + Duration::from_secs(1);
+        assert_eq!(remove_stale(dir.path(), &[sha], later), 1);
+        assert!(!path.exists());
     }
 }

@@ -89,6 +89,11 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         }
     );
 
+    // A stream that was live when the server last stopped goes on from the first
+    // request (read before the writers start).
+    let resumed = pool.get().map_err(db::DbError::from).and_then(|mut c| {
+        db::reads::running_stream(&mut c, crate::actors::live_stream::HISTORY as i64)
+    })?;
     // Central actors start once, outside the HttpServer factory, and are shared.
     let db_threads = (config.db_pool_size as usize).clamp(1, 4);
     let db_alive = std::sync::Arc::new(());
@@ -163,6 +168,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         evictions.clone(),
         cluster.clone(),
         metrics.clone(),
+        resumed,
     )
     .start();
     if let Some(cluster) = &cluster {
@@ -235,6 +241,12 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         evictions.clone(),
     );
 
+    crate::actors::housekeeping::Housekeeping {
+        chat: state.chat.clone(),
+        attachments_dir: state.attachments_dir.clone(),
+        upload_retention: config.upload_retention,
+    }
+    .start();
     let sio = crate::transport::socketio::Engine::<crate::dialects::sio::ChatSocket>::new(
         crate::transport::socketio::Settings {
             ping_interval: config.sio_ping_interval,
@@ -343,6 +355,15 @@ impl Shutdown {
              reconnect; waiting up to {:?}",
             self.timeout
         );
+        // The live stream's state is stored, so the next process resumes it.
+        if let Err(e) = self
+            .state
+            .live
+            .send(crate::actors::live_stream::Checkpoint)
+            .await
+        {
+            log::warn!("the live stream's state was not stored: {e}");
+        }
         // Connections end as they are told; writes already queued commit.
         loop {
             let writer = self

@@ -50,7 +50,8 @@ pub async fn save(
 
 /// Forget unsent uploads, and delete their files if nothing else uses them.
 pub async fn discard(state: &AppState, ids: Vec<String>) {
-    match state.chat.send(DiscardUploads(ids)).await {
+    let which = crate::domain::writes::Unsent::Ids(ids);
+    match state.chat.send(DiscardUploads(which)).await {
         Ok(Ok(unused)) => {
             let dir = state.attachments_dir.clone();
             let _ = web::block(move || remove(&dir, &unused)).await;

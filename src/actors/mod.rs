@@ -4,4 +4,5 @@ pub mod chat_server;
 pub mod cluster;
 pub mod db_sync;
 pub mod delivery;
+pub mod housekeeping;
 pub mod live_stream;

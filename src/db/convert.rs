@@ -110,3 +110,15 @@ impl From<&Stream> for StreamRow {
         }
     }
 }
+
+/// A stored stream chat line, as broadcast, with its author.
+pub fn chat_line(r: super::models::StreamChatRow) -> (crate::domain::stream::ChatLine, String) {
+    let line = crate::domain::stream::ChatLine {
+        id: r.id,
+        username: r.username,
+        message: r.message,
+        is_admin: r.is_admin,
+        timestamp: crate::domain::message::iso_timestamp(r.created_at),
+    };
+    (line, r.sender_id)
+}

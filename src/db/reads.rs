@@ -367,3 +367,49 @@ pub fn agent_load(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError
         .filter_map(|(agent, n)| Some((agent?, n)))
         .collect())
 }
+
+/// The stream that was live when the server stopped, if one was: to resume it.
+pub fn running_stream(
+    conn: &mut DbConnection,
+    history: i64,
+) -> Result<Option<crate::domain::stream::StoredStream>, DbError> {
+    let row: Option<(StreamRow, String, String)> = live_streams::table
+        .filter(live_streams::ended_at.is_null())
+        .order(live_streams::started_at.desc())
+        .select((
+            StreamRow::as_select(),
+            live_streams::liked_by,
+            live_streams::pinned,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((row, liked_by, pinned)) = row else {
+        return Ok(None);
+    };
+    let mut lines: Vec<StreamChatRow> = stream_chat::table
+        .filter(stream_chat::stream_id.eq(&row.id))
+        .order(stream_chat::created_at.desc())
+        .limit(history)
+        .select(StreamChatRow::as_select())
+        .load(conn)?;
+    lines.reverse();
+    // What the server itself wrote: unreadable JSON is a bug, not a reason to lose
+    // the stream.
+    let parsed = |what: &str, json: &str| {
+        log::error!("stream {}: stored {what} unreadable: {json:.80}", row.id);
+    };
+    let liked_by = serde_json::from_str(&liked_by).unwrap_or_else(|_| {
+        parsed("likers", &liked_by);
+        Vec::new()
+    });
+    let pinned = serde_json::from_str(&pinned).unwrap_or_else(|_| {
+        parsed("pins", &pinned);
+        Vec::new()
+    });
+    Ok(Some(crate::domain::stream::StoredStream {
+        stream: row.into(),
+        liked_by,
+        pinned,
+        chat: lines.into_iter().map(convert::chat_line).collect(),
+    }))
+}

@@ -93,6 +93,8 @@ diesel::table! {
         ended_at -> Nullable<Timestamp>,
         peak_viewers -> BigInt,
         likes -> BigInt,
+        pinned -> Text,
+        liked_by -> Text,
     }
 }
 

@@ -33,6 +33,16 @@ pub struct StreamView {
     pub quality: String,
 }
 
+/// A running stream as stored: enough to resume it after a restart.
+#[derive(Debug, Clone)]
+pub struct StoredStream {
+    pub stream: Stream,
+    pub liked_by: Vec<String>,
+    pub pinned: Vec<PinnedProduct>,
+    /// The latest chat lines, oldest first, with each line's author.
+    pub chat: Vec<(ChatLine, String)>,
+}
+
 /// Seed 002's pinned product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -160,11 +160,20 @@ pub struct StoreUploads {
     pub uploads: Vec<NewUpload>,
 }
 
-/// Forget unsent uploads (their message was refused); the outcome is the stored files
+/// Forget uploads no message took; the outcome is the stored files
 /// (by sha256) that nothing uses any more.
 #[derive(Debug, Clone)]
 pub struct DiscardUploads {
-    pub ids: Vec<String>,
+    pub which: Unsent,
+}
+
+/// Which uploads not attached to any message are to go.
+#[derive(Debug, Clone)]
+pub enum Unsent {
+    /// These (their message was refused).
+    Ids(Vec<String>),
+    /// Every one uploaded before this (never sent: housekeeping).
+    Before(chrono::NaiveDateTime),
 }
 
 /// Store an onboarding code (hashed), and post its message to the conversation in the
@@ -241,3 +250,12 @@ pub struct StoreStreamChat {
 
 /// The stored attachments of a `StoreUploads`.
 pub type UploadsStored = Vec<Attachment>;
+
+/// Keep a running stream's state (figures, likers, pins), so a restart resumes it.
+#[derive(Debug, Clone)]
+pub struct CheckpointStream {
+    pub id: String,
+    pub peak_viewers: i64,
+    pub liked_by: Vec<String>,
+    pub pinned: Vec<crate::domain::stream::PinnedProduct>,
+}

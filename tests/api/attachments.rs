@@ -284,3 +284,61 @@ async fn uploads_count_against_the_identity_rate() {
         (429, Some("Rate limit exceeded"))
     );
 }
+
+#[actix_web::test]
+async fn uploads_never_sent_are_removed_after_the_retention() {
+    let app = spawn_with(|c| c.upload_retention = std::time::Duration::from_secs(2)).await;
+    let customer = app.token("cust", "customer");
+    let id = session_for(&app, &customer).await;
+    let upload = |name: &'static str, bytes: &'static [u8]| {
+        let app = &app;
+        let customer = &customer;
+        async move {
+            let (status, up) = send_form(
+                app,
+                "/api/v1/chat/upload",
+                customer,
+                form(&[], &[(name, "text/plain", bytes)]),
+            )
+            .await;
+            assert_eq!(status, 201, "{up}");
+            up["data"][0]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let forgotten = upload("forgotten.txt", b"never sent").await;
+    let kept = upload("kept.txt", b"sent with a message").await;
+    let body = json!({"content": "here", "attachments": [kept]});
+    let path = format!("/api/v1/chat/sessions/{id}/messages");
+    let (status, sent) = app.call("POST", &path, Some(&body), Some(&customer)).await;
+    assert_eq!(status, 201, "{sent}");
+
+    let dir = app.config.data_dir.join("attachments");
+    let file = |bytes: &[u8]| {
+        use sha2::Digest;
+        switchboard::file_store::path_of(&dir, &hex::encode(sha2::Sha256::digest(bytes)))
+    };
+    assert!(file(b"never sent").exists());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file(b"never sent").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unsent upload is still there"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Its row went with it: it can no longer be attached.
+    let late = json!({"content": "late", "attachments": [forgotten]});
+    let (status, refused) = app.call("POST", &path, Some(&late), Some(&customer)).await;
+    assert_eq!(
+        (status, refused["message"].as_str()),
+        (422, Some("Unknown attachment"))
+    );
+    // The one a message took stays, and still downloads.
+    assert!(file(b"sent with a message").exists());
+    let url = sent["data"]["attachments"][0]["file_url"].as_str().unwrap();
+    let res = bearer(awc::Client::new().get(app.url(url)), Some(&customer))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status().as_u16(), 200);
+}

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub config: Config,
     /// Where `/metrics` is when `metrics_listen` moved it off the main port.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// What SIGTERM runs.
+    pub shutdown: switchboard::startup::Shutdown,
     /// Kept alive for the test's duration.
     pub _data: std::sync::Arc<TempDir>,
     /// The test is one browser: the browser-key cookie the server set, sent with every
@@ -116,6 +118,7 @@ pub async fn spawn_config(config: Config, data: std::sync::Arc<TempDir>) -> Test
         handle,
         keys: running.keys,
         metrics_addr: running.metrics_addr,
+        shutdown: running.shutdown,
         config,
         _data: data,
         jar: Jar::default(),
@@ -257,6 +260,15 @@ impl TestApp {
             resp.status().as_u16(),
             resp.json::<Value>().await.expect("JSON body"),
         )
+    }
+
+    /// Stop the server as SIGTERM does (draining) and start it again on the same data,
+    /// the same browser calling.
+    pub async fn restart_gracefully(self) -> TestApp {
+        self.shutdown.run().await;
+        let mut app = spawn_config(self.config, self._data).await;
+        app.jar = self.jar;
+        app
     }
 
     /// Stop the server and start it again on the same data, the same browser calling.

@@ -660,3 +660,72 @@ async fn stream_chat_is_stored() {
         vec![("Ann", "first", false), ("Ann", "second", false)]
     );
 }
+
+#[actix_web::test]
+async fn a_restart_mid_stream_resumes_it_with_its_figures_pins_likes_and_chat() {
+    let app = spawn_app().await;
+    let host = app.token("host", "admin");
+    let id = start_stream(&app, &host).await;
+    let products = json!([{"productId": "p1", "name": "Serum", "price": 49.99, "displayOrder": 1}]);
+    let pins = format!("/api/live/streams/{id}/pinned-products");
+    let (status, _) = app.call("PUT", &pins, Some(&products), Some(&host)).await;
+    assert_eq!(status, 200);
+    let session = uid("liker");
+    let mut liker = app.customer(&session, None).await;
+    let _other = app.customer(&uid("viewer"), None).await;
+    liker.send(json!({"type": "toggle_like"})).await;
+    liker
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 1)
+        .await;
+    liker
+        .send(json!({"type": "chat_message", "message": "before the restart"}))
+        .await;
+    liker
+        .recv_until(|v| v["type"] == "chat_message" && v["message"] == "before the restart")
+        .await;
+    drop(liker);
+
+    let app = app.restart_gracefully().await;
+    let (_, current) = app
+        .call("GET", "/api/live/streams/current", None, None)
+        .await;
+    assert_eq!(current["data"]["isActive"], true, "{current}");
+    assert_eq!(
+        current["data"]["streamData"]["streamId"],
+        id.as_str(),
+        "{current}"
+    );
+    // A viewer of the new process gets the stream as it was.
+    let mut late = app.customer(&uid("late"), None).await;
+    let started = late.recv_type("stream_started").await;
+    assert_eq!(started["streamData"]["streamId"], id.as_str());
+    assert_eq!(started["streamData"]["likes"], 1, "{started}");
+    let pinned = late.recv_type("pinned_products_updated").await;
+    assert_eq!(pinned["pinnedProducts"][0]["productId"], "p1");
+    let history = late.recv_type("chat_history").await;
+    assert_eq!(history["messages"][0]["message"], "before the restart");
+    // Who liked is kept too: the same session's toggle is an unlike.
+    let mut liker = app.customer(&session, None).await;
+    liker.send(json!({"type": "toggle_like"})).await;
+    liker
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 0)
+        .await;
+    liker.send(json!({"type": "toggle_like"})).await;
+    liker
+        .recv_until(|v| v["type"] == "stream_update" && v["likes"] == 1)
+        .await;
+    let (status, stopped) = app
+        .call(
+            "POST",
+            &format!("/api/live/streams/{id}/stop"),
+            None,
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(stopped["data"]["likes"], 1);
+    assert!(
+        stopped["data"]["peakViewers"].as_i64().unwrap() >= 2,
+        "{stopped}"
+    );
+}

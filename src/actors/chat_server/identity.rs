@@ -69,7 +69,7 @@ impl Handler<DiscardUploads> for ChatServer {
     type Result = ResponseFuture<Result<Vec<String>, AppError>>;
 
     fn handle(&mut self, msg: DiscardUploads, ctx: &mut Context<Self>) -> Self::Result {
-        let discard = writes::DiscardUploads { ids: msg.0 };
+        let discard = writes::DiscardUploads { which: msg.0 };
         self.request(ctx, discard, |_, _, unused| unused)
     }
 }

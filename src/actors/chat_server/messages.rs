@@ -307,7 +307,8 @@ pub struct VerifiedCode {
     pub user_id: Option<String>,
 }
 
-/// Forget uploads whose message was refused. Answers the sha256s of files nothing uses now.
+/// Forget uploads no message took (refused with their message, or never sent).
+/// Answers the sha256s of files nothing uses now.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<String>, AppError>")]
-pub struct DiscardUploads(pub Vec<String>);
+pub struct DiscardUploads(pub crate::domain::writes::Unsent);

@@ -138,7 +138,7 @@ impl Handler<StopStream> for LiveStream {
 impl Handler<PinProducts> for LiveStream {
     type Result = Result<Arc<Vec<PinnedProduct>>, AppError>;
 
-    fn handle(&mut self, mut msg: PinProducts, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, mut msg: PinProducts, ctx: &mut Context<Self>) -> Self::Result {
         staff_only(&msg.caller)?;
         self.live
             .as_ref()
@@ -166,6 +166,7 @@ impl Handler<PinProducts> for LiveStream {
         msg.products.sort_by_key(|p| p.display_order);
         let pinned = Arc::new(msg.products);
         self.commit(StreamSync::Pinned(pinned.clone()));
+        self.checkpoint(ctx);
         Ok(pinned)
     }
 }

@@ -32,9 +32,15 @@ use crate::domain::{text, Audience, Caller, Event, Outbound, Signal};
 use crate::error::{AppError, ErrorKind};
 
 /// Recent chat sent to each new viewer.
-const HISTORY: usize = 50;
+pub const HISTORY: usize = 50;
 /// How often viewer counts and likes are broadcast, at most.
 const UPDATE_EVERY: Duration = Duration::from_millis(250);
+/// A running stream's figures, likers and pins are stored this often (when they
+/// changed), and at once when pins change or the server stops: a restart resumes it.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+/// Cluster mode: how long a starting node waits for another node's state of the
+/// stream before it resumes the one stored.
+const RESUME_GRACE: Duration = Duration::from_secs(3);
 const MAX_CHAT_CHARS: usize = 500;
 const MAX_USERNAME_CHARS: usize = 40;
 const MAX_PINNED: usize = 20;
@@ -75,6 +81,13 @@ pub struct LiveStream {
     moderation: Moderation,
     evictions: Arc<Evictions>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// What the last checkpoint stored: (stream, likes, peak, pins).
+    saved: Option<(String, usize, usize, Arc<Vec<PinnedProduct>>)>,
+    /// The stream that was live when the server last stopped, to go on with.
+    resumed: Option<crate::domain::stream::StoredStream>,
+    /// The stream shown was resumed from the database and no node has told us of it
+    /// since (a running node's state is newer: `catch_up`).
+    resumed_from_db: bool,
 }
 
 /// Chat moderation state, reset with each stream.
@@ -113,9 +126,13 @@ impl LiveStream {
         evictions: Arc<Evictions>,
         cluster: Option<Addr<Cluster>>,
         metrics: Arc<crate::metrics::Metrics>,
+        resumed: Option<crate::domain::stream::StoredStream>,
     ) -> Self {
         LiveStream {
             metrics,
+            saved: None,
+            resumed,
+            resumed_from_db: false,
             db,
             cluster,
             remote: RemoteStream::default(),
@@ -281,6 +298,20 @@ impl Actor for LiveStream {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
         ctx.run_interval(UPDATE_EVERY, |act, _| act.flush_update());
+        ctx.run_interval(CHECKPOINT_EVERY, |act, ctx| act.checkpoint(ctx));
+        // In cluster mode a running node's state is newer than the database's: it is
+        // asked for first, and the stored one is taken only if none answers.
+        match self.cluster {
+            None => self.resume(),
+            Some(_) => {
+                ctx.run_later(RESUME_GRACE, |act, ctx| {
+                    // Another node may have stopped it meanwhile.
+                    if let Some(id) = act.resumed.as_ref().map(|s| s.stream.id.clone()) {
+                        act.if_running(ctx, id, |act, _| act.resume());
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -293,4 +324,82 @@ impl Handler<WriteDone> for LiveStream {
 
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
+}
+
+impl LiveStream {
+    /// Store the running stream's state if it changed since the last checkpoint.
+    fn checkpoint(&mut self, ctx: &mut Context<Self>) {
+        let Some(live) = &self.live else {
+            self.saved = None;
+            return;
+        };
+        let now = (
+            live.row.id.clone(),
+            live.liked_by.len(),
+            live.peak_viewers.max(self.viewer_count()),
+            live.pinned.clone(),
+        );
+        let same = self.saved.as_ref().is_some_and(|s| {
+            (&s.0, s.1, s.2) == (&now.0, now.1, now.2) && Arc::ptr_eq(&s.3, &now.3)
+        });
+        if same {
+            return;
+        }
+        let write = writes::CheckpointStream {
+            id: now.0.clone(),
+            peak_viewers: now.2 as i64,
+            liked_by: live.liked_by.clone(),
+            pinned: live.pinned.as_ref().clone(),
+        };
+        self.saved = Some(now);
+        self.write(ctx, write, |act, _, stored| {
+            if let Err(e) = stored {
+                log::warn!("the live stream's state was not stored: {e}");
+                act.saved = None;
+            }
+        });
+    }
+
+    /// At start: a stream that was live when the server stopped goes on, with its
+    /// figures, likers, pins and recent chat (unless another node has told us of it).
+    fn resume(&mut self) {
+        let Some(s) = self.resumed.take() else {
+            return;
+        };
+        if self.live.is_some() || self.changing {
+            return;
+        }
+        log::info!("live stream {} resumed", s.stream.id);
+        self.resumed_from_db = true;
+        let (history, authors) = s
+            .chat
+            .into_iter()
+            .map(|(line, author)| {
+                let id = line.id.clone();
+                (line, (id, author))
+            })
+            .unzip();
+        self.restore(crate::actors::cluster::StreamSnapshot {
+            stream: s.stream,
+            liked_by: s.liked_by,
+            pinned: Arc::new(s.pinned),
+            history,
+            authors,
+            muted: Vec::new(),
+            slow_mode_seconds: 0,
+            broadcaster: None,
+        });
+    }
+}
+
+/// Store the running stream's state now (the server is stopping).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Checkpoint;
+
+impl Handler<Checkpoint> for LiveStream {
+    type Result = ();
+    fn handle(&mut self, _: Checkpoint, ctx: &mut Context<Self>) {
+        self.checkpoint(ctx);
+    }
 }

@@ -121,7 +121,10 @@ impl LiveStream {
         let now = Instant::now();
         let m = &self.moderation;
         Some(StreamSnapshot {
-            stream: live.row.clone(),
+            stream: crate::domain::stream::Stream {
+                peak_viewers: live.peak_viewers as i64,
+                ..live.row.clone()
+            },
             liked_by: live.liked_by.clone(),
             pinned: live.pinned.clone(),
             history: self.history.iter().cloned().collect(),
@@ -139,17 +142,21 @@ impl LiveStream {
 
     /// Take another node's state of a stream this node does not show yet, and show it
     /// to the viewers already here.
-    fn restore(&mut self, s: StreamSnapshot) {
-        if self.changing || self.live.as_ref().is_some_and(|l| l.row.id == s.stream.id) {
+    pub(super) fn restore(&mut self, s: StreamSnapshot) {
+        if self.changing {
             return;
+        }
+        if self.live.as_ref().is_some_and(|l| l.row.id == s.stream.id) {
+            return self.catch_up(s);
         }
         let now = Instant::now();
         self.metrics.stream_live.set(1);
+        let peak = (s.stream.peak_viewers.max(0) as usize).max(self.viewer_count());
         self.live = Some(Live {
             row: s.stream,
             liked: s.liked_by.iter().cloned().collect(),
             liked_by: s.liked_by,
-            peak_viewers: self.viewer_count(),
+            peak_viewers: peak,
             pinned: s.pinned,
         });
         self.history = s.history.into();
@@ -180,6 +187,25 @@ impl LiveStream {
     }
 
     /// A peer on this node or another one, by id: whether it is an admin's.
+    /// A stream resumed from the database (up to a checkpoint old) meets a node that
+    /// kept it running: that node's likers and pins are the newer.
+    fn catch_up(&mut self, s: StreamSnapshot) {
+        if !std::mem::take(&mut self.resumed_from_db) {
+            return;
+        }
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        live.liked = s.liked_by.iter().cloned().collect();
+        live.liked_by = s.liked_by;
+        live.peak_viewers = live.peak_viewers.max(s.stream.peak_viewers.max(0) as usize);
+        if live.pinned != s.pinned {
+            live.pinned = s.pinned.clone();
+            self.broadcast(Event::PinnedProducts { products: s.pinned });
+        }
+        self.dirty = true;
+    }
+
     pub(super) fn find_peer(&self, peer_id: &str) -> Option<bool> {
         match self.peers.get(peer_id) {
             Some(p) => Some(p.admin),
@@ -257,7 +283,7 @@ impl Handler<Resync> for LiveStream {
 impl LiveStream {
     /// Run `then` if the database says stream `id` has not ended; if it has, this
     /// node stops showing it.
-    fn if_running(
+    pub(super) fn if_running(
         &mut self,
         ctx: &mut Context<Self>,
         id: String,

@@ -7,7 +7,7 @@ use super::{Write, WriteError};
 use crate::db::models::AttachmentRow;
 use crate::db::schema::attachments;
 use crate::db::DbConnection;
-use crate::domain::writes::{DiscardUploads, StoreUploads, UploadsStored};
+use crate::domain::writes::{DiscardUploads, StoreUploads, Unsent, UploadsStored};
 
 impl Write for StoreUploads {
     type Outcome = UploadsStored;
@@ -42,8 +42,14 @@ impl Write for DiscardUploads {
 
     fn apply(&self, conn: &mut DbConnection) -> Result<Vec<String>, WriteError> {
         let unsent = attachments::table
-            .filter(attachments::id.eq_any(&self.ids))
-            .filter(attachments::message_id.is_null());
+            .filter(attachments::message_id.is_null())
+            .into_boxed();
+        let unsent = match &self.which {
+            Unsent::Ids(ids) => unsent.filter(attachments::id.eq_any(ids)),
+            Unsent::Before(at) => unsent.filter(attachments::created_at.lt(*at)),
+        };
+        let ids: Vec<String> = unsent.select(attachments::id).load(conn)?;
+        let unsent = attachments::table.filter(attachments::id.eq_any(&ids));
         let shas: Vec<String> = unsent.clone().select(attachments::sha256).load(conn)?;
         diesel::delete(unsent).execute(conn)?;
         let mut unused_files = Vec::new();

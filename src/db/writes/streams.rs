@@ -8,7 +8,8 @@ use crate::db::schema::{live_streams, stream_chat};
 use crate::db::DbConnection;
 use crate::domain::message::now_millis;
 use crate::domain::stream::Stream;
-use crate::domain::writes::{StartStream, StopStream, StoreStreamChat};
+use crate::domain::writes::{CheckpointStream, StartStream, StopStream, StoreStreamChat};
+use crate::error::AppError;
 
 impl Write for StartStream {
     type Outcome = Stream;
@@ -37,6 +38,27 @@ impl Write for StopStream {
             .select(StreamRow::as_select())
             .first(conn)?;
         Ok(row.into())
+    }
+}
+
+impl Write for CheckpointStream {
+    type Outcome = ();
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<(), WriteError> {
+        let json = |v: serde_json::Result<String>| v.map_err(|_| AppError::internal());
+        diesel::update(
+            live_streams::table
+                .find(&self.id)
+                .filter(live_streams::ended_at.is_null()),
+        )
+        .set((
+            live_streams::peak_viewers.eq(self.peak_viewers),
+            live_streams::likes.eq(self.liked_by.len() as i64),
+            live_streams::liked_by.eq(json(serde_json::to_string(&self.liked_by))?),
+            live_streams::pinned.eq(json(serde_json::to_string(&self.pinned))?),
+        ))
+        .execute(conn)?;
+        Ok(())
     }
 }
 

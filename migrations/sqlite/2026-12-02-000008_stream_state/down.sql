@@ -1,0 +1,2 @@
+ALTER TABLE live_streams DROP COLUMN liked_by;
+ALTER TABLE live_streams DROP COLUMN pinned;
