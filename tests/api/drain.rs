@@ -209,3 +209,28 @@ async fn sigterm_drains_and_the_client_is_back_on_the_next_process_losing_nothin
         "gap-free"
     );
 }
+
+#[actix_web::test]
+async fn socket_io_clients_reconnect_by_themselves_after_a_restart() {
+    let data = tempfile::TempDir::new().expect("temp dir");
+    let dir = data.path().to_string_lossy().into_owned();
+    let port = crate::cluster::free_port().to_string();
+    let env = [("DATA_DIR", dir.as_str()), ("PORT", port.as_str())];
+    let mut first = Binary::start(&env).await;
+    let pid = first.child.id().to_string();
+    // The Node test sends SIGTERM; the next process takes the port once it is free.
+    let clients = crate::node::run_at(
+        "socketio",
+        "restart.test.js",
+        format!("http://{}", first.addr),
+        "test-secret-with-enough-entropy-1234567890".to_owned(),
+        data.path().to_path_buf(),
+        vec![("SB_PID", pid)],
+    );
+    let restart = async {
+        let status = first.exit(Duration::from_secs(30)).await;
+        assert!(status.success(), "{status}");
+        Binary::start(&env).await
+    };
+    let ((), _second) = futures::join!(clients, restart);
+}
