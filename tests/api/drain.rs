@@ -86,6 +86,11 @@ async fn keep_sending(
     }
 }
 
+/// A poll's answer that ends the session: the close packet.
+fn ended(body: &str) -> bool {
+    body.split('\u{1e}').any(|packet| packet == "1")
+}
+
 #[actix_web::test]
 async fn sigterm_drains_and_the_client_is_back_on_the_next_process_losing_nothing() {
     let data = tempfile::TempDir::new().expect("temp dir");
@@ -108,7 +113,8 @@ async fn sigterm_drains_and_the_client_is_back_on_the_next_process_losing_nothin
     let keys = switchboard::auth::JwtKeys::new(b"test-secret-with-enough-entropy-1234567890");
     let hour = Duration::from_secs(3600);
     let token = keys.mint("drain-customer", "customer", "Dana", hour);
-    let agent = keys.mint("drain-agent", "agent", "Agent", hour);
+    // A seed 003 customer of its own: nothing is sent to it, so its poll waits.
+    let quiet = keys.mint("drain-quiet", "customer", "Quinn", hour);
     let session = uid("drain");
     let seen = Rc::new(RefCell::new(Seen::default()));
     let total = 60;
@@ -125,35 +131,19 @@ async fn sigterm_drains_and_the_client_is_back_on_the_next_process_losing_nothin
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // A Socket.IO session with a poll waiting, as the signal comes.
-        let eio = format!("http://{url}/socket.io/?EIO=4&transport=polling");
-        let mut res = awc::Client::new().get(&eio).send().await.expect("open");
-        let open = String::from_utf8(res.body().await.expect("body").to_vec()).expect("UTF-8");
-        let open: Value = serde_json::from_str(&open[1..]).expect("open packet");
-        let sio = format!("{eio}&sid={}", open["sid"].as_str().expect("sid"));
-        let connect = format!("40/support,{}", json!({"token": agent}));
-        awc::Client::new()
-            .post(&sio)
-            .send_body(connect)
-            .await
-            .expect("CONNECT");
-        let mut res = awc::Client::new().get(&sio).send().await.expect("poll");
-        let body = res.body().await.expect("body");
-        assert!(body.starts_with(b"40/support,"), "{body:?}");
-        // Polls (carrying the customer's messages meanwhile) until the close packet.
+        let sio = Polling::open(&format!("http://{url}")).await;
+        let body = sio
+            .exchange(&format!("40/support,{}", json!({"token": quiet})))
+            .await;
+        assert!(body.starts_with("40/support,"), "{body}");
+        // Polls until the close packet.
         let poll = async {
             let mut got = Vec::new();
             for _ in 0..50 {
-                let Ok(mut res) = awc::Client::new()
-                    .get(&sio)
-                    .timeout(Duration::from_secs(10))
-                    .send()
-                    .await
-                else {
+                let Some(body) = sio.poll().await else {
                     break;
                 };
-                let body = res.body().await.expect("body");
-                let body = String::from_utf8(body.to_vec()).expect("UTF-8");
-                let closed = body.split('\u{1e}').any(|packet| packet == "1");
+                let closed = ended(&body);
                 got.push(body);
                 if closed {
                     break;
@@ -167,9 +157,7 @@ async fn sigterm_drains_and_the_client_is_back_on_the_next_process_losing_nothin
             Instant::now()
         };
         let (polled, signalled) = futures::join!(poll, signal);
-        let closed = polled
-            .last()
-            .is_some_and(|b| b.split('\u{1e}').any(|p| p == "1"));
+        let closed = polled.last().is_some_and(|b| ended(b));
         assert!(closed, "the Socket.IO session is closed: {polled:?}");
         let status = first.exit(Duration::from_secs(8)).await;
         let took = signalled.elapsed();

@@ -666,3 +666,46 @@ impl Drop for Binary {
         let _ = self.child.wait();
     }
 }
+
+/// A raw Engine.IO long-polling session (for protocol-level checks without a client
+/// library): its URL with the `sid`.
+pub struct Polling(pub String);
+
+impl Polling {
+    /// Open one on the server at `base` (`http://host:port`).
+    pub async fn open(base: &str) -> Polling {
+        let eio = format!("{base}/socket.io/?EIO=4&transport=polling");
+        let mut res = awc::Client::new().get(&eio).send().await.expect("open");
+        let open = String::from_utf8(res.body().await.expect("body").to_vec()).expect("UTF-8");
+        let open: Value = serde_json::from_str(&open[1..]).expect("open packet");
+        Polling(format!("{eio}&sid={}", open["sid"].as_str().expect("sid")))
+    }
+
+    /// POST packets (joined by the record separator).
+    pub async fn post(&self, packets: &str) {
+        let posted = awc::Client::new()
+            .post(&self.0)
+            .send_body(packets.to_owned())
+            .await
+            .expect("POST");
+        assert_eq!(posted.status().as_u16(), 200);
+    }
+
+    /// The next poll's body; `None` once the session is gone.
+    pub async fn poll(&self) -> Option<String> {
+        let mut res = awc::Client::new()
+            .get(&self.0)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .ok()?;
+        let body = res.body().await.ok()?;
+        Some(String::from_utf8(body.to_vec()).expect("UTF-8"))
+    }
+
+    /// POST packets, then poll what came back.
+    pub async fn exchange(&self, packets: &str) -> String {
+        self.post(packets).await;
+        self.poll().await.expect("a poll")
+    }
+}

@@ -11,11 +11,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-#[actix_web::test]
-async fn the_exposition_is_openmetrics_text_named_by_the_conventions() {
-    let app = spawn_app().await;
-    // Labelled families show once they have a series: an agent with a conversation,
-    // and a connection that ended.
+/// `GET /metrics` once labelled families have a series too (they show from their
+/// first): an agent with a conversation, and a connection that ended.
+/// Answers the content type and the text.
+async fn with_every_family(app: &TestApp) -> (String, String) {
     let session = uid("s");
     let mut agent = app.staff("agent-g", "agent").await;
     let mut c = app.customer(&session, None).await;
@@ -37,10 +36,17 @@ async fn the_exposition_is_openmetrics_text_named_by_the_conventions() {
         .await
         .expect("GET /metrics");
     assert_eq!(res.status().as_u16(), 200);
-    let kind = res.headers().get("content-type").unwrap().to_str().unwrap();
-    assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+    let kind = res.headers().get("content-type").expect("a type");
+    let kind = kind.to_str().expect("ASCII").to_owned();
     let body = res.body().await.expect("body");
-    let text = std::str::from_utf8(&body).expect("UTF-8");
+    (kind, String::from_utf8(body.to_vec()).expect("UTF-8"))
+}
+
+#[actix_web::test]
+async fn the_exposition_is_openmetrics_text_named_by_the_conventions() {
+    let app = spawn_app().await;
+    let (kind, text) = with_every_family(&app).await;
+    assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
     assert!(text.ends_with("# EOF\n"), "{text}");
     for family in [
         "# TYPE switchboard_connections gauge",
@@ -151,37 +157,11 @@ async fn a_websocket_is_counted_from_open_to_close_with_its_frames() {
         .await;
 }
 
-/// A raw Engine.IO long-polling session: its URL.
-async fn polling_session(app: &TestApp) -> String {
-    let eio = app.url("/socket.io/?EIO=4&transport=polling");
-    let mut res = awc::Client::new().get(&eio).send().await.expect("open");
-    let open = String::from_utf8(res.body().await.expect("body").to_vec()).expect("UTF-8");
-    let open: Value = serde_json::from_str(&open[1..]).expect("open packet");
-    format!("{eio}&sid={}", open["sid"].as_str().expect("sid"))
-}
-
-/// POST packets, then poll what came back.
-async fn exchange_packets(session: &str, packets: String) -> String {
-    let posted = awc::Client::new()
-        .post(session)
-        .send_body(packets)
-        .await
-        .expect("POST");
-    assert_eq!(posted.status().as_u16(), 200);
-    let mut res = awc::Client::new()
-        .get(session)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .expect("poll");
-    String::from_utf8(res.body().await.expect("body").to_vec()).expect("UTF-8")
-}
-
 #[actix_web::test]
 async fn socket_io_sessions_are_counted_by_transport_dialect_and_recovery() {
     let app = spawn_app().await;
     let token = app.token("agent-sio", "agent");
-    let session = polling_session(&app).await;
+    let session = Polling::open(&app.url("")).await;
     let m = app.metrics().await;
     assert_eq!(
         m.get(r#"switchboard_connections{transport="socketio_polling"}"#),
@@ -192,7 +172,7 @@ async fn socket_io_sessions_are_counted_by_transport_dialect_and_recovery() {
         "40/support,{}",
         json!({"token": token, "pid": "made-up", "offset": "x"})
     );
-    let answer = exchange_packets(&session, connect).await;
+    let answer = session.exchange(&connect).await;
     assert!(answer.starts_with("40/support,"), "{answer}");
     let m = app.metrics().await;
     assert_eq!(
@@ -207,11 +187,7 @@ async fn socket_io_sessions_are_counted_by_transport_dialect_and_recovery() {
     assert!(m.get(r#"switchboard_frames_received_total{transport="socketio_polling"}"#) >= 1.0);
     assert!(m.get(r#"switchboard_frames_sent_total{transport="socketio_polling"}"#) >= 2.0);
     // The client disconnects the namespace, then closes the session.
-    awc::Client::new()
-        .post(&session)
-        .send_body("41/support,\u{1e}1")
-        .await
-        .expect("POST");
+    session.post("41/support,\u{1e}1").await;
     let m = app
         .metric_reaches(
             r#"switchboard_disconnects_total{transport="socketio_polling",dialect="support",reason="client_closed"}"#,
@@ -461,30 +437,7 @@ async fn text_frame(ws: &mut WsClient) -> String {
 #[actix_web::test]
 async fn the_grafana_dashboard_names_only_metrics_that_exist() {
     let app = spawn_app().await;
-    // Labelled families show once they have a series: an agent with a conversation,
-    // and a connection that ended.
-    let session = uid("s");
-    let mut agent = app.staff("agent-g", "agent").await;
-    let mut c = app.customer(&session, None).await;
-    c.send(json!({"type": "customer_message", "message": "hi"}))
-        .await;
-    c.recv_type("message_ack").await;
-    agent
-        .send(json!({"type": "accept", "sessionId": session}))
-        .await;
-    drop(c);
-    app.metrics_until("an agent busy, a connection gone", |m| {
-        m.get(r#"switchboard_agent_active_conversations{agent="agent-g"}"#) == 1.0
-            && m.get(&ws_disconnects("connection_lost")) == 1.0
-    })
-    .await;
-    let mut res = awc::Client::new()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics");
-    let body = res.body().await.expect("body");
-    let exposed = std::str::from_utf8(&body).expect("UTF-8").to_owned();
+    let (_, exposed) = with_every_family(&app).await;
     let dashboard = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/deploy/grafana-dashboard.json"

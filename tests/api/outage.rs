@@ -226,38 +226,12 @@ async fn ws(url: &str) -> WsClient {
 }
 
 /// A raw Socket.IO polling session on `/support`, for seed 003's error shape.
-async fn support_socket(url: &str, token: &str) -> String {
-    let eio = format!("{url}/socket.io/?EIO=4&transport=polling");
-    let mut res = awc::Client::new().get(&eio).send().await.expect("open");
-    let open = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf-8");
-    let open: Value = serde_json::from_str(&open[1..]).expect("open packet");
-    let sid = open["sid"].as_str().expect("sid").to_owned();
-    let session = format!("{eio}&sid={sid}");
+async fn support_socket(url: &str, token: &str) -> Polling {
+    let session = Polling::open(url).await;
     let connect = format!("40/support,{}", json!({"token": token}));
-    awc::Client::new()
-        .post(&session)
-        .send_body(connect)
-        .await
-        .expect("CONNECT");
-    let mut res = awc::Client::new().get(&session).send().await.expect("poll");
-    let body = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf-8");
+    let body = session.exchange(&connect).await;
     assert!(body.starts_with("40/support,"), "{body}");
     session
-}
-
-async fn support_emit(session: &str, event: Value) -> String {
-    awc::Client::new()
-        .post(session)
-        .send_body(format!("42/support,{event}"))
-        .await
-        .expect("EVENT");
-    let mut res = awc::Client::new()
-        .get(session)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .expect("poll");
-    String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf-8")
 }
 
 #[actix_web::test]
@@ -385,11 +359,8 @@ async fn a_database_outage_fails_fast_and_clearly_then_recovers_losing_nothing()
         "{:?}",
         started.elapsed()
     );
-    let answer = support_emit(
-        &sio,
-        json!(["message:send", {"conversationId": session, "message": "during, by Socket.IO", "clientId": "c3"}]),
-    )
-    .await;
+    let event = json!(["message:send", {"conversationId": session, "message": "during, by Socket.IO", "clientId": "c3"}]);
+    let answer = sio.exchange(&format!("42/support,{event}")).await;
     assert!(
         answer.contains(
             r#"["message:error",{"code":"unavailable","error":"Service temporarily unavailable"}]"#
