@@ -183,6 +183,10 @@ pub struct Config {
     /// one Redis.
     #[arg(long, env = "REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX, global = true)]
     pub redis_prefix: String,
+    /// Let webhook URLs resolve to loopback, private and link-local addresses (a
+    /// receiver on the same host or network; tests).
+    #[arg(long, env = "ALLOW_PRIVATE_WEBHOOKS", global = true)]
+    pub allow_private_webhooks: bool,
     /// Uploaded files no message took within this are deleted.
     #[arg(long, env = "UPLOAD_RETENTION", default_value = "24h", value_parser = humantime::parse_duration, global = true)]
     pub upload_retention: Duration,
@@ -259,6 +263,7 @@ impl Config {
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
             log_format: crate::logging::LogFormat::Text,
+            allow_private_webhooks: false,
             upload_retention: Duration::from_secs(24 * 3600),
             shutdown_timeout: Duration::from_secs(10),
             tls_cert: None,

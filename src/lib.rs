@@ -18,3 +18,4 @@ pub mod startup;
 pub mod state;
 pub mod transport;
 pub mod uploads;
+pub mod webhook_target;

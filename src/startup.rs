@@ -276,12 +276,16 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         None => None,
     };
     let metrics_here = metrics_addr.is_none();
+    let webhooks = web::Data::new(crate::api::webhooks::WebhookSettings {
+        allow_private: config.allow_private_webhooks,
+    });
     let app = move || {
         App::new()
             .app_data(data.clone())
             .app_data(conn.clone())
             .app_data(sio.clone())
             .app_data(access.clone())
+            .app_data(webhooks.clone())
             .wrap(actix_web::middleware::from_fn(crate::api::browser_key))
             .wrap(actix_web::middleware::from_fn(
                 crate::api::access_log::access_log,

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod multipart;
 pub mod pages;
 pub mod support;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -65,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(chat_sessions::configure)
     .configure(live::configure)
     .configure(support::configure)
+    .configure(webhooks::configure)
     .configure(pages::configure);
 }
 

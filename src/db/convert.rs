@@ -122,3 +122,29 @@ pub fn chat_line(r: super::models::StreamChatRow) -> (crate::domain::stream::Cha
     };
     (line, r.sender_id)
 }
+
+/// An endpoint as admins see it; the secrets still valid ride along, unserialized.
+impl From<super::models::WebhookEndpointRow> for crate::domain::webhook::Endpoint {
+    fn from(r: super::models::WebhookEndpointRow) -> Self {
+        use crate::domain::message::iso_timestamp;
+        let now = crate::domain::message::now_millis();
+        let previous = r
+            .previous_secret
+            .zip(r.previous_until)
+            .filter(|(_, until)| *until > now);
+        let mut secrets = vec![r.secret];
+        secrets.extend(previous.as_ref().map(|(s, _)| s.clone()));
+        crate::domain::webhook::Endpoint {
+            id: r.id,
+            url: r.url,
+            description: r.description,
+            events: serde_json::from_str(&r.events).unwrap_or_default(),
+            enabled: r.enabled,
+            disabled_reason: r.disabled_reason,
+            previous_secret_until: previous.map(|(_, until)| iso_timestamp(until)),
+            created_at: iso_timestamp(r.created_at),
+            updated_at: iso_timestamp(r.updated_at),
+            secrets,
+        }
+    }
+}

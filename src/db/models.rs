@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     attachments, auth_codes, conversations, guests, live_streams, messages, read_cursors,
-    stream_chat,
+    stream_chat, webhook_endpoints,
 };
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -116,4 +116,21 @@ pub struct StreamChatRow {
     pub message: String,
     pub is_admin: bool,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct WebhookEndpointRow {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    /// The events, as a JSON array of names.
+    pub events: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_until: Option<NaiveDateTime>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }

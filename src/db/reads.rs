@@ -413,3 +413,27 @@ pub fn running_stream(
         chat: lines.into_iter().map(convert::chat_line).collect(),
     }))
 }
+
+/// Every webhook endpoint, oldest first.
+pub fn webhook_endpoints(
+    conn: &mut DbConnection,
+) -> Result<Vec<super::models::WebhookEndpointRow>, DbError> {
+    use super::schema::webhook_endpoints as e;
+    Ok(e::table
+        .order(e::created_at.asc())
+        .select(super::models::WebhookEndpointRow::as_select())
+        .load(conn)?)
+}
+
+/// One webhook endpoint.
+pub fn webhook_endpoint(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<super::models::WebhookEndpointRow>, DbError> {
+    use super::schema::webhook_endpoints as e;
+    Ok(e::table
+        .find(id)
+        .select(super::models::WebhookEndpointRow::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -10,6 +10,7 @@ pub mod files;
 pub mod message;
 pub mod stream;
 pub mod text;
+pub mod webhook;
 pub mod writes;
 
 pub use access::Caller;

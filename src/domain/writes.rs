@@ -259,3 +259,33 @@ pub struct CheckpointStream {
     pub liked_by: Vec<String>,
     pub pinned: Vec<crate::domain::stream::PinnedProduct>,
 }
+
+/// A new webhook endpoint.
+#[derive(Debug, Clone)]
+pub struct CreateEndpoint {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub secret: String,
+    pub enabled: bool,
+}
+
+/// Change an endpoint; `None` leaves a field as it is. The outcome is the endpoint, or
+/// `None` when there is none with this id.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateEndpoint {
+    pub id: String,
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    /// A new secret; the current one stays valid until the time given.
+    pub rotate: Option<(String, chrono::NaiveDateTime)>,
+}
+
+/// Delete an endpoint; the outcome says whether there was one.
+#[derive(Debug, Clone)]
+pub struct DeleteEndpoint {
+    pub id: String,
+}

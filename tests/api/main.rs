@@ -32,3 +32,4 @@ mod socketio_layer;
 mod storage;
 mod support_rest;
 mod tls;
+mod webhooks;

@@ -13,7 +13,26 @@ use crate::db::{DbConnection, DbError};
 pub struct Persist {
     pub tag: u64,
     pub write: Box<dyn AnyWrite>,
-    pub reply_to: Recipient<WriteDone>,
+    pub reply_to: ReplyTo,
+}
+
+/// Where a write's outcome goes: an actor (in commit order, as `WriteDone`), or one
+/// caller awaiting it (`Db::write`).
+pub enum ReplyTo {
+    Actor(Recipient<WriteDone>),
+    Caller(tokio::sync::oneshot::Sender<AnyOutcome>),
+}
+
+impl ReplyTo {
+    pub fn send(self, done: WriteDone) {
+        match self {
+            ReplyTo::Actor(actor) => actor.do_send(done),
+            // A caller that went away needs no answer.
+            ReplyTo::Caller(caller) => {
+                let _ = caller.send(done.result);
+            }
+        }
+    }
 }
 
 #[derive(Message)]

@@ -82,7 +82,7 @@ impl<R: Send + 'static> Handler<Query<R>> for DbSync {
 }
 
 /// Where a write's outcome goes: its tag, and who waits for it.
-type ReplyTo = (u64, Recipient<WriteDone>);
+type Reply = (u64, ReplyTo);
 
 /// Group-commit front for writes.
 pub struct DbWriter {
@@ -112,7 +112,7 @@ impl DbWriter {
         }
         let take = self.queue.len().min(self.max_batch);
         // Ops go to the worker; their reply addresses stay here, in the same order.
-        let (batch, replies): (Vec<Box<dyn AnyWrite>>, Vec<ReplyTo>) = self
+        let (batch, replies): (Vec<Box<dyn AnyWrite>>, Vec<Reply>) = self
             .queue
             .drain(..take)
             .map(|p| (p.write, (p.tag, p.reply_to)))
@@ -142,7 +142,7 @@ impl DbWriter {
                     Err(e) => failed(e.into()),
                 };
                 for ((tag, reply_to), result) in replies.into_iter().zip(results) {
-                    reply_to.do_send(WriteDone { tag, result });
+                    reply_to.send(WriteDone { tag, result });
                 }
                 act.in_flight = false;
                 act.flush(ctx);
@@ -207,6 +207,25 @@ impl Db {
             writer,
             health,
         }
+    }
+
+    /// Commit one write through the writer (in a group commit, like every other) and
+    /// answer its outcome: for callers that are not actors (REST handlers).
+    pub async fn write<W: crate::db::writes::Write>(
+        &self,
+        write: W,
+    ) -> Result<W::Outcome, crate::error::AppError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.writer.do_send(Persist {
+            tag: 0,
+            write: Box::new(write),
+            reply_to: ReplyTo::Caller(tx),
+        });
+        let outcome = rx.await.map_err(|_| crate::error::AppError::internal())??;
+        outcome.downcast::<W::Outcome>().map(|b| *b).map_err(|_| {
+            log::error!("a write's outcome is not of its type");
+            crate::error::AppError::internal()
+        })
     }
 
     /// Run `f` on a DbSync thread; storage and mailbox failures become `AppError`s

@@ -60,7 +60,7 @@ where
         writer.do_send(Persist {
             tag,
             write: Box::new(write),
-            reply_to,
+            reply_to: super::ReplyTo::Actor(reply_to),
         });
     }
 

@@ -9,6 +9,7 @@ mod conversations;
 mod identity;
 mod read_state;
 mod streams;
+mod webhooks;
 
 use std::any::Any;
 

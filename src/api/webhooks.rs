@@ -1,0 +1,242 @@
+//! `/api/admin/webhooks`: admins manage where events go. The secret is shown twice
+//! only: when an endpoint is made, and when it is rotated (the previous secret's
+//! signature is sent beside the new one's for a day, so receivers can switch over).
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::RequestCaller;
+use crate::db::reads;
+use crate::domain::webhook::{self, Endpoint};
+use crate::domain::writes::{CreateEndpoint, DeleteEndpoint, UpdateEndpoint};
+use crate::domain::Caller;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// How long a rotated-out secret still signs.
+const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+
+/// Whether webhooks may go to private addresses (`ALLOW_PRIVATE_WEBHOOKS`).
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookSettings {
+    pub allow_private: bool,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/admin/webhooks")
+            .route("", web::get().to(list))
+            .route("", web::post().to(create))
+            .route("/{id}", web::get().to(show))
+            .route("/{id}", web::patch().to(update))
+            .route("/{id}", web::delete().to(delete))
+            .route("/{id}/rotate-secret", web::post().to(rotate))
+            .route("/{id}/test", web::post().to(test)),
+    );
+}
+
+/// Admins only: 401 without a token, 403 for anyone else.
+fn admin(caller: RequestCaller) -> Result<(), AppError> {
+    match caller.signed_in()? {
+        Caller::Staff(i) if i.is_admin() => Ok(()),
+        _ => Err(AppError::insufficient_permissions()),
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("Webhook endpoint not found")
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewEndpoint {
+    url: String,
+    events: Vec<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn description(d: &str) -> Result<String, AppError> {
+    if d.chars().count() > 500 {
+        return Err(AppError::validation(
+            "description is longer than 500 characters",
+        ));
+    }
+    Ok(d.trim().to_owned())
+}
+
+async fn create(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    settings: web::Data<WebhookSettings>,
+    body: web::Json<NewEndpoint>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let body = body.into_inner();
+    crate::webhook_target::check_url(&body.url, settings.allow_private).await?;
+    let secret = webhook::new_secret();
+    let write = CreateEndpoint {
+        id: format!("ep_{}", uuid::Uuid::new_v4().simple()),
+        url: body.url,
+        description: description(&body.description)?,
+        events: webhook::events(&body.events)?,
+        secret: secret.clone(),
+        enabled: body.enabled,
+    };
+    let endpoint: Endpoint = state.db.write(write).await?.into();
+    let mut data = serde_json::to_value(&endpoint).map_err(|_| AppError::internal())?;
+    data["secret"] = json!(secret);
+    Ok(HttpResponse::Created().json(json!({"success": true, "data": data})))
+}
+
+async fn list(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let rows = state.db.query(reads::webhook_endpoints).await?;
+    let endpoints: Vec<Endpoint> = rows.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": endpoints})))
+}
+
+async fn find(state: &AppState, id: String) -> Result<Endpoint, AppError> {
+    let row = state
+        .db
+        .query(move |c| reads::webhook_endpoint(c, &id))
+        .await?;
+    row.map(Into::into).ok_or_else(not_found)
+}
+
+async fn show(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let endpoint = find(&state, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": endpoint})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Changes {
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    description: Option<String>,
+    enabled: Option<bool>,
+}
+
+async fn update(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    settings: web::Data<WebhookSettings>,
+    id: web::Path<String>,
+    body: web::Json<Changes>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let body = body.into_inner();
+    if let Some(url) = &body.url {
+        crate::webhook_target::check_url(url, settings.allow_private).await?;
+    }
+    let write = UpdateEndpoint {
+        id: id.into_inner(),
+        url: body.url,
+        description: body.description.as_deref().map(description).transpose()?,
+        events: body.events.as_deref().map(webhook::events).transpose()?,
+        enabled: body.enabled,
+        rotate: None,
+    };
+    let endpoint: Endpoint = state.db.write(write).await?.ok_or_else(not_found)?.into();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": endpoint})))
+}
+
+async fn delete(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let deleted = state
+        .db
+        .write(DeleteEndpoint {
+            id: id.into_inner(),
+        })
+        .await?;
+    if !deleted {
+        return Err(not_found());
+    }
+    Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
+async fn rotate(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let secret = webhook::new_secret();
+    let until = crate::domain::message::now_millis() + ROTATION_OVERLAP;
+    let write = UpdateEndpoint {
+        id: id.into_inner(),
+        rotate: Some((secret.clone(), until)),
+        ..Default::default()
+    };
+    let endpoint: Endpoint = state.db.write(write).await?.ok_or_else(not_found)?.into();
+    let mut data = serde_json::to_value(&endpoint).map_err(|_| AppError::internal())?;
+    data["secret"] = json!(secret);
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
+}
+
+/// Send a `webhook.test` event now, signed like every other, and say what came back.
+async fn test(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    settings: web::Data<WebhookSettings>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let endpoint = find(&state, id.into_inner()).await?;
+    crate::webhook_target::check_url(&endpoint.url, settings.allow_private).await?;
+    let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    let now = chrono::Utc::now();
+    let body = json!({
+        "id": id,
+        "type": webhook::TEST_EVENT,
+        "timestamp": now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "data": {"endpointId": endpoint.id},
+    })
+    .to_string();
+    let secrets: Vec<&str> = endpoint.secrets.iter().map(String::as_str).collect();
+    let signature = webhook::signature_header(&secrets, &id, now.timestamp(), body.as_bytes())?;
+    let attempt = crate::webhook_target::send(
+        &endpoint.url,
+        &id,
+        now.timestamp(),
+        &signature,
+        body.as_bytes(),
+    )
+    .await;
+    let (status, error) = match attempt.outcome {
+        Ok(status) => (Some(status), None),
+        Err(e) => (None, Some(e)),
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "data": {
+            "webhookId": id,
+            "delivered": status.is_some_and(|s| (200..300).contains(&s)),
+            "status": status,
+            "error": error,
+            "ms": attempt.took.as_millis() as u64,
+        },
+    })))
+}

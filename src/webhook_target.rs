@@ -1,0 +1,172 @@
+//! Where webhooks go, and how they are sent. A URL must be `http(s)://` and, unless
+//! `ALLOW_PRIVATE_WEBHOOKS` says otherwise, resolve only to public addresses (not
+//! loopback, private, link-local, shared or unique-local ones), so an admin's typo or
+//! a hostile name cannot make the server probe its own network. A delivery follows no
+//! redirect, gives up after `TIMEOUT`, and reads at most `BODY_LIMIT` of the answer.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use crate::error::AppError;
+
+/// How long one attempt may take.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+/// How much of a receiver's answer is read.
+const BODY_LIMIT: usize = 4 * 1024;
+
+fn refused(why: impl Into<String>) -> AppError {
+    AppError::validation("Webhook URL not allowed").with_detail(why.into())
+}
+
+/// Check `url` before anything is sent to it.
+pub async fn check_url(url: &str, allow_private: bool) -> Result<(), AppError> {
+    let uri: awc::http::Uri = url
+        .parse()
+        .map_err(|_| refused(format!("{url:?} is not a URL")))?;
+    let secure = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(refused("the URL must start with http:// or https://")),
+    };
+    if url.len() > 2000 {
+        return Err(refused("the URL is longer than 2000 characters"));
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| refused("the URL has no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(refused("the URL may not carry a user name or password"));
+    }
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let addrs: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| refused(format!("{host} does not resolve: {e}")))?
+        .map(|a| a.ip())
+        .collect();
+    if addrs.is_empty() {
+        return Err(refused(format!("{host} does not resolve")));
+    }
+    if !allow_private {
+        if let Some(ip) = addrs.iter().find(|ip| !is_public(**ip)) {
+            return Err(refused(format!(
+                "{host} resolves to {ip}, a loopback, private or link-local address \
+                 (ALLOW_PRIVATE_WEBHOOKS allows those)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an address is on the public internet.
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                // 100.64.0.0/10, carrier-grade NAT.
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    // fc00::/7 unique local, fe80::/10 link-local.
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80)
+            }
+        },
+    }
+}
+
+/// What one attempt got.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The receiver's status, or why there was none (timeout, refused, TLS…).
+    pub outcome: Result<u16, String>,
+    /// The receiver's `Retry-After`, in seconds, if it sent one.
+    pub retry_after: Option<u64>,
+    pub took: Duration,
+}
+
+/// POST one signed event.
+pub async fn send(url: &str, id: &str, timestamp: i64, signature: &str, body: &[u8]) -> Attempt {
+    let started = Instant::now();
+    let client = awc::Client::builder()
+        .timeout(TIMEOUT)
+        .disable_redirects()
+        .finish();
+    let sent = client
+        .post(url)
+        .insert_header(("content-type", "application/json"))
+        .insert_header((
+            "user-agent",
+            concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")),
+        ))
+        .insert_header(("webhook-id", id))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header(("webhook-signature", signature))
+        .send_body(body.to_vec())
+        .await;
+    match sent {
+        Ok(mut res) => {
+            let retry_after = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+            // The answer itself is not used; a little of it is read so the connection
+            // ends cleanly, and no more.
+            let _ = res.body().limit(BODY_LIMIT).await;
+            Attempt {
+                outcome: Ok(res.status().as_u16()),
+                retry_after,
+                took: started.elapsed(),
+            }
+        }
+        Err(e) => Attempt {
+            outcome: Err(e.to_string()),
+            retry_after: None,
+            took: started.elapsed(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "2606:4700::1111", "::ffff:1.1.1.1"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+}
