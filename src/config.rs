@@ -187,6 +187,10 @@ pub struct Config {
     /// receiver on the same host or network; tests).
     #[arg(long, env = "ALLOW_PRIVATE_WEBHOOKS", global = true)]
     pub allow_private_webhooks: bool,
+    /// When a webhook that failed is tried again: the wait before each attempt, the
+    /// first included (comma-separated; as many attempts as entries).
+    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',', value_parser = humantime::parse_duration, default_value = "0s,5s,5m,30m,2h,5h,10h,10h", global = true)]
+    pub webhook_retry_schedule: Vec<Duration>,
     /// Uploaded files no message took within this are deleted.
     #[arg(long, env = "UPLOAD_RETENTION", default_value = "24h", value_parser = humantime::parse_duration, global = true)]
     pub upload_retention: Duration,
@@ -264,6 +268,9 @@ impl Config {
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
             log_format: crate::logging::LogFormat::Text,
             allow_private_webhooks: false,
+            webhook_retry_schedule: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+                .map(Duration::from_secs)
+                .to_vec(),
             upload_retention: Duration::from_secs(24 * 3600),
             shutdown_timeout: Duration::from_secs(10),
             tls_cert: None,

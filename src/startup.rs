@@ -241,6 +241,12 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         evictions.clone(),
     );
 
+    crate::actors::webhook_sender::WebhookSender::new(
+        state.db.clone(),
+        config.webhook_retry_schedule.clone(),
+        config.allow_private_webhooks,
+    )
+    .start();
     crate::actors::housekeeping::Housekeeping {
         chat: state.chat.clone(),
         attachments_dir: state.attachments_dir.clone(),

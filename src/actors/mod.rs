@@ -6,3 +6,4 @@ pub mod db_sync;
 pub mod delivery;
 pub mod housekeeping;
 pub mod live_stream;
+pub mod webhook_sender;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     attachments, auth_codes, conversations, guests, live_streams, messages, read_cursors,
-    stream_chat, webhook_endpoints,
+    stream_chat, webhook_deliveries, webhook_endpoints,
 };
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -133,4 +133,38 @@ pub struct WebhookEndpointRow {
     pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// A new outbox row (its `pos` is the database's).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct NewDeliveryRow {
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub event_type: String,
+    pub ordering_key: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct DeliveryRow {
+    pub pos: i64,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub event_type: String,
+    pub ordering_key: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
 }

@@ -91,6 +91,79 @@ pub fn events(asked: &[String]) -> Result<Vec<String>, AppError> {
     Ok(events)
 }
 
+/// A conversation as events carry it.
+pub fn conversation_data(c: &crate::domain::conversation::Conversation) -> serde_json::Value {
+    use crate::domain::message::iso_timestamp;
+    serde_json::json!({
+        "id": c.id,
+        "customerId": c.owner.user_id(),
+        "guestId": c.owner.guest_id(),
+        "customerName": c.customer_name,
+        "subject": c.subject,
+        "category": c.category,
+        "priority": c.priority,
+        "type": c.kind,
+        "status": c.status.as_str(),
+        "assignedAgentId": c.assigned_agent_id,
+        "lastSeq": c.last_seq,
+        "createdAt": iso_timestamp(c.created_at),
+        "updatedAt": iso_timestamp(c.updated_at),
+    })
+}
+
+/// A message as events carry it; `senderKind` lets a backend keep only, say,
+/// customers' messages.
+pub fn message_data(m: &crate::domain::Message) -> serde_json::Value {
+    use crate::domain::message::iso_timestamp;
+    let files: Vec<serde_json::Value> = m
+        .attachments
+        .iter()
+        .map(|a| {
+            serde_json::json!({"id": a.id, "fileName": a.file_name, "contentType": a.content_type, "size": a.size, "url": a.url()})
+        })
+        .collect();
+    serde_json::json!({
+        "id": m.id,
+        "conversationId": m.conversation_id,
+        "seq": m.seq,
+        "senderId": m.author.id,
+        "senderKind": m.author.kind.as_str(),
+        "senderName": m.author.name,
+        "content": m.content,
+        "messageType": m.message_type,
+        "clientId": m.client_id,
+        "createdAt": iso_timestamp(m.created_at),
+        "attachments": files,
+    })
+}
+
+/// One event's body: `{id, type, timestamp, data}`; the id is the `webhook-id`.
+pub fn event_body(
+    id: &str,
+    kind: &str,
+    at: chrono::NaiveDateTime,
+    data: serde_json::Value,
+) -> String {
+    serde_json::json!({
+        "id": id,
+        "type": kind,
+        "timestamp": crate::domain::message::iso_timestamp(at),
+        "data": data,
+    })
+    .to_string()
+}
+
+/// When the attempt after `attempts` failed ones goes (`None`: no more). A receiver's
+/// `Retry-After` postpones it, never brings it forward.
+pub fn next_attempt(
+    schedule: &[std::time::Duration],
+    attempts: usize,
+    retry_after: Option<u64>,
+) -> Option<std::time::Duration> {
+    let wait = *schedule.get(attempts)?;
+    Some(wait.max(std::time::Duration::from_secs(retry_after.unwrap_or(0))))
+}
+
 /// An endpoint as admins see it (never with its secret, which is shown once).
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,6 +209,29 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0], sign(&a, "msg_1", 1, b"{}").unwrap());
         assert_eq!(parts[1], sign(&b, "msg_1", 1, b"{}").unwrap());
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_and_retry_after_only_postpones() {
+        use std::time::Duration;
+        let schedule = [
+            Duration::ZERO,
+            Duration::from_secs(5),
+            Duration::from_secs(300),
+        ];
+        assert_eq!(
+            next_attempt(&schedule, 1, None),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            next_attempt(&schedule, 1, Some(60)),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            next_attempt(&schedule, 2, Some(1)),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(next_attempt(&schedule, 3, None), None);
     }
 
     #[test]

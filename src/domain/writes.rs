@@ -289,3 +289,27 @@ pub struct UpdateEndpoint {
 pub struct DeleteEndpoint {
     pub id: String,
 }
+
+/// Take (for `lease`) up to `limit` webhook deliveries that are due, each the oldest
+/// undelivered of its endpoint and ordering key; with their endpoints.
+#[derive(Debug, Clone)]
+pub struct ClaimDeliveries {
+    pub limit: i64,
+    pub lease: std::time::Duration,
+}
+
+/// How an attempt at a delivery went, and so what becomes of it.
+#[derive(Debug, Clone)]
+pub struct FinishDelivery {
+    pub pos: i64,
+    pub endpoint_id: String,
+    /// Attempts made, this one included.
+    pub attempts: i32,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// `None`: delivered, or given up (see `give_up`).
+    pub retry_in: Option<std::time::Duration>,
+    pub give_up: bool,
+    /// The receiver answered 410 Gone: the endpoint is disabled.
+    pub gone: bool,
+}

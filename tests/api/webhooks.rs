@@ -9,25 +9,34 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-/// What a receiver got: each request's webhook headers and body.
+/// What a receiver got: each request's webhook headers and body, and when.
 #[derive(Clone, Debug)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
+pub struct Received {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
+    pub at: std::time::Instant,
 }
 
-/// A webhook receiver on port 0: records what comes, answers 200.
-async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
+impl Received {
+    pub fn event(&self) -> Value {
+        serde_json::from_str(&self.body).expect("a JSON event")
+    }
+}
+
+/// A webhook receiver on port 0: records what comes, and answers each request with
+/// the next of `script` (status, Retry-After), then 200.
+pub async fn scripted(script: Vec<(u16, Option<u64>)>) -> (String, Arc<Mutex<Vec<Received>>>) {
     let got = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(std::collections::VecDeque::from(script)));
     let kept = got.clone();
     let server = HttpServer::new(move || {
-        let kept = kept.clone();
+        let (kept, script) = (kept.clone(), script.clone());
         App::new().route(
             "/hook",
             web::post().to(move |req: HttpRequest, body: web::Bytes| {
-                let kept = kept.clone();
+                let (kept, script) = (kept.clone(), script.clone());
                 async move {
                     let header = |name: &str| {
                         req.headers()
@@ -41,8 +50,17 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
                         timestamp: header("webhook-timestamp"),
                         signature: header("webhook-signature"),
                         body: String::from_utf8_lossy(&body).into_owned(),
+                        at: std::time::Instant::now(),
                     });
-                    HttpResponse::Ok().finish()
+                    let (status, retry_after) =
+                        script.lock().unwrap().pop_front().unwrap_or((200, None));
+                    let mut res = HttpResponse::build(
+                        actix_web::http::StatusCode::from_u16(status).expect("a status"),
+                    );
+                    if let Some(secs) = retry_after {
+                        res.insert_header(("retry-after", secs.to_string()));
+                    }
+                    res.finish()
                 }
             }),
         )
@@ -55,8 +73,29 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
     (format!("http://{addr}/hook"), got)
 }
 
+async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
+    scripted(Vec::new()).await
+}
+
+/// Wait until the receiver has `n` requests.
+pub async fn arrivals(got: &Arc<Mutex<Vec<Received>>>, n: usize) -> Vec<Received> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let now = got.lock().unwrap().clone();
+        if now.len() >= n {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {n} arrived: {now:#?}",
+            now.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Whether `r` carries a valid signature by `secret` (as a receiver checks it).
-fn signed_by(r: &Received, secret: &str) -> bool {
+pub fn signed_by(r: &Received, secret: &str) -> bool {
     let ts: i64 = r.timestamp.parse().expect("a timestamp");
     let want =
         switchboard::domain::webhook::sign(secret, &r.id, ts, r.body.as_bytes()).expect("sign");
@@ -64,7 +103,28 @@ fn signed_by(r: &Received, secret: &str) -> bool {
 }
 
 async fn private_ok() -> TestApp {
-    spawn_with(|c| c.allow_private_webhooks = true).await
+    spawn_with(|c| {
+        c.allow_private_webhooks = true;
+        c.webhook_retry_schedule = [0, 100, 100, 100]
+            .map(std::time::Duration::from_millis)
+            .to_vec();
+    })
+    .await
+}
+
+/// An endpoint for `events` at `url`: its id and secret.
+async fn endpoint(app: &TestApp, url: &str, events: &[&str]) -> (String, String) {
+    let admin = app.token("boss", "admin");
+    let body = json!({"url": url, "events": events});
+    let (status, made) = app
+        .call("POST", "/api/admin/webhooks", Some(&body), Some(&admin))
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let data = &made["data"];
+    (
+        data["id"].as_str().unwrap().to_owned(),
+        data["secret"].as_str().unwrap().to_owned(),
+    )
 }
 
 #[actix_web::test]
@@ -231,4 +291,155 @@ async fn private_addresses_are_refused_unless_allowed() {
             "{e}"
         );
     }
+}
+
+#[actix_web::test]
+async fn events_arrive_signed_in_order_retried_until_accepted_and_once_by_id() {
+    let app = private_ok().await;
+    let (url, got) = scripted(vec![(500, None), (500, None)]).await;
+    let (_, secret) = endpoint(&app, &url, &["conversation.created", "message.created"]).await;
+    let session = uid("hook");
+    let mut guest = app.customer(&session, None).await;
+    guest
+        .send(json!({"type": "customer_message", "message": "where is my order?"}))
+        .await;
+    guest.recv_type("message_ack").await;
+
+    // conversation.created fails twice and is accepted the third time; message.created,
+    // of the same conversation, waits for it and goes after.
+    let all = arrivals(&got, 4).await;
+    for r in &all {
+        assert!(signed_by(r, &secret), "{r:?}");
+    }
+    let types: Vec<String> = all
+        .iter()
+        .map(|r| r.event()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        types,
+        ["conversation.created"; 3]
+            .iter()
+            .chain(&["message.created"])
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        all[..3].iter().all(|r| r.id == all[0].id),
+        "one webhook-id across retries"
+    );
+    assert_ne!(all[3].id, all[0].id);
+    let created = all[0].event();
+    assert_eq!(created["data"]["conversation"]["id"], session.as_str());
+    assert_eq!(created["data"]["conversation"]["status"], "waiting");
+    let message = all[3].event();
+    assert_eq!(message["data"]["message"]["content"], "where is my order?");
+    assert_eq!(message["data"]["message"]["senderKind"], "guest");
+    assert_eq!(message["data"]["message"]["seq"], 1);
+    // A receiver that processes by webhook-id processes two events.
+    let ids: std::collections::BTreeSet<&str> = all.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 2);
+    // Nothing more comes.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(got.lock().unwrap().len(), 4);
+}
+
+#[actix_web::test]
+async fn status_changes_and_assignments_are_events_too() {
+    let app = private_ok().await;
+    let (url, got) = receiver().await;
+    endpoint(
+        &app,
+        &url,
+        &["conversation.status_changed", "conversation.assigned"],
+    )
+    .await;
+    let session = uid("hook");
+    let mut agent = app.staff("agent-h", "agent").await;
+    let mut guest = app.customer(&session, None).await;
+    guest
+        .send(json!({"type": "customer_message", "message": "hi"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    agent
+        .send(json!({"type": "accept", "sessionId": session}))
+        .await;
+    let all = arrivals(&got, 2).await;
+    let kinds: Vec<Value> = all.iter().map(|r| r.event()["type"].clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            json!("conversation.status_changed"),
+            json!("conversation.assigned")
+        ]
+    );
+    let changed = all[0].event();
+    assert_eq!(changed["data"]["previousStatus"], "waiting");
+    assert_eq!(changed["data"]["conversation"]["status"], "active");
+    assert_eq!(all[1].event()["data"]["agentId"], "agent-h");
+}
+
+#[actix_web::test]
+async fn retry_after_is_honoured_and_gone_disables_the_endpoint() {
+    let app = private_ok().await;
+    let admin = app.token("boss", "admin");
+    let (url, got) = scripted(vec![(503, Some(2)), (410, None)]).await;
+    let (id, _) = endpoint(&app, &url, &["message.created"]).await;
+    let mut guest = app.customer(&uid("hook"), None).await;
+    guest
+        .send(json!({"type": "customer_message", "message": "one"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    let all = arrivals(&got, 2).await;
+    let waited = all[1].at - all[0].at;
+    assert!(
+        waited >= std::time::Duration::from_millis(1900),
+        "retried after {waited:?}"
+    );
+    // 410: the endpoint is off, with the reason, and gets nothing more.
+    let path = format!("/api/admin/webhooks/{id}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let shown = loop {
+        let (_, shown) = app.call("GET", &path, None, Some(&admin)).await;
+        if shown["data"]["enabled"] == false {
+            break shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "{shown}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        shown["data"]["disabledReason"],
+        "the receiver answered 410 Gone"
+    );
+    guest
+        .send(json!({"type": "customer_message", "message": "two"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(got.lock().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn a_server_restarted_between_attempts_still_delivers() {
+    let app = spawn_with(|c| {
+        c.allow_private_webhooks = true;
+        c.webhook_retry_schedule = [0, 1500].map(std::time::Duration::from_millis).to_vec();
+    })
+    .await;
+    let (url, got) = scripted(vec![(500, None)]).await;
+    endpoint(&app, &url, &["message.created"]).await;
+    let mut guest = app.customer(&uid("hook"), None).await;
+    guest
+        .send(json!({"type": "customer_message", "message": "before the restart"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    arrivals(&got, 1).await;
+    drop(guest);
+    // The next attempt is due after the process that made the first is gone.
+    let _app = app.restart_gracefully().await;
+    let all = arrivals(&got, 2).await;
+    assert_eq!(all[0].id, all[1].id);
+    assert_eq!(
+        all[1].event()["data"]["message"]["content"],
+        "before the restart"
+    );
 }

@@ -3,13 +3,15 @@
 
 use diesel::prelude::*;
 
-use super::{Write, WriteError};
+use super::{outbox, Write, WriteError};
 use crate::db::convert::{self, owner_of};
 use crate::db::models::{AttachmentRow, ConversationRow, MessageRow};
 use crate::db::reads::{attachments_of, find_conversation_row};
 use crate::db::schema::{attachments, conversations, messages};
 use crate::db::DbConnection;
-use crate::domain::conversation::{apply_change, Owner, Status, StatusChange, AT_CAPACITY};
+use crate::domain::conversation::{
+    apply_change, Conversation, Owner, Status, StatusChange, AT_CAPACITY,
+};
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
     BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Timing,
@@ -364,8 +366,16 @@ impl Write for Post {
             attachments_of(conn, std::slice::from_ref(&row.id))?
         };
         added.push(convert::message(row, &files));
+        let conversation: Conversation = conv.into();
+        if created {
+            outbox::conversation_created(conn, &conversation)?;
+        }
+        outbox::status_changed(conn, &conversation, status)?;
+        for message in &added {
+            outbox::message_created(conn, message)?;
+        }
         Ok(Posted {
-            conversation: conv.into(),
+            conversation,
             messages: added,
             duplicate: false,
             created,
@@ -406,13 +416,18 @@ impl Write for Open {
         // A new id: nobody else has it.
         let mut conversation =
             insert_conversation(conn, &o.id, &o.conversation)?.ok_or_else(AppError::internal)?;
-        let mut messages = Vec::new();
+        let mut messages: Vec<Message> = Vec::new();
         if let Some((author, text)) = &o.initial_message {
             let row = insert_message(conn, &mut conversation, author, text, "text", None)?;
             messages.push(row.into());
         }
+        let conversation: Conversation = conversation.into();
+        outbox::conversation_created(conn, &conversation)?;
+        for message in &messages {
+            outbox::message_created(conn, message)?;
+        }
         Ok(Opened {
-            conversation: conversation.into(),
+            conversation,
             messages,
             created: true,
         })
@@ -431,7 +446,9 @@ impl Write for Change {
         }
         let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
         let effect = apply_change(&conv.clone().into(), &self.caller, &self.change)?;
-        let timing = status_timing(&conv, Status::parse(&conv.status), effect.status);
+        let before = Status::parse(&conv.status);
+        let previous_agent = conv.assigned_agent_id.clone();
+        let timing = status_timing(&conv, before, effect.status);
         set_status(conn, &mut conv, effect.status, effect.assigned_agent_id)?;
         let system = insert_message(
             conn,
@@ -441,9 +458,16 @@ impl Write for Change {
             "system",
             None,
         )?;
+        let conversation: Conversation = conv.into();
+        let system: Message = system.into();
+        if let Some(before) = before {
+            outbox::status_changed(conn, &conversation, before)?;
+        }
+        outbox::assigned(conn, &conversation, previous_agent.as_deref())?;
+        outbox::message_created(conn, &system)?;
         Ok(Changed {
-            conversation: conv.into(),
-            system: system.into(),
+            conversation,
+            system,
             timing,
         })
     }
@@ -473,5 +497,8 @@ pub(super) fn post_note(
     if conv.status == Status::Closed.as_str() {
         return Err(closed().into());
     }
-    Ok(insert_message(conn, &mut conv, author, text, message_type, None)?.into())
+    let message: Message =
+        insert_message(conn, &mut conv, author, text, message_type, None)?.into();
+    outbox::message_created(conn, &message)?;
+    Ok(message)
 }

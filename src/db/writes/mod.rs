@@ -7,6 +7,7 @@
 mod attachments;
 mod conversations;
 mod identity;
+mod outbox;
 mod read_state;
 mod streams;
 mod webhooks;

@@ -10,6 +10,7 @@ mod nodes;
 mod presence;
 mod sio;
 mod stream;
+mod webhooks;
 mod writes;
 
 use std::io::{BufRead, BufReader};
