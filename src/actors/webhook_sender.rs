@@ -45,6 +45,15 @@ impl WebhookSender {
         let (db, schedule, allow_private) =
             (self.db.clone(), self.schedule.clone(), self.allow_private);
         let work = async move {
+            // A read first: an idle outbox costs no write transaction.
+            match db.query(crate::db::reads::webhooks_due).await {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(e) => {
+                    log::debug!("webhook outbox not read: {e}");
+                    return false;
+                }
+            }
             let claim = ClaimDeliveries {
                 limit: BATCH,
                 lease: LEASE,

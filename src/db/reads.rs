@@ -437,3 +437,16 @@ pub fn webhook_endpoint(
         .first(conn)
         .optional()?)
 }
+
+/// Whether any webhook delivery is due (a cheap look before claiming some).
+pub fn webhooks_due(conn: &mut DbConnection) -> Result<bool, DbError> {
+    use super::schema::webhook_deliveries as d;
+    let now = crate::domain::message::now_millis();
+    let due: Option<i64> = d::table
+        .filter(d::status.eq("pending"))
+        .filter(d::next_attempt_at.le(now))
+        .select(d::pos)
+        .first(conn)
+        .optional()?;
+    Ok(due.is_some())
+}
