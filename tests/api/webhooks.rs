@@ -443,3 +443,92 @@ async fn a_server_restarted_between_attempts_still_delivers() {
         "before the restart"
     );
 }
+
+#[actix_web::test]
+async fn reads_streams_and_verified_codes_are_events_too() {
+    let app = private_ok().await;
+    let admin = app.token("boss", "admin");
+    let (url, got) = receiver().await;
+    let events = [
+        "message.read",
+        "stream.started",
+        "stream.stopped",
+        "auth_code.verified",
+    ];
+    endpoint(&app, &url, &events).await;
+
+    // A stream from start to stop, with its figures.
+    let body = json!({"title": "Launch", "description": "d", "streamUrl": "http://s.example/x", "quality": "720p"});
+    let (_, started) = app
+        .call("POST", "/api/live/streams", Some(&body), Some(&admin))
+        .await;
+    let stream_id = started["data"]["streamId"].as_str().unwrap().to_owned();
+    let stop = format!("/api/live/streams/{stream_id}/stop");
+    assert_eq!(app.call("POST", &stop, None, Some(&admin)).await.0, 200);
+    let all = arrivals(&got, 2).await;
+    let (start, end) = (all[0].event(), all[1].event());
+    assert_eq!(
+        (start["type"].as_str(), end["type"].as_str()),
+        (Some("stream.started"), Some("stream.stopped"))
+    );
+    assert_eq!(start["data"]["stream"]["streamId"], stream_id.as_str());
+    assert_eq!(end["data"]["stream"]["likes"], 0);
+    assert!(end["data"]["stream"]["durationSeconds"].is_i64(), "{end}");
+
+    // A guest's onboarding conversation.
+    let (_, g) = app
+        .call(
+            "POST",
+            "/api/support/conversation/guest",
+            Some(&json!({"type": "onboarding"})),
+            None,
+        )
+        .await;
+    let guest_id = g["guestId"].as_str().unwrap().to_owned();
+    let conversation = g["conversation"]["id"].as_str().unwrap().to_owned();
+    // A code issued to the guest (its message is in the conversation) is verified.
+    let (_, issued) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/generate-code",
+            Some(&json!({"guestId": guest_id})),
+            Some(&admin),
+        )
+        .await;
+    let code = issued["code"].as_str().unwrap().to_owned();
+    let verify = json!({"code": code, "guestId": guest_id});
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/verify-code",
+            Some(&verify),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    // And an agent reads the conversation.
+    let mut agent = app.staff("agent-r", "agent").await;
+    agent
+        .send(json!({"type": "read", "sessionId": conversation}))
+        .await;
+    let all = arrivals(&got, 4).await;
+    let read = all
+        .iter()
+        .map(Received::event)
+        .find(|e| e["type"] == "message.read")
+        .expect("message.read");
+    assert_eq!(
+        (
+            read["data"]["conversationId"].as_str(),
+            read["data"]["readerId"].as_str()
+        ),
+        (Some(conversation.as_str()), Some("agent-r"))
+    );
+    let verified = all
+        .iter()
+        .map(Received::event)
+        .find(|e| e["type"] == "auth_code.verified")
+        .expect("auth_code.verified");
+    assert_eq!(verified["data"]["guestId"], guest_id.as_str());
+    assert_eq!(verified["data"]["conversationId"], conversation.as_str());
+}

@@ -101,6 +101,7 @@ impl Write for VerifyCode {
                 diesel::update(auth_codes::table.find(&c.id))
                     .set(auth_codes::used_at.eq(Some(now)))
                     .execute(conn)?;
+                super::outbox::code_verified(conn, &c)?;
                 Ok(CheckedCode {
                     id: c.id,
                     user_id: c.user_id,

@@ -203,3 +203,57 @@ impl super::Write for crate::domain::writes::FinishDelivery {
         Ok(())
     }
 }
+
+pub(super) fn message_read(
+    conn: &mut DbConnection,
+    conversation_id: &str,
+    participant: &str,
+    up_to_seq: i64,
+) -> Result<(), WriteError> {
+    let data = serde_json::json!({
+        "conversationId": conversation_id,
+        "readerId": participant,
+        "upToSeq": up_to_seq,
+    });
+    record(conn, "message.read", conversation_id, data)
+}
+
+/// Stream events share one key: one stream is live at a time, in order.
+const STREAM_KEY: &str = "stream";
+
+pub(super) fn stream_event(
+    conn: &mut DbConnection,
+    kind: &str,
+    s: &crate::domain::stream::Stream,
+) -> Result<(), WriteError> {
+    use crate::domain::message::iso_timestamp;
+    let data = serde_json::json!({"stream": {
+        "streamId": s.id,
+        "title": s.title,
+        "description": s.description,
+        "streamUrl": s.stream_url,
+        "quality": s.quality,
+        "startedBy": s.started_by,
+        "startedAt": iso_timestamp(s.started_at),
+        "endedAt": s.ended_at.map(iso_timestamp),
+        "durationSeconds": s.ended_at.map(|e| (e - s.started_at).num_seconds()),
+        "peakViewers": s.peak_viewers,
+        "likes": s.likes,
+    }});
+    record(conn, kind, STREAM_KEY, data)
+}
+
+pub(super) fn code_verified(
+    conn: &mut DbConnection,
+    code: &crate::db::models::AuthCodeRow,
+) -> Result<(), WriteError> {
+    let key = code.conversation_id.as_deref().unwrap_or(&code.id);
+    let data = serde_json::json!({
+        "codeId": code.id,
+        "conversationId": code.conversation_id,
+        "userId": code.user_id,
+        "guestId": code.guest_id,
+        "issuedBy": code.created_by,
+    });
+    record(conn, "auth_code.verified", key, data)
+}

@@ -55,6 +55,9 @@ impl Write for MarkRead {
             }
         }
         let up_to_seq = wanted.max(current.unwrap_or(0));
+        if changed {
+            super::outbox::message_read(conn, &conv.id, &participant, up_to_seq)?;
+        }
         Ok(ReadMarked {
             conversation: conv.into(),
             participant_id: participant,

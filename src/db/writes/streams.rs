@@ -18,6 +18,7 @@ impl Write for StartStream {
         diesel::insert_into(live_streams::table)
             .values(&StreamRow::from(&self.stream))
             .execute(conn)?;
+        super::outbox::stream_event(conn, "stream.started", &self.stream)?;
         Ok(self.stream.clone())
     }
 }
@@ -37,7 +38,9 @@ impl Write for StopStream {
             .find(&self.id)
             .select(StreamRow::as_select())
             .first(conn)?;
-        Ok(row.into())
+        let stream: Stream = row.into();
+        super::outbox::stream_event(conn, "stream.stopped", &stream)?;
+        Ok(stream)
     }
 }
 
