@@ -11,7 +11,7 @@ use serde_json::json;
 use super::RequestCaller;
 use crate::db::reads;
 use crate::domain::webhook::{self, Endpoint};
-use crate::domain::writes::{CreateEndpoint, DeleteEndpoint, UpdateEndpoint};
+use crate::domain::writes::{CreateEndpoint, DeleteEndpoint, ReplayDeliveries, UpdateEndpoint};
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -34,7 +34,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::patch().to(update))
             .route("/{id}", web::delete().to(delete))
             .route("/{id}/rotate-secret", web::post().to(rotate))
-            .route("/{id}/test", web::post().to(test)),
+            .route("/{id}/test", web::post().to(test))
+            .route("/{id}/deliveries", web::get().to(deliveries))
+            .route("/{id}/deliveries/{pos}/replay", web::post().to(replay_one))
+            .route("/{id}/replay", web::post().to(replay_range)),
     );
 }
 
@@ -239,4 +242,123 @@ async fn test(
             "ms": attempt.took.as_millis() as u64,
         },
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeliveryQuery {
+    status: Option<String>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+const STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
+
+fn status_filter(status: Option<String>) -> Result<Option<String>, AppError> {
+    match status {
+        Some(s) if !STATUSES.contains(&s.as_str()) => Err(AppError::validation(
+            "status must be pending, delivered or failed",
+        )),
+        s => Ok(s),
+    }
+}
+
+fn delivery_json(d: &crate::db::models::DeliveryRow) -> serde_json::Value {
+    use crate::domain::message::iso_timestamp;
+    json!({
+        "pos": d.pos,
+        "eventId": d.event_id,
+        "eventType": d.event_type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "nextAttemptAt": (d.status == "pending").then(|| iso_timestamp(d.next_attempt_at)),
+        "lastStatus": d.last_status,
+        "lastError": d.last_error,
+        "createdAt": iso_timestamp(d.created_at),
+        "deliveredAt": d.delivered_at.map(iso_timestamp),
+        "payload": serde_json::from_str::<serde_json::Value>(&d.payload).unwrap_or_default(),
+    })
+}
+
+/// `GET /api/admin/webhooks/{id}/deliveries?status=&before=&limit=`: newest first;
+/// `nextBefore` pages on.
+async fn deliveries(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    id: web::Path<String>,
+    query: web::Query<DeliveryQuery>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let id = id.into_inner();
+    find(&state, id.clone()).await?;
+    let q = query.into_inner();
+    let status = status_filter(q.status)?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let before = q.before;
+    let rows = state
+        .db
+        .query(move |c| reads::webhook_deliveries(c, &id, status.as_deref(), before, limit))
+        .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|d| d.pos))
+        .flatten();
+    let data: Vec<serde_json::Value> = rows.iter().map(delivery_json).collect();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data, "nextBefore": next})))
+}
+
+/// Replay what `write` chooses: how many.
+async fn replay(state: &AppState, write: ReplayDeliveries) -> Result<usize, AppError> {
+    find(state, write.endpoint_id.clone()).await?;
+    state.db.write(write).await
+}
+
+fn replayed(n: usize) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"success": true, "data": {"replayed": n}}))
+}
+
+/// `POST /api/admin/webhooks/{id}/deliveries/{pos}/replay`.
+async fn replay_one(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let (endpoint_id, pos) = path.into_inner();
+    let write = ReplayDeliveries {
+        endpoint_id,
+        pos: Some(pos),
+        ..Default::default()
+    };
+    match replay(&state, write).await? {
+        0 => Err(AppError::not_found("Delivery not found")),
+        n => Ok(replayed(n)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Range {
+    from: Option<i64>,
+    to: Option<i64>,
+    status: Option<String>,
+}
+
+/// `POST /api/admin/webhooks/{id}/replay {from?, to?, status?}`: a range of
+/// deliveries (by `pos`), all of them without bounds.
+async fn replay_range(
+    caller: RequestCaller,
+    state: web::Data<Arc<AppState>>,
+    id: web::Path<String>,
+    body: super::OptionalJson<Range>,
+) -> Result<HttpResponse, AppError> {
+    admin(caller)?;
+    let range = body.0;
+    let write = ReplayDeliveries {
+        endpoint_id: id.into_inner(),
+        pos: None,
+        from: range.from,
+        to: range.to,
+        status: status_filter(range.status)?,
+    };
+    Ok(replayed(replay(&state, write).await?))
 }

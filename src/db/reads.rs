@@ -450,3 +450,25 @@ pub fn webhooks_due(conn: &mut DbConnection) -> Result<bool, DbError> {
         .optional()?;
     Ok(due.is_some())
 }
+
+/// An endpoint's deliveries, newest first, before `before` (a `pos`), in `status`.
+pub fn webhook_deliveries(
+    conn: &mut DbConnection,
+    endpoint_id: &str,
+    status: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<super::models::DeliveryRow>, DbError> {
+    use super::schema::webhook_deliveries as d;
+    let mut q = d::table.filter(d::endpoint_id.eq(endpoint_id)).into_boxed();
+    if let Some(status) = status {
+        q = q.filter(d::status.eq(status.to_owned()));
+    }
+    if let Some(before) = before {
+        q = q.filter(d::pos.lt(before));
+    }
+    Ok(q.order(d::pos.desc())
+        .limit(limit)
+        .select(super::models::DeliveryRow::as_select())
+        .load(conn)?)
+}

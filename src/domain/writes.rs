@@ -313,3 +313,14 @@ pub struct FinishDelivery {
     /// The receiver answered 410 Gone: the endpoint is disabled.
     pub gone: bool,
 }
+
+/// Send deliveries of an endpoint again: one (`pos`), or a range (`from`..=`to`,
+/// those in `status` if given). They go back to pending, attempts from zero, due now.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayDeliveries {
+    pub endpoint_id: String,
+    pub pos: Option<i64>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub status: Option<String>,
+}

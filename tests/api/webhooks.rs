@@ -532,3 +532,73 @@ async fn reads_streams_and_verified_codes_are_events_too() {
     assert_eq!(verified["data"]["guestId"], guest_id.as_str());
     assert_eq!(verified["data"]["conversationId"], conversation.as_str());
 }
+
+#[actix_web::test]
+async fn deliveries_are_listed_with_their_attempts_and_replayed() {
+    let app = private_ok().await;
+    let admin = app.token("boss", "admin");
+    // Four attempts on the schedule, all refused: the event fails for good.
+    let (url, got) = scripted(vec![(500, None); 4]).await;
+    let (id, _) = endpoint(&app, &url, &["message.created"]).await;
+    let mut guest = app.customer(&uid("hook"), None).await;
+    guest
+        .send(json!({"type": "customer_message", "message": "lost?"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    arrivals(&got, 4).await;
+    let list = format!("/api/admin/webhooks/{id}/deliveries?status=failed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let failed = loop {
+        let (_, page) = app.call("GET", &list, None, Some(&admin)).await;
+        if page["data"].as_array().is_some_and(|d| d.len() == 1) {
+            break page["data"][0].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (failed["attempts"].as_i64(), failed["lastStatus"].as_i64()),
+        (Some(4), Some(500))
+    );
+    assert_eq!(failed["payload"]["data"]["message"]["content"], "lost?");
+    let pos = failed["pos"].as_i64().unwrap();
+
+    // Replayed, it is accepted now (the receiver's script is spent), under its own id.
+    let replay = format!("/api/admin/webhooks/{id}/deliveries/{pos}/replay");
+    let (status, r) = app.call("POST", &replay, None, Some(&admin)).await;
+    assert_eq!(
+        (status, r["data"]["replayed"].as_u64()),
+        (200, Some(1)),
+        "{r}"
+    );
+    let all = arrivals(&got, 5).await;
+    assert_eq!(all[4].id, all[0].id);
+    let delivered = format!("/api/admin/webhooks/{id}/deliveries?status=delivered");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, page) = app.call("GET", &delivered, None, Some(&admin)).await;
+        if page["data"].as_array().is_some_and(|d| d.len() == 1) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A range: everything again.
+    let range = format!("/api/admin/webhooks/{id}/replay");
+    let (status, r) = app
+        .call("POST", &range, Some(&json!({"from": pos})), Some(&admin))
+        .await;
+    assert_eq!(
+        (status, r["data"]["replayed"].as_u64()),
+        (200, Some(1)),
+        "{r}"
+    );
+    arrivals(&got, 6).await;
+    // Bad input.
+    let unknown = format!("/api/admin/webhooks/{id}/deliveries/999999/replay");
+    assert_eq!(app.call("POST", &unknown, None, Some(&admin)).await.0, 404);
+    let bad = format!("/api/admin/webhooks/{id}/deliveries?status=lost");
+    assert_eq!(app.call("GET", &bad, None, Some(&admin)).await.0, 422);
+    let agent = app.token("agent-x", "agent");
+    assert_eq!(app.call("GET", &list, None, Some(&agent)).await.0, 403);
+}

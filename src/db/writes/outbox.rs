@@ -257,3 +257,38 @@ pub(super) fn code_verified(
     });
     record(conn, "auth_code.verified", key, data)
 }
+
+impl super::Write for crate::domain::writes::ReplayDeliveries {
+    /// How many went back to pending.
+    type Outcome = usize;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<usize, WriteError> {
+        use webhook_deliveries as d;
+        let mut chosen = d::table
+            .filter(d::endpoint_id.eq(&self.endpoint_id))
+            .into_boxed();
+        if let Some(pos) = self.pos {
+            chosen = chosen.filter(d::pos.eq(pos));
+        }
+        if let Some(from) = self.from {
+            chosen = chosen.filter(d::pos.ge(from));
+        }
+        if let Some(to) = self.to {
+            chosen = chosen.filter(d::pos.le(to));
+        }
+        if let Some(status) = &self.status {
+            chosen = chosen.filter(d::status.eq(status.clone()));
+        }
+        let positions: Vec<i64> = chosen.select(d::pos).load(conn)?;
+        let replayed = diesel::update(d::table.filter(d::pos.eq_any(&positions)))
+            .set((
+                d::status.eq("pending"),
+                d::attempts.eq(0),
+                d::next_attempt_at.eq(now_millis()),
+                d::claimed_until.eq(None::<chrono::NaiveDateTime>),
+                d::delivered_at.eq(None::<chrono::NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        Ok(replayed)
+    }
+}
