@@ -602,3 +602,67 @@ async fn deliveries_are_listed_with_their_attempts_and_replayed() {
     let agent = app.token("agent-x", "agent");
     assert_eq!(app.call("GET", &list, None, Some(&agent)).await.0, 403);
 }
+
+/// Run `deploy/verify_webhook.py` (the README's snippet) on what a receiver got.
+fn python_verifies(secret: &str, r: &Received, body: &str) -> bool {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/verify_webhook.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the README's verification snippet");
+    let input = json!({
+        "secret": secret,
+        "headers": {"webhook-id": r.id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature},
+        "body": body,
+    });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("python3");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim() == "true"
+}
+
+#[actix_web::test]
+async fn the_readme_verification_snippet_accepts_real_deliveries_and_nothing_else() {
+    let app = private_ok().await;
+    let (url, got) = receiver().await;
+    let (_, secret) = endpoint(&app, &url, &["message.created"]).await;
+    let mut guest = app.customer(&uid("hook"), None).await;
+    guest
+        .send(json!({"type": "customer_message", "message": "verify me"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    let r = arrivals(&got, 1).await[0].clone();
+    assert!(python_verifies(&secret, &r, &r.body));
+    assert!(!python_verifies(
+        &secret,
+        &r,
+        &r.body.replace("verify me", "verify us")
+    ));
+    assert!(!python_verifies(
+        &switchboard::domain::webhook::new_secret(),
+        &r,
+        &r.body
+    ));
+    // The README shows the same function.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/verify_webhook.py"
+    ))
+    .unwrap();
+    let start = script.find("def verify(").unwrap();
+    let end = script.find("\n\n\nif __name__").unwrap();
+    assert!(
+        readme.contains(&script[start..end]),
+        "the README's snippet is deploy/verify_webhook.py's"
+    );
+}
