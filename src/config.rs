@@ -187,6 +187,10 @@ pub struct Config {
     /// receiver on the same host or network; tests).
     #[arg(long, env = "ALLOW_PRIVATE_WEBHOOKS", global = true)]
     pub allow_private_webhooks: bool,
+    /// Webhook endpoints kept in line with the configuration at every start, as a JSON
+    /// array of `{id, url, events, secret, description?, enabled?}`.
+    #[arg(long, env = "WEBHOOK_ENDPOINTS", hide_env_values = true, global = true)]
+    pub webhook_endpoints: Option<String>,
     /// When a webhook that failed is tried again: the wait before each attempt, the
     /// first included (comma-separated; as many attempts as entries).
     #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',', value_parser = humantime::parse_duration, default_value = "0s,5s,5m,30m,2h,5h,10h,10h", global = true)]
@@ -268,6 +272,7 @@ impl Config {
             redis_prefix: DEFAULT_REDIS_PREFIX.into(),
             log_format: crate::logging::LogFormat::Text,
             allow_private_webhooks: false,
+            webhook_endpoints: None,
             webhook_retry_schedule: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
                 .map(Duration::from_secs)
                 .to_vec(),

@@ -89,6 +89,22 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         }
     );
 
+    if let Some(json) = config
+        .webhook_endpoints
+        .as_deref()
+        .filter(|j| !j.trim().is_empty())
+    {
+        let seeded = crate::domain::webhook::seeded(json).map_err(StartError::Config)?;
+        let count = seeded.len();
+        let write: Box<dyn crate::db::writes::AnyWrite> =
+            Box::new(crate::domain::writes::SeedEndpoints(seeded));
+        let mut conn = pool.get().map_err(db::DbError::from)?;
+        let outcome = db::writes::apply_batch(&mut conn, &[write])?;
+        if let Some(Err(e)) = outcome.into_iter().next() {
+            return Err(StartError::Config(format!("WEBHOOK_ENDPOINTS: {e}")));
+        }
+        log::info!("{count} webhook endpoints from WEBHOOK_ENDPOINTS");
+    }
     // A stream that was live when the server last stopped goes on from the first
     // request (read before the writers start).
     let resumed = pool.get().map_err(db::DbError::from).and_then(|mut c| {

@@ -164,6 +164,54 @@ pub fn next_attempt(
     Some(wait.max(std::time::Duration::from_secs(retry_after.unwrap_or(0))))
 }
 
+/// An endpoint given in the configuration (`WEBHOOK_ENDPOINTS`, a JSON array): made at
+/// start, or brought in line with the configuration if it exists.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Seeded {
+    pub id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    /// A `whsec_…` secret the receiver knows.
+    pub secret: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// `WEBHOOK_ENDPOINTS`, checked: ids plain and unique, events known, secrets
+/// `whsec_` and base64, URLs `http(s)://` (their addresses are checked at each attempt).
+pub fn seeded(json: &str) -> Result<Vec<Seeded>, String> {
+    let mut all: Vec<Seeded> =
+        serde_json::from_str(json).map_err(|e| format!("WEBHOOK_ENDPOINTS: {e}"))?;
+    for (i, s) in all.iter_mut().enumerate() {
+        let at = |what: &str| format!("WEBHOOK_ENDPOINTS[{i}]: {what}");
+        let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if s.id.is_empty() || s.id.len() > 64 || !s.id.chars().all(plain) {
+            return Err(at("id must be 1 to 64 letters, digits, - or _"));
+        }
+        let lower = s.url.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            return Err(at("url must start with http:// or https://"));
+        }
+        if !s.secret.starts_with(SECRET_PREFIX) || key_of(&s.secret).is_err() {
+            return Err(at("secret must be whsec_ followed by base64"));
+        }
+        s.events = events(&s.events).map_err(|e| at(&e.to_string()))?;
+    }
+    let mut ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err("WEBHOOK_ENDPOINTS: two endpoints have the same id".into());
+    }
+    Ok(all)
+}
+
 /// An endpoint as admins see it (never with its secret, which is shown once).
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]

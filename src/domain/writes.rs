@@ -324,3 +324,7 @@ pub struct ReplayDeliveries {
     pub to: Option<i64>,
     pub status: Option<String>,
 }
+
+/// Make the endpoints the configuration names, or bring them in line with it.
+#[derive(Debug, Clone)]
+pub struct SeedEndpoints(pub Vec<crate::domain::webhook::Seeded>);

@@ -666,3 +666,79 @@ async fn the_readme_verification_snippet_accepts_real_deliveries_and_nothing_els
         "the README's snippet is deploy/verify_webhook.py's"
     );
 }
+
+#[actix_web::test]
+async fn endpoints_from_the_configuration_are_made_and_kept_in_line() {
+    let (url, got) = receiver().await;
+    let secret = switchboard::domain::webhook::new_secret();
+    let seeded = |events: &[&str]| {
+        json!([{"id": "crm", "url": url, "events": events, "secret": secret}]).to_string()
+    };
+    let first = seeded(&["message.created"]);
+    let app = spawn_with(|c| {
+        c.allow_private_webhooks = true;
+        c.webhook_endpoints = Some(first);
+    })
+    .await;
+    let admin = app.token("boss", "admin");
+    let (_, list) = app
+        .call("GET", "/api/admin/webhooks", None, Some(&admin))
+        .await;
+    assert_eq!(list["data"][0]["id"], "crm", "{list}");
+    let mut guest = app.customer(&uid("hook"), None).await;
+    guest
+        .send(json!({"type": "customer_message", "message": "configured"}))
+        .await;
+    guest.recv_type("message_ack").await;
+    let r = arrivals(&got, 1).await[0].clone();
+    assert!(signed_by(&r, &secret), "signed with the configured secret");
+    drop(guest);
+
+    // The next start with other settings brings the endpoint in line, once.
+    let mut config = app.config.clone();
+    config.webhook_endpoints = Some(seeded(&["stream.started"]));
+    app.handle.stop(true).await;
+    let again = spawn_config(config, app._data.clone()).await;
+    let (_, list) = again
+        .call("GET", "/api/admin/webhooks", None, Some(&admin))
+        .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["events"], json!(["stream.started"]));
+
+    // Bad settings stop the start, saying what is wrong.
+    let bad = [
+        ("not json".to_owned(), "WEBHOOK_ENDPOINTS"),
+        (
+            json!([{"id": "x", "url": url, "events": ["nope"], "secret": secret}]).to_string(),
+            "Unknown event",
+        ),
+        (
+            json!([{"id": "x", "url": url, "events": ["message.created"], "secret": "plain"}])
+                .to_string(),
+            "secret must be whsec_",
+        ),
+        (
+            json!([{"id": "x", "url": "ftp://x", "events": ["message.created"], "secret": secret}])
+                .to_string(),
+            "url must start with",
+        ),
+        (
+            json!([
+                {"id": "x", "url": url, "events": ["message.created"], "secret": secret},
+                {"id": "x", "url": url, "events": ["message.created"], "secret": secret}
+            ])
+            .to_string(),
+            "same id",
+        ),
+    ];
+    for (json, want) in bad {
+        let data = tempfile::TempDir::new().expect("temp dir");
+        let mut config = test_config(&data);
+        config.webhook_endpoints = Some(json);
+        let e = switchboard::startup::start(config)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(e.contains(want), "{e}");
+    }
+}

@@ -99,3 +99,39 @@ impl Write for DeleteEndpoint {
         Ok(deleted == 1)
     }
 }
+
+impl Write for crate::domain::writes::SeedEndpoints {
+    type Outcome = ();
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<(), WriteError> {
+        for s in &self.0 {
+            let now = now_millis();
+            match find(conn, &s.id)? {
+                Some(_) => {
+                    diesel::update(webhook_endpoints::table.find(&s.id))
+                        .set((
+                            webhook_endpoints::url.eq(&s.url),
+                            webhook_endpoints::description.eq(&s.description),
+                            webhook_endpoints::events.eq(events_json(&s.events)?),
+                            webhook_endpoints::secret.eq(&s.secret),
+                            webhook_endpoints::enabled.eq(s.enabled),
+                            webhook_endpoints::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                }
+                None => {
+                    CreateEndpoint {
+                        id: s.id.clone(),
+                        url: s.url.clone(),
+                        description: s.description.clone(),
+                        events: s.events.clone(),
+                        secret: s.secret.clone(),
+                        enabled: s.enabled,
+                    }
+                    .apply(conn)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
