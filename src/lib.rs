@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod dialects;
 pub mod domain;
+pub mod drain;
 pub mod error;
 pub mod file_store;
 pub mod logging;

@@ -38,7 +38,7 @@ pub struct AppState {
     pub started: Instant,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Open connections, told to reconnect when the server restarts.
-    pub drain: Arc<crate::transport::drain::Drain>,
+    pub drain: Arc<crate::drain::Drain>,
     /// Slow consumers cut off (a connection asks at its end whether it was one).
     pub evictions: Arc<crate::actors::delivery::Evictions>,
     /// Connection ids, shared with the Socket.IO engine so they never collide.

@@ -4,7 +4,6 @@
 //! in (origins, the browser-key cookie, fragments).
 
 pub mod browser_key;
-pub mod drain;
 pub mod fragments;
 pub mod handover;
 pub mod http_server;

@@ -11,9 +11,9 @@ use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
+use crate::drain::{Drain, Restart};
 use crate::metrics::{Ended, Metrics, Transport};
 use crate::rate_limit::TokenBucket;
-use crate::transport::drain::{Drain, Restart};
 use crate::transport::fragments::{self, FragmentError, Fragments};
 use crate::transport::{handover, ws_io};
 

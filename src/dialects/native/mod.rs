@@ -469,7 +469,7 @@ impl FrameHandler for NativeSocket {
         &self.state.metrics
     }
 
-    fn drain(&self) -> &crate::transport::drain::Drain {
+    fn drain(&self) -> &crate::drain::Drain {
         &self.state.drain
     }
 

@@ -193,7 +193,7 @@ impl<H: SocketHandler> Engine<H> {
             Err(_) => Vec::new(),
         };
         for session in &sessions {
-            session.do_send(crate::transport::drain::Restart);
+            session.do_send(crate::drain::Restart);
         }
         sessions.len()
     }

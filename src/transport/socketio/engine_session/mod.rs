@@ -640,9 +640,9 @@ impl<H: SocketHandler> Actor for SioSession<H> {
     }
 }
 
-impl<H: SocketHandler> Handler<crate::transport::drain::Restart> for SioSession<H> {
+impl<H: SocketHandler> Handler<crate::drain::Restart> for SioSession<H> {
     type Result = ();
-    fn handle(&mut self, _: crate::transport::drain::Restart, ctx: &mut Context<Self>) {
+    fn handle(&mut self, _: crate::drain::Restart, ctx: &mut Context<Self>) {
         self.ending(Ended::ServerRestart);
         self.close(CloseReason::TransportLost, ctx);
     }
