@@ -239,6 +239,7 @@ $("token-form").addEventListener("submit", (e) => {
   save();
   state.conn?.close();
   state.conn = null;
+  state.registered = false;
   openWidget();
 });
 

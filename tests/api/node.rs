@@ -92,7 +92,29 @@ pub async fn run_at(
     .expect("node runner");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{file} failed:\n{stdout}\n{stderr}");
+    if !out.status.success() {
+        // The whole output first, then its telling lines again last, where a log's
+        // tail (before the backtrace) still shows them.
+        eprintln!("{stdout}\n{stderr}");
+        let telling: Vec<&str> = stdout
+            .lines()
+            .chain(stderr.lines())
+            .filter(|l| {
+                [
+                    "Error",
+                    "waiting for",
+                    "locator",
+                    "expected",
+                    "actual",
+                    "not ok",
+                ]
+                .iter()
+                .any(|k| l.contains(k))
+            })
+            .take(20)
+            .collect();
+        panic!("{file} failed; in short:\n{}", telling.join("\n"));
+    }
     // A run that found no tests must not pass.
     let passed: u32 = stdout
         .lines()
