@@ -89,6 +89,7 @@ async fn create_session(
             conversation_type: b.conversation_type,
             reuse_open: false,
             initial_message: b.initial_message,
+            initial_author: None,
         })
         .await??;
     Ok(HttpResponse::Created()

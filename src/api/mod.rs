@@ -1,6 +1,7 @@
 //! REST routes: thin handlers that validate, authorize and call an actor.
 
 pub mod access_log;
+pub mod api_keys;
 pub mod chat;
 pub mod chat_sessions;
 pub mod health;
@@ -8,6 +9,7 @@ pub mod live;
 pub mod metrics;
 pub mod multipart;
 pub mod pages;
+pub mod server;
 pub mod support;
 pub mod webhooks;
 
@@ -67,6 +69,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(live::configure)
     .configure(support::configure)
     .configure(webhooks::configure)
+    .configure(api_keys::configure)
+    .configure(server::configure)
     .configure(pages::configure);
 }
 
@@ -188,6 +192,14 @@ impl RequestCaller {
         match self.0 {
             Caller::Anonymous(_) => Err(AppError::token_required()),
             c => Ok(c),
+        }
+    }
+
+    /// Admins only: 401 without a token, 403 for anyone else.
+    pub fn admin(self) -> Result<Caller, AppError> {
+        match self.signed_in()? {
+            Caller::Staff(i) if i.is_admin() => Ok(Caller::Staff(i)),
+            _ => Err(AppError::insufficient_permissions()),
         }
     }
 

@@ -86,6 +86,7 @@ async fn my_conversation(
             conversation_type: q.into_inner().conversation_type,
             reuse_open: true,
             initial_message: None,
+            initial_author: None,
         })
         .await??;
     Ok(conversation_response(&opened.conversation))
@@ -129,6 +130,7 @@ async fn guest_conversation(
             conversation_type: b.conversation_type,
             reuse_open: true,
             initial_message: None,
+            initial_author: None,
         })
         .await??;
     Ok(HttpResponse::Ok().json(json!({
@@ -288,6 +290,7 @@ async fn generate_code(
                     conversation_type: Some("onboarding".into()),
                     reuse_open: true,
                     initial_message: None,
+                    initial_author: None,
                 })
                 .await??;
             (opened.conversation.conversation.id, user_id, guest_id)

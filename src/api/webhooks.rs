@@ -12,7 +12,6 @@ use super::RequestCaller;
 use crate::db::reads;
 use crate::domain::webhook::{self, Endpoint};
 use crate::domain::writes::{CreateEndpoint, DeleteEndpoint, ReplayDeliveries, UpdateEndpoint};
-use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -39,14 +38,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}/deliveries/{pos}/replay", web::post().to(replay_one))
             .route("/{id}/replay", web::post().to(replay_range)),
     );
-}
-
-/// Admins only: 401 without a token, 403 for anyone else.
-fn admin(caller: RequestCaller) -> Result<(), AppError> {
-    match caller.signed_in()? {
-        Caller::Staff(i) if i.is_admin() => Ok(()),
-        _ => Err(AppError::insufficient_permissions()),
-    }
 }
 
 fn not_found() -> AppError {
@@ -83,7 +74,7 @@ async fn create(
     settings: web::Data<WebhookSettings>,
     body: web::Json<NewEndpoint>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let body = body.into_inner();
     crate::webhook_target::check_url(&body.url, settings.allow_private).await?;
     let secret = webhook::new_secret();
@@ -105,7 +96,7 @@ async fn list(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let rows = state.db.query(reads::webhook_endpoints).await?;
     let endpoints: Vec<Endpoint> = rows.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": endpoints})))
@@ -124,7 +115,7 @@ async fn show(
     state: web::Data<Arc<AppState>>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let endpoint = find(&state, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": endpoint})))
 }
@@ -145,7 +136,7 @@ async fn update(
     id: web::Path<String>,
     body: web::Json<Changes>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let body = body.into_inner();
     if let Some(url) = &body.url {
         crate::webhook_target::check_url(url, settings.allow_private).await?;
@@ -167,7 +158,7 @@ async fn delete(
     state: web::Data<Arc<AppState>>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let deleted = state
         .db
         .write(DeleteEndpoint {
@@ -185,7 +176,7 @@ async fn rotate(
     state: web::Data<Arc<AppState>>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let secret = webhook::new_secret();
     let until = crate::domain::message::now_millis() + ROTATION_OVERLAP;
     let write = UpdateEndpoint {
@@ -206,7 +197,7 @@ async fn test(
     settings: web::Data<WebhookSettings>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let endpoint = find(&state, id.into_inner()).await?;
     crate::webhook_target::check_url(&endpoint.url, settings.allow_private).await?;
     let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
@@ -288,7 +279,7 @@ async fn deliveries(
     id: web::Path<String>,
     query: web::Query<DeliveryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let id = id.into_inner();
     find(&state, id.clone()).await?;
     let q = query.into_inner();
@@ -322,7 +313,7 @@ async fn replay_one(
     state: web::Data<Arc<AppState>>,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let (endpoint_id, pos) = path.into_inner();
     let write = ReplayDeliveries {
         endpoint_id,
@@ -351,7 +342,7 @@ async fn replay_range(
     id: web::Path<String>,
     body: super::OptionalJson<Range>,
 ) -> Result<HttpResponse, AppError> {
-    admin(caller)?;
+    caller.admin()?;
     let range = body.0;
     let write = ReplayDeliveries {
         endpoint_id: id.into_inner(),

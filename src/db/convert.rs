@@ -148,3 +148,18 @@ impl From<super::models::WebhookEndpointRow> for crate::domain::webhook::Endpoin
         }
     }
 }
+
+impl From<super::models::ApiKeyRow> for crate::domain::api_key::ApiKey {
+    fn from(r: super::models::ApiKeyRow) -> Self {
+        use crate::domain::message::iso_timestamp;
+        crate::domain::api_key::ApiKey {
+            id: r.id,
+            name: r.name,
+            prefix: r.prefix,
+            scopes: r.scopes.split_whitespace().map(str::to_owned).collect(),
+            created_by: r.created_by,
+            created_at: iso_timestamp(r.created_at),
+            revoked_at: r.revoked_at.map(iso_timestamp),
+        }
+    }
+}

@@ -472,3 +472,76 @@ pub fn webhook_deliveries(
         .select(super::models::DeliveryRow::as_select())
         .load(conn)?)
 }
+
+/// Every API key, newest first.
+pub fn api_keys(conn: &mut DbConnection) -> Result<Vec<super::models::ApiKeyRow>, DbError> {
+    use super::schema::api_keys as k;
+    Ok(k::table
+        .order(k::created_at.desc())
+        .select(super::models::ApiKeyRow::as_select())
+        .load(conn)?)
+}
+
+/// The key with this hash, revoked or not.
+pub fn api_key_by_hash(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> Result<Option<super::models::ApiKeyRow>, DbError> {
+    use super::schema::api_keys as k;
+    Ok(k::table
+        .filter(k::key_hash.eq(hash))
+        .select(super::models::ApiKeyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Which conversations the server API lists: by creation, oldest first, after a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationsAfter {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub customer_id: Option<String>,
+    pub guest_id: Option<String>,
+    pub assignee: Option<String>,
+    /// After this (created_at, id).
+    pub after: Option<(chrono::NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// One page of conversations, and whether more follow.
+pub fn conversations_page(
+    conn: &mut DbConnection,
+    f: &ConversationsAfter,
+) -> Result<(Vec<Conversation>, bool), DbError> {
+    use super::schema::conversations as c;
+    let mut q = c::table.select(ConversationRow::as_select()).into_boxed();
+    if let Some(v) = &f.status {
+        q = q.filter(c::status.eq(v.clone()));
+    }
+    if let Some(v) = &f.kind {
+        q = q.filter(c::conversation_type.eq(v.clone()));
+    }
+    if let Some(v) = &f.customer_id {
+        q = q.filter(c::customer_user_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.guest_id {
+        q = q.filter(c::guest_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.assignee {
+        q = q.filter(c::assigned_agent_id.eq(v.clone()));
+    }
+    if let Some((at, id)) = &f.after {
+        q = q.filter(
+            c::created_at
+                .gt(*at)
+                .or(c::created_at.eq(*at).and(c::id.gt(id.clone()))),
+        );
+    }
+    let mut rows: Vec<ConversationRow> = q
+        .order((c::created_at.asc(), c::id.asc()))
+        .limit(f.limit + 1)
+        .load(conn)?;
+    let has_more = rows.len() as i64 > f.limit;
+    rows.truncate(f.limit as usize);
+    Ok((rows.into_iter().map(Into::into).collect(), has_more))
+}

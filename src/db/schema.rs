@@ -1,6 +1,19 @@
 // Portable schema shared by the SQLite and PostgreSQL backends (DESIGN.md §4).
 
 diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     conversations (id) {
         id -> Text,
         customer_user_id -> Nullable<Text>,

@@ -12,6 +12,8 @@ use crate::domain::Message;
 pub fn sender_role(sender_type: &str) -> &str {
     match sender_type {
         "guest" => "customer",
+        // The shop's bots speak for the support side.
+        "bot" => "agent",
         other => other,
     }
 }

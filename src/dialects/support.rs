@@ -7,11 +7,11 @@ use crate::domain::conversation::ConversationView;
 use crate::domain::message::iso_timestamp;
 use crate::domain::Message;
 
-/// Seed 003's `senderType`: user, admin (all staff), guest, system.
+/// Seed 003's `senderType`: user, admin (all staff, and the shop's bots), guest, system.
 pub fn sender_type(kind: &str) -> &str {
     match kind {
         "customer" => "user",
-        "agent" | "admin" => "admin",
+        "agent" | "admin" | "bot" => "admin",
         other => other,
     }
 }

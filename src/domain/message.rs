@@ -10,15 +10,18 @@ pub enum SenderKind {
     Agent,
     Admin,
     System,
+    /// The shop's backend, speaking as a named bot (the server API).
+    Bot,
 }
 
 impl SenderKind {
-    pub const ALL: [SenderKind; 5] = [
+    pub const ALL: [SenderKind; 6] = [
         SenderKind::Customer,
         SenderKind::Guest,
         SenderKind::Agent,
         SenderKind::Admin,
         SenderKind::System,
+        SenderKind::Bot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -28,6 +31,7 @@ impl SenderKind {
             SenderKind::Agent => "agent",
             SenderKind::Admin => "admin",
             SenderKind::System => "system",
+            SenderKind::Bot => "bot",
         }
     }
 

@@ -3,7 +3,9 @@
 
 pub mod access;
 pub mod anonymous;
+pub mod api_key;
 pub mod auth_code;
+pub mod backend;
 pub mod conversation;
 pub mod event;
 pub mod files;

@@ -93,48 +93,12 @@ pub fn events(asked: &[String]) -> Result<Vec<String>, AppError> {
 
 /// A conversation as events carry it.
 pub fn conversation_data(c: &crate::domain::conversation::Conversation) -> serde_json::Value {
-    use crate::domain::message::iso_timestamp;
-    serde_json::json!({
-        "id": c.id,
-        "customerId": c.owner.user_id(),
-        "guestId": c.owner.guest_id(),
-        "customerName": c.customer_name,
-        "subject": c.subject,
-        "category": c.category,
-        "priority": c.priority,
-        "type": c.kind,
-        "status": c.status.as_str(),
-        "assignedAgentId": c.assigned_agent_id,
-        "lastSeq": c.last_seq,
-        "createdAt": iso_timestamp(c.created_at),
-        "updatedAt": iso_timestamp(c.updated_at),
-    })
+    serde_json::to_value(super::backend::ConversationData::from(c)).unwrap_or_default()
 }
 
-/// A message as events carry it; `senderKind` lets a backend keep only, say,
-/// customers' messages.
+/// A message as events carry it.
 pub fn message_data(m: &crate::domain::Message) -> serde_json::Value {
-    use crate::domain::message::iso_timestamp;
-    let files: Vec<serde_json::Value> = m
-        .attachments
-        .iter()
-        .map(|a| {
-            serde_json::json!({"id": a.id, "fileName": a.file_name, "contentType": a.content_type, "size": a.size, "url": a.url()})
-        })
-        .collect();
-    serde_json::json!({
-        "id": m.id,
-        "conversationId": m.conversation_id,
-        "seq": m.seq,
-        "senderId": m.author.id,
-        "senderKind": m.author.kind.as_str(),
-        "senderName": m.author.name,
-        "content": m.content,
-        "messageType": m.message_type,
-        "clientId": m.client_id,
-        "createdAt": iso_timestamp(m.created_at),
-        "attachments": files,
-    })
+    serde_json::to_value(super::backend::MessageData::from(m)).unwrap_or_default()
 }
 
 /// One event's body: `{id, type, timestamp, data}`; the id is the `webhook-id`.

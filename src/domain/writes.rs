@@ -328,3 +328,20 @@ pub struct ReplayDeliveries {
 /// Make the endpoints the configuration names, or bring them in line with it.
 #[derive(Debug, Clone)]
 pub struct SeedEndpoints(pub Vec<crate::domain::webhook::Seeded>);
+
+/// A new API key; only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct CreateApiKey {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub hash: String,
+    pub scopes: Vec<String>,
+    pub created_by: String,
+}
+
+/// Revoke an API key for good; the outcome is the key, `None` when there is none.
+#[derive(Debug, Clone)]
+pub struct RevokeApiKey {
+    pub id: String,
+}

@@ -26,6 +26,7 @@ mod pages;
 mod persistence;
 mod proxies;
 mod rest_chat;
+mod server_api;
 mod sessions_rest;
 mod socketio;
 mod socketio_layer;

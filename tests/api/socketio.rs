@@ -57,3 +57,9 @@ async fn engine_io_and_socket_io_protocol() {
     .await;
     run_node("protocol.test.js", &app, Some(&strict)).await;
 }
+
+#[actix_web::test]
+async fn a_server_api_bot_message_reaches_every_surface_once() {
+    let app = spawn_with(|_| {}).await;
+    run_node("server_api.test.js", &app, None).await;
+}

@@ -205,11 +205,14 @@ impl ChatServer {
             text::message_text(&msg.text, self.limits.max_message_chars)?
         };
         let client_id = text::client_id(msg.client_id.as_deref())?;
-        let message_type = msg
-            .message_type
-            .as_deref()
-            .map(|t| text::message_type(Some(t)))
-            .transpose()?;
+        let message_type = match msg.post_as {
+            PostAs::System => Some("system".to_owned()),
+            _ => msg
+                .message_type
+                .as_deref()
+                .map(|t| text::message_type(Some(t)))
+                .transpose()?,
+        };
         let author = author_for(&msg.caller, msg.post_as, &conversation_id)?;
         self.allow_post(&author)?;
         // A customer's first message on a native session starts the conversation,
@@ -272,7 +275,18 @@ pub(super) fn author_for(
             },
             name,
         }),
-        (PostAs::Staff, _) => Err(AppError::insufficient_permissions()),
+        (PostAs::Bot | PostAs::System, Caller::Staff(i)) => Ok(Author {
+            id: i.user_id.clone(),
+            kind: if post_as == PostAs::Bot {
+                SenderKind::Bot
+            } else {
+                SenderKind::System
+            },
+            name,
+        }),
+        (PostAs::Staff | PostAs::Bot | PostAs::System, _) => {
+            Err(AppError::insufficient_permissions())
+        }
         // An anonymous session is its own sender.
         (PostAs::Customer, Caller::Anonymous(_)) => Ok(Author {
             id: conversation_id.to_owned(),
@@ -414,9 +428,13 @@ impl ChatServer {
         let author = author_for(&msg.caller, PostAs::Customer, "")?;
         let initial_message = match msg.initial_message.as_deref() {
             Some(t) if !t.trim().is_empty() => {
-                self.allow_post(&author)?;
+                let writer = match &msg.initial_author {
+                    Some((caller, post_as)) => author_for(caller, *post_as, "")?,
+                    None => author.clone(),
+                };
+                self.allow_post(&writer)?;
                 Some((
-                    author.clone(),
+                    writer,
                     text::message_text(t, self.limits.max_message_chars)?,
                 ))
             }

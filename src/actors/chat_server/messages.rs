@@ -96,6 +96,9 @@ pub struct Participant {
 pub enum PostAs {
     Customer,
     Staff,
+    /// The shop's backend (the server API): a named bot, or `system`.
+    Bot,
+    System,
 }
 
 /// Store a message, then deliver it. Answers with the committed message
@@ -182,6 +185,8 @@ pub struct OpenConversation {
     pub conversation_type: Option<String>,
     pub reuse_open: bool,
     pub initial_message: Option<String>,
+    /// Who writes the initial message when not the customer (the server API's bot).
+    pub initial_author: Option<(Caller, PostAs)>,
 }
 
 #[derive(Debug, Clone)]

@@ -230,6 +230,8 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
                 "seq": m.seq,
                 "staffId": m.author.id,
                 "staffName": m.author.name,
+                // agent, admin or bot
+                "senderType": m.author.kind.as_str(),
                 "messageType": m.message_type,
                 "attachments": attachments_json(m),
             }),

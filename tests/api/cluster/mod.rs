@@ -8,6 +8,7 @@ mod limits;
 mod metrics;
 mod nodes;
 mod presence;
+mod server_api;
 mod sio;
 mod stream;
 mod webhooks;
