@@ -101,10 +101,70 @@ pub struct Attempt {
     pub took: Duration,
 }
 
-/// POST one signed event.
-pub async fn send(url: &str, id: &str, timestamp: i64, signature: &str, body: &[u8]) -> Attempt {
+/// The resolver a delivery connects through: the addresses it hands the connector are
+/// the ones it checked, so a name that resolved to a public address when the URL was
+/// checked cannot turn private between the check and the connection (DNS rebinding).
+struct CheckedResolver {
+    allow_private: bool,
+}
+
+impl actix_tls::connect::Resolve for CheckedResolver {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> futures_util::future::LocalBoxFuture<
+        'a,
+        Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>>,
+    > {
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host, port)).await?.collect();
+            if let Some(ip) = self.refused(addrs.iter().map(|a| a.ip())) {
+                return Err(format!("{host} resolves to {ip}, a private address").into());
+            }
+            Ok(addrs)
+        })
+    }
+}
+
+impl CheckedResolver {
+    /// The first address a delivery may not go to, if any.
+    fn refused(&self, mut addrs: impl Iterator<Item = IpAddr>) -> Option<IpAddr> {
+        if self.allow_private {
+            return None;
+        }
+        addrs.find(|ip| !is_public(*ip))
+    }
+}
+
+/// POST one signed event, connecting only to addresses `allow_private` permits.
+pub async fn send(
+    url: &str,
+    allow_private: bool,
+    id: &str,
+    timestamp: i64,
+    signature: &str,
+    body: &[u8],
+) -> Attempt {
     let started = Instant::now();
+    let resolver = CheckedResolver { allow_private };
+    // An address in the URL itself is not looked up: it is checked here.
+    let literal = url
+        .parse::<awc::http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_owned()))
+        .and_then(|h| h.parse::<IpAddr>().ok());
+    if let Some(ip) = literal.and_then(|ip| resolver.refused(std::iter::once(ip))) {
+        return Attempt {
+            outcome: Err(format!("{ip} is a private address")),
+            retry_after: None,
+            took: started.elapsed(),
+        };
+    }
+    let tcp = actix_tls::connect::Connector::new(actix_tls::connect::Resolver::custom(resolver));
     let client = awc::Client::builder()
+        .connector(awc::Connector::new().connector(tcp.service()))
         .timeout(TIMEOUT)
         .disable_redirects()
         .finish();

@@ -121,6 +121,7 @@ async fn attempt(
                         Ok(signature) => {
                             let a = crate::webhook_target::send(
                                 &e.url,
+                                allow_private,
                                 &d.event_id,
                                 ts,
                                 &signature,

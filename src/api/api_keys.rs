@@ -7,9 +7,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::openapi::schemas::{Data, ErrorBody};
 use super::RequestCaller;
 use crate::db::reads;
-use crate::domain::api_key::{self, ApiKey};
+use crate::domain::api_key::{self, ApiKey, MadeKey};
 use crate::domain::writes::{CreateApiKey, RevokeApiKey};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewKey {
     name: String,
@@ -31,6 +32,10 @@ pub struct NewKey {
 }
 
 /// `POST`: `{name, scopes}` → the key's details and, this once, `key`.
+#[utoipa::path(post, path = "/api/admin/api-keys", tag = "admin", security(("jwt" = [])),
+    request_body = NewKey,
+    responses((status = 201, description = "Made; `key` is shown this once", body = Data<MadeKey>),
+        (status = 422, description = "A bad name or scope", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn create(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -47,13 +52,16 @@ async fn create(
         scopes: api_key::scopes(&body.scopes)?,
         created_by: admin.user_id().unwrap_or_default().to_owned(),
     };
-    let key: ApiKey = state.db.write(write).await?.into();
-    let mut data = serde_json::to_value(&key).map_err(|_| AppError::internal())?;
-    data["key"] = json!(made.key);
-    Ok(HttpResponse::Created().json(json!({"success": true, "data": data})))
+    let made = MadeKey {
+        details: state.db.write(write).await?.into(),
+        key: made.key,
+    };
+    Ok(HttpResponse::Created().json(json!({"success": true, "data": made})))
 }
 
 /// `GET`: every key, revoked ones too, newest first (never the keys themselves).
+#[utoipa::path(get, path = "/api/admin/api-keys", tag = "admin", security(("jwt" = [])),
+    responses((status = 200, description = "Every key, newest first", body = Data<Vec<ApiKey>>), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn list(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -65,6 +73,10 @@ async fn list(
 }
 
 /// `DELETE /{id}`: revoke the key; requests with it get 401 from then on.
+#[utoipa::path(delete, path = "/api/admin/api-keys/{id}", tag = "admin", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The key's id")),
+    responses((status = 200, description = "Revoked", body = Data<ApiKey>),
+        (status = 404, description = "No such key", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn revoke(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,

@@ -6,6 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::openapi::schemas::ErrorBody;
+use super::openapi::seeds::{NativeHistory, SentToStaff};
 use super::RequestCaller;
 use crate::actors::chat_server::{FetchHistory, HistoryPage, PostAs, PostMessage};
 use crate::db::reads;
@@ -17,7 +19,7 @@ use crate::state::AppState;
 use crate::transport::browser_key::BrowserKey;
 use actix_web::HttpMessage;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendToStaff {
     session_id: String,
@@ -85,6 +87,10 @@ fn secret_of(state: &AppState, caller: &Caller, session_id: &str) -> Option<Stri
 }
 
 /// `POST /api/chat/send-to-staff`: store a customer message, then notify every staff connection.
+#[utoipa::path(post, path = "/api/chat/send-to-staff", tag = "native (seed 000)", security((), ("jwt" = [])),
+    request_body = SendToStaff,
+    responses((status = 200, description = "Stored; every staff connection is told", body = SentToStaff), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 429, description = "Too many messages", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 pub async fn send_to_staff(
     req: HttpRequest,
     state: web::Data<Arc<AppState>>,
@@ -139,6 +145,13 @@ pub struct HistoryQuery {
 }
 
 /// `GET /api/chat/sessions/{sessionId}/messages?after_seq=|before_seq=&limit=`: oldest first.
+#[utoipa::path(get, path = "/api/chat/sessions/{session_id}/messages", tag = "native (seed 000)", security((), ("jwt" = [])),
+    params(("session_id" = String, Path, description = "The session"),
+        ("after_seq" = Option<i64>, Query, description = "Messages after this seq"),
+        ("before_seq" = Option<i64>, Query, description = "Or: messages before this seq"),
+        ("limit" = Option<i64>, Query, description = "50 by default"),
+        ("X-Session-Secret" = Option<String>, Header, description = "An anonymous session's secret")),
+    responses((status = 200, description = "Messages, oldest first", body = NativeHistory), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 pub async fn session_messages(
     req: HttpRequest,
     state: web::Data<Arc<AppState>>,

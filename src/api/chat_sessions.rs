@@ -8,7 +8,10 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::openapi::schemas::{Data, ErrorBody};
+use super::openapi::seeds::*;
 use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
+use crate::actors::chat_server::Participant;
 use crate::actors::chat_server::{
     ChangeConversation, FetchHistory, GetAttachment, GetConversation, GetOnlineStaff,
     GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
@@ -62,7 +65,7 @@ fn ok(data: Value) -> HttpResponse {
     HttpResponse::Ok().json(json!({"success": true, "data": data}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateSession {
     subject: Option<String>,
     category: Option<String>,
@@ -73,6 +76,9 @@ pub struct CreateSession {
 }
 
 /// `POST /sessions` → 201 `{success, data: session}`.
+#[utoipa::path(post, path = "/api/v1/chat/sessions", tag = "sessions (seed 004)", security(("jwt" = [])),
+    request_body = CreateSession,
+    responses((status = 201, description = "Started", body = Data<Session>), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn create_session(
     state: State,
     caller: RequestCaller,
@@ -105,6 +111,10 @@ pub struct ListQuery {
 
 /// `GET /sessions`: "active sessions" of the caller (staff: everyone's), i.e. waiting or
 /// active unless `?status=` asks for others.
+#[utoipa::path(get, path = "/api/v1/chat/sessions", tag = "sessions (seed 004)", security(("jwt" = [])),
+    params(("status" = Option<String>, Query, description = "open (default: waiting or active), waiting, active, resolved or closed"),
+        ("limit" = Option<i64>, Query, description = "50 by default"), ("offset" = Option<i64>, Query, description = "0 by default")),
+    responses((status = 200, description = "The caller's sessions (staff: everyone's)", body = SessionList), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn list_sessions(
     state: State,
     caller: RequestCaller,
@@ -125,6 +135,8 @@ async fn list_sessions(
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": items, "total": list.total})))
 }
 
+#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}", tag = "sessions (seed 004)", security(("jwt" = [])), params(("id" = String, Path, description = "The session (conversation)")),
+    responses((status = 200, description = "The session", body = Data<Session>), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody)))]
 async fn get_session(
     state: State,
     caller: RequestCaller,
@@ -147,6 +159,9 @@ pub struct MessagesQuery {
 }
 
 /// `GET /sessions/{id}/messages?limit=50&offset=0`, oldest first.
+#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}/messages", tag = "sessions (seed 004)", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The session (conversation)"), ("limit" = Option<i64>, Query, description = "50 by default"), ("offset" = Option<i64>, Query, description = "0 by default")),
+    responses((status = 200, description = "Messages, oldest first", body = SessionMessages), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn list_messages(
     state: State,
     caller: RequestCaller,
@@ -169,7 +184,7 @@ async fn list_messages(
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": data, "total": history.total, "has_more": history.has_more})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     #[serde(default)]
     content: String,
@@ -181,6 +196,11 @@ pub struct SendBody {
 }
 
 /// `POST /sessions/{id}/messages` with JSON (staff post as staff, customers as customers).
+#[utoipa::path(post, path = "/api/v1/chat/sessions/{id}/messages", tag = "sessions (seed 004)", security(("jwt" = [])), params(("id" = String, Path, description = "The session (conversation)")),
+    request_body(content((SendBody = "application/json"), (Object = "multipart/form-data")),
+        description = "JSON, or a multipart form: `content`, `message_type`, `temp_id` and up to 5 files under `attachments`"),
+    responses((status = 201, description = "Stored and delivered", body = Data<SessionMessage>), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 413, description = "A file too large", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn send_message(
     state: State,
     caller: RequestCaller,
@@ -276,6 +296,12 @@ async fn post(
 
 /// `POST /upload`: store files ahead of the message that will carry them. Guests (seed
 /// 003) upload with `?guestId=`.
+#[utoipa::path(post, path = "/api/v1/chat/upload", tag = "sessions (seed 004)", security((), ("jwt" = [])),
+    params(("guestId" = Option<String>, Query, description = "A guest's id, instead of a token")),
+    request_body(content = Object, content_type = "multipart/form-data", description = "Files under `attachments` (up to 5)"),
+    responses((status = 201, description = "Stored, to be sent with a message", body = Data<Vec<SessionAttachment>>), (status = 401, description = "No token, or an invalid one", body = ErrorBody),
+        (status = 413, description = "A file too large", body = ErrorBody),
+        (status = 415, description = "A file type that is not allowed", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn upload(
     req: HttpRequest,
     state: State,
@@ -300,6 +326,11 @@ async fn upload(
 
 /// `GET /attachments/{id}`: the file, for those who may see its conversation (or its
 /// uploader), always as a download with its stored type, never rendered inline.
+#[utoipa::path(get, path = "/api/v1/chat/attachments/{id}", tag = "sessions (seed 004)", security((), ("jwt" = [])),
+    params(("id" = String, Path, description = "The attachment"), ("guestId" = Option<String>, Query, description = "A guest's id, instead of a token"),
+        ("X-Session-Secret" = Option<String>, Header, description = "An anonymous session's secret")),
+    responses((status = 200, description = "The file, as a download, with its stored type", content_type = "*/*"), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "No such attachment", body = ErrorBody)))]
 async fn download(
     req: HttpRequest,
     state: State,
@@ -341,12 +372,15 @@ async fn download(
         .body(bytes))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct ReadBody {
     message_ids: Option<Vec<String>>,
 }
 
 /// `POST /sessions/{id}/read` with optional `{message_ids}`; without, everything.
+#[utoipa::path(post, path = "/api/v1/chat/sessions/{id}/read", tag = "sessions (seed 004)", security(("jwt" = [])), params(("id" = String, Path, description = "The session (conversation)")),
+    request_body(content = Option<ReadBody>, description = "Optional: `message_ids`; without, everything"),
+    responses((status = 200, description = "The read cursor", body = MarkedRead), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn mark_read(
     state: State,
     caller: RequestCaller,
@@ -373,13 +407,17 @@ async fn mark_read(
     })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct AssignBody {
     agent_id: Option<String>,
     agent_name: Option<String>,
 }
 
 /// `POST /sessions/{id}/assign`: an agent takes the session; an admin may name another agent.
+#[utoipa::path(post, path = "/api/v1/chat/sessions/{id}/assign", tag = "sessions (seed 004)", security(("jwt" = [])), params(("id" = String, Path, description = "The session (conversation)")),
+    request_body(content = Option<AssignBody>, description = "Optional: an admin names another agent"),
+    responses((status = 200, description = "Assigned", body = Data<Session>), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 409, description = "Someone else has it", body = ErrorBody)))]
 async fn assign(
     state: State,
     caller: RequestCaller,
@@ -418,12 +456,15 @@ async fn assign(
     Ok(ok(session_json(&view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StatusBody {
     status: String,
 }
 
 /// `PATCH /sessions/{id}/status {status}`.
+#[utoipa::path(patch, path = "/api/v1/chat/sessions/{id}/status", tag = "sessions (seed 004)", security(("jwt" = [])), params(("id" = String, Path, description = "The session (conversation)")),
+    request_body = StatusBody,
+    responses((status = 200, description = "As changed", body = Data<Session>), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn set_status(
     state: State,
     caller: RequestCaller,
@@ -447,6 +488,8 @@ async fn set_status(
 }
 
 /// `GET /sessions/{id}/participants`: who is in the conversation right now.
+#[utoipa::path(get, path = "/api/v1/chat/sessions/{id}/participants", tag = "sessions (seed 004)", security(("jwt" = [])), params(("id" = String, Path, description = "The session (conversation)")),
+    responses((status = 200, description = "Who is in the conversation now", body = Data<Vec<Participant>>), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody)))]
 async fn participants(
     state: State,
     caller: RequestCaller,
@@ -463,6 +506,8 @@ async fn participants(
 }
 
 /// `GET /staff/online` (staff): staff members with an open connection.
+#[utoipa::path(get, path = "/api/v1/chat/staff/online", tag = "sessions (seed 004)", security(("jwt" = [])),
+    responses((status = 200, description = "Staff with an open connection", body = Data<Vec<Participant>>), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody)))]
 async fn online_staff(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
     caller.staff()?;
     Ok(ok(json!(state.chat.send(GetOnlineStaff).await?)))

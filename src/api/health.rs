@@ -11,6 +11,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use super::openapi::seeds::{Health, Live, Ready};
 use crate::actors::chat_server::GetStats;
 use crate::actors::cluster::GetClusterStatus;
 use crate::actors::db_sync::GetWriterStats;
@@ -20,12 +21,15 @@ use crate::state::AppState;
 const STATS_WAIT: Duration = Duration::from_millis(300);
 
 /// `GET /health/live`: the process answers.
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, description = "The process answers", body = Live)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "live"}))
 }
 
 /// `GET /health/ready`: 200 when the database is up and, in cluster mode, Redis is
 /// reachable and pub/sub delivers; else 503, with what is not.
+#[utoipa::path(get, path = "/health/ready", tag = "operations", responses((status = 200, description = "Ready to serve", body = Ready),
+    (status = 503, description = "Not ready: what is not", body = Ready)))]
 pub async fn ready(state: web::Data<Arc<AppState>>) -> HttpResponse {
     let database = state.db.health.snapshot().up();
     let cluster = cluster_status(&state).await;
@@ -60,6 +64,8 @@ async fn cluster_status(state: &AppState) -> Option<crate::actors::cluster::Clus
         .ok()
 }
 
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "Up", body = Health),
+    (status = 503, description = "The database is down", body = Health)))]
 pub async fn health(state: web::Data<Arc<AppState>>) -> HttpResponse {
     let db = state.db.health.snapshot();
     let (stats, writes, cluster) = futures_util::join!(

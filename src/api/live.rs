@@ -6,11 +6,12 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::openapi::schemas::{Data, ErrorBody};
 use super::RequestCaller;
 use crate::actors::live_stream::{GetCurrent, PinProducts, StartStream, StopStream};
 use crate::db::reads;
 use crate::domain::message::iso_timestamp;
-use crate::domain::stream::PinnedProduct;
+use crate::domain::stream::{LiveState, PinnedProduct, StreamView};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -27,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartBody {
     title: String,
@@ -40,6 +41,11 @@ pub struct StartBody {
 }
 
 /// `POST /api/live/streams` (staff): start the stream; everyone gets `stream_started`.
+#[utoipa::path(post, path = "/api/live/streams", tag = "live (seed 002)", security(("jwt" = [])),
+    request_body = StartBody,
+    responses((status = 201, description = "Started; everyone gets `stream_started`", body = Data<StreamView>),
+        (status = 409, description = "A stream is live already", body = ErrorBody),
+        (status = 422, description = "A bad body", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
 async fn start(
     state: State,
     caller: RequestCaller,
@@ -60,6 +66,10 @@ async fn start(
 }
 
 /// `POST /api/live/streams/{id}/stop` (staff): everyone gets `stream_stopped`.
+#[utoipa::path(post, path = "/api/live/streams/{id}/stop", tag = "live (seed 002)", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The stream")),
+    responses((status = 200, description = "Stopped, with its final figures", body = Data<PastStream>),
+        (status = 404, description = "No such live stream", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
 async fn stop(
     state: State,
     caller: RequestCaller,
@@ -72,10 +82,16 @@ async fn stop(
             stream_id: id.into_inner(),
         })
         .await??;
-    Ok(HttpResponse::Ok().json(json!({"success": true, "data": stream_json(&row)})))
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": PastStream::from(&row)})))
 }
 
 /// `PUT /api/live/streams/{id}/pinned-products` (staff) with `[{productId, name, price, image, displayOrder}]`.
+#[utoipa::path(put, path = "/api/live/streams/{id}/pinned-products", tag = "live (seed 002)", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The stream")),
+    request_body = Vec<PinnedProduct>,
+    responses((status = 200, description = "The pinned products, by display order", body = Data<Vec<PinnedProduct>>),
+        (status = 404, description = "No such live stream", body = ErrorBody),
+        (status = 422, description = "A bad body", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
 async fn pin(
     state: State,
     caller: RequestCaller,
@@ -94,36 +110,52 @@ async fn pin(
 }
 
 /// `GET /api/live/streams/current` (public).
+#[utoipa::path(get, path = "/api/live/streams/current", tag = "live (seed 002)",
+    responses((status = 200, description = "Whether a stream is live, and its state", body = Data<LiveState>)))]
 async fn current(state: State) -> Result<HttpResponse, AppError> {
-    let body = match state.live.send(GetCurrent).await? {
-        Some((stream, pinned)) => {
-            json!({"success": true, "data": {"isActive": true, "streamData": stream, "pinnedProducts": pinned.as_slice()}})
-        }
-        None => {
-            json!({"success": true, "data": {"isActive": false, "streamData": null, "pinnedProducts": []}})
-        }
-    };
-    Ok(HttpResponse::Ok().json(body))
+    let data = LiveState::of(state.live.send(GetCurrent).await?);
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
 }
 
 /// `GET /api/live/streams` (public): past streams with their final figures, newest first.
+#[utoipa::path(get, path = "/api/live/streams", tag = "live (seed 002)",
+    responses((status = 200, description = "Past streams with their figures, newest first", body = Data<Vec<PastStream>>)))]
 async fn past(state: State) -> Result<HttpResponse, AppError> {
     let rows = state.db.query(|c| reads::past_streams(c, 100)).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"success": true, "data": rows.iter().map(stream_json).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(
+        json!({"success": true, "data": rows.iter().map(PastStream::from).collect::<Vec<_>>()}),
+    ))
 }
 
-fn stream_json(r: &crate::domain::stream::Stream) -> serde_json::Value {
-    json!({
-        "streamId": r.id,
-        "title": r.title,
-        "description": r.description,
-        "streamUrl": r.stream_url,
-        "quality": r.quality,
-        "startTime": iso_timestamp(r.started_at),
-        "endTime": r.ended_at.map(iso_timestamp),
-        "durationSeconds": r.ended_at.map(|e| (e - r.started_at).num_seconds()),
-        "peakViewers": r.peak_viewers,
-        "likes": r.likes,
-    })
+/// A stream that has ended (or, from `stop`, just ended), with its figures.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PastStream {
+    stream_id: String,
+    title: String,
+    description: String,
+    stream_url: String,
+    quality: String,
+    start_time: String,
+    end_time: Option<String>,
+    duration_seconds: Option<i64>,
+    peak_viewers: i64,
+    likes: i64,
+}
+
+impl From<&crate::domain::stream::Stream> for PastStream {
+    fn from(r: &crate::domain::stream::Stream) -> Self {
+        PastStream {
+            stream_id: r.id.clone(),
+            title: r.title.clone(),
+            description: r.description.clone(),
+            stream_url: r.stream_url.clone(),
+            quality: r.quality.clone(),
+            start_time: iso_timestamp(r.started_at),
+            end_time: r.ended_at.map(iso_timestamp),
+            duration_seconds: r.ended_at.map(|e| (e - r.started_at).num_seconds()),
+            peak_viewers: r.peak_viewers,
+            likes: r.likes,
+        }
+    }
 }

@@ -50,6 +50,9 @@ fn digest(token: &str) -> [u8; 32] {
 /// database leaves its gauges as they were, not the scrape hanging.
 const LOOKUP_WAIT: Duration = Duration::from_secs(2);
 
+#[utoipa::path(get, path = "/metrics", tag = "operations", security((), ("metricsToken" = [])),
+    responses((status = 200, description = "The Prometheus (OpenMetrics) text exposition", content_type = "application/openmetrics-text"),
+        (status = 401, description = "METRICS_TOKEN is set and the request did not bring it", body = crate::api::openapi::schemas::ErrorBody)))]
 pub async fn metrics(
     req: HttpRequest,
     state: web::Data<Arc<AppState>>,

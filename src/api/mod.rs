@@ -8,6 +8,7 @@ pub mod health;
 pub mod live;
 pub mod metrics;
 pub mod multipart;
+pub mod openapi;
 pub mod pages;
 pub mod server;
 pub mod support;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .guard(guard::Header("upgrade", "websocket"))
             .to(crate::dialects::native::upgrade),
     )
+    .route("/api/openapi.json", web::get().to(openapi::serve))
     .route("/health", web::get().to(health::health))
     .route("/health/live", web::get().to(health::live))
     .route("/health/ready", web::get().to(health::ready))

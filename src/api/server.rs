@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::openapi::schemas::{Data, Done, ErrorBody};
 use crate::actors::chat_server::{
     ChangeConversation, FetchHistory, GetConversation, OpenConversation, PostAs, PostMessage,
     VerifyGuest,
@@ -22,6 +23,7 @@ use crate::domain::api_key::{self, ApiKey};
 use crate::domain::backend::{ConversationData, MessageData};
 use crate::domain::conversation::{Status, StatusChange};
 use crate::domain::message::{now_millis, HistoryPage};
+use crate::domain::stream::LiveState;
 use crate::domain::stream::PinnedProduct;
 use crate::domain::Caller;
 use crate::error::AppError;
@@ -105,9 +107,9 @@ impl ServiceKey {
 }
 
 /// Who a message from the backend is from.
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-enum Sender {
+pub enum Sender {
     #[default]
     Bot,
     System,
@@ -130,7 +132,7 @@ fn ok(data: impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok().json(json!({"success": true, "data": data}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PostBody {
     text: String,
@@ -143,6 +145,16 @@ pub struct PostBody {
 /// `POST /conversations/{id}/messages` (`messages:write`): a bot's or the system's
 /// message. With `Idempotency-Key`, a repeat answers the original (200,
 /// `Idempotent-Replayed: true`) instead of storing a second one.
+#[utoipa::path(post, path = "/api/server/v1/conversations/{id}/messages", tag = "server",
+    security(("apiKey" = ["messages:write"])),
+    params(("id" = String, Path, description = "The conversation"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key answers the original")),
+    request_body = PostBody,
+    responses((status = 201, description = "Stored and delivered", body = Data<MessageData>),
+        (status = 200, description = "A repeat of an Idempotency-Key: the original (`Idempotent-Replayed: true`)", body = Data<MessageData>),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "A bad body, or an Idempotency-Key used for another message", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn post_message(
     req: HttpRequest,
     state: State,
@@ -155,8 +167,14 @@ async fn post_message(
     let idempotency_key = match req.headers().get("idempotency-key") {
         Some(v) => Some(
             v.to_str()
-                .map_err(|_| AppError::validation("Idempotency-Key must be printable ASCII"))?
-                .to_owned(),
+                .ok()
+                .and_then(|k| crate::domain::text::client_id(Some(k)).ok().flatten())
+                .ok_or_else(|| {
+                    AppError::validation(format!(
+                        "Idempotency-Key must be 1 to {} printable characters",
+                        crate::domain::text::MAX_ID_LEN
+                    ))
+                })?,
         ),
         None => None,
     };
@@ -174,14 +192,7 @@ async fn post_message(
             post_as: body.sender.post_as(),
             text: body.text.clone(),
             message_type: None,
-            client_id: idempotency_key
-                .as_deref()
-                .map(|k| crate::domain::text::client_id(Some(k)))
-                .transpose()
-                .map_err(|_| {
-                    AppError::validation("Idempotency-Key must be 1 to 255 printable characters")
-                })?
-                .flatten(),
+            client_id: idempotency_key.clone(),
             attachment_ids: Vec::new(),
         })
         .await??;
@@ -199,7 +210,7 @@ async fn post_message(
     Ok(created(MessageData::from(&message)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InitialMessage {
     text: String,
@@ -209,7 +220,7 @@ pub struct InitialMessage {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenBody {
     /// The signed-in customer's user id (as the shop's tokens carry it)…
@@ -228,6 +239,13 @@ pub struct OpenBody {
 
 /// `POST /conversations` (`conversations:write`): a new conversation for a user or a
 /// guest, optionally with a first message; staff see it arrive like any other.
+#[utoipa::path(post, path = "/api/server/v1/conversations", tag = "server",
+    security(("apiKey" = ["conversations:write"])),
+    request_body = OpenBody,
+    responses((status = 201, description = "Opened", body = Data<ConversationData>),
+        (status = 404, description = "No guest has this guestId", body = ErrorBody),
+        (status = 422, description = "A bad body", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn open_conversation(
     state: State,
     key: ServiceKey,
@@ -237,9 +255,7 @@ async fn open_conversation(
     let b = body.into_inner();
     let customer = match (b.user_id, b.guest_id) {
         (Some(user), None) => {
-            let user = crate::domain::text::session_id(&user)
-                .map_err(|_| AppError::validation("userId must be 1 to 255 printable characters"))?
-                .to_owned();
+            let user = crate::domain::text::id_field("userId", &user)?;
             let name = b
                 .name
                 .as_deref()
@@ -304,6 +320,12 @@ async fn open_conversation(
 }
 
 /// `GET /conversations/{id}` (`conversations:read`).
+#[utoipa::path(get, path = "/api/server/v1/conversations/{id}", tag = "server",
+    security(("apiKey" = ["conversations:read"])),
+    params(("id" = String, Path, description = "The conversation")),
+    responses((status = 200, description = "The conversation", body = Data<ConversationData>),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn show_conversation(
     state: State,
     key: ServiceKey,
@@ -320,7 +342,7 @@ async fn show_conversation(
     Ok(ok(ConversationData::from(&view.conversation)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangeBody {
     status: Option<String>,
@@ -331,6 +353,14 @@ pub struct ChangeBody {
 
 /// `PATCH /conversations/{id}` (`conversations:write`): `{status}` and/or
 /// `{assignee, assigneeName}`; each change is recorded as a system message.
+#[utoipa::path(patch, path = "/api/server/v1/conversations/{id}", tag = "server",
+    security(("apiKey" = ["conversations:write"])),
+    params(("id" = String, Path, description = "The conversation")),
+    request_body = ChangeBody,
+    responses((status = 200, description = "As changed", body = Data<ConversationData>),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "A bad body", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn change_conversation(
     state: State,
     key: ServiceKey,
@@ -341,9 +371,7 @@ async fn change_conversation(
     let b = body.into_inner();
     let mut changes = Vec::new();
     if let Some(agent_id) = b.assignee {
-        let agent_id = crate::domain::text::session_id(&agent_id)
-            .map_err(|_| AppError::validation("assignee must be 1 to 255 printable characters"))?
-            .to_owned();
+        let agent_id = crate::domain::text::id_field("assignee", &agent_id)?;
         let agent_name = match b.assignee_name.as_deref() {
             Some(n) => api_key::name("assigneeName", n)?,
             None => agent_id.clone(),
@@ -381,7 +409,8 @@ async fn change_conversation(
     Ok(ok(ConversationData::from(&view.conversation)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<String>,
@@ -392,6 +421,24 @@ pub struct ListQuery {
     assignee: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
+}
+
+/// A page of conversations; `nextCursor` asks for the next (null on the last).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationPage {
+    success: bool,
+    data: Vec<ConversationData>,
+    next_cursor: Option<String>,
+}
+
+/// A page of messages; `nextAfterSeq` continues (null at the end).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    success: bool,
+    data: Vec<MessageData>,
+    next_after_seq: Option<i64>,
 }
 
 fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
@@ -429,6 +476,12 @@ fn decode_cursor(cursor: &str) -> Result<(NaiveDateTime, String), AppError> {
 
 /// `GET /conversations` (`conversations:read`): oldest first, filtered by `status`,
 /// `type`, `customerId`, `guestId`, `assignee`; `nextCursor` asks for the next page.
+#[utoipa::path(get, path = "/api/server/v1/conversations", tag = "server",
+    security(("apiKey" = ["conversations:read"])),
+    params(ListQuery),
+    responses((status = 200, description = "One page, oldest first", body = ConversationPage),
+        (status = 422, description = "A bad filter, limit or cursor", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn list_conversations(
     state: State,
     key: ServiceKey,
@@ -458,11 +511,15 @@ async fn list_conversations(
         .last()
         .filter(|_| has_more)
         .map(|c| encode_cursor(c.created_at, &c.id));
-    let data: Vec<ConversationData> = rows.iter().map(ConversationData::from).collect();
-    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data, "nextCursor": next})))
+    Ok(HttpResponse::Ok().json(ConversationPage {
+        success: true,
+        data: rows.iter().map(ConversationData::from).collect(),
+        next_cursor: next,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessagesQuery {
     /// Messages after this seq (0: from the first).
@@ -472,6 +529,13 @@ pub struct MessagesQuery {
 
 /// `GET /conversations/{id}/messages` (`messages:read`): in seq order from
 /// `afterSeq`; `nextAfterSeq` asks for the next page.
+#[utoipa::path(get, path = "/api/server/v1/conversations/{id}/messages", tag = "server",
+    security(("apiKey" = ["messages:read"])),
+    params(("id" = String, Path, description = "The conversation"), MessagesQuery),
+    responses((status = 200, description = "One page, in seq order", body = MessagePage),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "A bad limit or seq", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn list_messages(
     state: State,
     key: ServiceKey,
@@ -496,20 +560,21 @@ async fn list_messages(
         .last()
         .filter(|_| history.has_more)
         .map(|m| m.seq);
-    let data: Vec<MessageData> = history.messages.iter().map(MessageData::from).collect();
-    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data, "nextAfterSeq": next})))
+    Ok(HttpResponse::Ok().json(MessagePage {
+        success: true,
+        data: history.messages.iter().map(MessageData::from).collect(),
+        next_after_seq: next,
+    }))
 }
 
 /// `GET /stream` (`streams:read`): the live stream, if one is live.
+#[utoipa::path(get, path = "/api/server/v1/stream", tag = "server",
+    security(("apiKey" = ["streams:read"])),
+    responses((status = 200, description = "The live stream, if one is live", body = Data<LiveState>),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn current_stream(state: State, key: ServiceKey) -> Result<HttpResponse, AppError> {
     key.0.require("streams:read")?;
-    let data = match state.live.send(GetCurrent).await? {
-        Some((stream, pinned)) => {
-            json!({"isActive": true, "streamData": stream, "pinnedProducts": pinned.as_slice()})
-        }
-        None => json!({"isActive": false, "streamData": null, "pinnedProducts": []}),
-    };
-    Ok(ok(data))
+    Ok(ok(LiveState::of(state.live.send(GetCurrent).await?)))
 }
 
 /// The live stream's id: 409 when none is live.
@@ -523,7 +588,7 @@ async fn live_stream_id(state: &AppState) -> Result<String, AppError> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AnnouncementBody {
     text: String,
@@ -532,6 +597,13 @@ pub struct AnnouncementBody {
 
 /// `POST /stream/announcements` (`streams:write`): a line in the live chat, shown as
 /// the host's (`isAdmin`).
+#[utoipa::path(post, path = "/api/server/v1/stream/announcements", tag = "server",
+    security(("apiKey" = ["streams:write"])),
+    request_body = AnnouncementBody,
+    responses((status = 202, description = "Sent to the live chat", body = Done),
+        (status = 409, description = "No stream is live", body = ErrorBody),
+        (status = 422, description = "A bad body", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn announce(
     state: State,
     key: ServiceKey,
@@ -556,6 +628,13 @@ async fn announce(
 
 /// `PUT /stream/pinned-products` (`streams:write`): the live stream's pinned products,
 /// as `[{productId, name, price, image, displayOrder}]`.
+#[utoipa::path(put, path = "/api/server/v1/stream/pinned-products", tag = "server",
+    security(("apiKey" = ["streams:write"])),
+    request_body = Vec<PinnedProduct>,
+    responses((status = 200, description = "The pinned products now", body = Data<Vec<PinnedProduct>>),
+        (status = 409, description = "No stream is live", body = ErrorBody),
+        (status = 422, description = "A bad body", body = ErrorBody),
+        (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn pin(
     state: State,
     key: ServiceKey,

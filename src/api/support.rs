@@ -7,6 +7,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::openapi::schemas::ErrorBody;
+use super::openapi::seeds::*;
 use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
     FetchHistory, GetConversation, HistoryPage, IssueAuthCode, IssueGuest, ListConversations,
@@ -70,6 +72,9 @@ pub struct TypeQuery {
 
 /// `GET /api/support/conversation?type=general`: the signed-in user's open conversation
 /// of that type, started if there is none.
+#[utoipa::path(get, path = "/api/support/conversation", tag = "support (seed 003)", security(("jwt" = [])),
+    params(("type" = Option<String>, Query, description = "general (default), onboarding or call_request")),
+    responses((status = 200, description = "The caller's open conversation of that type, started if need be", body = SupportConversationAnswer), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn my_conversation(
     state: State,
     caller: RequestCaller,
@@ -92,7 +97,7 @@ async fn my_conversation(
     Ok(conversation_response(&opened.conversation))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GuestBody {
     #[serde(rename = "type")]
@@ -104,6 +109,11 @@ pub struct GuestBody {
 
 /// `POST /api/support/conversation/guest`: a guest's open conversation, with a new guest
 /// id when none is given. Public, limited per client IP.
+#[utoipa::path(post, path = "/api/support/conversation/guest", tag = "support (seed 003)",
+    request_body(content = Option<GuestBody>, description = "Optional: `guestId` continues as that guest"),
+    responses((status = 200, description = "The guest's open conversation, and its id", body = GuestConversation),
+        (status = 401, description = "An unknown guestId", body = ErrorBody),
+        (status = 429, description = "Too many new guests from this address", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn guest_conversation(
     req: HttpRequest,
     state: State,
@@ -142,6 +152,9 @@ async fn guest_conversation(
 }
 
 /// `GET /api/support/conversation/{id}` (Bearer, or `?guestId=` for guests).
+#[utoipa::path(get, path = "/api/support/conversation/{id}", tag = "support (seed 003)", security((), ("jwt" = [])),
+    params(("id" = String, Path, description = "The conversation"), ("guestId" = Option<String>, Query, description = "A guest's id, instead of a token")),
+    responses((status = 200, description = "The conversation", body = SupportConversationAnswer), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody)))]
 async fn conversation(
     state: State,
     caller: RequestCaller,
@@ -168,6 +181,10 @@ pub struct MessagesQuery {
 }
 
 /// `GET /api/support/conversation/{id}/messages?page=1&limit=50`, oldest first.
+#[utoipa::path(get, path = "/api/support/conversation/{id}/messages", tag = "support (seed 003)", security((), ("jwt" = [])),
+    params(("id" = String, Path, description = "The conversation"),
+        ("page" = Option<i64>, Query, description = "From 1"), ("limit" = Option<i64>, Query, description = "50 by default"), ("guestId" = Option<String>, Query, description = "A guest's id, instead of a token")),
+    responses((status = 200, description = "One page, oldest first", body = SupportMessages), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn messages(
     state: State,
     caller: RequestCaller,
@@ -203,6 +220,11 @@ pub struct AdminQuery {
 }
 
 /// `GET /api/admin/support/conversations?page=&limit=&status=&type=` (staff only).
+#[utoipa::path(get, path = "/api/admin/support/conversations", tag = "support (seed 003)", security(("jwt" = [])),
+    params(("page" = Option<i64>, Query, description = "From 1"), ("limit" = Option<i64>, Query, description = "50 by default"),
+        ("status" = Option<String>, Query, description = "waiting, active, resolved, closed, or open (not yet resolved)"),
+        ("type" = Option<String>, Query, description = "general, onboarding or call_request")),
+    responses((status = 200, description = "Conversations, most recently active first", body = SupportConversations), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn admin_conversations(
     state: State,
     caller: RequestCaller,
@@ -229,7 +251,7 @@ async fn admin_conversations(
     })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateBody {
     user_id: Option<String>,
@@ -241,6 +263,9 @@ pub struct GenerateBody {
 /// `POST /api/support/onboarding/generate-code` (staff): a code for a person, also sent
 /// into their conversation (their open onboarding one, started if needed) as an
 /// `auth_code` message.
+#[utoipa::path(post, path = "/api/support/onboarding/generate-code", tag = "support (seed 003)", security(("jwt" = [])),
+    request_body = GenerateBody,
+    responses((status = 200, description = "A code, also sent into the person's conversation", body = GeneratedCode), (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody), (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn generate_code(
     state: State,
     caller: RequestCaller,
@@ -320,7 +345,7 @@ async fn generate_code(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyBody {
     code: String,
@@ -329,6 +354,11 @@ pub struct VerifyBody {
 }
 
 /// `POST /api/support/onboarding/verify-code` (public): `{success, data: {authCodeId, userId}}`.
+#[utoipa::path(post, path = "/api/support/onboarding/verify-code", tag = "support (seed 003)",
+    request_body = VerifyBody,
+    responses((status = 200, description = "The code was right, and is spent", body = VerifiedCode),
+        (status = 400, description = "A wrong, expired or spent code", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody), (status = 422, description = "A bad request", body = ErrorBody)))]
 async fn verify_code(
     req: HttpRequest,
     state: State,

@@ -8,9 +8,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::openapi::schemas::{Data, Done, ErrorBody};
 use super::RequestCaller;
 use crate::db::reads;
-use crate::domain::webhook::{self, Endpoint};
+use crate::domain::webhook::{self, Endpoint, WithSecret};
 use crate::domain::writes::{CreateEndpoint, DeleteEndpoint, ReplayDeliveries, UpdateEndpoint};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -44,7 +45,7 @@ fn not_found() -> AppError {
     AppError::not_found("Webhook endpoint not found")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewEndpoint {
     url: String,
@@ -68,6 +69,10 @@ fn description(d: &str) -> Result<String, AppError> {
     Ok(d.trim().to_owned())
 }
 
+#[utoipa::path(post, path = "/api/admin/webhooks", tag = "admin", security(("jwt" = [])),
+    request_body = NewEndpoint,
+    responses((status = 201, description = "Made; `secret` is shown this once", body = Data<WithSecret>),
+        (status = 422, description = "A bad or refused URL, or unknown events", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn create(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -86,12 +91,15 @@ async fn create(
         secret: secret.clone(),
         enabled: body.enabled,
     };
-    let endpoint: Endpoint = state.db.write(write).await?.into();
-    let mut data = serde_json::to_value(&endpoint).map_err(|_| AppError::internal())?;
-    data["secret"] = json!(secret);
+    let data = WithSecret {
+        endpoint: state.db.write(write).await?.into(),
+        secret,
+    };
     Ok(HttpResponse::Created().json(json!({"success": true, "data": data})))
 }
 
+#[utoipa::path(get, path = "/api/admin/webhooks", tag = "admin", security(("jwt" = [])),
+    responses((status = 200, description = "Every endpoint, oldest first", body = Data<Vec<Endpoint>>), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn list(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -110,6 +118,8 @@ async fn find(state: &AppState, id: String) -> Result<Endpoint, AppError> {
     row.map(Into::into).ok_or_else(not_found)
 }
 
+#[utoipa::path(get, path = "/api/admin/webhooks/{id}", tag = "admin", security(("jwt" = [])), params(("id" = String, Path, description = "The endpoint")),
+    responses((status = 200, description = "The endpoint", body = Data<Endpoint>), (status = 404, description = "No such endpoint", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn show(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -120,7 +130,7 @@ async fn show(
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": endpoint})))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Changes {
     url: Option<String>,
@@ -129,6 +139,10 @@ pub struct Changes {
     enabled: Option<bool>,
 }
 
+#[utoipa::path(patch, path = "/api/admin/webhooks/{id}", tag = "admin", security(("jwt" = [])), params(("id" = String, Path, description = "The endpoint")),
+    request_body = Changes,
+    responses((status = 200, description = "As changed", body = Data<Endpoint>), (status = 404, description = "No such endpoint", body = ErrorBody),
+        (status = 422, description = "A bad or refused URL, or unknown events", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn update(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -153,6 +167,8 @@ async fn update(
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": endpoint})))
 }
 
+#[utoipa::path(delete, path = "/api/admin/webhooks/{id}", tag = "admin", security(("jwt" = [])), params(("id" = String, Path, description = "The endpoint")),
+    responses((status = 200, description = "Deleted, with its deliveries", body = Done), (status = 404, description = "No such endpoint", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn delete(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -171,6 +187,8 @@ async fn delete(
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
+#[utoipa::path(post, path = "/api/admin/webhooks/{id}/rotate-secret", tag = "admin", security(("jwt" = [])), params(("id" = String, Path, description = "The endpoint")),
+    responses((status = 200, description = "A new secret (shown this once); the previous one signs too for 24 h", body = Data<WithSecret>), (status = 404, description = "No such endpoint", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn rotate(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -184,13 +202,16 @@ async fn rotate(
         rotate: Some((secret.clone(), until)),
         ..Default::default()
     };
-    let endpoint: Endpoint = state.db.write(write).await?.ok_or_else(not_found)?.into();
-    let mut data = serde_json::to_value(&endpoint).map_err(|_| AppError::internal())?;
-    data["secret"] = json!(secret);
+    let data = WithSecret {
+        endpoint: state.db.write(write).await?.ok_or_else(not_found)?.into(),
+        secret,
+    };
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
 }
 
 /// Send a `webhook.test` event now, signed like every other, and say what came back.
+#[utoipa::path(post, path = "/api/admin/webhooks/{id}/test", tag = "admin", security(("jwt" = [])), params(("id" = String, Path, description = "The endpoint")),
+    responses((status = 200, description = "What the receiver answered to a `webhook.test` event", body = Data<TestResult>), (status = 404, description = "No such endpoint", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn test(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -213,6 +234,7 @@ async fn test(
     let signature = webhook::signature_header(&secrets, &id, now.timestamp(), body.as_bytes())?;
     let attempt = crate::webhook_target::send(
         &endpoint.url,
+        settings.allow_private,
         &id,
         now.timestamp(),
         &signature,
@@ -223,19 +245,18 @@ async fn test(
         Ok(status) => (Some(status), None),
         Err(e) => (None, Some(e)),
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "data": {
-            "webhookId": id,
-            "delivered": status.is_some_and(|s| (200..300).contains(&s)),
-            "status": status,
-            "error": error,
-            "ms": attempt.took.as_millis() as u64,
-        },
-    })))
+    let data = TestResult {
+        webhook_id: id,
+        delivered: status.is_some_and(|s| (200..300).contains(&s)),
+        status,
+        error,
+        ms: attempt.took.as_millis() as u64,
+    };
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeliveryQuery {
     status: Option<String>,
@@ -254,25 +275,86 @@ fn status_filter(status: Option<String>) -> Result<Option<String>, AppError> {
     }
 }
 
-fn delivery_json(d: &crate::db::models::DeliveryRow) -> serde_json::Value {
-    use crate::domain::message::iso_timestamp;
-    json!({
-        "pos": d.pos,
-        "eventId": d.event_id,
-        "eventType": d.event_type,
-        "status": d.status,
-        "attempts": d.attempts,
-        "nextAttemptAt": (d.status == "pending").then(|| iso_timestamp(d.next_attempt_at)),
-        "lastStatus": d.last_status,
-        "lastError": d.last_error,
-        "createdAt": iso_timestamp(d.created_at),
-        "deliveredAt": d.delivered_at.map(iso_timestamp),
-        "payload": serde_json::from_str::<serde_json::Value>(&d.payload).unwrap_or_default(),
-    })
+/// One delivery of one event to the endpoint.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// Its place in the outbox: what `before`, `from` and `to` count in.
+    pos: i64,
+    /// The `webhook-id`.
+    event_id: String,
+    event_type: String,
+    /// pending, delivered or failed.
+    status: String,
+    attempts: i32,
+    /// When the next attempt goes, while pending.
+    next_attempt_at: Option<String>,
+    /// The receiver's last HTTP status.
+    last_status: Option<i32>,
+    /// Why the last attempt failed, when it did without a status.
+    last_error: Option<String>,
+    created_at: String,
+    delivered_at: Option<String>,
+    /// The event as sent: `{id, type, timestamp, data}`.
+    #[schema(value_type = Object)]
+    payload: serde_json::Value,
+}
+
+impl From<&crate::db::models::DeliveryRow> for Delivery {
+    fn from(d: &crate::db::models::DeliveryRow) -> Self {
+        use crate::domain::message::iso_timestamp;
+        Delivery {
+            pos: d.pos,
+            event_id: d.event_id.clone(),
+            event_type: d.event_type.clone(),
+            status: d.status.clone(),
+            attempts: d.attempts,
+            next_attempt_at: (d.status == "pending").then(|| iso_timestamp(d.next_attempt_at)),
+            last_status: d.last_status,
+            last_error: d.last_error.clone(),
+            created_at: iso_timestamp(d.created_at),
+            delivered_at: d.delivered_at.map(iso_timestamp),
+            payload: serde_json::from_str(&d.payload).unwrap_or_default(),
+        }
+    }
+}
+
+/// A page of deliveries; `nextBefore` asks for older ones (null at the end).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryPage {
+    success: bool,
+    data: Vec<Delivery>,
+    next_before: Option<i64>,
+}
+
+/// How many deliveries a replay made due again.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Replayed {
+    replayed: usize,
+}
+
+/// What the receiver made of a test event.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestResult {
+    /// The `webhook-id` sent.
+    webhook_id: String,
+    /// A 2xx came back.
+    delivered: bool,
+    /// The receiver's HTTP status, if it answered.
+    status: Option<u16>,
+    /// Why there was no answer, if there was none.
+    error: Option<String>,
+    ms: u64,
 }
 
 /// `GET /api/admin/webhooks/{id}/deliveries?status=&before=&limit=`: newest first;
 /// `nextBefore` pages on.
+#[utoipa::path(get, path = "/api/admin/webhooks/{id}/deliveries", tag = "admin", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The endpoint"), DeliveryQuery),
+    responses((status = 200, description = "Deliveries, newest first", body = DeliveryPage), (status = 404, description = "No such endpoint", body = ErrorBody),
+        (status = 422, description = "A bad status filter", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn deliveries(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -293,8 +375,11 @@ async fn deliveries(
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|d| d.pos))
         .flatten();
-    let data: Vec<serde_json::Value> = rows.iter().map(delivery_json).collect();
-    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data, "nextBefore": next})))
+    Ok(HttpResponse::Ok().json(DeliveryPage {
+        success: true,
+        data: rows.iter().map(Delivery::from).collect(),
+        next_before: next,
+    }))
 }
 
 /// Replay what `write` chooses: how many.
@@ -304,10 +389,14 @@ async fn replay(state: &AppState, write: ReplayDeliveries) -> Result<usize, AppE
 }
 
 fn replayed(n: usize) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"success": true, "data": {"replayed": n}}))
+    HttpResponse::Ok().json(json!({"success": true, "data": Replayed { replayed: n }}))
 }
 
 /// `POST /api/admin/webhooks/{id}/deliveries/{pos}/replay`.
+#[utoipa::path(post, path = "/api/admin/webhooks/{id}/deliveries/{pos}/replay", tag = "admin", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The endpoint"), ("pos" = i64, Path, description = "The delivery")),
+    responses((status = 200, description = "Due again now", body = Data<Replayed>),
+        (status = 404, description = "No such endpoint or delivery", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn replay_one(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,
@@ -326,7 +415,7 @@ async fn replay_one(
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Range {
     from: Option<i64>,
@@ -336,6 +425,10 @@ pub struct Range {
 
 /// `POST /api/admin/webhooks/{id}/replay {from?, to?, status?}`: a range of
 /// deliveries (by `pos`), all of them without bounds.
+#[utoipa::path(post, path = "/api/admin/webhooks/{id}/replay", tag = "admin", security(("jwt" = [])), params(("id" = String, Path, description = "The endpoint")),
+    request_body = Range,
+    responses((status = 200, description = "How many are due again", body = Data<Replayed>), (status = 404, description = "No such endpoint", body = ErrorBody),
+        (status = 422, description = "A bad range or status", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn replay_range(
     caller: RequestCaller,
     state: web::Data<Arc<AppState>>,

@@ -54,25 +54,11 @@ pub fn is_api_key(token: &str) -> bool {
 
 /// Check and tidy the scopes asked for a new key.
 pub fn scopes(asked: &[String]) -> Result<Vec<String>, AppError> {
-    if asked.is_empty() {
-        return Err(AppError::validation("scopes must name at least one scope")
-            .with_detail(format!("one or more of {}", SCOPES.join(", "))));
-    }
-    let mut scopes = Vec::new();
-    for s in asked {
-        if !SCOPES.contains(&s.as_str()) {
-            return Err(AppError::validation("Unknown scope")
-                .with_detail(format!("{s:?} is not one of {}", SCOPES.join(", "))));
-        }
-        if !scopes.contains(s) {
-            scopes.push(s.clone());
-        }
-    }
-    Ok(scopes)
+    super::text::names_from(asked, &SCOPES, "scope")
 }
 
 /// A key as admins see it (never the key itself), and as the server API checks it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKey {
     pub id: String,
@@ -83,6 +69,15 @@ pub struct ApiKey {
     pub created_by: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+}
+
+/// A key as made: its details and, this once, the key itself.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MadeKey {
+    #[serde(flatten)]
+    pub details: ApiKey,
+    /// `sk_…`: shown here only.
+    pub key: String,
 }
 
 impl ApiKey {

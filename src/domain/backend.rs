@@ -7,7 +7,7 @@ use super::conversation::Conversation;
 use super::message::{iso_timestamp, Message};
 
 /// A conversation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationData {
     pub id: String,
@@ -51,7 +51,7 @@ impl From<&Conversation> for ConversationData {
 }
 
 /// A file attached to a message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentData {
     pub id: String,
@@ -63,7 +63,7 @@ pub struct AttachmentData {
 }
 
 /// A message; `senderKind` lets a backend keep only, say, customers' messages.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageData {
     pub id: String,

@@ -19,7 +19,7 @@ pub struct Stream {
 }
 
 /// Seed 002's `streamData`.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamView {
     pub stream_id: String,
@@ -33,6 +33,33 @@ pub struct StreamView {
     pub quality: String,
 }
 
+/// Seed 002's current state (`GET /api/live/streams/current`): whether a stream is
+/// live, and if so its `streamData` and pinned products.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveState {
+    pub is_active: bool,
+    pub stream_data: Option<StreamView>,
+    pub pinned_products: Vec<PinnedProduct>,
+}
+
+impl LiveState {
+    pub fn of(current: Option<(StreamView, std::sync::Arc<Vec<PinnedProduct>>)>) -> Self {
+        match current {
+            Some((stream, pinned)) => LiveState {
+                is_active: true,
+                stream_data: Some(stream),
+                pinned_products: pinned.as_ref().clone(),
+            },
+            None => LiveState {
+                is_active: false,
+                stream_data: None,
+                pinned_products: Vec::new(),
+            },
+        }
+    }
+}
+
 /// A running stream as stored: enough to resume it after a restart.
 #[derive(Debug, Clone)]
 pub struct StoredStream {
@@ -44,7 +71,7 @@ pub struct StoredStream {
 }
 
 /// Seed 002's pinned product.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PinnedProduct {
     pub product_id: String,

@@ -83,6 +83,41 @@ pub fn message_type(raw: Option<&str>) -> Result<String, AppError> {
     }
 }
 
+/// An id given in a field (`userId`, `assignee`): 1 to 255 printable characters.
+pub fn id_field(field: &str, raw: &str) -> Result<String, AppError> {
+    session_id(raw).map(str::to_owned).map_err(|_| {
+        AppError::validation(format!(
+            "{field} must be 1 to {MAX_ID_LEN} printable characters"
+        ))
+    })
+}
+
+/// Names chosen from `allowed` (`singular`: what one is called, e.g. `event`), at
+/// least one, each once, in the order given.
+pub fn names_from(
+    asked: &[String],
+    allowed: &[&str],
+    singular: &str,
+) -> Result<Vec<String>, AppError> {
+    if asked.is_empty() {
+        return Err(
+            AppError::validation(format!("{singular}s must name at least one {singular}"))
+                .with_detail(format!("one or more of {}", allowed.join(", "))),
+        );
+    }
+    let mut names = Vec::new();
+    for n in asked {
+        if !allowed.contains(&n.as_str()) {
+            return Err(AppError::validation(format!("Unknown {singular}"))
+                .with_detail(format!("{n:?} is not one of {}", allowed.join(", "))));
+        }
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    Ok(names)
+}
+
 /// An optional short text field (subject, category): trimmed, controls stripped, bounded.
 pub fn optional_field(
     name: &str,

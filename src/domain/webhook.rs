@@ -74,21 +74,7 @@ pub fn signature_header(
 
 /// An endpoint's event list: known names, at least one, each once.
 pub fn events(asked: &[String]) -> Result<Vec<String>, AppError> {
-    if asked.is_empty() {
-        return Err(AppError::validation("events must name at least one event")
-            .with_detail(format!("one or more of {}", EVENTS.join(", "))));
-    }
-    let mut events = Vec::new();
-    for e in asked {
-        if !EVENTS.contains(&e.as_str()) {
-            return Err(AppError::validation("Unknown event")
-                .with_detail(format!("{e:?} is not one of {}", EVENTS.join(", "))));
-        }
-        if !events.contains(e) {
-            events.push(e.clone());
-        }
-    }
-    Ok(events)
+    super::text::names_from(asked, &EVENTS, "event")
 }
 
 /// A conversation as events carry it.
@@ -177,7 +163,7 @@ pub fn seeded(json: &str) -> Result<Vec<Seeded>, String> {
 }
 
 /// An endpoint as admins see it (never with its secret, which is shown once).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
     pub id: String,
@@ -193,6 +179,15 @@ pub struct Endpoint {
     pub updated_at: String,
     #[serde(skip)]
     pub secrets: Vec<String>,
+}
+
+/// An endpoint as made or rotated: its details and, this once, its secret.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WithSecret {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// `whsec_…`: shown here and at the next rotation only.
+    pub secret: String,
 }
 
 #[cfg(test)]

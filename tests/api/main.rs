@@ -3,6 +3,7 @@
 
 mod helpers;
 mod node;
+mod openapi;
 
 mod anonymous;
 mod attachments;

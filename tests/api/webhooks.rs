@@ -293,6 +293,45 @@ async fn private_addresses_are_refused_unless_allowed() {
     }
 }
 
+/// The check when a URL is saved is not the only one: a delivery connects only to the
+/// addresses its own lookup checked, so a name that turns private later (DNS
+/// rebinding) gets nothing sent to it.
+#[actix_web::test]
+async fn a_delivery_itself_never_connects_to_a_private_address() {
+    use switchboard::webhook_target::send;
+    let (url, got) = receiver().await;
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .expect("a port");
+    for target in [
+        format!("http://localhost:{port}/hook"),
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+    ] {
+        let attempt = send(&target, false, "msg_1", 1, "v1,x", b"{}").await;
+        let error = attempt.outcome.expect_err(&target);
+        assert!(error.contains("private address"), "{target}: {error}");
+    }
+    assert!(
+        got.lock().unwrap().is_empty(),
+        "nothing reached the receiver"
+    );
+    // Allowed, the same name is delivered to.
+    let attempt = send(
+        &format!("http://localhost:{port}/hook"),
+        true,
+        "msg_2",
+        1,
+        "v1,x",
+        b"{}",
+    )
+    .await;
+    assert_eq!(attempt.outcome, Ok(200));
+    assert_eq!(got.lock().unwrap().len(), 1);
+}
+
 #[actix_web::test]
 async fn events_arrive_signed_in_order_retried_until_accepted_and_once_by_id() {
     let app = private_ok().await;

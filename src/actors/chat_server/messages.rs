@@ -83,7 +83,7 @@ pub struct Leave {
 }
 
 /// Someone present in a conversation, or a staff member online.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Participant {
     pub id: String,
     /// `customer`, `guest`, `agent` or `admin`.
