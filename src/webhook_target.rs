@@ -138,69 +138,85 @@ impl CheckedResolver {
     }
 }
 
-/// POST one signed event, connecting only to addresses `allow_private` permits.
-pub async fn send(
-    url: &str,
-    allow_private: bool,
-    id: &str,
-    timestamp: i64,
-    signature: &str,
-    body: &[u8],
-) -> Attempt {
-    let started = Instant::now();
-    let resolver = CheckedResolver { allow_private };
-    // An address in the URL itself is not looked up: it is checked here.
-    let literal = url
-        .parse::<awc::http::Uri>()
-        .ok()
-        .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_owned()))
-        .and_then(|h| h.parse::<IpAddr>().ok());
-    if let Some(ip) = literal.and_then(|ip| resolver.refused(std::iter::once(ip))) {
-        return Attempt {
-            outcome: Err(format!("{ip} is a private address")),
+/// Sends deliveries: one pooled HTTP client (connections are kept and reused), which
+/// connects only to addresses its `CheckedResolver` permits.
+#[derive(Clone)]
+pub struct Sender {
+    client: awc::Client,
+    resolver: std::rc::Rc<CheckedResolver>,
+}
+
+impl Sender {
+    pub fn new(allow_private: bool) -> Sender {
+        let tcp = actix_tls::connect::Connector::new(actix_tls::connect::Resolver::custom(
+            CheckedResolver { allow_private },
+        ));
+        let client = awc::Client::builder()
+            .connector(awc::Connector::new().connector(tcp.service()))
+            .timeout(TIMEOUT)
+            .disable_redirects()
+            .finish();
+        Sender {
+            client,
+            resolver: std::rc::Rc::new(CheckedResolver { allow_private }),
+        }
+    }
+
+    /// POST one signed event.
+    pub async fn send(
+        &self,
+        url: &str,
+        id: &str,
+        timestamp: i64,
+        signature: &str,
+        body: &[u8],
+    ) -> Attempt {
+        let started = Instant::now();
+        let failed = |why: String| Attempt {
+            outcome: Err(why),
             retry_after: None,
             took: started.elapsed(),
         };
-    }
-    let tcp = actix_tls::connect::Connector::new(actix_tls::connect::Resolver::custom(resolver));
-    let client = awc::Client::builder()
-        .connector(awc::Connector::new().connector(tcp.service()))
-        .timeout(TIMEOUT)
-        .disable_redirects()
-        .finish();
-    let sent = client
-        .post(url)
-        .insert_header(("content-type", "application/json"))
-        .insert_header((
-            "user-agent",
-            concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")),
-        ))
-        .insert_header(("webhook-id", id))
-        .insert_header(("webhook-timestamp", timestamp.to_string()))
-        .insert_header(("webhook-signature", signature))
-        .send_body(body.to_vec())
-        .await;
-    match sent {
-        Ok(mut res) => {
-            let retry_after = res
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
-            // The answer itself is not used; a little of it is read so the connection
-            // ends cleanly, and no more.
-            let _ = res.body().limit(BODY_LIMIT).await;
-            Attempt {
-                outcome: Ok(res.status().as_u16()),
-                retry_after,
-                took: started.elapsed(),
-            }
+        // An address in the URL itself is not looked up: it is checked here.
+        let literal = url
+            .parse::<awc::http::Uri>()
+            .ok()
+            .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_owned()))
+            .and_then(|h| h.parse::<IpAddr>().ok());
+        if let Some(ip) = literal.and_then(|ip| self.resolver.refused(std::iter::once(ip))) {
+            return failed(format!("{ip} is a private address"));
         }
-        Err(e) => Attempt {
-            outcome: Err(e.to_string()),
-            retry_after: None,
-            took: started.elapsed(),
-        },
+        let sent = self
+            .client
+            .post(url)
+            .insert_header(("content-type", "application/json"))
+            .insert_header((
+                "user-agent",
+                concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")),
+            ))
+            .insert_header(("webhook-id", id))
+            .insert_header(("webhook-timestamp", timestamp.to_string()))
+            .insert_header(("webhook-signature", signature))
+            .send_body(body.to_vec())
+            .await;
+        match sent {
+            Ok(mut res) => {
+                let retry_after = res
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok());
+                // The answer itself is not used; a little of it is read so the
+                // connection can be reused, and no more.
+                let _ = res.body().limit(BODY_LIMIT).await;
+                Attempt {
+                    outcome: Ok(res.status().as_u16()),
+                    retry_after,
+                    took: started.elapsed(),
+                }
+            }
+            Err(e) => failed(e.to_string()),
+        }
     }
 }
 

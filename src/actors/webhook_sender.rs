@@ -12,6 +12,7 @@ use crate::actors::db_sync::Db;
 use crate::db::models::{DeliveryRow, WebhookEndpointRow};
 use crate::domain::webhook;
 use crate::domain::writes::{ClaimDeliveries, FinishDelivery};
+use crate::webhook_target::Sender;
 
 /// How often the outbox is looked at (and at once again after a full batch).
 const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -21,9 +22,11 @@ const BATCH: i64 = 32;
 const LEASE: Duration = Duration::from_secs(60);
 
 pub struct WebhookSender {
-    pub db: Db,
-    pub schedule: Vec<Duration>,
-    pub allow_private: bool,
+    db: Db,
+    schedule: Vec<Duration>,
+    allow_private: bool,
+    /// Made when the actor starts, on its own thread (a client stays on one).
+    sender: Option<Sender>,
     busy: bool,
 }
 
@@ -33,17 +36,17 @@ impl WebhookSender {
             db,
             schedule,
             allow_private,
+            sender: None,
             busy: false,
         }
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
-        if self.busy {
+        let Some(sender) = self.sender.clone().filter(|_| !self.busy) else {
             return;
-        }
+        };
         self.busy = true;
-        let (db, schedule, allow_private) =
-            (self.db.clone(), self.schedule.clone(), self.allow_private);
+        let (db, schedule) = (self.db.clone(), self.schedule.clone());
         let work = async move {
             // A read first: an idle outbox costs no write transaction.
             match db.query(crate::db::reads::webhooks_due).await {
@@ -68,7 +71,7 @@ impl WebhookSender {
             let full = due.len() as i64 == BATCH;
             // Each is the oldest of its key: they may all go at once.
             let attempts = due.into_iter().map(|(delivery, endpoint)| {
-                attempt(db.clone(), &schedule, allow_private, delivery, endpoint)
+                attempt(db.clone(), &schedule, &sender, delivery, endpoint)
             });
             futures_util::future::join_all(attempts).await;
             full
@@ -86,7 +89,7 @@ impl WebhookSender {
 async fn attempt(
     db: Db,
     schedule: &[Duration],
-    allow_private: bool,
+    sender: &Sender,
     d: DeliveryRow,
     endpoint: Option<WebhookEndpointRow>,
 ) {
@@ -110,30 +113,17 @@ async fn attempt(
             finish.give_up = true;
         }
         Some(e) => {
-            // Checked again at each attempt: the name may resolve elsewhere by now.
-            let sent = match crate::webhook_target::check_url(&e.url, allow_private).await {
-                Err(refused) => Err(refused.detail.unwrap_or_default().to_string()),
-                Ok(()) => {
-                    let ts = chrono::Utc::now().timestamp();
-                    let secrets: Vec<&str> = e.secrets.iter().map(String::as_str).collect();
-                    let body = d.payload.as_bytes();
-                    match webhook::signature_header(&secrets, &d.event_id, ts, body) {
-                        Ok(signature) => {
-                            let a = crate::webhook_target::send(
-                                &e.url,
-                                allow_private,
-                                &d.event_id,
-                                ts,
-                                &signature,
-                                body,
-                            )
-                            .await;
-                            finish.status = a.outcome.as_ref().ok().copied();
-                            a.outcome.map(|_| a.retry_after)
-                        }
-                        Err(e) => Err(e.to_string()),
-                    }
+            // The sender's resolver checks where each new connection goes.
+            let ts = chrono::Utc::now().timestamp();
+            let secrets: Vec<&str> = e.secrets.iter().map(String::as_str).collect();
+            let body = d.payload.as_bytes();
+            let sent = match webhook::signature_header(&secrets, &d.event_id, ts, body) {
+                Ok(signature) => {
+                    let a = sender.send(&e.url, &d.event_id, ts, &signature, body).await;
+                    finish.status = a.outcome.as_ref().ok().copied();
+                    a.outcome.map(|_| a.retry_after)
                 }
+                Err(e) => Err(e.to_string()),
             };
             match sent {
                 Ok(retry_after) => match finish.status {
@@ -172,6 +162,7 @@ impl Actor for WebhookSender {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        self.sender = Some(Sender::new(self.allow_private));
         ctx.run_interval(POLL_EVERY, |act, ctx| act.poll(ctx));
     }
 }

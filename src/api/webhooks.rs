@@ -232,15 +232,15 @@ async fn test(
     .to_string();
     let secrets: Vec<&str> = endpoint.secrets.iter().map(String::as_str).collect();
     let signature = webhook::signature_header(&secrets, &id, now.timestamp(), body.as_bytes())?;
-    let attempt = crate::webhook_target::send(
-        &endpoint.url,
-        settings.allow_private,
-        &id,
-        now.timestamp(),
-        &signature,
-        body.as_bytes(),
-    )
-    .await;
+    let attempt = crate::webhook_target::Sender::new(settings.allow_private)
+        .send(
+            &endpoint.url,
+            &id,
+            now.timestamp(),
+            &signature,
+            body.as_bytes(),
+        )
+        .await;
     let (status, error) = match attempt.outcome {
         Ok(status) => (Some(status), None),
         Err(e) => (None, Some(e)),

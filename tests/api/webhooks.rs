@@ -298,7 +298,7 @@ async fn private_addresses_are_refused_unless_allowed() {
 /// rebinding) gets nothing sent to it.
 #[actix_web::test]
 async fn a_delivery_itself_never_connects_to_a_private_address() {
-    use switchboard::webhook_target::send;
+    use switchboard::webhook_target::Sender;
     let (url, got) = receiver().await;
     let port = url
         .rsplit(':')
@@ -310,7 +310,9 @@ async fn a_delivery_itself_never_connects_to_a_private_address() {
         format!("http://127.0.0.1:{port}/hook"),
         format!("http://[::ffff:127.0.0.1]:{port}/hook"),
     ] {
-        let attempt = send(&target, false, "msg_1", 1, "v1,x", b"{}").await;
+        let attempt = Sender::new(false)
+            .send(&target, "msg_1", 1, "v1,x", b"{}")
+            .await;
         let error = attempt.outcome.expect_err(&target);
         assert!(error.contains("private address"), "{target}: {error}");
     }
@@ -319,15 +321,15 @@ async fn a_delivery_itself_never_connects_to_a_private_address() {
         "nothing reached the receiver"
     );
     // Allowed, the same name is delivered to.
-    let attempt = send(
-        &format!("http://localhost:{port}/hook"),
-        true,
-        "msg_2",
-        1,
-        "v1,x",
-        b"{}",
-    )
-    .await;
+    let attempt = Sender::new(true)
+        .send(
+            &format!("http://localhost:{port}/hook"),
+            "msg_2",
+            1,
+            "v1,x",
+            b"{}",
+        )
+        .await;
     assert_eq!(attempt.outcome, Ok(200));
     assert_eq!(got.lock().unwrap().len(), 1);
 }
