@@ -167,6 +167,7 @@ pub struct Metrics {
     pub stream_viewers: Gauge,
     pub stream_live: Gauge,
     pub stream_likes: Counter,
+    pub stream_reactions: Counter,
     pub stream_chat_lines: Counter,
     moderation: Family<L1, Counter>,
     signals: Family<L1, Counter>,
@@ -378,6 +379,12 @@ impl Metrics {
             "Likes given to live streams through this node",
             stream_likes.clone(),
         );
+        let stream_reactions = Counter::default();
+        r.register(
+            "stream_reactions",
+            "Reactions tapped in live streams on this node",
+            stream_reactions.clone(),
+        );
         let stream_chat_lines = Counter::default();
         r.register(
             "stream_chat_lines",
@@ -487,6 +494,7 @@ impl Metrics {
             stream_viewers,
             stream_live,
             stream_likes,
+            stream_reactions,
             stream_chat_lines,
             moderation,
             signals,

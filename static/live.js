@@ -90,9 +90,33 @@ async function onFrame(f) {
       closePeers();
       $("video").srcObject = host() ? state.camera : null;
       break;
+    case "reactions":
+      float(f.counts);
+      break;
     case "error":
       $("error").textContent = f.message;
       break;
+  }
+}
+
+// Reactions: the server coalesces everyone's taps into counts per interval; a few of
+// each float up over the video (not one per tap: a crowd would bury the picture).
+const REACTIONS = ["❤️", "👍", "😂", "😮", "🔥", "👏"];
+for (const emoji of REACTIONS) {
+  const b = el("button", { type: "button", class: "reaction", "aria-label": `React ${emoji}` }, emoji);
+  b.addEventListener("click", () => send({ type: "reaction", emoji }));
+  $("reactions").append(b);
+}
+
+function float(counts) {
+  for (const [emoji, n] of Object.entries(counts)) {
+    for (let i = 0; i < Math.min(n, 6); i++) {
+      const bubble = el("span", { class: "bubble", "data-emoji": emoji }, emoji);
+      bubble.style.left = `${10 + Math.random() * 80}%`;
+      bubble.style.animationDelay = `${i * 80}ms`;
+      bubble.addEventListener("animationend", () => bubble.remove());
+      $("floating").append(bubble);
+    }
   }
 }
 

@@ -81,6 +81,11 @@ pub enum Event {
     StreamChatDeleted {
         message_id: String,
     },
+    /// Viewers' reactions over the last interval, coalesced: taps per reaction, only
+    /// those tapped.
+    StreamReactions {
+        counts: super::stream::ReactionCounts,
+    },
     /// Slow mode changed: one message per this many seconds per viewer (0: off).
     ChatSettings {
         slow_mode_seconds: u64,

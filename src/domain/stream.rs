@@ -33,6 +33,17 @@ pub struct StreamView {
     pub quality: String,
 }
 
+/// The reactions a viewer may send, in the order counts are listed.
+pub const REACTIONS: [&str; 6] = ["❤️", "👍", "😂", "😮", "🔥", "👏"];
+
+/// Taps per reaction (indexed as `REACTIONS`) over one interval.
+pub type ReactionCounts = [u64; REACTIONS.len()];
+
+/// Which reaction this is, if it is one.
+pub fn reaction(emoji: &str) -> Option<usize> {
+    REACTIONS.iter().position(|r| *r == emoji)
+}
+
 /// Seed 002's current state (`GET /api/live/streams/current`): whether a stream is
 /// live, and if so its `streamData` and pinned products.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

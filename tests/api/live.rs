@@ -729,3 +729,72 @@ async fn a_restart_mid_stream_resumes_it_with_its_figures_pins_likes_and_chat() 
         "{stopped}"
     );
 }
+
+/// Gather `reactions` frames for `ms`: their number, and the taps they add up to.
+async fn reactions_seen(
+    viewer: &mut WsClient,
+    ms: u64,
+) -> (usize, std::collections::BTreeMap<String, i64>) {
+    let mut frames = 0;
+    let mut total = std::collections::BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+    while let Ok(v) = tokio::time::timeout_at(deadline, viewer.recv()).await {
+        if v["type"] == "reactions" {
+            frames += 1;
+            for (emoji, n) in v["counts"].as_object().expect("counts") {
+                *total.entry(emoji.clone()).or_insert(0) += n.as_i64().expect("a count");
+            }
+        }
+    }
+    (frames, total)
+}
+
+#[actix_web::test]
+async fn reactions_arrive_coalesced_with_their_counts() {
+    let app = spawn_app().await;
+    let host = app.token("host", "admin");
+    let mut a = app.customer(&uid("fan"), None).await;
+    // No stream yet: refused.
+    a.send(json!({"type": "reaction", "emoji": "❤️"})).await;
+    assert_eq!(a.recv_type("error").await["message"], "No active stream");
+    start_stream(&app, &host).await;
+    a.recv_type("stream_started").await;
+    let mut b = app.customer(&uid("fan"), None).await;
+    b.recv_type("stream_started").await;
+    let mut watcher = app.customer(&uid("watcher"), None).await;
+    watcher.recv_type("stream_started").await;
+
+    for _ in 0..5 {
+        a.send(json!({"type": "reaction", "emoji": "❤️"})).await;
+    }
+    for _ in 0..2 {
+        a.send(json!({"type": "reaction", "emoji": "🔥"})).await;
+    }
+    for _ in 0..3 {
+        b.send(json!({"type": "reaction", "emoji": "❤️"})).await;
+    }
+    // 10 taps make a frame or two a viewer (one per 250 ms), with every tap counted.
+    let (frames, total) = reactions_seen(&mut watcher, 1200).await;
+    assert_eq!(
+        total,
+        [("❤️".to_owned(), 8), ("🔥".to_owned(), 2)]
+            .into_iter()
+            .collect()
+    );
+    assert!((1..=3).contains(&frames), "{frames} frames for 10 taps");
+    app.metric_reaches("switchboard_stream_reactions_total", 10.0)
+        .await;
+
+    // Only the allowed set; the stream goes on.
+    a.send(json!({"type": "reaction", "emoji": "💩"})).await;
+    let refused = a.recv_until(|v| v["type"] == "error").await;
+    assert_eq!(refused["message"], "Unknown reaction", "{refused}");
+    a.send(json!({"type": "reaction"})).await;
+    a.recv_until(|v| v["type"] == "error").await;
+    b.send(json!({"type": "reaction", "emoji": "👏"})).await;
+    let (_, total) = reactions_seen(&mut watcher, 600).await;
+    assert_eq!(total, [("👏".to_owned(), 1)].into_iter().collect());
+    // Nothing tapped: no frames.
+    let (frames, _) = reactions_seen(&mut watcher, 600).await;
+    assert_eq!(frames, 0);
+}

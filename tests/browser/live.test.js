@@ -50,6 +50,11 @@ describe("live stream in the browser", () => {
     await host.locator("#likes", { hasText: "1" }).waitFor();
     await viewer.locator("#like[aria-pressed=true]").waitFor();
 
+    // Reactions: the viewer taps, and a heart floats up on the host's video.
+    await viewer.click('#reactions button[aria-label="React ❤️"]');
+    await viewer.click('#reactions button[aria-label="React ❤️"]');
+    await host.locator('#floating .bubble[data-emoji="❤️"]').first().waitFor({ state: "attached" });
+
     // Pins.
     await host.fill("#pin-name", "Serum 30 ml");
     await host.fill("#pin-price", "29.9");

@@ -46,6 +46,10 @@ pub enum StreamSync {
         liker: String,
         liked: bool,
     },
+    /// The reactions tapped on one node over its last interval.
+    Reactions {
+        counts: crate::domain::stream::ReactionCounts,
+    },
     BroadcastStarted {
         peer_id: String,
     },

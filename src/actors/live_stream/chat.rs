@@ -22,6 +22,24 @@ impl Handler<ToggleLike> for LiveStream {
     }
 }
 
+impl Handler<React> for LiveStream {
+    type Result = Result<(), AppError>;
+    fn handle(&mut self, msg: React, _: &mut Context<Self>) -> Self::Result {
+        if self.live.is_none() {
+            return Err(no_stream());
+        }
+        let i = crate::domain::stream::reaction(&msg.emoji).ok_or_else(|| {
+            AppError::validation("Unknown reaction").with_detail(format!(
+                "emoji must be one of {}",
+                crate::domain::stream::REACTIONS.join(" ")
+            ))
+        })?;
+        self.reactions[i] = self.reactions[i].saturating_add(1);
+        self.metrics.stream_reactions.inc();
+        Ok(())
+    }
+}
+
 impl Handler<SendChat> for LiveStream {
     type Result = Result<(), AppError>;
     fn handle(&mut self, msg: SendChat, ctx: &mut Context<Self>) -> Self::Result {

@@ -26,7 +26,7 @@ use crate::actors::db_sync::{Db, Requests, WriteDone, Writes};
 use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::message::{iso_timestamp, now_millis};
 use crate::domain::stream::Stream;
-use crate::domain::stream::{ChatLine, PinnedProduct, StreamView};
+use crate::domain::stream::{ChatLine, PinnedProduct, ReactionCounts, StreamView};
 use crate::domain::writes;
 use crate::domain::{text, Audience, Caller, Event, Outbound, Signal};
 use crate::error::{AppError, ErrorKind};
@@ -79,6 +79,10 @@ pub struct LiveStream {
     peers: HashMap<String, Peer>,
     broadcaster: Option<String>,
     moderation: Moderation,
+    /// Reactions tapped here since the last flush, and those to show at the next one
+    /// (this node's and, in cluster mode, those the other nodes sent).
+    reactions: ReactionCounts,
+    reactions_shown: ReactionCounts,
     evictions: Arc<Evictions>,
     metrics: Arc<crate::metrics::Metrics>,
     /// What the last checkpoint stored: (stream, likes, peak, pins).
@@ -103,6 +107,12 @@ struct Moderation {
 struct Peer {
     conn: ConnId,
     admin: bool,
+}
+
+fn add_counts(to: &mut ReactionCounts, from: &ReactionCounts) {
+    for (t, f) in to.iter_mut().zip(from) {
+        *t = t.saturating_add(*f);
+    }
 }
 
 fn no_stream() -> AppError {
@@ -145,6 +155,8 @@ impl LiveStream {
             peers: HashMap::new(),
             broadcaster: None,
             moderation: Moderation::default(),
+            reactions: ReactionCounts::default(),
+            reactions_shown: ReactionCounts::default(),
             evictions,
         }
     }
@@ -263,6 +275,23 @@ impl LiveStream {
         }
     }
 
+    /// One `reactions` frame per interval for everyone, however many taps: this node's
+    /// go to the other nodes (which show them at their next flush) and into the counts
+    /// shown here with theirs.
+    fn flush_reactions(&mut self) {
+        let local = std::mem::take(&mut self.reactions);
+        if local.iter().any(|n| *n > 0) {
+            if let Some(cluster) = &self.cluster {
+                cluster.do_send(PublishStream(StreamSync::Reactions { counts: local }));
+            }
+            add_counts(&mut self.reactions_shown, &local);
+        }
+        let counts = std::mem::take(&mut self.reactions_shown);
+        if self.live.is_some() && counts.iter().any(|n| *n > 0) {
+            self.broadcast(Event::StreamReactions { counts });
+        }
+    }
+
     fn flush_update(&mut self) {
         if !std::mem::take(&mut self.dirty) {
             return;
@@ -297,7 +326,10 @@ impl Actor for LiveStream {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
-        ctx.run_interval(UPDATE_EVERY, |act, _| act.flush_update());
+        ctx.run_interval(UPDATE_EVERY, |act, _| {
+            act.flush_update();
+            act.flush_reactions();
+        });
         ctx.run_interval(CHECKPOINT_EVERY, |act, ctx| act.checkpoint(ctx));
         // In cluster mode a running node's state is newer than the database's: it is
         // asked for first, and the stored one is taken only if none answers.

@@ -87,6 +87,9 @@ impl LiveStream {
                     self.dirty = true;
                 }
             }
+            // Another node's taps: shown here at the next flush (this node's own never
+            // come through here; they are published at the flush).
+            StreamSync::Reactions { counts } => add_counts(&mut self.reactions_shown, &counts),
             StreamSync::BroadcastStarted { peer_id } => {
                 self.broadcaster = Some(peer_id.clone());
                 self.tell_customers(Signal::BroadcasterAvailable {

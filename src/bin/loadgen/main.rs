@@ -27,6 +27,8 @@
 //! Start the server with rate limits raised, then for example:
 //!   loadgen --url ws://127.0.0.1:3000/ws --data-dir ./data --pairs 100 --duration 20s
 //!   loadgen --mode stream --viewers 1000 --chatters 10 --rate 2 --duration 15s
+//!
+//! and `--reactions 1` makes every viewer tap a reaction once a second as well.
 
 mod idle;
 mod pairs;
@@ -68,6 +70,9 @@ struct Args {
     /// Stream mode: messages per second per chatter.
     #[arg(long, default_value_t = 2.0)]
     rate: f64,
+    /// Stream mode: reactions (❤️) per second per viewer, every viewer (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    reactions: f64,
     /// How long to measure, after everyone has connected.
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
     duration: Duration,
@@ -153,6 +158,11 @@ struct Samples {
     round_trip_us: Vec<u64>,
     frames: u64,
     errors: u64,
+    /// Stream mode: reactions tapped, `reactions` frames received, and the taps they
+    /// counted.
+    reactions_sent: u64,
+    reaction_frames: u64,
+    reactions_seen: u64,
 }
 
 impl Samples {
@@ -162,6 +172,9 @@ impl Samples {
         self.round_trip_us.extend(o.round_trip_us);
         self.frames += o.frames;
         self.errors += o.errors;
+        self.reactions_sent += o.reactions_sent;
+        self.reaction_frames += o.reaction_frames;
+        self.reactions_seen += o.reactions_seen;
     }
 }
 

@@ -3,12 +3,23 @@
 
 use super::*;
 
-/// One viewer: connects, registers, chats if it is a chatter, and times every chat line.
+/// How often a viewer chats (if it is a chatter) and reacts (if at all).
+#[derive(Clone, Copy)]
+struct Pace {
+    chat: Option<Duration>,
+    react: Option<Duration>,
+}
+
+fn every(per_sec: f64) -> Option<Duration> {
+    (per_sec > 0.0).then(|| Duration::from_secs_f64(1.0 / per_sec))
+}
+
+/// One viewer: connects, registers, chats if it is a chatter, reacts at its pace, and
+/// times every chat line.
 async fn run_viewer(
     url: String,
     k: usize,
-    chatter: bool,
-    rate: f64,
+    pace: Pace,
     start: Instant,
     end: Instant,
 ) -> Result<Samples, String> {
@@ -22,25 +33,36 @@ async fn run_viewer(
     tokio::time::sleep_until(start.into()).await;
     let grace = end + Duration::from_secs(2);
     let mut s = Samples::default();
-    let mut next_send = if chatter { Some(Instant::now()) } else { None };
-    let every = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    let mut next_send = pace.chat.map(|_| Instant::now());
+    // Taps spread over the first interval, so that viewers do not tap in step.
+    let mut next_react = pace
+        .react
+        .map(|e| Instant::now() + e.mul_f64((k % 100) as f64 / 100.0));
     loop {
-        let until = match next_send {
-            Some(t) if t < end => t.min(grace),
-            _ => grace,
-        };
+        let due = |t: Option<Instant>| t.filter(|t| *t < end);
+        let until = [due(next_send), due(next_react), Some(grace)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(grace);
         if Instant::now() >= grace {
             break;
         }
         match tokio::time::timeout_at(until.into(), conn.next()).await {
             Err(_) => {
-                if let Some(t) = next_send.filter(|t| Instant::now() >= *t && *t < end) {
+                let now = Instant::now();
+                if let (Some(t), Some(e)) = (due(next_send).filter(|t| now >= *t), pace.chat) {
                     send(
                         &mut conn,
                         json!({"type": "chat_message", "message": now_us().to_string()}),
                     )
                     .await?;
-                    next_send = Some(t + every);
+                    next_send = Some(t + e);
+                }
+                if let (Some(t), Some(e)) = (due(next_react).filter(|t| now >= *t), pace.react) {
+                    send(&mut conn, json!({"type": "reaction", "emoji": "❤️"})).await?;
+                    s.reactions_sent += 1;
+                    next_react = Some(t + e);
                 }
             }
             Ok(Some(Ok(Frame::Text(b)))) => {
@@ -57,6 +79,10 @@ async fn run_viewer(
                         }
                     }
                     Some("stream_update") => s.round_trip_us.push(0),
+                    Some("reactions") => {
+                        s.reaction_frames += 1;
+                        s.reactions_seen += v["counts"]["❤️"].as_u64().unwrap_or(0);
+                    }
                     Some("error") => s.errors += 1,
                     _ => {}
                 }
@@ -128,7 +154,11 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
             std::thread::spawn(move || {
                 actix_rt::System::new().block_on(async move {
                     let viewers = (t..args.viewers).step_by(threads).map(|k| {
-                        run_viewer(args.node(k, 0), k, k < args.chatters, args.rate, start, end)
+                        let pace = Pace {
+                            chat: every(args.rate).filter(|_| k < args.chatters),
+                            react: every(args.reactions),
+                        };
+                        run_viewer(args.node(k, 0), k, pace, start, end)
                     });
                     for r in futures_util::future::join_all(viewers).await {
                         let _ = tx.send(r);
@@ -182,6 +212,15 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
         "stream_update frames per viewer per second: {:.1} (coalesced)",
         all.round_trip_us.len() as f64 / args.viewers.max(1) as f64 / secs
     );
+    if args.reactions > 0.0 {
+        println!(
+            "reactions tapped: {} ({:.0}/s); reactions frames per viewer per second: {:.1}; taps shown to one viewer on average: {:.0}",
+            all.reactions_sent,
+            all.reactions_sent as f64 / secs,
+            all.reaction_frames as f64 / args.viewers.max(1) as f64 / secs,
+            all.reactions_seen as f64 / args.viewers.max(1) as f64
+        );
+    }
     println!("errors: {}", all.errors);
     report_publishes(published, sent as usize);
 }

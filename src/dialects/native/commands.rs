@@ -106,6 +106,10 @@ pub enum Command {
     },
     /// Seed 002: like or unlike the live stream.
     ToggleLike,
+    /// A reaction to the live stream, one of `domain::stream::REACTIONS`.
+    Reaction {
+        emoji: String,
+    },
     /// Staff moderation of stream chat.
     ChatDelete {
         message_id: String,

@@ -320,6 +320,15 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
         Event::StreamChatDeleted { message_id } => {
             json!({"type": "chat_message_deleted", "messageId": message_id})
         }
+        Event::StreamReactions { counts } => {
+            let counts: serde_json::Map<String, Value> = crate::domain::stream::REACTIONS
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(emoji, n)| ((*emoji).to_owned(), json!(n)))
+                .collect();
+            json!({"type": "reactions", "counts": counts})
+        }
         Event::ChatSettings { slow_mode_seconds } => {
             json!({"type": "chat_settings", "slowModeSeconds": slow_mode_seconds})
         }

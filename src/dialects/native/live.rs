@@ -5,7 +5,7 @@ use actix::prelude::*;
 
 use super::{Command, Ctx, NativeSocket, Registration};
 use crate::actors::live_stream::{
-    LiveStream, Moderate, ModerateCmd, SendChat, SignalCmd, SignalCommand, ToggleLike,
+    LiveStream, Moderate, ModerateCmd, React, SendChat, SignalCmd, SignalCommand, ToggleLike,
 };
 use crate::domain::conversation::participant_id;
 use crate::domain::RelayKind;
@@ -85,6 +85,9 @@ impl NativeSocket {
             }
             Command::WebrtcBroadcastStop { peer_id } => {
                 self.signal(SignalCmd::BroadcastStop { peer_id }, ctx)
+            }
+            Command::Reaction { emoji } if self.registered(ctx) => {
+                self.tell_live(React { emoji }, ctx);
             }
             Command::ToggleLike => {
                 let Some(liker) = self.liker() else {

@@ -358,6 +358,7 @@ impl NativeSocket {
             }
             Command::ChatMessage { .. }
             | Command::ToggleLike
+            | Command::Reaction { .. }
             | Command::ChatDelete { .. }
             | Command::ChatMute { .. }
             | Command::ChatSlowMode { .. }

@@ -386,3 +386,46 @@ async fn one_peer_id_registered_on_two_nodes_at_once_goes_to_one() {
         assert_eq!(refused["message"], "peerId already registered", "{refused}");
     }
 }
+
+/// Taps on two nodes, shown on each node once: every node sends its own interval's
+/// counts to the others and shows theirs with its own.
+#[actix_web::test]
+async fn reactions_from_every_node_are_counted_once_everywhere() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["react-a", "react-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let host = token("react-host", "admin");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut on_a = a.ws_as(viewer(&format!("ra-{run}"))).await;
+    let mut on_b = b.ws_as(viewer(&format!("rb-{run}"))).await;
+    let (status, started) = a
+        .call(
+            "POST",
+            "/api/live/streams",
+            Some(&json!({"title": "Reactions"})),
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    on_a.recv_until(is("stream_started")).await;
+    on_b.recv_until(is("stream_started")).await;
+    for _ in 0..4 {
+        on_a.send(json!({"type": "reaction", "emoji": "🔥"})).await;
+    }
+    for _ in 0..3 {
+        on_b.send(json!({"type": "reaction", "emoji": "🔥"})).await;
+    }
+    on_b.send(json!({"type": "reaction", "emoji": "👍"})).await;
+    for v in [&mut on_a, &mut on_b] {
+        let mut fire = 0;
+        let mut thumbs = 0;
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+        while let Ok(f) = tokio::time::timeout_at(deadline, v.recv()).await {
+            if f["type"] == "reactions" {
+                fire += f["counts"]["🔥"].as_i64().unwrap_or(0);
+                thumbs += f["counts"]["👍"].as_i64().unwrap_or(0);
+            }
+        }
+        assert_eq!((fire, thumbs), (7, 1));
+    }
+}
