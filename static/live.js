@@ -90,6 +90,9 @@ async function onFrame(f) {
       closePeers();
       $("video").srcObject = host() ? state.camera : null;
       break;
+    case "pinned_message":
+      showPinnedMessage(f.message);
+      break;
     case "reactions":
       float(f.counts);
       break;
@@ -131,6 +134,7 @@ function showStream(view) {
     $("viewers").textContent = view.viewerCount;
   } else {
     closePeers();
+    showPinnedMessage(null);
     if (!host()) $("video").srcObject = null;
   }
 }
@@ -196,11 +200,22 @@ function addChat(line) {
         { type: "button", class: "ghost mod", title: "Mute for 5 minutes", onclick: () => send({ type: "chat_mute", messageId: line.id, durationSeconds: 300 }) },
         "mute",
       ),
+      el("button", { type: "button", class: "ghost mod", title: "Pin above the chat", onclick: () => send({ type: "chat_pin", messageId: line.id }) }, "pin"),
     );
   }
   $("chat").append(item);
   $("chat").scrollTop = $("chat").scrollHeight;
 }
+
+function showPinnedMessage(m) {
+  const box = $("pinned-message");
+  box.hidden = !m;
+  if (!m) return;
+  box.querySelector(".who").textContent = m.username;
+  box.querySelector(".text").textContent = m.message;
+  $("unpin").hidden = !host();
+}
+$("unpin").addEventListener("click", () => send({ type: "chat_unpin" }));
 
 function renderPinned() {
   $("pinned").replaceChildren(

@@ -6,12 +6,14 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::openapi::schemas::{Data, ErrorBody};
+use super::openapi::schemas::{Data, Done, ErrorBody};
 use super::RequestCaller;
-use crate::actors::live_stream::{GetCurrent, PinProducts, StartStream, StopStream};
+use crate::actors::live_stream::{
+    GetCurrent, Pin, PinMessage, PinProducts, StartStream, StopStream,
+};
 use crate::db::reads;
 use crate::domain::message::iso_timestamp;
-use crate::domain::stream::{LiveState, PinnedProduct, StreamView};
+use crate::domain::stream::{LiveState, PinnedMessage, PinnedProduct, StreamView};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -24,7 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(past))
             .route("/current", web::get().to(current))
             .route("/{id}/stop", web::post().to(stop))
-            .route("/{id}/pinned-products", web::put().to(pin)),
+            .route("/{id}/pinned-products", web::put().to(pin))
+            .route("/{id}/pinned-message", web::put().to(pin_message))
+            .route("/{id}/pinned-message", web::delete().to(unpin_message)),
     );
 }
 
@@ -110,6 +114,71 @@ async fn pin(
 }
 
 /// `GET /api/live/streams/current` (public).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinBody {
+    /// A line of the recent chat…
+    message_id: Option<String>,
+    /// …or an announcement.
+    message: Option<String>,
+    /// How long it stays pinned (else until unpinned), 1 s to 7 days.
+    duration_seconds: Option<u64>,
+}
+
+/// `PUT /api/live/streams/{id}/pinned-message` (staff): pin a chat line or an
+/// announcement above the chat; everyone, and every viewer who arrives later, gets
+/// `pinned_message`.
+#[utoipa::path(put, path = "/api/live/streams/{id}/pinned-message", tag = "live (seed 002)", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The live stream")),
+    request_body = PinBody,
+    responses((status = 200, description = "Pinned", body = Data<PinnedMessage>),
+        (status = 404, description = "No such live stream, or no such line", body = ErrorBody),
+        (status = 409, description = "No stream is live", body = ErrorBody),
+        (status = 422, description = "A bad body", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn pin_message(
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+    body: web::Json<PinBody>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let pin = Pin::from_fields(b.message_id, b.message)?;
+    let pinned = state
+        .live
+        .send(PinMessage {
+            caller: caller.0,
+            stream_id: Some(id.into_inner()),
+            pin: Some(pin),
+            seconds: b.duration_seconds,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": pinned})))
+}
+
+/// `DELETE /api/live/streams/{id}/pinned-message` (staff): everyone gets
+/// `pinned_message` with `message: null`.
+#[utoipa::path(delete, path = "/api/live/streams/{id}/pinned-message", tag = "live (seed 002)", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The live stream")),
+    responses((status = 200, description = "Unpinned", body = Done),
+        (status = 404, description = "No such live stream", body = ErrorBody),
+        (status = 409, description = "No stream is live", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn unpin_message(
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    state
+        .live
+        .send(PinMessage {
+            caller: caller.0,
+            stream_id: Some(id.into_inner()),
+            pin: None,
+            seconds: None,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
 #[utoipa::path(get, path = "/api/live/streams/current", tag = "live (seed 002)",
     responses((status = 200, description = "Whether a stream is live, and its state", body = Data<LiveState>)))]
 async fn current(state: State) -> Result<HttpResponse, AppError> {

@@ -373,17 +373,19 @@ pub fn running_stream(
     conn: &mut DbConnection,
     history: i64,
 ) -> Result<Option<crate::domain::stream::StoredStream>, DbError> {
-    let row: Option<(StreamRow, String, String)> = live_streams::table
+    type Running = (StreamRow, String, String, Option<String>);
+    let row: Option<Running> = live_streams::table
         .filter(live_streams::ended_at.is_null())
         .order(live_streams::started_at.desc())
         .select((
             StreamRow::as_select(),
             live_streams::liked_by,
             live_streams::pinned,
+            live_streams::pinned_message,
         ))
         .first(conn)
         .optional()?;
-    let Some((row, liked_by, pinned)) = row else {
+    let Some((row, liked_by, pinned, pinned_message)) = row else {
         return Ok(None);
     };
     let mut lines: Vec<StreamChatRow> = stream_chat::table
@@ -406,10 +408,16 @@ pub fn running_stream(
         parsed("pins", &pinned);
         Vec::new()
     });
+    let pinned_message = pinned_message.and_then(|m| {
+        serde_json::from_str(&m)
+            .map_err(|_| parsed("pinned message", &m))
+            .ok()
+    });
     Ok(Some(crate::domain::stream::StoredStream {
         stream: row.into(),
         liked_by,
         pinned,
+        pinned_message,
         chat: lines.into_iter().map(convert::chat_line).collect(),
     }))
 }

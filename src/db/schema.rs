@@ -108,6 +108,7 @@ diesel::table! {
         likes -> BigInt,
         pinned -> Text,
         liked_by -> Text,
+        pinned_message -> Nullable<Text>,
     }
 }
 

@@ -81,6 +81,10 @@ pub enum Event {
     StreamChatDeleted {
         message_id: String,
     },
+    /// The line pinned above the live chat, or `None` when it was unpinned.
+    PinnedMessage {
+        message: Option<super::stream::PinnedMessage>,
+    },
     /// Viewers' reactions over the last interval, coalesced: taps per reaction, only
     /// those tapped.
     StreamReactions {

@@ -33,6 +33,32 @@ pub struct StreamView {
     pub quality: String,
 }
 
+/// The line pinned above the live chat: a chat line, or an announcement by staff;
+/// until a time, or until unpinned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PinnedMessage {
+    /// The chat line's id (an announcement has one of its own).
+    pub id: String,
+    pub username: String,
+    pub message: String,
+    pub is_admin: bool,
+    /// Who pinned it.
+    pub pinned_by: String,
+    /// When it unpins itself (ISO 8601), if it does.
+    pub until: Option<String>,
+}
+
+impl PinnedMessage {
+    /// Its time has passed.
+    pub fn expired(&self, now: NaiveDateTime) -> bool {
+        self.until
+            .as_deref()
+            .and_then(|u| NaiveDateTime::parse_from_str(u, "%Y-%m-%dT%H:%M:%S%.3fZ").ok())
+            .is_some_and(|u| u <= now)
+    }
+}
+
 /// The reactions a viewer may send, in the order counts are listed.
 pub const REACTIONS: [&str; 6] = ["❤️", "👍", "😂", "😮", "🔥", "👏"];
 
@@ -77,6 +103,7 @@ pub struct StoredStream {
     pub stream: Stream,
     pub liked_by: Vec<String>,
     pub pinned: Vec<PinnedProduct>,
+    pub pinned_message: Option<PinnedMessage>,
     /// The latest chat lines, oldest first, with each line's author.
     pub chat: Vec<(ChatLine, String)>,
 }

@@ -260,6 +260,13 @@ pub struct CheckpointStream {
     pub pinned: Vec<crate::domain::stream::PinnedProduct>,
 }
 
+/// Store (or with `None` clear) the live stream's pinned message.
+#[derive(Debug, Clone)]
+pub struct SetPinnedMessage {
+    pub stream_id: String,
+    pub message: Option<crate::domain::stream::PinnedMessage>,
+}
+
 /// A new webhook endpoint.
 #[derive(Debug, Clone)]
 pub struct CreateEndpoint {

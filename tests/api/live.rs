@@ -798,3 +798,102 @@ async fn reactions_arrive_coalesced_with_their_counts() {
     let (frames, _) = reactions_seen(&mut watcher, 600).await;
     assert_eq!(frames, 0);
 }
+
+#[actix_web::test]
+async fn staff_pin_a_line_or_an_announcement_that_late_viewers_get_and_a_restart_keeps() {
+    let app = spawn_app().await;
+    let host = app.token("host", "admin");
+    let id = start_stream(&app, &host).await;
+    let mut staff = app.staff("host", "admin").await;
+    let mut viewer = app.customer(&uid("viewer"), None).await;
+    viewer.recv_type("stream_started").await;
+    viewer
+        .send(json!({"type": "chat_message", "username": "Vi", "message": "is it vegan?"}))
+        .await;
+    let line = viewer.recv_until(|v| v["type"] == "chat_message").await;
+    let line_id = line["id"].as_str().expect("an id").to_owned();
+
+    // A viewer may not pin; staff pin the line over /ws and everyone sees it.
+    viewer
+        .send(json!({"type": "chat_pin", "messageId": line_id}))
+        .await;
+    let refused = viewer.recv_until(|v| v["type"] == "error").await;
+    assert_eq!(
+        refused["message"], "No token, authorization denied",
+        "{refused}"
+    );
+    staff
+        .send(json!({"type": "chat_pin", "messageId": line_id}))
+        .await;
+    let pinned = viewer.recv_until(|v| v["type"] == "pinned_message").await;
+    assert_eq!(
+        (
+            pinned["message"]["id"].as_str(),
+            pinned["message"]["message"].as_str(),
+            pinned["message"]["username"].as_str(),
+            pinned["message"]["until"].is_null()
+        ),
+        (
+            Some(line_id.as_str()),
+            Some("is it vegan?"),
+            Some("Vi"),
+            true
+        ),
+        "{pinned}"
+    );
+    // A viewer arriving later gets it with the stream's state.
+    let mut late = app.customer(&uid("late"), None).await;
+    let got = late.recv_until(|v| v["type"] == "pinned_message").await;
+    assert_eq!(got["message"]["id"], line_id.as_str());
+
+    // Bad pins: no such line, neither or both kinds, too long a time.
+    for bad in [
+        json!({"type": "chat_pin", "messageId": "nope"}),
+        json!({"type": "chat_pin"}),
+        json!({"type": "chat_pin", "messageId": line_id, "message": "x"}),
+        json!({"type": "chat_pin", "message": "x", "durationSeconds": 0}),
+        json!({"type": "chat_pin", "message": " "}),
+    ] {
+        staff.send(bad.clone()).await;
+        let e = staff.recv_until(|v| v["type"] == "error").await;
+        assert!(e["message"].is_string(), "{bad} → {e}");
+    }
+
+    // An announcement over REST, for a second: it unpins itself everywhere.
+    let path = format!("/api/live/streams/{id}/pinned-message");
+    let body = json!({"message": "Free shipping for the next hour", "durationSeconds": 1});
+    let (status, answer) = app.call("PUT", &path, Some(&body), Some(&host)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["data"]["until"].is_string(), "{answer}");
+    let announced = late
+        .recv_until(|v| v["type"] == "pinned_message" && v["message"]["isAdmin"] == true)
+        .await;
+    assert_eq!(
+        announced["message"]["message"],
+        "Free shipping for the next hour"
+    );
+    let gone = late.recv_until(|v| v["type"] == "pinned_message").await;
+    assert_eq!(gone["message"], serde_json::Value::Null, "{gone}");
+    let (status, _) = app
+        .call(
+            "PUT",
+            &path,
+            Some(&body),
+            Some(&app.token("cust", "customer")),
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // Pinned until unpinned, it survives a restart; then unpinned over REST.
+    let body = json!({"message": "Ask us anything"});
+    app.call("PUT", &path, Some(&body), Some(&host)).await;
+    drop((staff, viewer, late));
+    let app = app.restart_gracefully().await;
+    let mut after = app.customer(&uid("after"), None).await;
+    let kept = after.recv_until(|v| v["type"] == "pinned_message").await;
+    assert_eq!(kept["message"]["message"], "Ask us anything", "{kept}");
+    let (status, _) = app.call("DELETE", &path, None, Some(&host)).await;
+    assert_eq!(status, 200);
+    let cleared = after.recv_until(|v| v["type"] == "pinned_message").await;
+    assert_eq!(cleared["message"], serde_json::Value::Null);
+}

@@ -55,6 +55,12 @@ describe("live stream in the browser", () => {
     await viewer.click('#reactions button[aria-label="React ❤️"]');
     await host.locator('#floating .bubble[data-emoji="❤️"]').first().waitFor({ state: "attached" });
 
+    // The host pins the viewer's line above the chat; the viewer sees it, then not.
+    await line.locator("button", { hasText: "pin" }).click();
+    await viewer.locator("#pinned-message:not([hidden]) .text", { hasText: "love it" }).waitFor();
+    await host.click("#unpin");
+    await viewer.locator("#pinned-message").waitFor({ state: "hidden" });
+
     // Pins.
     await host.fill("#pin-name", "Serum 30 ml");
     await host.fill("#pin-price", "29.9");

@@ -179,6 +179,12 @@ async function live(api, { token }) {
   const products = [{ productId: "p1", name: "Serum", price: 49.99, image: "/s.jpg", displayOrder: 1 }];
   assert.equal((await api.call("PUT", `/api/live/streams/${id}/pinned-products`, { body: products, bearer: host })).status, 200);
   assert.equal((await api.call("PUT", `/api/live/streams/${id}/pinned-products`, { body: [{ name: "no id" }], bearer: host })).status, 422);
+  const pinned = await api.call("PUT", `/api/live/streams/${id}/pinned-message`, { body: { message: "Free shipping today", durationSeconds: 600 }, bearer: host });
+  assert.equal(pinned.status, 200, pinned.text);
+  assert.equal((await api.call("PUT", `/api/live/streams/${id}/pinned-message`, { body: { messageId: "none" }, bearer: host })).status, 404);
+  assert.equal((await api.call("PUT", `/api/live/streams/${id}/pinned-message`, { body: {}, bearer: host })).status, 422);
+  assert.equal((await api.call("PUT", "/api/live/streams/other/pinned-message", { body: { message: "x" }, bearer: host })).status, 404);
+  assert.equal((await api.call("DELETE", `/api/live/streams/${id}/pinned-message`, { bearer: host })).status, 200);
   assert.equal((await api.call("POST", `/api/live/streams/${id}/stop`, { bearer: host })).status, 200);
   assert.equal((await api.call("GET", "/api/live/streams")).status, 200);
 }

@@ -12,7 +12,7 @@ use actix::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Cluster, NodeState, StreamPeer, NODE_TTL};
-use crate::domain::stream::{ChatLine, PinnedProduct, Stream};
+use crate::domain::stream::{ChatLine, PinnedMessage, PinnedProduct, Stream};
 use crate::domain::Signal;
 
 /// A change to the live stream, made on one node and applied by every other.
@@ -46,6 +46,8 @@ pub enum StreamSync {
         liker: String,
         liked: bool,
     },
+    /// The pinned message now (`None`: unpinned).
+    PinnedMessage(Option<PinnedMessage>),
     /// The reactions tapped on one node over its last interval.
     Reactions {
         counts: crate::domain::stream::ReactionCounts,
@@ -81,6 +83,9 @@ pub struct StreamSnapshot {
     pub muted: Vec<(String, u64)>,
     pub slow_mode_seconds: u64,
     pub broadcaster: Option<String>,
+    /// (Absent from nodes of an older version: none.)
+    #[serde(default)]
+    pub pinned_message: Option<PinnedMessage>,
 }
 
 /// LiveStream's change for the other nodes.

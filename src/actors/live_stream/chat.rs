@@ -22,6 +22,73 @@ impl Handler<ToggleLike> for LiveStream {
     }
 }
 
+/// The longest a message stays pinned by itself: a week.
+const MAX_PIN_SECS: u64 = 7 * 86_400;
+
+impl Handler<PinMessage> for LiveStream {
+    type Result = Result<Option<crate::domain::stream::PinnedMessage>, AppError>;
+    fn handle(&mut self, msg: PinMessage, ctx: &mut Context<Self>) -> Self::Result {
+        staff_only(&msg.caller)?;
+        let live = self.live.as_ref().ok_or_else(no_stream)?;
+        if msg.stream_id.as_ref().is_some_and(|id| *id != live.row.id) {
+            return Err(AppError::not_found("Stream not found or not live"));
+        }
+        let stream_id = live.row.id.clone();
+        let now = now_millis();
+        let until = match msg.seconds {
+            None => None,
+            Some(s) if (1..=MAX_PIN_SECS).contains(&s) => {
+                Some(iso_timestamp(now + chrono::Duration::seconds(s as i64)))
+            }
+            Some(_) => {
+                return Err(AppError::validation(format!(
+                    "durationSeconds must be between 1 and {MAX_PIN_SECS}"
+                )))
+            }
+        };
+        let pinned_by = msg.caller.display_name().to_owned();
+        let pinned = match msg.pin {
+            None => None,
+            Some(Pin::Line { message_id }) => {
+                let line = self
+                    .history
+                    .iter()
+                    .find(|l| l.id == message_id)
+                    .ok_or_else(|| AppError::not_found("Message not found"))?;
+                Some(crate::domain::stream::PinnedMessage {
+                    id: line.id.clone(),
+                    username: line.username.clone(),
+                    message: line.message.clone(),
+                    is_admin: line.is_admin,
+                    pinned_by,
+                    until,
+                })
+            }
+            Some(Pin::Announcement { text }) => Some(crate::domain::stream::PinnedMessage {
+                id: uuid::Uuid::new_v4().to_string(),
+                username: pinned_by.clone(),
+                message: text::message_text(&text, MAX_CHAT_CHARS)?,
+                is_admin: true,
+                pinned_by,
+                until,
+            }),
+        };
+        let store = writes::SetPinnedMessage {
+            stream_id,
+            message: pinned.clone(),
+        };
+        self.write(ctx, store, |_, _, stored| {
+            if let Err(e) = stored {
+                log::warn!("the pinned message was not stored: {e}");
+            }
+        });
+        self.commit(StreamSync::PinnedMessage(pinned.clone()));
+        self.metrics
+            .moderated(if pinned.is_some() { "pin" } else { "unpin" });
+        Ok(pinned)
+    }
+}
+
 impl Handler<React> for LiveStream {
     type Result = Result<(), AppError>;
     fn handle(&mut self, msg: React, _: &mut Context<Self>) -> Self::Result {

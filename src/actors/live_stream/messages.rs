@@ -31,6 +31,40 @@ pub struct ToggleLike {
     pub liker: String,
 }
 
+/// What staff pin above the live chat.
+#[derive(Debug, Clone)]
+pub enum Pin {
+    /// A line of the recent chat, by id.
+    Line { message_id: String },
+    /// An announcement of their own.
+    Announcement { text: String },
+}
+
+impl Pin {
+    /// From a request's `messageId` or `message` (exactly one).
+    pub fn from_fields(
+        message_id: Option<String>,
+        message: Option<String>,
+    ) -> Result<Pin, AppError> {
+        match (message_id, message) {
+            (Some(message_id), None) => Ok(Pin::Line { message_id }),
+            (None, Some(text)) => Ok(Pin::Announcement { text }),
+            _ => Err(AppError::validation("Give messageId or message")),
+        }
+    }
+}
+
+/// Staff pin a line above the live chat (for `seconds`, or until unpinned), or with
+/// `pin: None` unpin it. `stream_id`, when given, must be the live stream's.
+#[derive(Message)]
+#[rtype(result = "Result<Option<crate::domain::stream::PinnedMessage>, AppError>")]
+pub struct PinMessage {
+    pub caller: Caller,
+    pub stream_id: Option<String>,
+    pub pin: Option<Pin>,
+    pub seconds: Option<u64>,
+}
+
 /// A viewer's reaction: counted, and sent on coalesced with the others'.
 #[derive(Message)]
 #[rtype(result = "Result<(), AppError>")]

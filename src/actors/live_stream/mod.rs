@@ -26,7 +26,7 @@ use crate::actors::db_sync::{Db, Requests, WriteDone, Writes};
 use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::message::{iso_timestamp, now_millis};
 use crate::domain::stream::Stream;
-use crate::domain::stream::{ChatLine, PinnedProduct, ReactionCounts, StreamView};
+use crate::domain::stream::{ChatLine, PinnedMessage, PinnedProduct, ReactionCounts, StreamView};
 use crate::domain::writes;
 use crate::domain::{text, Audience, Caller, Event, Outbound, Signal};
 use crate::error::{AppError, ErrorKind};
@@ -59,6 +59,7 @@ struct Live {
     liked: HashSet<String>,
     peak_viewers: usize,
     pinned: Arc<Vec<PinnedProduct>>,
+    pinned_message: Option<PinnedMessage>,
 }
 
 pub struct LiveStream {
@@ -199,7 +200,7 @@ impl LiveStream {
         let Some((view, live)) = self.view().zip(self.live.as_ref()) else {
             return Vec::new();
         };
-        vec![
+        let mut events = vec![
             Event::StreamStarted {
                 stream: Box::new(view),
             },
@@ -209,7 +210,13 @@ impl LiveStream {
             Event::ChatHistory {
                 lines: self.history.iter().cloned().collect(),
             },
-        ]
+        ];
+        if let Some(message) = &live.pinned_message {
+            events.push(Event::PinnedMessage {
+                message: Some(message.clone()),
+            });
+        }
+        events
     }
 
     fn view(&self) -> Option<StreamView> {
@@ -275,6 +282,20 @@ impl LiveStream {
         }
     }
 
+    /// A pinned message whose time has passed goes: every node sees the same clock, so
+    /// each unpins it for its own viewers (the database forgets it at the next pin or
+    /// unpin, and a resumed stream drops it here).
+    fn expire_pinned_message(&mut self) {
+        let now = now_millis();
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        if live.pinned_message.as_ref().is_some_and(|m| m.expired(now)) {
+            live.pinned_message = None;
+            self.broadcast(Event::PinnedMessage { message: None });
+        }
+    }
+
     /// One `reactions` frame per interval for everyone, however many taps: this node's
     /// go to the other nodes (which show them at their next flush) and into the counts
     /// shown here with theirs.
@@ -329,6 +350,7 @@ impl Actor for LiveStream {
         ctx.run_interval(UPDATE_EVERY, |act, _| {
             act.flush_update();
             act.flush_reactions();
+            act.expire_pinned_message();
         });
         ctx.run_interval(CHECKPOINT_EVERY, |act, ctx| act.checkpoint(ctx));
         // In cluster mode a running node's state is newer than the database's: it is
@@ -415,6 +437,7 @@ impl LiveStream {
             stream: s.stream,
             liked_by: s.liked_by,
             pinned: Arc::new(s.pinned),
+            pinned_message: s.pinned_message,
             history,
             authors,
             muted: Vec::new(),

@@ -23,6 +23,7 @@ impl LiveStream {
                     liked: HashSet::new(),
                     peak_viewers: self.viewer_count(),
                     pinned: Arc::new(Vec::new()),
+                    pinned_message: None,
                 });
                 self.history.clear();
                 self.moderation = Moderation::default();
@@ -87,6 +88,12 @@ impl LiveStream {
                     self.dirty = true;
                 }
             }
+            StreamSync::PinnedMessage(message) => {
+                if let Some(live) = self.live.as_mut() {
+                    live.pinned_message = message.clone();
+                    self.broadcast(Event::PinnedMessage { message });
+                }
+            }
             // Another node's taps: shown here at the next flush (this node's own never
             // come through here; they are published at the flush).
             StreamSync::Reactions { counts } => add_counts(&mut self.reactions_shown, &counts),
@@ -140,6 +147,7 @@ impl LiveStream {
                 .collect(),
             slow_mode_seconds: m.slow_mode.map_or(0, |d| d.as_secs()),
             broadcaster: self.broadcaster.clone(),
+            pinned_message: live.pinned_message.clone(),
         })
     }
 
@@ -161,6 +169,7 @@ impl LiveStream {
             liked_by: s.liked_by,
             peak_viewers: peak,
             pinned: s.pinned,
+            pinned_message: s.pinned_message,
         });
         self.history = s.history.into();
         self.moderation = Moderation {
@@ -202,9 +211,15 @@ impl LiveStream {
         live.liked = s.liked_by.iter().cloned().collect();
         live.liked_by = s.liked_by;
         live.peak_viewers = live.peak_viewers.max(s.stream.peak_viewers.max(0) as usize);
-        if live.pinned != s.pinned {
-            live.pinned = s.pinned.clone();
-            self.broadcast(Event::PinnedProducts { products: s.pinned });
+        let pins = (live.pinned != s.pinned).then(|| s.pinned.clone());
+        let message = (live.pinned_message != s.pinned_message).then(|| s.pinned_message.clone());
+        live.pinned = s.pinned;
+        live.pinned_message = s.pinned_message;
+        if let Some(products) = pins {
+            self.broadcast(Event::PinnedProducts { products });
+        }
+        if let Some(message) = message {
+            self.broadcast(Event::PinnedMessage { message });
         }
         self.dirty = true;
     }

@@ -8,7 +8,9 @@ use crate::db::schema::{live_streams, stream_chat};
 use crate::db::DbConnection;
 use crate::domain::message::now_millis;
 use crate::domain::stream::Stream;
-use crate::domain::writes::{CheckpointStream, StartStream, StopStream, StoreStreamChat};
+use crate::domain::writes::{
+    CheckpointStream, SetPinnedMessage, StartStream, StopStream, StoreStreamChat,
+};
 use crate::error::AppError;
 
 impl Write for StartStream {
@@ -61,6 +63,23 @@ impl Write for CheckpointStream {
             live_streams::pinned.eq(json(serde_json::to_string(&self.pinned))?),
         ))
         .execute(conn)?;
+        Ok(())
+    }
+}
+
+impl Write for SetPinnedMessage {
+    type Outcome = ();
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<(), WriteError> {
+        let json = self
+            .message
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|_| AppError::internal())?;
+        diesel::update(live_streams::table.find(&self.stream_id))
+            .set(live_streams::pinned_message.eq(json))
+            .execute(conn)?;
         Ok(())
     }
 }

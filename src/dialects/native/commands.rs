@@ -121,6 +121,17 @@ pub enum Command {
     ChatSlowMode {
         seconds: u64,
     },
+    /// Staff: pin a chat line (`messageId`) or an announcement (`message`) above the
+    /// chat, for `durationSeconds` or until unpinned.
+    ChatPin {
+        #[serde(default)]
+        message_id: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        duration_seconds: Option<u64>,
+    },
+    ChatUnpin,
     WebrtcRegister {
         peer_id: String,
         user_type: String,

@@ -320,6 +320,9 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
         Event::StreamChatDeleted { message_id } => {
             json!({"type": "chat_message_deleted", "messageId": message_id})
         }
+        Event::PinnedMessage { message } => {
+            json!({"type": "pinned_message", "message": message})
+        }
         Event::StreamReactions { counts } => {
             let counts: serde_json::Map<String, Value> = crate::domain::stream::REACTIONS
                 .iter()

@@ -5,7 +5,8 @@ use actix::prelude::*;
 
 use super::{Command, Ctx, NativeSocket, Registration};
 use crate::actors::live_stream::{
-    LiveStream, Moderate, ModerateCmd, React, SendChat, SignalCmd, SignalCommand, ToggleLike,
+    LiveStream, Moderate, ModerateCmd, Pin, PinMessage, React, SendChat, SignalCmd, SignalCommand,
+    ToggleLike,
 };
 use crate::domain::conversation::participant_id;
 use crate::domain::RelayKind;
@@ -46,6 +47,15 @@ impl NativeSocket {
             Command::ChatSlowMode { seconds } => {
                 self.moderate(ModerateCmd::SlowMode { seconds }, ctx)
             }
+            Command::ChatPin {
+                message_id,
+                message,
+                duration_seconds,
+            } => match Pin::from_fields(message_id, message) {
+                Ok(pin) => self.pin(Some(pin), duration_seconds, ctx),
+                Err(e) => self.error(ctx, &e),
+            },
+            Command::ChatUnpin => self.pin(None, None, ctx),
             Command::WebrtcRegister { peer_id, user_type } => {
                 self.signal(SignalCmd::Register { peer_id, user_type }, ctx)
             }
@@ -106,6 +116,18 @@ impl NativeSocket {
                 conn: self.id,
                 staff: self.caller().is_staff(),
                 cmd,
+            };
+            self.tell_live(msg, ctx);
+        }
+    }
+
+    fn pin(&mut self, pin: Option<Pin>, seconds: Option<u64>, ctx: &mut Ctx) {
+        if self.registered(ctx) {
+            let msg = PinMessage {
+                caller: self.caller(),
+                stream_id: None,
+                pin,
+                seconds,
             };
             self.tell_live(msg, ctx);
         }

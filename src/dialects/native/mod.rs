@@ -362,6 +362,8 @@ impl NativeSocket {
             | Command::ChatDelete { .. }
             | Command::ChatMute { .. }
             | Command::ChatSlowMode { .. }
+            | Command::ChatPin { .. }
+            | Command::ChatUnpin
             | Command::WebrtcRegister { .. }
             | Command::WebrtcOffer { .. }
             | Command::WebrtcAnswer { .. }

@@ -429,3 +429,41 @@ async fn reactions_from_every_node_are_counted_once_everywhere() {
         assert_eq!((fire, thumbs), (7, 1));
     }
 }
+
+/// A message pinned through one node is shown on the others, to viewers there now and
+/// to those who arrive later, and unpinned everywhere.
+#[actix_web::test]
+async fn a_pinned_message_is_shown_on_every_node() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["pin-a", "pin-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let host = token("pin-host", "admin");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut on_b = b.ws_as(viewer(&format!("pb-{run}"))).await;
+    let (status, started) = a
+        .call(
+            "POST",
+            "/api/live/streams",
+            Some(&json!({"title": "Pins"})),
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["data"]["streamId"].as_str().unwrap().to_owned();
+    on_b.recv_until(is("stream_started")).await;
+    let path = format!("/api/live/streams/{id}/pinned-message");
+    let body = json!({"message": "Free shipping today"});
+    let (status, pinned) = a.call("PUT", &path, Some(&body), Some(&host)).await;
+    assert_eq!(status, 200, "{pinned}");
+    let shown = on_b.recv_until(is("pinned_message")).await;
+    assert_eq!(shown["message"]["message"], "Free shipping today");
+    let mut late = b.ws_as(viewer(&format!("pl-{run}"))).await;
+    let got = late.recv_until(is("pinned_message")).await;
+    assert_eq!(got["message"]["message"], "Free shipping today");
+    let (status, _) = b.call("DELETE", &path, None, Some(&host)).await;
+    assert_eq!(status, 200);
+    for v in [&mut on_b, &mut late] {
+        let cleared = v.recv_until(is("pinned_message")).await;
+        assert_eq!(cleared["message"], Value::Null);
+    }
+}
