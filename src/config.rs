@@ -141,6 +141,13 @@ pub struct Config {
     pub auth_code_ttl: Duration,
     /// Assign each new conversation round-robin to an online agent with fewer than this
     /// many active conversations; 0 turns auto-assignment off.
+    /// The longest live-stream chat line, until staff set another for a stream.
+    #[arg(long, env = "STREAM_CHAT_MAX_CHARS", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=2000), global = true)]
+    pub stream_chat_max_chars: u32,
+    /// Live-stream chat lines a viewer may write a minute (0: no limit), until staff set
+    /// another for a stream.
+    #[arg(long, env = "STREAM_CHAT_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=600), global = true)]
+    pub stream_chat_per_minute: u32,
     #[arg(long, env = "AUTO_ASSIGN_CAPACITY", default_value_t = 0, global = true)]
     pub auto_assign_capacity: i64,
     /// How often the server pings each WebSocket.
@@ -259,6 +266,8 @@ impl Config {
             typing_timeout: parse_duration(DEFAULT_TYPING_TIMEOUT),
             auth_code_ttl: parse_duration(DEFAULT_AUTH_CODE_TTL),
             auto_assign_capacity: 0,
+            stream_chat_max_chars: 500,
+            stream_chat_per_minute: 60,
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),
             sio_ping_interval: Duration::from_secs(25),
             sio_ping_timeout: Duration::from_secs(20),

@@ -394,7 +394,7 @@ impl Metrics {
         let moderation = Family::default();
         r.register(
             "stream_moderation_actions",
-            "Stream chat moderation, by action (delete, mute, slow_mode)",
+            "Stream chat moderation, by action (delete, mute, slow_mode, limits, pin, unpin)",
             moderation.clone(),
         );
         let signals = Family::default();
@@ -450,7 +450,11 @@ impl Metrics {
             "sender",
             &["customer", "guest", "agent", "admin", "system"],
         );
-        known(&moderation, "action", &["delete", "mute", "slow_mode"]);
+        known(
+            &moderation,
+            "action",
+            &["delete", "mute", "slow_mode", "limits", "pin", "unpin"],
+        );
         known(&signals, "kind", &["offer", "answer", "ice_candidate"]);
         for t in [
             Transport::WebSocket,

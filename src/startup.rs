@@ -185,6 +185,11 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         cluster.clone(),
         metrics.clone(),
         resumed,
+        crate::domain::stream::ChatSettings {
+            slow_mode_seconds: 0,
+            max_chars: config.stream_chat_max_chars,
+            per_minute: config.stream_chat_per_minute,
+        },
     )
     .start();
     if let Some(cluster) = &cluster {

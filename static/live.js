@@ -73,6 +73,9 @@ async function onFrame(f) {
     case "chat_settings":
       $("slow-note").textContent = f.slowModeSeconds ? `(slow mode: ${f.slowModeSeconds} s)` : "";
       $("slow").value = String(f.slowModeSeconds);
+      $("max-chars").value = f.maxChars;
+      $("per-minute").value = f.perMinute;
+      $("chat-text").maxLength = f.maxChars;
       break;
     case "webrtc_new_customer":
       if (host()) offerTo(f.customerId);
@@ -216,6 +219,10 @@ function showPinnedMessage(m) {
   $("unpin").hidden = !host();
 }
 $("unpin").addEventListener("click", () => send({ type: "chat_unpin" }));
+$("limits-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  send({ type: "chat_limits", maxChars: Number($("max-chars").value), perMinute: Number($("per-minute").value) });
+});
 
 function renderPinned() {
   $("pinned").replaceChildren(

@@ -9,12 +9,12 @@ use serde_json::json;
 use super::openapi::schemas::{Data, Done, ErrorBody};
 use super::RequestCaller;
 use crate::actors::live_stream::{
-    GetCurrent, Pin, PinMessage, PinProducts, StartStream, StopStream,
+    GetCurrent, Moderate, ModerateCmd, Pin, PinMessage, PinProducts, StartStream, StopStream,
 };
 use crate::db::reads;
 use crate::domain::message::iso_timestamp;
-use crate::domain::stream::{LiveState, PinnedMessage, PinnedProduct, StreamView};
-use crate::error::AppError;
+use crate::domain::stream::{ChatSettings, LiveState, PinnedMessage, PinnedProduct, StreamView};
+use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 
 type State = web::Data<Arc<AppState>>;
@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/current", web::get().to(current))
             .route("/{id}/stop", web::post().to(stop))
             .route("/{id}/pinned-products", web::put().to(pin))
+            .route("/{id}/chat-settings", web::put().to(chat_settings))
             .route("/{id}/pinned-message", web::put().to(pin_message))
             .route("/{id}/pinned-message", web::delete().to(unpin_message)),
     );
@@ -114,6 +115,52 @@ async fn pin(
 }
 
 /// `GET /api/live/streams/current` (public).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsBody {
+    /// One line per this many seconds per viewer, 0 to 3600 (0: off).
+    slow_mode_seconds: Option<u64>,
+    /// The longest line, 1 to 2000 characters.
+    max_chars: Option<u32>,
+    /// Lines a viewer may write a minute, 0 to 600 (0: no limit).
+    per_minute: Option<u32>,
+}
+
+/// `PUT /api/live/streams/{id}/chat-settings` (staff): the stream's chat rules; what
+/// is left out stays as it is. Everyone gets `chat_settings`.
+#[utoipa::path(put, path = "/api/live/streams/{id}/chat-settings", tag = "live (seed 002)", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The live stream")),
+    request_body = SettingsBody,
+    responses((status = 200, description = "The chat's settings now", body = Data<ChatSettings>),
+        (status = 404, description = "No such live stream", body = ErrorBody),
+        (status = 409, description = "No stream is live", body = ErrorBody),
+        (status = 422, description = "A value out of range", body = ErrorBody), (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn chat_settings(
+    state: State,
+    caller: RequestCaller,
+    id: web::Path<String>,
+    body: web::Json<SettingsBody>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    match state.live.send(GetCurrent).await? {
+        Some((stream, _)) if stream.stream_id == *id => {}
+        Some(_) => return Err(AppError::not_found("Stream not found or not live")),
+        None => return Err(AppError::new(ErrorKind::Conflict, "No active stream")),
+    }
+    let settings = state
+        .live
+        .send(Moderate {
+            caller: caller.0,
+            cmd: ModerateCmd::Settings {
+                slow_mode_seconds: b.slow_mode_seconds,
+                max_chars: b.max_chars,
+                per_minute: b.per_minute,
+            },
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": settings})))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PinBody {

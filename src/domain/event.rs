@@ -91,9 +91,7 @@ pub enum Event {
         counts: super::stream::ReactionCounts,
     },
     /// Slow mode changed: one message per this many seconds per viewer (0: off).
-    ChatSettings {
-        slow_mode_seconds: u64,
-    },
+    ChatSettings(super::stream::ChatSettings),
     /// The recent stream chat, for one newly arrived viewer.
     ChatHistory {
         lines: Vec<super::stream::ChatLine>,

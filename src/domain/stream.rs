@@ -33,6 +33,36 @@ pub struct StreamView {
     pub quality: String,
 }
 
+/// A live stream's chat rules: what staff set for the stream, from the settings'
+/// defaults at its start. Staff are exempt from slow mode and the rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSettings {
+    /// One line per this many seconds per viewer (0: off).
+    pub slow_mode_seconds: u64,
+    /// The longest line.
+    pub max_chars: u32,
+    /// Lines a viewer may write a minute (0: no limit).
+    pub per_minute: u32,
+}
+
+impl ChatSettings {
+    /// Refuse settings outside what the server allows.
+    pub fn checked(self) -> Result<ChatSettings, crate::error::AppError> {
+        use crate::error::AppError;
+        if self.slow_mode_seconds > 3600 {
+            return Err(AppError::validation("seconds must be between 0 and 3600"));
+        }
+        if !(1..=2000).contains(&self.max_chars) {
+            return Err(AppError::validation("maxChars must be between 1 and 2000"));
+        }
+        if self.per_minute > 600 {
+            return Err(AppError::validation("perMinute must be between 0 and 600"));
+        }
+        Ok(self)
+    }
+}
+
 /// The line pinned above the live chat: a chat line, or an announcement by staff;
 /// until a time, or until unpinned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -897,3 +897,95 @@ async fn staff_pin_a_line_or_an_announcement_that_late_viewers_get_and_a_restart
     let cleared = after.recv_until(|v| v["type"] == "pinned_message").await;
     assert_eq!(cleared["message"], serde_json::Value::Null);
 }
+
+#[actix_web::test]
+async fn each_stream_has_its_line_length_and_rate_which_staff_set_and_are_exempt_from() {
+    let app = spawn_with(|c| {
+        c.stream_chat_per_minute = 3;
+        c.stream_chat_max_chars = 100;
+    })
+    .await;
+    let host = app.token("host", "admin");
+    let id = start_stream(&app, &host).await;
+    let mut staff = app.staff("host", "admin").await;
+    let mut viewer = app.customer(&uid("viewer"), None).await;
+    viewer.recv_type("stream_started").await;
+    let say = |text: String| json!({"type": "chat_message", "message": text});
+    let error = |v: &serde_json::Value| v["type"] == "error";
+
+    // The settings' defaults: 100 characters, 3 lines a minute.
+    viewer.send(say("x".repeat(101))).await;
+    let e = viewer.recv_until(error).await;
+    assert_eq!(e["message"], "Message too long (max 100 characters)");
+    for i in 0..3 {
+        viewer.send(say(format!("line {i}"))).await;
+        viewer
+            .recv_until(|v| v["type"] == "chat_message" && v["message"] == format!("line {i}"))
+            .await;
+    }
+    viewer.send(say("one too many".into())).await;
+    let e = viewer.recv_until(error).await;
+    assert_eq!(e["message"], "You are writing too fast", "{e}");
+    assert_eq!(e["code"], "rate_limited");
+    // Staff are not held to the rate.
+    for i in 0..5 {
+        staff.send(say(format!("host {i}"))).await;
+    }
+    viewer
+        .recv_until(|v| v["type"] == "chat_message" && v["message"] == "host 4")
+        .await;
+
+    // Staff change them for this stream; everyone hears, and they hold at once.
+    staff
+        .send(json!({"type": "chat_limits", "maxChars": 300, "perMinute": 0}))
+        .await;
+    let settings = viewer.recv_until(|v| v["type"] == "chat_settings").await;
+    assert_eq!(
+        settings,
+        json!({"type": "chat_settings", "slowModeSeconds": 0, "maxChars": 300, "perMinute": 0})
+    );
+    viewer.send(say("y".repeat(250))).await;
+    viewer
+        .recv_until(|v| v["type"] == "chat_message" && v["username"] == "Guest")
+        .await;
+    // A late viewer learns them with the stream.
+    let mut late = app.customer(&uid("late"), None).await;
+    let known = late.recv_until(|v| v["type"] == "chat_settings").await;
+    assert_eq!(known["maxChars"], 300);
+
+    // Over REST: staff only, values in range.
+    let path = format!("/api/live/streams/{id}/chat-settings");
+    let customer = app.token("cust", "customer");
+    let (status, _) = app
+        .call(
+            "PUT",
+            &path,
+            Some(&json!({"perMinute": 1})),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(status, 403);
+    for bad in [
+        json!({"maxChars": 0}),
+        json!({"maxChars": 2001}),
+        json!({"perMinute": 601}),
+        json!({"slowModeSeconds": 3601}),
+        json!({"colour": "red"}),
+    ] {
+        let (status, answer) = app.call("PUT", &path, Some(&bad), Some(&host)).await;
+        assert_eq!(status, 422, "{bad} → {answer}");
+    }
+    let (status, answer) = app
+        .call(
+            "PUT",
+            &path,
+            Some(&json!({"slowModeSeconds": 5})),
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["data"],
+        json!({"slowModeSeconds": 5, "maxChars": 300, "perMinute": 0})
+    );
+}

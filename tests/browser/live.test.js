@@ -61,6 +61,12 @@ describe("live stream in the browser", () => {
     await host.click("#unpin");
     await viewer.locator("#pinned-message").waitFor({ state: "hidden" });
 
+    // The host sets the chat's limits; the viewer's box follows them.
+    await host.fill("#max-chars", "120");
+    await host.fill("#per-minute", "30");
+    await host.click("#limits-form button[type=submit]");
+    await viewer.waitForFunction(() => document.querySelector("#chat-text").maxLength === 120);
+
     // Pins.
     await host.fill("#pin-name", "Serum 30 ml");
     await host.fill("#pin-price", "29.9");

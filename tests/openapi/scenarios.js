@@ -179,6 +179,10 @@ async function live(api, { token }) {
   const products = [{ productId: "p1", name: "Serum", price: 49.99, image: "/s.jpg", displayOrder: 1 }];
   assert.equal((await api.call("PUT", `/api/live/streams/${id}/pinned-products`, { body: products, bearer: host })).status, 200);
   assert.equal((await api.call("PUT", `/api/live/streams/${id}/pinned-products`, { body: [{ name: "no id" }], bearer: host })).status, 422);
+  const settings = await api.call("PUT", `/api/live/streams/${id}/chat-settings`, { body: { maxChars: 200, perMinute: 10 }, bearer: host });
+  assert.equal(settings.status, 200, settings.text);
+  assert.equal((await api.call("PUT", `/api/live/streams/${id}/chat-settings`, { body: { maxChars: 0 }, bearer: host })).status, 422);
+  assert.equal((await api.call("PUT", "/api/live/streams/other/chat-settings", { body: {}, bearer: host })).status, 404);
   const pinned = await api.call("PUT", `/api/live/streams/${id}/pinned-message`, { body: { message: "Free shipping today", durationSeconds: 600 }, bearer: host });
   assert.equal(pinned.status, 200, pinned.text);
   assert.equal((await api.call("PUT", `/api/live/streams/${id}/pinned-message`, { body: { messageId: "none" }, bearer: host })).status, 404);

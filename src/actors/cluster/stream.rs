@@ -37,9 +37,8 @@ pub enum StreamSync {
         sender: String,
         seconds: u64,
     },
-    SlowMode {
-        seconds: u64,
-    },
+    /// Slow mode, the longest line and the rate, as staff set them.
+    ChatSettings(crate::domain::stream::ChatSettings),
     /// The liker's like as it is now (not a toggle), so that the same person liking
     /// on two nodes at once counts once.
     Like {
@@ -82,6 +81,9 @@ pub struct StreamSnapshot {
     /// (author, milliseconds left).
     pub muted: Vec<(String, u64)>,
     pub slow_mode_seconds: u64,
+    /// The line length and rate (absent from older nodes: the settings' defaults).
+    #[serde(default)]
+    pub chat_limits: Option<(u32, u32)>,
     pub broadcaster: Option<String>,
     /// (Absent from nodes of an older version: none.)
     #[serde(default)]

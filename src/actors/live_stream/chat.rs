@@ -115,7 +115,8 @@ impl Handler<SendChat> for LiveStream {
             .as_ref()
             .map(|l| l.row.id.clone())
             .ok_or_else(no_stream)?;
-        let message = text::message_text(&msg.text, MAX_CHAT_CHARS)?;
+        let max_chars = self.moderation.settings.max_chars as usize;
+        let message = text::message_text(&msg.text, max_chars)?;
         self.check_moderation(&msg.caller, &msg.sender_id)?;
         let username = match &msg.caller {
             Caller::Staff(_) | Caller::User(_) => msg.caller.display_name().to_owned(),
@@ -163,20 +164,22 @@ impl Handler<SendChat> for LiveStream {
 }
 
 impl LiveStream {
-    /// Muted viewers and slow mode (counted from the sender's last line, on any
-    /// node); staff are exempt.
+    /// Muted viewers, slow mode (counted from the sender's last line, on any node) and
+    /// the rate (the lines of the last minute); staff are exempt.
     pub(super) fn check_moderation(&self, caller: &Caller, sender: &str) -> Result<(), AppError> {
         if caller.is_staff() {
             return Ok(());
         }
         let now = std::time::Instant::now();
         let m = &self.moderation;
+        let recent = m.recent.get(sender);
         if let Some(until) = m.muted.get(sender).filter(|u| **u > now) {
             let left = until.duration_since(now).as_secs() + 1;
             return Err(AppError::forbidden("You are muted")
                 .with_detail(format!("for {left} more seconds")));
         }
-        if let (Some(every), Some(last)) = (m.slow_mode, m.last_chat.get(sender)) {
+        let every = Duration::from_secs(m.settings.slow_mode_seconds);
+        if let Some(last) = recent.and_then(|r| r.back()).filter(|_| !every.is_zero()) {
             let since = now.duration_since(*last);
             if since < every {
                 let wait = (every - since).as_secs() + 1;
@@ -184,12 +187,26 @@ impl LiveStream {
                     .with_detail(format!("wait {wait} seconds")));
             }
         }
+        let per_minute = m.settings.per_minute as usize;
+        if let Some(r) = recent.filter(|_| per_minute > 0) {
+            let minute = Duration::from_secs(60);
+            let in_last_minute = r
+                .iter()
+                .rev()
+                .take_while(|t| now.duration_since(**t) < minute);
+            if in_last_minute.count() >= per_minute {
+                return Err(
+                    AppError::new(ErrorKind::RateLimited, "You are writing too fast")
+                        .with_detail(format!("at most {per_minute} lines a minute in this chat")),
+                );
+            }
+        }
         Ok(())
     }
 }
 
 impl Handler<Moderate> for LiveStream {
-    type Result = Result<(), AppError>;
+    type Result = Result<ChatSettings, AppError>;
 
     fn handle(&mut self, msg: Moderate, _: &mut Context<Self>) -> Self::Result {
         staff_only(&msg.caller)?;
@@ -224,14 +241,27 @@ impl Handler<Moderate> for LiveStream {
                 self.commit(StreamSync::Muted { sender, seconds });
                 self.metrics.moderated("mute");
             }
-            ModerateCmd::SlowMode { seconds } => {
-                if seconds > 3600 {
-                    return Err(AppError::validation("seconds must be between 0 and 3600"));
+            ModerateCmd::Settings {
+                slow_mode_seconds,
+                max_chars,
+                per_minute,
+            } => {
+                let now = self.moderation.settings;
+                let settings = ChatSettings {
+                    slow_mode_seconds: slow_mode_seconds.unwrap_or(now.slow_mode_seconds),
+                    max_chars: max_chars.unwrap_or(now.max_chars),
+                    per_minute: per_minute.unwrap_or(now.per_minute),
                 }
-                self.commit(StreamSync::SlowMode { seconds });
-                self.metrics.moderated("slow_mode");
+                .checked()?;
+                self.commit(StreamSync::ChatSettings(settings));
+                if settings.slow_mode_seconds != now.slow_mode_seconds {
+                    self.metrics.moderated("slow_mode");
+                }
+                if (settings.max_chars, settings.per_minute) != (now.max_chars, now.per_minute) {
+                    self.metrics.moderated("limits");
+                }
             }
         }
-        Ok(())
+        Ok(self.moderation.settings)
     }
 }

@@ -91,11 +91,18 @@ pub enum ModerateCmd {
     /// Silence the author of a message for a time.
     Mute { message_id: String, seconds: u64 },
     /// One message per `seconds` per viewer; 0 turns it off.
-    SlowMode { seconds: u64 },
+    /// Slow mode (one line per `seconds` per viewer; 0 turns it off), the longest line
+    /// and the lines a viewer may write a minute; `None` leaves one as it is.
+    Settings {
+        slow_mode_seconds: Option<u64>,
+        max_chars: Option<u32>,
+        per_minute: Option<u32>,
+    },
 }
 
+/// Answers with the chat's settings after the command.
 #[derive(Message)]
-#[rtype(result = "Result<(), AppError>")]
+#[rtype(result = "Result<crate::domain::stream::ChatSettings, AppError>")]
 pub struct Moderate {
     pub caller: Caller,
     pub cmd: ModerateCmd,

@@ -26,7 +26,9 @@ use crate::actors::db_sync::{Db, Requests, WriteDone, Writes};
 use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::message::{iso_timestamp, now_millis};
 use crate::domain::stream::Stream;
-use crate::domain::stream::{ChatLine, PinnedMessage, PinnedProduct, ReactionCounts, StreamView};
+use crate::domain::stream::{
+    ChatLine, ChatSettings, PinnedMessage, PinnedProduct, ReactionCounts, StreamView,
+};
 use crate::domain::writes;
 use crate::domain::{text, Audience, Caller, Event, Outbound, Signal};
 use crate::error::{AppError, ErrorKind};
@@ -80,6 +82,8 @@ pub struct LiveStream {
     peers: HashMap<String, Peer>,
     broadcaster: Option<String>,
     moderation: Moderation,
+    /// What each stream's chat rules start as (`STREAM_CHAT_*`).
+    chat_defaults: ChatSettings,
     /// Reactions tapped here since the last flush, and those to show at the next one
     /// (this node's and, in cluster mode, those the other nodes sent).
     reactions: ReactionCounts,
@@ -96,13 +100,25 @@ pub struct LiveStream {
 }
 
 /// Chat moderation state, reset with each stream.
-#[derive(Default)]
 struct Moderation {
     /// Who wrote each recent message (kept with the history), for mutes by message.
     authors: VecDeque<(String, String)>,
     muted: HashMap<String, std::time::Instant>,
-    slow_mode: Option<Duration>,
-    last_chat: HashMap<String, std::time::Instant>,
+    settings: ChatSettings,
+    /// Each writer's lines of the last minute (on any node), oldest first: slow mode
+    /// looks at the last, the rate counts them.
+    recent: HashMap<String, VecDeque<std::time::Instant>>,
+}
+
+impl Moderation {
+    fn new(settings: ChatSettings) -> Self {
+        Moderation {
+            authors: VecDeque::new(),
+            muted: HashMap::new(),
+            settings,
+            recent: HashMap::new(),
+        }
+    }
 }
 
 struct Peer {
@@ -138,8 +154,10 @@ impl LiveStream {
         cluster: Option<Addr<Cluster>>,
         metrics: Arc<crate::metrics::Metrics>,
         resumed: Option<crate::domain::stream::StoredStream>,
+        chat_defaults: ChatSettings,
     ) -> Self {
         LiveStream {
+            chat_defaults,
             metrics,
             saved: None,
             resumed,
@@ -155,7 +173,7 @@ impl LiveStream {
             requests: Requests::default(),
             peers: HashMap::new(),
             broadcaster: None,
-            moderation: Moderation::default(),
+            moderation: Moderation::new(chat_defaults),
             reactions: ReactionCounts::default(),
             reactions_shown: ReactionCounts::default(),
             evictions,
@@ -211,6 +229,10 @@ impl LiveStream {
                 lines: self.history.iter().cloned().collect(),
             },
         ];
+        // Rules other than the defaults, so that a late viewer knows them.
+        if self.moderation.settings != self.chat_defaults {
+            events.push(Event::ChatSettings(self.moderation.settings));
+        }
         if let Some(message) = &live.pinned_message {
             events.push(Event::PinnedMessage {
                 message: Some(message.clone()),
@@ -442,6 +464,7 @@ impl LiveStream {
             authors,
             muted: Vec::new(),
             slow_mode_seconds: 0,
+            chat_limits: None,
             broadcaster: None,
         });
     }

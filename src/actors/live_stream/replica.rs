@@ -26,7 +26,7 @@ impl LiveStream {
                     pinned_message: None,
                 });
                 self.history.clear();
-                self.moderation = Moderation::default();
+                self.moderation = Moderation::new(self.chat_defaults);
                 self.metrics.stream_live.set(1);
                 if let Some(view) = self.view() {
                     self.broadcast(Event::StreamStarted {
@@ -58,7 +58,12 @@ impl LiveStream {
                     m.authors.pop_front();
                 }
                 m.authors.push_back((line.id.clone(), sender.clone()));
-                m.last_chat.insert(sender, Instant::now());
+                let recent = m.recent.entry(sender).or_default();
+                // A minute's lines at the most rate there can be.
+                if recent.len() >= 600 {
+                    recent.pop_front();
+                }
+                recent.push_back(Instant::now());
                 self.history.push_back(line.clone());
                 self.broadcast(Event::StreamChat { line });
             }
@@ -72,11 +77,12 @@ impl LiveStream {
                 let until = Instant::now() + Duration::from_secs(seconds.min(MAX_MUTE_SECS));
                 self.moderation.muted.insert(sender, until);
             }
-            StreamSync::SlowMode { seconds } => {
-                self.moderation.slow_mode = (seconds > 0).then(|| Duration::from_secs(seconds));
-                self.broadcast(Event::ChatSettings {
-                    slow_mode_seconds: seconds,
-                });
+            StreamSync::ChatSettings(settings) => {
+                // Bounded as settings made here are (another node's word is checked).
+                if let Ok(settings) = settings.checked() {
+                    self.moderation.settings = settings;
+                    self.broadcast(Event::ChatSettings(settings));
+                }
             }
             StreamSync::Like { liker, liked } => {
                 if let Some(live) = self.live.as_mut() {
@@ -145,7 +151,8 @@ impl LiveStream {
                 .filter(|(_, until)| **until > now)
                 .map(|(who, until)| (who.clone(), (*until - now).as_millis() as u64))
                 .collect(),
-            slow_mode_seconds: m.slow_mode.map_or(0, |d| d.as_secs()),
+            slow_mode_seconds: m.settings.slow_mode_seconds,
+            chat_limits: Some((m.settings.max_chars, m.settings.per_minute)),
             broadcaster: self.broadcaster.clone(),
             pinned_message: live.pinned_message.clone(),
         })
@@ -184,8 +191,19 @@ impl LiveStream {
                     )
                 })
                 .collect(),
-            slow_mode: (s.slow_mode_seconds > 0).then(|| Duration::from_secs(s.slow_mode_seconds)),
-            last_chat: HashMap::new(),
+            settings: {
+                let (max_chars, per_minute) = s
+                    .chat_limits
+                    .unwrap_or((self.chat_defaults.max_chars, self.chat_defaults.per_minute));
+                ChatSettings {
+                    slow_mode_seconds: s.slow_mode_seconds,
+                    max_chars,
+                    per_minute,
+                }
+                .checked()
+                .unwrap_or(self.chat_defaults)
+            },
+            recent: HashMap::new(),
         };
         for event in self.state_events() {
             self.broadcast(event);

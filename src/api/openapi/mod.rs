@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::live::start,
         crate::api::live::stop,
         crate::api::live::pin,
+        crate::api::live::chat_settings,
         crate::api::live::pin_message,
         crate::api::live::unpin_message,
         crate::api::live::current,

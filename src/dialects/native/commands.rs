@@ -121,6 +121,13 @@ pub enum Command {
     ChatSlowMode {
         seconds: u64,
     },
+    /// Staff: the longest line and the lines a viewer may write a minute (0: no limit).
+    ChatLimits {
+        #[serde(default)]
+        max_chars: Option<u32>,
+        #[serde(default)]
+        per_minute: Option<u32>,
+    },
     /// Staff: pin a chat line (`messageId`) or an announcement (`message`) above the
     /// chat, for `durationSeconds` or until unpinned.
     ChatPin {

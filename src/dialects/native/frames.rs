@@ -332,8 +332,10 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
                 .collect();
             json!({"type": "reactions", "counts": counts})
         }
-        Event::ChatSettings { slow_mode_seconds } => {
-            json!({"type": "chat_settings", "slowModeSeconds": slow_mode_seconds})
+        Event::ChatSettings(settings) => {
+            let mut v = json!(settings);
+            v["type"] = json!("chat_settings");
+            v
         }
         Event::ChatHistory { lines } => json!({"type": "chat_history", "messages": lines}),
         Event::Signal(signal) => match signal {

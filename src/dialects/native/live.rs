@@ -44,9 +44,25 @@ impl NativeSocket {
                 },
                 ctx,
             ),
-            Command::ChatSlowMode { seconds } => {
-                self.moderate(ModerateCmd::SlowMode { seconds }, ctx)
-            }
+            Command::ChatSlowMode { seconds } => self.moderate(
+                ModerateCmd::Settings {
+                    slow_mode_seconds: Some(seconds),
+                    max_chars: None,
+                    per_minute: None,
+                },
+                ctx,
+            ),
+            Command::ChatLimits {
+                max_chars,
+                per_minute,
+            } => self.moderate(
+                ModerateCmd::Settings {
+                    slow_mode_seconds: None,
+                    max_chars,
+                    per_minute,
+                },
+                ctx,
+            ),
             Command::ChatPin {
                 message_id,
                 message,

@@ -362,6 +362,7 @@ impl NativeSocket {
             | Command::ChatDelete { .. }
             | Command::ChatMute { .. }
             | Command::ChatSlowMode { .. }
+            | Command::ChatLimits { .. }
             | Command::ChatPin { .. }
             | Command::ChatUnpin
             | Command::WebrtcRegister { .. }

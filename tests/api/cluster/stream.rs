@@ -467,3 +467,41 @@ async fn a_pinned_message_is_shown_on_every_node() {
         assert_eq!(cleared["message"], Value::Null);
     }
 }
+
+/// Chat rules set through one node hold on the others, for lines written there.
+#[actix_web::test]
+async fn chat_limits_set_on_one_node_hold_on_another() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["lim-a", "lim-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let host = token("lim-host", "admin");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut on_b = b.ws_as(viewer(&format!("lb-{run}"))).await;
+    let (status, started) = a
+        .call(
+            "POST",
+            "/api/live/streams",
+            Some(&json!({"title": "Limits"})),
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["data"]["streamId"].as_str().unwrap().to_owned();
+    on_b.recv_until(is("stream_started")).await;
+    let path = format!("/api/live/streams/{id}/chat-settings");
+    let body = json!({"maxChars": 10, "perMinute": 1});
+    let (status, answer) = a.call("PUT", &path, Some(&body), Some(&host)).await;
+    assert_eq!(status, 200, "{answer}");
+    on_b.recv_until(is("chat_settings")).await;
+    on_b.send(json!({"type": "chat_message", "message": "far too long a line"}))
+        .await;
+    let e = on_b.recv_until(is("error")).await;
+    assert_eq!(e["message"], "Message too long (max 10 characters)");
+    on_b.send(json!({"type": "chat_message", "message": "short"}))
+        .await;
+    on_b.recv_until(is("chat_message")).await;
+    on_b.send(json!({"type": "chat_message", "message": "again"}))
+        .await;
+    let e = on_b.recv_until(is("error")).await;
+    assert_eq!(e["message"], "You are writing too fast");
+}
