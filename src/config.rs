@@ -139,8 +139,6 @@ pub struct Config {
     /// How long an onboarding code stays valid.
     #[arg(long, env = "AUTH_CODE_TTL", default_value = DEFAULT_AUTH_CODE_TTL, value_parser = humantime::parse_duration, global = true)]
     pub auth_code_ttl: Duration,
-    /// Assign each new conversation round-robin to an online agent with fewer than this
-    /// many active conversations; 0 turns auto-assignment off.
     /// The longest live-stream chat line, until staff set another for a stream.
     #[arg(long, env = "STREAM_CHAT_MAX_CHARS", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=2000), global = true)]
     pub stream_chat_max_chars: u32,
@@ -148,6 +146,8 @@ pub struct Config {
     /// another for a stream.
     #[arg(long, env = "STREAM_CHAT_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=600), global = true)]
     pub stream_chat_per_minute: u32,
+    /// Assign each new conversation round-robin to an online agent with fewer than this
+    /// many active conversations; 0 turns auto-assignment off.
     #[arg(long, env = "AUTO_ASSIGN_CAPACITY", default_value_t = 0, global = true)]
     pub auto_assign_capacity: i64,
     /// How often the server pings each WebSocket.

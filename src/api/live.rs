@@ -114,7 +114,7 @@ async fn pin(
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": pinned.as_slice()})))
 }
 
-/// `GET /api/live/streams/current` (public).
+/// What staff change of the chat's rules; what is left out stays.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsBody {
@@ -142,6 +142,7 @@ async fn chat_settings(
     body: web::Json<SettingsBody>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
+    let caller = caller.staff()?;
     match state.live.send(GetCurrent).await? {
         Some((stream, _)) if stream.stream_id == *id => {}
         Some(_) => return Err(AppError::not_found("Stream not found or not live")),
@@ -150,7 +151,7 @@ async fn chat_settings(
     let settings = state
         .live
         .send(Moderate {
-            caller: caller.0,
+            caller,
             cmd: ModerateCmd::Settings {
                 slow_mode_seconds: b.slow_mode_seconds,
                 max_chars: b.max_chars,
@@ -226,6 +227,7 @@ async fn unpin_message(
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }
 
+/// `GET /api/live/streams/current` (public).
 #[utoipa::path(get, path = "/api/live/streams/current", tag = "live (seed 002)",
     responses((status = 200, description = "Whether a stream is live, and its state", body = Data<LiveState>)))]
 async fn current(state: State) -> Result<HttpResponse, AppError> {

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::openapi::schemas::{Data, Done, ErrorBody};
 use crate::actors::chat_server::{
     ChangeConversation, FetchHistory, GetConversation, OpenConversation, PostAs, PostMessage,
-    VerifyGuest,
+    PostOnce, VerifyGuest,
 };
 use crate::actors::live_stream::{GetCurrent, PinProducts, SendChat};
 use crate::auth::{bearer, Identity};
@@ -22,7 +22,7 @@ use crate::db::reads::{self, ConversationsAfter};
 use crate::domain::api_key::{self, ApiKey};
 use crate::domain::backend::{ConversationData, MessageData};
 use crate::domain::conversation::{Status, StatusChange};
-use crate::domain::message::{now_millis, HistoryPage};
+use crate::domain::message::HistoryPage;
 use crate::domain::stream::LiveState;
 use crate::domain::stream::PinnedProduct;
 use crate::domain::Caller;
@@ -153,7 +153,9 @@ pub struct PostBody {
     responses((status = 201, description = "Stored and delivered", body = Data<MessageData>),
         (status = 200, description = "A repeat of an Idempotency-Key: the original (`Idempotent-Replayed: true`)", body = Data<MessageData>),
         (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 409, description = "The conversation is closed", body = ErrorBody),
         (status = 422, description = "A bad body, or an Idempotency-Key used for another message", body = ErrorBody),
+        (status = 429, description = "The key's posting allowance is spent", body = ErrorBody),
         (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn post_message(
     req: HttpRequest,
@@ -182,10 +184,9 @@ async fn post_message(
         Sender::Bot => key.name(body.name.as_deref())?,
         Sender::System => "System".to_owned(),
     };
-    let asked_at = now_millis();
-    let message = state
+    let (message, repeat) = state
         .chat
-        .send(PostMessage {
+        .send(PostOnce(PostMessage {
             origin: None,
             conversation_id: id.into_inner(),
             caller: key.caller(&name),
@@ -194,11 +195,12 @@ async fn post_message(
             message_type: None,
             client_id: idempotency_key.clone(),
             attachment_ids: Vec::new(),
-        })
+        }))
         .await??;
-    // An original stored before this request: a repeat.
-    if idempotency_key.is_some() && message.created_at < asked_at {
-        if message.content != body.text.trim() {
+    if repeat {
+        // The same request again, as the server would have stored it.
+        let text = crate::domain::text::message_text(&body.text, usize::MAX).unwrap_or_default();
+        if message.content != text || message.author.name != name {
             return Err(AppError::validation(
                 "This Idempotency-Key was used for another message",
             ));
@@ -253,6 +255,9 @@ async fn open_conversation(
 ) -> Result<HttpResponse, AppError> {
     key.0.require("conversations:write")?;
     let b = body.into_inner();
+    if b.message.is_some() {
+        key.0.require("messages:write")?;
+    }
     let customer = match (b.user_id, b.guest_id) {
         (Some(user), None) => {
             let user = crate::domain::text::id_field("userId", &user)?;
@@ -359,6 +364,7 @@ pub struct ChangeBody {
     request_body = ChangeBody,
     responses((status = 200, description = "As changed", body = Data<ConversationData>),
         (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 409, description = "Closed, already so, or a change not allowed from its status", body = ErrorBody),
         (status = 422, description = "A bad body", body = ErrorBody),
         (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks the scope", body = ErrorBody)))]
 async fn change_conversation(
@@ -385,7 +391,10 @@ async fn change_conversation(
         let status = Status::parse(status).ok_or_else(|| {
             AppError::validation("status must be one of: waiting, active, resolved, closed")
         })?;
-        changes.push(StatusChange::Set(status));
+        // An assignment makes it active already.
+        if !(status == Status::Active && !changes.is_empty()) {
+            changes.push(StatusChange::Set(status));
+        }
     }
     if changes.is_empty() {
         return Err(AppError::validation("Give status, assignee, or both"));

@@ -846,6 +846,13 @@ async fn staff_pin_a_line_or_an_announcement_that_late_viewers_get_and_a_restart
     let got = late.recv_until(|v| v["type"] == "pinned_message").await;
     assert_eq!(got["message"]["id"], line_id.as_str());
 
+    // A pinned line that staff delete is unpinned too.
+    staff
+        .send(json!({"type": "chat_delete", "messageId": line_id}))
+        .await;
+    let unpinned = late.recv_until(|v| v["type"] == "pinned_message").await;
+    assert_eq!(unpinned["message"], serde_json::Value::Null, "{unpinned}");
+
     // Bad pins: no such line, neither or both kinds, too long a time.
     for bad in [
         json!({"type": "chat_pin", "messageId": "nope"}),

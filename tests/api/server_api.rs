@@ -141,6 +141,27 @@ async fn scopes_decide_and_a_revoked_or_unknown_key_is_refused() {
         .call("GET", "/api/server/v1/conversations", None, Some(&reader))
         .await;
     assert_eq!(status, 200, "{list}");
+    // Opening with a first message writes a message: that takes messages:write too.
+    let (_, opener) = api_key(&app, "Opener", &["conversations:write"]).await;
+    let open = json!({"userId": "u-1", "message": {"text": "hello"}});
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/api/server/v1/conversations",
+            Some(&open),
+            Some(&opener),
+        )
+        .await;
+    assert_eq!(status, 403, "{answer}");
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/server/v1/conversations",
+            Some(&json!({"userId": "u-1"})),
+            Some(&opener),
+        )
+        .await;
+    assert_eq!(status, 201);
     assert_eq!(list["data"][0]["id"], conversation.as_str());
 
     // No key, a JWT, a made-up key: 401.
@@ -263,6 +284,20 @@ async fn bots_and_the_system_post_live_and_an_idempotency_key_stores_one() {
     let (status, _, refused) =
         post_message(&app, &key, &conversation, &other, Some(&"k".repeat(300))).await;
     assert_eq!(status, 422, "{refused}");
+    // The same text as the server stores it (a carriage return it drops) is the same
+    // message; the same key under another bot name is not.
+    let crlf = json!({"text": "Line one\r\nline two"});
+    let (status, _, first_crlf) =
+        post_message(&app, &key, &conversation, &crlf, Some("crlf")).await;
+    assert_eq!(status, 201, "{first_crlf}");
+    customer.recv_type("staff_reply").await;
+    let (status, _, again_crlf) =
+        post_message(&app, &key, &conversation, &crlf, Some("crlf")).await;
+    assert_eq!(status, 200, "{again_crlf}");
+    assert_eq!(again_crlf["data"]["id"], first_crlf["data"]["id"]);
+    let renamed = json!({"text": "Line one\r\nline two", "name": "Other bot"});
+    let (status, _, _) = post_message(&app, &key, &conversation, &renamed, Some("crlf")).await;
+    assert_eq!(status, 422);
 
     // As the system, under another name; a bot under a name of its own.
     let system = json!({"text": "Your return was approved", "sender": "system"});
@@ -306,7 +341,7 @@ async fn bots_and_the_system_post_live_and_an_idempotency_key_stores_one() {
         .iter()
         .map(|m| m["senderKind"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(kinds, ["customer", "bot", "system", "bot"]);
+    assert_eq!(kinds, ["customer", "bot", "bot", "system", "bot"]);
     // The staff side still waits for its first human answer.
     let (_, c) = app
         .call(

@@ -64,7 +64,7 @@ impl ChatServer {
         ctx: &mut Context<Self>,
         origin: Option<ConnId>,
         posted: writes::Posted,
-    ) -> Result<ChatMessage, AppError> {
+    ) -> Result<(ChatMessage, bool), AppError> {
         let writes::Posted {
             conversation,
             mut messages,
@@ -73,7 +73,11 @@ impl ChatServer {
             bound,
             timing,
         } = posted;
-        let answer = messages.last().cloned().ok_or_else(AppError::internal);
+        let answer = messages
+            .last()
+            .cloned()
+            .map(|m| (m, duplicate))
+            .ok_or_else(AppError::internal);
         if duplicate {
             return answer;
         }
@@ -247,8 +251,17 @@ impl Handler<PostMessage> for ChatServer {
     type Result = ResponseFuture<Result<ChatMessage, AppError>>;
 
     fn handle(&mut self, msg: PostMessage, ctx: &mut Context<Self>) -> Self::Result {
-        let origin = msg.origin;
-        match self.prepare_post(msg) {
+        let posted = self.handle(PostOnce(msg), ctx);
+        Box::pin(async move { posted.await.map(|(message, _)| message) })
+    }
+}
+
+impl Handler<PostOnce> for ChatServer {
+    type Result = ResponseFuture<Result<(ChatMessage, bool), AppError>>;
+
+    fn handle(&mut self, msg: PostOnce, ctx: &mut Context<Self>) -> Self::Result {
+        let origin = msg.0.origin;
+        match self.prepare_post(msg.0) {
             Ok(post) => {
                 let posted = self.request(ctx, post, move |act, ctx, p| act.posted(ctx, origin, p));
                 Box::pin(async move { posted.await? })

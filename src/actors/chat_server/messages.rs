@@ -119,6 +119,12 @@ pub struct PostMessage {
     pub attachment_ids: Vec<String>,
 }
 
+/// `PostMessage`, answered with whether it was a repeat of a `client_id` seen before
+/// (then the message is the original, and nothing was stored or sent).
+#[derive(Message)]
+#[rtype(result = "Result<(ChatMessage, bool), AppError>")]
+pub struct PostOnce(pub PostMessage);
+
 /// Record files already stored on disk as the caller's uploads, to attach to a message.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<crate::domain::message::Attachment>, AppError>")]

@@ -48,6 +48,9 @@ const MAX_USERNAME_CHARS: usize = 40;
 const MAX_PINNED: usize = 20;
 /// The longest mute.
 const MAX_MUTE_SECS: u64 = 86_400;
+/// How far back the per-viewer rate looks, and the most lines it can count.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+const MAX_PER_MINUTE: usize = 600;
 
 struct Viewer {
     recipient: Recipient<Deliver>,
@@ -304,6 +307,17 @@ impl LiveStream {
         }
     }
 
+    /// Writers who have been quiet longer than the rate and slow mode look back, and
+    /// mutes that are over, are forgotten: a long stream's crowd does not pile up.
+    fn forget_quiet_writers(&mut self) {
+        let now = std::time::Instant::now();
+        let m = &mut self.moderation;
+        let keep = RATE_WINDOW.max(Duration::from_secs(m.settings.slow_mode_seconds));
+        m.recent
+            .retain(|_, r| r.back().is_some_and(|t| now.duration_since(*t) < keep));
+        m.muted.retain(|_, until| *until > now);
+    }
+
     /// A pinned message whose time has passed goes: every node sees the same clock, so
     /// each unpins it for its own viewers (the database forgets it at the next pin or
     /// unpin, and a resumed stream drops it here).
@@ -374,7 +388,10 @@ impl Actor for LiveStream {
             act.flush_reactions();
             act.expire_pinned_message();
         });
-        ctx.run_interval(CHECKPOINT_EVERY, |act, ctx| act.checkpoint(ctx));
+        ctx.run_interval(CHECKPOINT_EVERY, |act, ctx| {
+            act.checkpoint(ctx);
+            act.forget_quiet_writers();
+        });
         // In cluster mode a running node's state is newer than the database's: it is
         // asked for first, and the stored one is taken only if none answers.
         match self.cluster {

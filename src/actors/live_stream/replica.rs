@@ -58,17 +58,36 @@ impl LiveStream {
                     m.authors.pop_front();
                 }
                 m.authors.push_back((line.id.clone(), sender.clone()));
+                let now = Instant::now();
                 let recent = m.recent.entry(sender).or_default();
-                // A minute's lines at the most rate there can be.
-                if recent.len() >= 600 {
+                // The rate looks back a minute, slow mode at the last line: older ones go.
+                while recent.len() > 1
+                    && recent
+                        .front()
+                        .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
+                {
                     recent.pop_front();
                 }
-                recent.push_back(Instant::now());
+                if recent.len() >= MAX_PER_MINUTE {
+                    recent.pop_front();
+                }
+                recent.push_back(now);
                 self.history.push_back(line.clone());
                 self.broadcast(Event::StreamChat { line });
             }
             StreamSync::ChatDeleted { message_id } => {
                 self.history.retain(|l| l.id != message_id);
+                // A line taken down does not stay pinned.
+                if let Some(live) = self.live.as_mut() {
+                    if live
+                        .pinned_message
+                        .as_ref()
+                        .is_some_and(|p| p.id == message_id)
+                    {
+                        live.pinned_message = None;
+                        self.broadcast(Event::PinnedMessage { message: None });
+                    }
+                }
                 self.broadcast(Event::StreamChatDeleted { message_id });
             }
             StreamSync::Muted { sender, seconds } => {
