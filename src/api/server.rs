@@ -392,7 +392,7 @@ async fn change_conversation(
             AppError::validation("status must be one of: waiting, active, resolved, closed")
         })?;
         // An assignment makes it active already.
-        if !(status == Status::Active && !changes.is_empty()) {
+        if status != Status::Active || changes.is_empty() {
             changes.push(StatusChange::Set(status));
         }
     }
