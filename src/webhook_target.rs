@@ -74,20 +74,41 @@ fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 // 100.64.0.0/10, carrier-grade NAT.
-                || (a == 100 && (64..128).contains(&b)))
+                || (a == 100 && (64..128).contains(&b))
+                // 192.0.0.0/24 (protocol assignments), 198.18.0.0/15 (benchmarking),
+                // 240.0.0.0/4 (reserved).
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    // fc00::/7 unique local, fe80::/10 link-local.
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80)
+        IpAddr::V6(v6) => {
+            let seg = v6.segments();
+            // IPv4 inside IPv6: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d), and
+            // NAT64 (64:ff9b::/96, 64:ff9b:1::/48), which a DNS64 network routes to it.
+            let embedded = v6.to_ipv4_mapped().or_else(|| {
+                let tail = std::net::Ipv4Addr::from(
+                    ((seg[6] as u32) << 16) | seg[7] as u32,
+                );
+                let compatible = seg[..6].iter().all(|s| *s == 0) && !tail.is_unspecified();
+                let nat64 = (seg[0], seg[1]) == (0x64, 0xff9b)
+                    && (seg[2..6].iter().all(|s| *s == 0) || seg[2] == 1);
+                (compatible || nat64).then_some(tail)
+            });
+            match embedded {
+                Some(v4) => is_public(IpAddr::V4(v4)),
+                None => {
+                    let first = seg[0];
+                    !(v6.is_loopback()
+                        || v6.is_unspecified()
+                        || v6.is_multicast()
+                        // fc00::/7 unique local, fe80::/10 link-local, fec0::/10
+                        // site-local (deprecated).
+                        || (first & 0xfe00) == 0xfc00
+                        || (first & 0xffc0) == 0xfe80
+                        || (first & 0xffc0) == 0xfec0)
+                }
             }
-        },
+        }
     }
 }
 
@@ -238,10 +259,24 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "::10.0.0.1",
+            "::127.0.0.1",
+            "fec0::1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "240.0.0.1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "2606:4700::1111", "::ffff:1.1.1.1"] {
+        for public in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+            "64:ff9b::101:101",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
