@@ -86,9 +86,7 @@ fn is_public(ip: IpAddr) -> bool {
             // IPv4 inside IPv6: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d), and
             // NAT64 (64:ff9b::/96, 64:ff9b:1::/48), which a DNS64 network routes to it.
             let embedded = v6.to_ipv4_mapped().or_else(|| {
-                let tail = std::net::Ipv4Addr::from(
-                    ((seg[6] as u32) << 16) | seg[7] as u32,
-                );
+                let tail = std::net::Ipv4Addr::from(((seg[6] as u32) << 16) | seg[7] as u32);
                 let compatible = seg[..6].iter().all(|s| *s == 0) && !tail.is_unspecified();
                 let nat64 = (seg[0], seg[1]) == (0x64, 0xff9b)
                     && (seg[2..6].iter().all(|s| *s == 0) || seg[2] == 1);
