@@ -433,6 +433,22 @@ async fn the_backend_opens_assigns_resolves_and_pages_through_conversations() {
         open(json!({"userId": user, "message": {"text": "Note", "sender": "system"}})).await;
     assert_eq!(status, 201, "{third}");
     let third_id = third["data"]["id"].as_str().expect("id").to_owned();
+    let (_, note) = app
+        .call(
+            "GET",
+            &format!("/api/server/v1/conversations/{third_id}/messages"),
+            None,
+            Some(&key),
+        )
+        .await;
+    assert_eq!(
+        (
+            note["data"][0]["senderKind"].as_str(),
+            note["data"][0]["messageType"].as_str()
+        ),
+        (Some("system"), Some("system")),
+        "{note}"
+    );
     for (bad, status_wanted) in [
         (json!({"guestId": "guest-nobody-issued"}), 404),
         (json!({"userId": "u", "guestId": guest_id}), 422),

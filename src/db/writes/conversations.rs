@@ -418,7 +418,13 @@ impl Write for Open {
             insert_conversation(conn, &o.id, &o.conversation)?.ok_or_else(AppError::internal)?;
         let mut messages: Vec<Message> = Vec::new();
         if let Some((author, text)) = &o.initial_message {
-            let row = insert_message(conn, &mut conversation, author, text, "text", None)?;
+            // The server API may open with a system note: typed as the server's own.
+            let kind = if author.kind == SenderKind::System {
+                "system"
+            } else {
+                "text"
+            };
+            let row = insert_message(conn, &mut conversation, author, text, kind, None)?;
             messages.push(row.into());
         }
         let conversation: Conversation = conversation.into();
