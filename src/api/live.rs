@@ -14,7 +14,7 @@ use crate::actors::live_stream::{
 use crate::db::reads;
 use crate::domain::message::iso_timestamp;
 use crate::domain::stream::{ChatSettings, LiveState, PinnedMessage, PinnedProduct, StreamView};
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 use crate::state::AppState;
 
 type State = web::Data<Arc<AppState>>;
@@ -107,7 +107,7 @@ async fn pin(
         .live
         .send(PinProducts {
             caller: caller.0,
-            stream_id: id.into_inner(),
+            stream_id: Some(id.into_inner()),
             products: body.into_inner(),
         })
         .await??;
@@ -142,16 +142,11 @@ async fn chat_settings(
     body: web::Json<SettingsBody>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
-    let caller = caller.staff()?;
-    match state.live.send(GetCurrent).await? {
-        Some((stream, _)) if stream.stream_id == *id => {}
-        Some(_) => return Err(AppError::not_found("Stream not found or not live")),
-        None => return Err(AppError::new(ErrorKind::Conflict, "No active stream")),
-    }
     let settings = state
         .live
         .send(Moderate {
-            caller,
+            caller: caller.staff()?,
+            stream_id: Some(id.into_inner()),
             cmd: ModerateCmd::Settings {
                 slow_mode_seconds: b.slow_mode_seconds,
                 max_chars: b.max_chars,

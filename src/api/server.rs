@@ -586,17 +586,6 @@ async fn current_stream(state: State, key: ServiceKey) -> Result<HttpResponse, A
     Ok(ok(LiveState::of(state.live.send(GetCurrent).await?)))
 }
 
-/// The live stream's id: 409 when none is live.
-async fn live_stream_id(state: &AppState) -> Result<String, AppError> {
-    match state.live.send(GetCurrent).await? {
-        Some((stream, _)) => Ok(stream.stream_id.clone()),
-        None => Err(AppError::new(
-            crate::error::ErrorKind::Conflict,
-            "No stream is live",
-        )),
-    }
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AnnouncementBody {
@@ -620,7 +609,6 @@ async fn announce(
 ) -> Result<HttpResponse, AppError> {
     key.0.require("streams:write")?;
     let b = body.into_inner();
-    live_stream_id(&state).await?;
     let name = key.name(b.name.as_deref())?;
     let caller = key.caller(&name);
     state
@@ -650,12 +638,11 @@ async fn pin(
     body: web::Json<Vec<PinnedProduct>>,
 ) -> Result<HttpResponse, AppError> {
     key.0.require("streams:write")?;
-    let stream_id = live_stream_id(&state).await?;
     let pinned = state
         .live
         .send(PinProducts {
             caller: key.caller(&key.0.name),
-            stream_id,
+            stream_id: None,
             products: body.into_inner(),
         })
         .await??;

@@ -29,11 +29,7 @@ impl Handler<PinMessage> for LiveStream {
     type Result = Result<Option<crate::domain::stream::PinnedMessage>, AppError>;
     fn handle(&mut self, msg: PinMessage, ctx: &mut Context<Self>) -> Self::Result {
         staff_only(&msg.caller)?;
-        let live = self.live.as_ref().ok_or_else(no_stream)?;
-        if msg.stream_id.as_ref().is_some_and(|id| *id != live.row.id) {
-            return Err(AppError::not_found("Stream not found or not live"));
-        }
-        let stream_id = live.row.id.clone();
+        let stream_id = self.live_as(msg.stream_id.as_deref())?.row.id.clone();
         let now = now_millis();
         let until = match msg.seconds {
             None => None,
@@ -210,9 +206,7 @@ impl Handler<Moderate> for LiveStream {
 
     fn handle(&mut self, msg: Moderate, _: &mut Context<Self>) -> Self::Result {
         staff_only(&msg.caller)?;
-        if self.live.is_none() {
-            return Err(no_stream());
-        }
+        self.live_as(msg.stream_id.as_deref())?;
         let unknown = || AppError::not_found("Message not found");
         match msg.cmd {
             ModerateCmd::Delete { message_id } => {

@@ -142,7 +142,7 @@ impl Handler<PinProducts> for LiveStream {
         staff_only(&msg.caller)?;
         self.live
             .as_ref()
-            .filter(|l| l.row.id == msg.stream_id)
+            .filter(|l| msg.stream_id.as_ref().is_none_or(|id| *id == l.row.id))
             .ok_or_else(no_stream)?;
         if msg.products.len() > MAX_PINNED {
             return Err(AppError::validation(format!(

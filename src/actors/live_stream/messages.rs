@@ -105,6 +105,8 @@ pub enum ModerateCmd {
 #[rtype(result = "Result<crate::domain::stream::ChatSettings, AppError>")]
 pub struct Moderate {
     pub caller: Caller,
+    /// When given, it must be the live stream's.
+    pub stream_id: Option<String>,
     pub cmd: ModerateCmd,
 }
 
@@ -161,7 +163,8 @@ pub struct StopStream {
 #[rtype(result = "Result<Arc<Vec<PinnedProduct>>, AppError>")]
 pub struct PinProducts {
     pub caller: Caller,
-    pub stream_id: String,
+    /// When given, it must be the live stream's; `None`: whichever is live.
+    pub stream_id: Option<String>,
     pub products: Vec<PinnedProduct>,
 }
 

@@ -129,6 +129,19 @@ struct Peer {
     admin: bool,
 }
 
+impl LiveStream {
+    /// The live stream, if it is the one asked for (`None`: whichever is live).
+    fn live_as(&self, stream_id: Option<&str>) -> Result<&Live, AppError> {
+        let live = self.live.as_ref().ok_or_else(no_stream)?;
+        match stream_id {
+            Some(id) if id != live.row.id => {
+                Err(AppError::not_found("Stream not found or not live"))
+            }
+            _ => Ok(live),
+        }
+    }
+}
+
 fn add_counts(to: &mut ReactionCounts, from: &ReactionCounts) {
     for (t, f) in to.iter_mut().zip(from) {
         *t = t.saturating_add(*f);

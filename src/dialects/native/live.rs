@@ -154,6 +154,7 @@ impl NativeSocket {
             self.tell_live(
                 Moderate {
                     caller: self.caller(),
+                    stream_id: None,
                     cmd,
                 },
                 ctx,
