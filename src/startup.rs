@@ -406,13 +406,13 @@ impl Shutdown {
                 tokio::time::timeout(Duration::from_millis(500), writer).await,
                 Ok(Ok(w)) if w.queued == 0 && !w.in_flight
             );
-            if idle && self.state.drain.open() == 0 {
+            if idle && self.state.drain.open() == 0 && self.sio.open() == 0 {
                 break;
             }
             if Instant::now() + Duration::from_millis(100) >= deadline {
                 log::warn!(
                     "shutdown timeout: {} connections still open",
-                    self.state.drain.open()
+                    self.state.drain.open() + self.sio.open()
                 );
                 break;
             }

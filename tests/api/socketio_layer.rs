@@ -86,6 +86,13 @@ async fn start() -> std::net::SocketAddr {
 }
 
 async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
+    start_engine(tweak).await.0
+}
+
+/// The server's address and its engine (to restart it).
+async fn start_engine(
+    tweak: impl FnOnce(&mut Settings),
+) -> (std::net::SocketAddr, web::Data<Arc<Engine<Echo>>>) {
     let mut settings = Settings {
         ping_interval: Duration::from_secs(25),
         ping_timeout: Duration::from_secs(20),
@@ -111,14 +118,15 @@ async fn start_with(tweak: impl FnOnce(&mut Settings)) -> std::net::SocketAddr {
         client_timeout: Duration::from_secs(30),
         tls: None,
     };
+    let served = engine.clone();
     let server = http_server::serve(listener, settings, move || {
         App::new()
-            .app_data(engine.clone())
+            .app_data(served.clone())
             .route("/socket.io/", web::route().to(endpoint::<Echo>))
     })
     .expect("serve");
     actix_web::rt::spawn(server);
-    addr
+    (addr, engine)
 }
 
 async fn open(addr: std::net::SocketAddr) -> Conn {
@@ -391,6 +399,58 @@ async fn upgraded(addr: std::net::SocketAddr, sid: &str) -> Conn {
     assert_eq!(text(&mut ws).await, "3probe");
     send(&mut ws, "5").await;
     ws
+}
+
+/// A restart while socket.io-client upgrades: answered `3probe`, it is pausing its
+/// polling (the pending poll ended with a noop). Its probe stays open until it moves
+/// (`5`), and then closes, so the client hears its transport close; a probe ended at
+/// once would leave it with neither transport until its ping timeout. A probe that
+/// never moves is closed after a grace period; a session not upgrading closes at once,
+/// and new sessions are refused until the process is gone.
+#[actix_web::test]
+async fn a_restart_mid_upgrade_lets_the_client_move_before_closing_it() {
+    let (addr, engine) = start_engine(|_| {}).await;
+    let mut probes = Vec::new();
+    for _ in 0..2 {
+        let sid = polling_session(addr).await;
+        let get = sid.clone();
+        let pending = actix_web::rt::spawn(async move { polling(addr, Some(&get), None).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket&sid={sid}");
+        let (_, mut ws) = awc::Client::new().ws(url).connect().await.expect("ws");
+        send(&mut ws, "2probe").await;
+        assert_eq!(text(&mut ws).await, "3probe");
+        assert_eq!(pending.await.expect("GET"), (200, "6".into()));
+        probes.push(ws);
+    }
+    let plain = polling_session(addr).await;
+    let get = plain.clone();
+    let pending = actix_web::rt::spawn(async move { polling(addr, Some(&get), None).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    assert_eq!(engine.restart_all(), 3);
+    assert_eq!(
+        pending.await.expect("GET"),
+        (200, "1".into()),
+        "closed at once"
+    );
+    let (status, body) = polling(addr, None, None).await;
+    assert_eq!(status, 503);
+    assert_eq!(body, r#"{"code":3,"message":"Server restarting"}"#);
+    let [mut mover, mut stayer] = <[Conn; 2]>::try_from(probes).ok().expect("two probes");
+    let quiet = tokio::time::timeout(Duration::from_millis(300), mover.next()).await;
+    assert!(quiet.is_err(), "the probe stays open: {quiet:?}");
+    assert_eq!(engine.open(), 2);
+    send(&mut mover, "5").await;
+    assert!(matches!(next(&mut mover).await, Frame::Close(_)));
+    assert!(matches!(next(&mut stayer).await, Frame::Close(_)));
+    for _ in 0..50 {
+        if engine.open() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(engine.open(), 0, "every session is gone");
 }
 
 #[actix_web::test]

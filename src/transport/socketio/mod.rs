@@ -14,7 +14,7 @@ pub mod websocket;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -142,6 +142,8 @@ impl EngineError {
     /// Not in the spec's list: a POST over `maxPayload`.
     pub const PAYLOAD_TOO_LARGE: Self = Self::new(3, "Payload too large", 413);
     pub const TOO_MANY_REQUESTS: Self = Self::new(3, "Too many requests", 429);
+    /// Nor this: a new session while the server restarts (the client retries).
+    pub const RESTARTING: Self = Self::new(3, "Server restarting", 503);
 
     const fn new(code: u8, message: &'static str, status: u16) -> Self {
         EngineError {
@@ -167,6 +169,8 @@ pub struct Engine<H: SocketHandler> {
     sessions: Mutex<HashMap<String, Addr<SioSession<H>>>>,
     parked: Mutex<HashMap<String, (Instant, H::Parked)>>,
     ids: Arc<AtomicU64>,
+    /// Set on a restart: new sessions are refused (their clients retry elsewhere).
+    restarting: AtomicBool,
 }
 
 impl<H: SocketHandler> Engine<H> {
@@ -178,6 +182,7 @@ impl<H: SocketHandler> Engine<H> {
             sessions: Mutex::new(HashMap::new()),
             parked: Mutex::new(HashMap::new()),
             ids,
+            restarting: AtomicBool::new(false),
         })
     }
 
@@ -188,6 +193,7 @@ impl<H: SocketHandler> Engine<H> {
     /// The server restarts: every session closes its transport, and its client
     /// reconnects (recovering its state where another process shares it); how many.
     pub fn restart_all(&self) -> usize {
+        self.restarting.store(true, Ordering::SeqCst);
         let sessions: Vec<_> = match self.sessions.lock() {
             Ok(s) => s.values().cloned().collect(),
             Err(_) => Vec::new(),
@@ -196,6 +202,11 @@ impl<H: SocketHandler> Engine<H> {
             session.do_send(crate::drain::Restart);
         }
         sessions.len()
+    }
+
+    /// Sessions still open (a restart waits for them).
+    pub fn open(&self) -> usize {
+        self.sessions.lock().map_or(0, |s| s.len())
     }
 
     fn find(&self, sid: &str) -> Option<Addr<SioSession<H>>> {
@@ -327,6 +338,7 @@ pub async fn endpoint<H: SocketHandler>(
     };
     let result = match (query.sid, websocket) {
         (None, _) if req.method() != Method::GET => Err(EngineError::BAD_HANDSHAKE_METHOD),
+        (None, _) if engine.restarting.load(Ordering::SeqCst) => Err(EngineError::RESTARTING),
         (None, _) if !H::admit(&engine.app, &req) => Err(EngineError::TOO_MANY_REQUESTS),
         (None, false) => {
             let (_, _, open) = engine.start_session(None, peer_ip(&engine, &req));

@@ -35,6 +35,9 @@ const MAX_CONNECTS: u32 = 16;
 /// An upgrade probe must finish within this (as in the reference server).
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// On a restart mid-upgrade, how long the client may take to move to its WebSocket.
+const RESTART_UPGRADE_GRACE: Duration = Duration::from_secs(2);
+
 /// Why a namespace socket ended; only a lost transport keeps its state for recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
@@ -95,6 +98,8 @@ pub struct SioSession<H: SocketHandler> {
     /// has been answered `3probe` (polls are then ended at once with a noop).
     probe: Option<SocketOut>,
     probed: bool,
+    /// The server restarts while the client is upgrading: close once it has moved.
+    restart_after_upgrade: bool,
     /// The next ping, and the deadline for the pong to the last one.
     ping_timer: Option<SpawnHandle>,
     pong_deadline: Option<SpawnHandle>,
@@ -139,6 +144,7 @@ impl<H: SocketHandler> SioSession<H> {
             transport,
             probe: None,
             probed: false,
+            restart_after_upgrade: false,
             ping_timer: None,
             pong_deadline: None,
             sockets: HashMap::new(),
@@ -644,6 +650,16 @@ impl<H: SocketHandler> Handler<crate::drain::Restart> for SioSession<H> {
     type Result = ();
     fn handle(&mut self, _: crate::drain::Restart, ctx: &mut Context<Self>) {
         self.ending(Ended::ServerRestart);
+        if self.probed {
+            // Answered `3probe`, socket.io-client is pausing its polling to move. Ending
+            // the probe now would leave it with neither transport (it pauses all the
+            // same and hears nothing until its ping timeout), so let it move first.
+            self.restart_after_upgrade = true;
+            ctx.run_later(RESTART_UPGRADE_GRACE, |act, ctx| {
+                act.close(CloseReason::TransportLost, ctx)
+            });
+            return;
+        }
         self.close(CloseReason::TransportLost, ctx);
     }
 }

@@ -121,7 +121,7 @@ impl<H: SocketHandler> SioSession<H> {
             InboundItem::Text(t) => packet::decode_text(&t),
             InboundItem::Binary(b) => Ok(EnginePacket::BinaryMessage(b)),
             InboundItem::Closed => {
-                if self.probe.take().is_some() {
+                if self.probe.take().is_some() && !self.restart_after_upgrade {
                     self.probed = false;
                     return;
                 }
@@ -159,6 +159,9 @@ impl<H: SocketHandler> SioSession<H> {
                     for frame in queue {
                         self.send_frame(frame, ctx);
                     }
+                }
+                if self.restart_after_upgrade {
+                    self.close(CloseReason::TransportLost, ctx);
                 }
             }
             _ => self.protocol_error("unexpected packet during upgrade", ctx),
