@@ -107,8 +107,10 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     }
     // A stream that was live when the server last stopped goes on from the first
     // request (read before the writers start).
-    let resumed = pool.get().map_err(db::DbError::from).and_then(|mut c| {
-        db::reads::running_stream(&mut c, crate::actors::live_stream::HISTORY as i64)
+    let (resumed, rules) = pool.get().map_err(db::DbError::from).and_then(|mut c| {
+        let resumed =
+            db::reads::running_stream(&mut c, crate::actors::live_stream::HISTORY as i64)?;
+        Ok((resumed, db::reads::channel_rules(&mut c)?))
     })?;
     // Central actors start once, outside the HttpServer factory, and are shared.
     let db_threads = (config.db_pool_size as usize).clamp(1, 4);
@@ -190,6 +192,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             max_chars: config.stream_chat_max_chars,
             per_minute: config.stream_chat_per_minute,
         },
+        rules,
     )
     .start();
     if let Some(cluster) = &cluster {

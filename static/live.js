@@ -1,6 +1,8 @@
 // The live-stream page. Viewers watch the host's camera over WebRTC (signalled through
-// the server), see the viewer count, like, see pinned products and chat. With a staff
-// token the page hosts: start and stop, broadcast the camera, pin products, moderate.
+// the server), see the viewer count, like, react, see pinned products and chat. With a
+// staff token the page hosts: start and stop, broadcast the camera, pin products and
+// messages, set the chat's limits, and moderate (moderators, bans, blocked terms, the
+// log). A viewer the host makes a moderator gets the line tools too.
 import { connect, el, time, tokenFromLink } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -8,7 +10,10 @@ const rand = () => [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.
 
 const state = {
   token: tokenFromLink("sb-host-token"),
-  session: sessionStorage.getItem("sb-live-session") || `live-${rand()}`,
+  // In localStorage, so every tab of this browser is the same viewer (a ban holds).
+  session: localStorage.getItem("sb-live-session") || `live-${rand()}`,
+  moderator: false,
+  lines: new Map(), // chat line id → its item
   peerId: `peer-${rand()}`,
   stream: null, // the current stream's view
   pinned: [],
@@ -17,7 +22,7 @@ const state = {
   peers: new Map(), // peer id → RTCPeerConnection
   conn: null,
 };
-sessionStorage.setItem("sb-live-session", state.session);
+localStorage.setItem("sb-live-session", state.session);
 const host = () => Boolean(state.token);
 
 function start() {
@@ -40,6 +45,7 @@ async function onFrame(f) {
     case "registered":
     case "admin_registered":
       send({ type: "webrtc_register", peerId: state.peerId, userType: host() ? "admin" : "customer" });
+      if (host()) refreshModeration();
       break;
     case "webrtc_registered":
       if (host() && state.camera && state.stream) send({ type: "webrtc_broadcast_start", peerId: state.peerId });
@@ -62,13 +68,30 @@ async function onFrame(f) {
       break;
     case "chat_history":
       $("chat").replaceChildren();
+      state.lines.clear();
       f.messages.forEach(addChat);
       break;
     case "chat_message":
       addChat(f);
       break;
     case "chat_message_deleted":
-      $("chat").querySelector(`li[data-id="${CSS.escape(f.messageId)}"]`)?.remove();
+      state.lines.get(f.messageId)?.remove();
+      state.lines.delete(f.messageId);
+      break;
+    case "chat_banned":
+      showRestricted(f);
+      break;
+    case "chat_ban_lifted":
+      showRestricted(null);
+      break;
+    case "chat_role":
+      state.moderator = f.moderator;
+      $("moderator-note").hidden = !f.moderator;
+      for (const [id, item] of state.lines) lineTools(item, id);
+      break;
+    case "chat_moderated":
+      $("error").textContent = "";
+      if (host()) refreshModeration();
       break;
     case "chat_settings":
       $("slow-note").textContent = f.slowModeSeconds ? `(slow mode: ${f.slowModeSeconds} s)` : "";
@@ -186,29 +209,115 @@ function closePeers() {
 // ---- chat, likes, pins -------------------------------------------------------------
 
 function addChat(line) {
-  if (line.id && $("chat").querySelector(`li[data-id="${CSS.escape(line.id)}"]`)) return;
+  if (!line.id || state.lines.has(line.id)) return;
   const item = el(
     "li",
-    { class: line.isAdmin ? "line host-line" : "line", "data-id": line.id },
+    { class: line.isAdmin ? "line host-line" : "line", "data-id": line.id, "data-admin": line.isAdmin },
     el("strong", {}, line.username),
     " ",
     el("span", { class: "text" }, line.message),
     el("span", { class: "meta" }, time(line.timestamp)),
+    el("span", { class: "tools" }),
   );
-  if (host() && line.id) {
-    item.append(
-      el("button", { type: "button", class: "ghost mod", title: "Delete", onclick: () => send({ type: "chat_delete", messageId: line.id }) }, "delete"),
-      el(
-        "button",
-        { type: "button", class: "ghost mod", title: "Mute for 5 minutes", onclick: () => send({ type: "chat_mute", messageId: line.id, durationSeconds: 300 }) },
-        "mute",
-      ),
-      el("button", { type: "button", class: "ghost mod", title: "Pin above the chat", onclick: () => send({ type: "chat_pin", messageId: line.id }) }, "pin"),
-    );
-  }
+  state.lines.set(line.id, item);
+  lineTools(item, line.id);
   $("chat").append(item);
   $("chat").scrollTop = $("chat").scrollHeight;
 }
+
+// What the host, or a moderator, can do to a line: staff lines only get pinned.
+function lineTools(item, id) {
+  const tool = (label, title, frame) =>
+    el("button", { type: "button", class: "ghost mod", title, onclick: () => send({ ...frame, messageId: id }) }, label);
+  const staffLine = item.hasAttribute("data-admin");
+  const tools = [];
+  if ((host() || state.moderator) && !staffLine) {
+    tools.push(
+      tool("delete", "Delete", { type: "chat_delete" }),
+      tool("timeout", "Time out for 5 minutes", { type: "chat_timeout", durationSeconds: 300 }),
+      tool("ban", "Ban until lifted", { type: "chat_ban" }),
+    );
+  }
+  if (host()) {
+    if (!staffLine) tools.push(tool("mod", "Make a moderator", { type: "chat_moderator_add" }));
+    tools.push(tool("pin", "Pin above the chat", { type: "chat_pin" }));
+  }
+  item.querySelector(".tools").replaceChildren(...tools);
+}
+
+// A banned or timed-out viewer still watches; the chat box says why it is closed.
+let reopen = null;
+function showRestricted(ban) {
+  clearTimeout(reopen);
+  const box = $("restricted");
+  box.hidden = !ban;
+  $("chat-text").disabled = Boolean(ban);
+  $("chat-form").querySelector("button").disabled = Boolean(ban);
+  if (!ban) return;
+  const why = ban.reason ? ` (${ban.reason})` : "";
+  box.textContent = ban.until ? `You are timed out until ${time(ban.until)}${why}.` : `You are banned from this chat${why}.`;
+  if (ban.until) reopen = setTimeout(() => showRestricted(null), Math.max(0, Date.parse(ban.until) - Date.now()));
+}
+
+// ---- the host's moderation tools (REST) ----------------------------------------------
+
+async function refreshModeration() {
+  try {
+    const [mods, bans, terms, log] = await Promise.all([
+      rest("GET", "/api/live/moderators"),
+      rest("GET", "/api/live/bans"),
+      rest("GET", "/api/live/blocked-terms"),
+      rest("GET", "/api/live/moderation-log?limit=20"),
+    ]);
+    const drop = (label, path) => el("button", { type: "button", class: "ghost", onclick: () => act("DELETE", path) }, label);
+    $("moderators").replaceChildren(
+      ...mods.map((m) => el("li", { "data-user": m.userId }, el("strong", {}, m.name), " ", drop("remove", `/api/live/moderators/${encodeURIComponent(m.userId)}`))),
+    );
+    if (!mods.length) $("moderators").append(el("li", { class: "muted" }, "None yet: pick one from a chat line."));
+    $("bans").replaceChildren(
+      ...bans.map((b) =>
+        el(
+          "li",
+          { "data-user": b.userId },
+          el("strong", {}, b.name),
+          " ",
+          el("span", { class: "muted" }, b.until ? `until ${time(b.until)}` : "banned"),
+          " ",
+          drop("lift", `/api/live/bans/${encodeURIComponent(b.userId)}`),
+        ),
+      ),
+    );
+    if (!bans.length) $("bans").append(el("li", { class: "muted" }, "Nobody."));
+    if (document.activeElement !== $("terms")) $("terms").value = terms.join("\n");
+    $("modlog").replaceChildren(
+      ...log.map((e) => el("li", {}, `${time(e.createdAt)} ${e.byName}: ${e.action}${e.detail ? ` (${e.detail})` : ""}`)),
+    );
+  } catch (e) {
+    $("error").textContent = e.message;
+  }
+}
+
+async function act(method, path, body) {
+  try {
+    await rest(method, path, body);
+    $("error").textContent = "";
+  } catch (e) {
+    $("error").textContent = e.message;
+  }
+  refreshModeration();
+}
+
+$("terms-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const terms = $("terms").value.split("\n").map((t) => t.trim()).filter(Boolean);
+  $("terms").blur();
+  act("PUT", "/api/live/blocked-terms", { terms });
+});
+$("announce-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  send({ type: "chat_pin", message: $("announce-text").value.trim() });
+  $("announce-text").value = "";
+});
 
 function showPinnedMessage(m) {
   const box = $("pinned-message");

@@ -146,6 +146,7 @@ async fn chat_settings(
         .live
         .send(Moderate {
             caller: caller.staff()?,
+            actor: None,
             stream_id: Some(id.into_inner()),
             cmd: ModerateCmd::Settings {
                 slow_mode_seconds: b.slow_mode_seconds,

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod chat_sessions;
 pub mod health;
 pub mod live;
+pub mod live_moderation;
 pub mod metrics;
 pub mod multipart;
 pub mod openapi;
@@ -69,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .configure(chat_sessions::configure)
     .configure(live::configure)
+    .configure(live_moderation::configure)
     .configure(support::configure)
     .configure(webhooks::configure)
     .configure(api_keys::configure)

@@ -553,3 +553,105 @@ pub fn conversations_page(
     rows.truncate(f.limit as usize);
     Ok((rows.into_iter().map(Into::into).collect(), has_more))
 }
+
+/// The live chat's standing rules: moderators, bans and timeouts not yet over, and
+/// blocked terms.
+pub fn channel_rules(
+    conn: &mut DbConnection,
+) -> Result<crate::domain::moderation::ChannelRules, DbError> {
+    use super::schema::{stream_bans as b, stream_blocked_terms as t, stream_moderators as m};
+    use crate::domain::message::iso_timestamp;
+    use crate::domain::moderation::{Ban, ChannelRules, Moderator};
+    let moderators = m::table
+        .select((m::user_id, m::name, m::added_by, m::added_at))
+        .load::<(String, String, String, chrono::NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(user_id, name, added_by, at)| Moderator {
+            user_id,
+            name,
+            added_by,
+            added_at: iso_timestamp(at),
+        })
+        .collect();
+    let now = crate::domain::message::now_millis();
+    type BanRow = (
+        String,
+        String,
+        String,
+        Option<chrono::NaiveDateTime>,
+        String,
+        chrono::NaiveDateTime,
+    );
+    let bans = b::table
+        .filter(b::until.is_null().or(b::until.gt(now)))
+        .select((
+            b::user_id,
+            b::name,
+            b::reason,
+            b::until,
+            b::banned_by,
+            b::created_at,
+        ))
+        .load::<BanRow>(conn)?
+        .into_iter()
+        .map(|(user_id, name, reason, until, banned_by, at)| Ban {
+            user_id,
+            name,
+            reason,
+            until: until.map(iso_timestamp),
+            banned_by,
+            created_at: iso_timestamp(at),
+        })
+        .collect();
+    let terms: Vec<String> = t::table.order(t::term.asc()).select(t::term).load(conn)?;
+    Ok(ChannelRules::new(moderators, bans, &terms))
+}
+
+/// The moderation log, newest first.
+pub fn moderation_log(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> Result<Vec<crate::domain::moderation::LogEntry>, DbError> {
+    use super::schema::stream_moderation_log as l;
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        Option<String>,
+        chrono::NaiveDateTime,
+    );
+    let rows: Vec<Row> = l::table
+        .order((l::created_at.desc(), l::id.desc()))
+        .limit(limit)
+        .select((
+            l::id,
+            l::action,
+            l::subject,
+            l::detail,
+            l::by_id,
+            l::by_name,
+            l::stream_id,
+            l::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, action, subject, detail, by_id, by_name, stream_id, at)| {
+                crate::domain::moderation::LogEntry {
+                    id,
+                    action,
+                    subject,
+                    detail,
+                    by_id,
+                    by_name,
+                    stream_id,
+                    created_at: crate::domain::message::iso_timestamp(at),
+                }
+            },
+        )
+        .collect())
+}

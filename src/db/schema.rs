@@ -125,6 +125,47 @@ diesel::table! {
 }
 
 diesel::table! {
+    stream_moderators (user_id) {
+        user_id -> Text,
+        name -> Text,
+        added_by -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stream_bans (user_id) {
+        user_id -> Text,
+        name -> Text,
+        reason -> Text,
+        until -> Nullable<Timestamp>,
+        banned_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stream_blocked_terms (term) {
+        term -> Text,
+        added_by -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stream_moderation_log (id) {
+        id -> Text,
+        action -> Text,
+        subject -> Nullable<Text>,
+        detail -> Text,
+        by_id -> Text,
+        by_name -> Text,
+        stream_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// One row the health probe updates, to know that writes commit.
     health_probe (id) {
         id -> Integer,

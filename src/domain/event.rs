@@ -92,6 +92,19 @@ pub enum Event {
     },
     /// Slow mode changed: one message per this many seconds per viewer (0: off).
     ChatSettings(super::stream::ChatSettings),
+    /// For one viewer's connections: they are banned (`until: None`) or timed out
+    /// until a time; they still watch.
+    ChatBanned {
+        until: Option<String>,
+        reason: String,
+    },
+    ChatBanLifted,
+    /// For one viewer's connections: they are (or are no longer) a moderator.
+    ChatRole {
+        moderator: bool,
+    },
+    /// For staff: the standing rules changed (whoever changed them).
+    RulesChanged(super::moderation::RuleChange),
     /// The recent stream chat, for one newly arrived viewer.
     ChatHistory {
         lines: Vec<super::stream::ChatLine>,

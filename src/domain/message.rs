@@ -127,7 +127,14 @@ impl Message {
 
 /// JavaScript's `Date.toISOString()` format, which every seed uses.
 pub fn iso_timestamp(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.format(ISO_FORMAT).to_string()
+}
+
+const ISO_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+
+/// A time `iso_timestamp` wrote.
+pub fn parse_iso(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, ISO_FORMAT).ok()
 }
 
 /// Now, in UTC, truncated to milliseconds so it round-trips through both databases unchanged.

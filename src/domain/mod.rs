@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod event;
 pub mod files;
 pub mod message;
+pub mod moderation;
 pub mod stream;
 pub mod text;
 pub mod webhook;

@@ -84,7 +84,7 @@ impl PinnedMessage {
     pub fn expired(&self, now: NaiveDateTime) -> bool {
         self.until
             .as_deref()
-            .and_then(|u| NaiveDateTime::parse_from_str(u, "%Y-%m-%dT%H:%M:%S%.3fZ").ok())
+            .and_then(super::message::parse_iso)
             .is_some_and(|u| u <= now)
     }
 }

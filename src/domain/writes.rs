@@ -267,6 +267,14 @@ pub struct SetPinnedMessage {
     pub message: Option<crate::domain::stream::PinnedMessage>,
 }
 
+/// A moderation action, logged with who did it, and the change to the standing
+/// rules it makes, if any, in one transaction.
+#[derive(Debug, Clone)]
+pub struct LogModeration {
+    pub change: Option<crate::domain::moderation::RuleChange>,
+    pub entry: crate::domain::moderation::LogEntry,
+}
+
 /// A new webhook endpoint.
 #[derive(Debug, Clone)]
 pub struct CreateEndpoint {

@@ -449,7 +449,7 @@ async fn staff_moderate_the_live_chat() {
     a.send(json!({"type": "chat_message", "message": "again"}))
         .await;
     let muted = a.recv_until(|v| v["type"] == "error").await;
-    assert_eq!(muted["message"], "You are muted");
+    assert_eq!(muted["message"], "You are timed out");
     b.send(json!({"type": "chat_message", "message": "hello"}))
         .await;
     b.recv_until(|v| v["type"] == "chat_message" && v["message"] == "hello")

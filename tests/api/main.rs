@@ -18,6 +18,7 @@ mod handover;
 mod health;
 mod limits;
 mod live;
+mod live_moderation;
 mod logs;
 mod metrics;
 mod native_ws;

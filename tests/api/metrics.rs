@@ -362,7 +362,7 @@ async fn live_stream_figures_move_with_viewers_likes_chat_moderation_and_signals
         .await;
     assert_eq!(m.get("switchboard_stream_likes_total"), 1.0);
     assert_eq!(m.get("switchboard_stream_chat_lines_total"), 1.0);
-    for action in ["delete", "mute"] {
+    for action in ["delete", "timeout"] {
         let sample = format!("switchboard_stream_moderation_actions_total{{action=\"{action}\"}}");
         assert_eq!(m.get(&sample), 1.0, "{sample}");
     }

@@ -78,15 +78,15 @@ describe("live stream in the browser", () => {
     // Moderation: the host deletes the viewer's line; it goes for everyone.
     await line.locator("button.mod", { hasText: "delete" }).click();
     await viewer.locator("#chat .line", { hasText: "love it" }).waitFor({ state: "detached" });
-    // Muting: the viewer's next line is refused, and nobody gets it.
+    // A timeout: the viewer is told until when, and the chat box closes.
     await viewer.fill("#chat-text", "spam");
     await viewer.press("#chat-text", "Enter");
-    await host.locator("#chat .line", { hasText: "spam" }).locator("button.mod", { hasText: "mute" }).click();
-    await new Promise((r) => setTimeout(r, 200));
-    await viewer.fill("#chat-text", "more spam");
-    await viewer.press("#chat-text", "Enter");
-    await viewer.locator("#error", { hasText: /mute/i }).waitFor();
-    assert.equal(await host.locator("#chat .line", { hasText: "more spam" }).count(), 0);
+    await host.locator("#chat .line", { hasText: "spam" }).locator("button.mod", { hasText: "timeout" }).click();
+    await viewer.locator("#restricted:not([hidden])", { hasText: "You are timed out until" }).waitFor();
+    assert.equal(await viewer.locator("#chat-text").isDisabled(), true);
+    await host.locator("#bans li", { hasText: "Vic" }).locator("button", { hasText: "lift" }).click();
+    await viewer.locator("#restricted").waitFor({ state: "hidden" });
+    assert.equal(await viewer.locator("#chat-text").isDisabled(), false);
 
     // A late viewer gets the recent chat, the pins and the video too.
     const late = await page(browser, errors);
@@ -105,6 +105,72 @@ describe("live stream in the browser", () => {
     await host.click("#stop");
     await viewer.locator("#offair").waitFor();
     assert.equal(await viewer.locator("img").count(), 0, "no element made from chat text");
+    assert.deepEqual(errors, []);
+  });
+
+  it("a moderator the host names acts; a ban holds in a new tab until lifted; blocked terms never show", async () => {
+    const host = await page(browser, errors);
+    await host.goto(`${URL}/live#token=${token("hana", "admin", "Hana")}`);
+    await host.locator("#host").waitFor();
+    await host.locator("#conn[data-state=online]").waitFor();
+    await host.fill("#stream-title", "Moderated launch");
+    await host.click("#start");
+    await host.locator("#stop:not([disabled])").waitFor();
+    const say = async (p, name, text) => {
+      await p.fill("#chat-name", name);
+      await p.fill("#chat-text", text);
+      await p.press("#chat-text", "Enter");
+    };
+    const viewerPage = async () => {
+      const p = await page(browser, errors);
+      await p.goto(`${URL}/live`);
+      await p.locator("#conn[data-state=online]").waitFor();
+      return p;
+    };
+    const mod = await viewerPage();
+    const troll = await viewerPage();
+    const other = await viewerPage();
+
+    // The host makes a viewer a moderator from one of their lines.
+    await say(mod, "Mia", "hi all");
+    await host.locator("#chat .line", { hasText: "hi all" }).locator("button.mod", { hasText: "mod" }).click();
+    await mod.locator("#moderator-note:not([hidden])").waitFor();
+    await host.locator("#moderators li", { hasText: "Mia" }).waitFor();
+    // A plain viewer has no tools; the moderator has, and times a troll out.
+    await say(troll, "Tom", "buy my stuff");
+    const trollLine = mod.locator("#chat .line", { hasText: "buy my stuff" });
+    await trollLine.waitFor();
+    assert.equal(await other.locator("#chat .line button.mod").count(), 0);
+    await trollLine.locator("button.mod", { hasText: "timeout" }).click();
+    await troll.locator("#restricted:not([hidden])", { hasText: "You are timed out until" }).waitFor();
+    await host.locator("#bans li", { hasText: "Tom" }).waitFor();
+    await host.locator("#modlog li", { hasText: "Mia: timeout" }).waitFor();
+
+    // The host bans them outright; a new tab of theirs is banned on arrival.
+    await host.locator("#chat .line", { hasText: "buy my stuff" }).locator("button.mod", { hasText: "ban" }).click();
+    await troll.locator("#restricted", { hasText: "You are banned from this chat" }).waitFor();
+    const tab = await troll.context().newPage();
+    await tab.goto(`${URL}/live`);
+    await tab.locator("#restricted:not([hidden])", { hasText: "You are banned from this chat" }).waitFor();
+    assert.equal(await tab.locator("#chat-text").isDisabled(), true);
+    await host.locator("#bans li", { hasText: "Tom" }).locator("button", { hasText: "lift" }).click();
+    await tab.locator("#restricted").waitFor({ state: "hidden" });
+    await say(tab, "Tom", "sorry");
+    await other.locator("#chat .line", { hasText: "sorry" }).waitFor();
+
+    // Blocked terms, in any spelling: refused for the writer, never shown to others.
+    await host.fill("#terms", "scam*\nbuy now");
+    await host.click("#terms-form button[type=submit]");
+    await host.locator("#modlog li", { hasText: "blocked_terms" }).waitFor();
+    await say(other, "Olu", "ѕсаmmers everywhere");
+    await other.locator("#error", { hasText: "blocked term" }).waitFor();
+    await say(other, "Olu", "marker line");
+    await host.locator("#chat .line", { hasText: "marker line" }).waitFor();
+    assert.equal(await host.locator("#chat .line", { hasText: "everywhere" }).count(), 0);
+    await screenshot(host, "live-moderation");
+
+    await host.click("#stop");
+    await other.locator("#offair").waitFor();
     assert.deepEqual(errors, []);
   });
 });

@@ -193,6 +193,49 @@ async function live(api, { token }) {
   assert.equal((await api.call("GET", "/api/live/streams")).status, 200);
 }
 
+/** The live chat's standing rules (no stream need be live). */
+async function liveModeration(api, { token }) {
+  const host = token("host", "admin", "Host");
+  const viewer = token("viewer", "customer", "Vi");
+  assert.equal((await api.call("GET", "/api/live/bans")).status, 401);
+  assert.equal((await api.call("GET", "/api/live/bans", { bearer: viewer })).status, 403);
+  const timeout = await api.call("PUT", "/api/live/bans/viewer", { body: { durationSeconds: 600, reason: "spam" }, bearer: host });
+  assert.equal(timeout.status, 200, timeout.text);
+  const ban = await api.call("PUT", "/api/live/bans/guest-1", { body: { name: "Troll" }, bearer: host });
+  assert.equal(ban.status, 200, ban.text);
+  assert.equal((await api.call("PUT", "/api/live/bans/x", { body: { durationSeconds: 0 }, bearer: host })).status, 422);
+  assert.equal((await api.call("GET", "/api/live/bans", { bearer: host })).status, 200);
+  assert.equal((await api.call("DELETE", "/api/live/bans/guest-1", { bearer: host })).status, 200);
+  assert.equal((await api.call("DELETE", "/api/live/bans/guest-1", { bearer: host })).status, 404);
+  const mod = await api.call("PUT", "/api/live/moderators/mod-1", { body: { name: "Mo" }, bearer: host });
+  assert.equal(mod.status, 200, mod.text);
+  assert.equal((await api.call("PUT", "/api/live/moderators/mod-2", { body: { name: "x".repeat(100) }, bearer: host })).status, 422);
+  assert.equal((await api.call("GET", "/api/live/moderators", { bearer: host })).status, 200);
+  assert.equal((await api.call("DELETE", "/api/live/moderators/mod-1", { bearer: host })).status, 200);
+  assert.equal((await api.call("DELETE", "/api/live/moderators/mod-1", { bearer: host })).status, 404);
+  const terms = await api.call("PUT", "/api/live/blocked-terms", { body: { terms: ["scam*", "buy now"] }, bearer: host });
+  assert.equal(terms.status, 200, terms.text);
+  assert.equal((await api.call("PUT", "/api/live/blocked-terms", { body: { terms: ["*"] }, bearer: host })).status, 422);
+  assert.equal((await api.call("GET", "/api/live/blocked-terms", { bearer: host })).status, 200);
+  const log = await api.call("GET", "/api/live/moderation-log?limit=20", { bearer: host });
+  assert.equal(log.status, 200, log.text);
+  assert.equal((await api.call("GET", "/api/live/moderation-log?limit=0", { bearer: host })).status, 422);
+  for (const path of ["/api/live/moderators", "/api/live/blocked-terms", "/api/live/moderation-log"]) {
+    assert.equal((await api.call("GET", path)).status, 401);
+    assert.equal((await api.call("GET", path, { bearer: viewer })).status, 403);
+  }
+  for (const [method, path, body] of [
+    ["PUT", "/api/live/bans/x", {}],
+    ["DELETE", "/api/live/bans/x"],
+    ["PUT", "/api/live/moderators/x", {}],
+    ["DELETE", "/api/live/moderators/x"],
+    ["PUT", "/api/live/blocked-terms", { terms: [] }],
+  ]) {
+    assert.equal((await api.call(method, path, { body, bearer: viewer })).status, 403, `${method} ${path}`);
+    assert.equal((await api.call(method, path, { body })).status, 401, `${method} ${path}`);
+  }
+}
+
 /** Health, metrics and the document itself. */
 async function operations(api) {
   assert.equal((await api.call("GET", "/health")).status, 200);
@@ -202,4 +245,4 @@ async function operations(api) {
   assert.equal((await api.call("GET", "/api/openapi.json")).status, 200);
 }
 
-export const scenarios = [adminAndServer, native, sessions, support, live, operations];
+export const scenarios = [adminAndServer, native, sessions, support, live, liveModeration, operations];

@@ -33,10 +33,8 @@ pub enum StreamSync {
     ChatDeleted {
         message_id: String,
     },
-    Muted {
-        sender: String,
-        seconds: u64,
-    },
+    /// A change to the standing rules (moderators, bans, blocked terms).
+    Rules(crate::domain::moderation::RuleChange),
     /// Slow mode, the longest line and the rate, as staff set them.
     ChatSettings(crate::domain::stream::ChatSettings),
     /// The liker's like as it is now (not a toggle), so that the same person liking
@@ -78,8 +76,6 @@ pub struct StreamSnapshot {
     pub history: Vec<ChatLine>,
     /// (message id, author) of the recent lines.
     pub authors: Vec<(String, String)>,
-    /// (author, milliseconds left).
-    pub muted: Vec<(String, u64)>,
     pub slow_mode_seconds: u64,
     /// The line length and rate (absent from older nodes: the settings' defaults).
     #[serde(default)]

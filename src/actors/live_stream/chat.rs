@@ -1,5 +1,5 @@
-//! Stream chat, likes and moderation: lines broadcast at once and stored behind them,
-//! likes once per person, and staff's deletes, mutes and slow mode.
+//! Stream chat, likes, reactions and the pinned message: lines broadcast at once and
+//! stored behind them, likes once per person, taps counted for the next flush.
 
 use actix::prelude::*;
 
@@ -79,8 +79,14 @@ impl Handler<PinMessage> for LiveStream {
             }
         });
         self.commit(StreamSync::PinnedMessage(pinned.clone()));
-        self.metrics
-            .moderated(if pinned.is_some() { "pin" } else { "unpin" });
+        let action = if pinned.is_some() { "pin" } else { "unpin" };
+        self.metrics.moderated(action);
+        let (subject, detail) = match &pinned {
+            Some(p) => (Some(p.id.clone()), truncate(&p.message, 80)),
+            None => (None, String::new()),
+        };
+        let by = self.acting(&msg.caller, None)?;
+        drop(self.record(ctx, &by, action, subject, detail, None));
         Ok(pinned)
     }
 }
@@ -113,7 +119,7 @@ impl Handler<SendChat> for LiveStream {
             .ok_or_else(no_stream)?;
         let max_chars = self.moderation.settings.max_chars as usize;
         let message = text::message_text(&msg.text, max_chars)?;
-        self.check_moderation(&msg.caller, &msg.sender_id)?;
+        self.check_moderation(&msg.caller, &msg.sender_id, &message)?;
         let username = match &msg.caller {
             Caller::Staff(_) | Caller::User(_) => msg.caller.display_name().to_owned(),
             _ => text::optional_field(
@@ -156,106 +162,5 @@ impl Handler<SendChat> for LiveStream {
         });
         self.metrics.stream_chat_lines.inc();
         Ok(())
-    }
-}
-
-impl LiveStream {
-    /// Muted viewers, slow mode (counted from the sender's last line, on any node) and
-    /// the rate (the lines of the last minute); staff are exempt.
-    pub(super) fn check_moderation(&self, caller: &Caller, sender: &str) -> Result<(), AppError> {
-        if caller.is_staff() {
-            return Ok(());
-        }
-        let now = std::time::Instant::now();
-        let m = &self.moderation;
-        let recent = m.recent.get(sender);
-        if let Some(until) = m.muted.get(sender).filter(|u| **u > now) {
-            let left = until.duration_since(now).as_secs() + 1;
-            return Err(AppError::forbidden("You are muted")
-                .with_detail(format!("for {left} more seconds")));
-        }
-        let every = Duration::from_secs(m.settings.slow_mode_seconds);
-        if let Some(last) = recent.and_then(|r| r.back()).filter(|_| !every.is_zero()) {
-            let since = now.duration_since(*last);
-            if since < every {
-                let wait = (every - since).as_secs() + 1;
-                return Err(AppError::new(ErrorKind::RateLimited, "Slow mode is on")
-                    .with_detail(format!("wait {wait} seconds")));
-            }
-        }
-        let per_minute = m.settings.per_minute as usize;
-        if let Some(r) = recent.filter(|_| per_minute > 0) {
-            let minute = Duration::from_secs(60);
-            let in_last_minute = r
-                .iter()
-                .rev()
-                .take_while(|t| now.duration_since(**t) < minute);
-            if in_last_minute.count() >= per_minute {
-                return Err(
-                    AppError::new(ErrorKind::RateLimited, "You are writing too fast")
-                        .with_detail(format!("at most {per_minute} lines a minute in this chat")),
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Handler<Moderate> for LiveStream {
-    type Result = Result<ChatSettings, AppError>;
-
-    fn handle(&mut self, msg: Moderate, _: &mut Context<Self>) -> Self::Result {
-        staff_only(&msg.caller)?;
-        self.live_as(msg.stream_id.as_deref())?;
-        let unknown = || AppError::not_found("Message not found");
-        match msg.cmd {
-            ModerateCmd::Delete { message_id } => {
-                if !self.history.iter().any(|l| l.id == message_id) {
-                    return Err(unknown());
-                }
-                self.commit(StreamSync::ChatDeleted { message_id });
-                self.metrics.moderated("delete");
-            }
-            ModerateCmd::Mute {
-                message_id,
-                seconds,
-            } => {
-                if !(1..=MAX_MUTE_SECS).contains(&seconds) {
-                    return Err(AppError::validation(
-                        "durationSeconds must be between 1 and 86400",
-                    ));
-                }
-                let author = self
-                    .moderation
-                    .authors
-                    .iter()
-                    .find(|(id, _)| *id == message_id)
-                    .map(|(_, a)| a.clone());
-                let sender = author.ok_or_else(unknown)?;
-                self.commit(StreamSync::Muted { sender, seconds });
-                self.metrics.moderated("mute");
-            }
-            ModerateCmd::Settings {
-                slow_mode_seconds,
-                max_chars,
-                per_minute,
-            } => {
-                let now = self.moderation.settings;
-                let settings = ChatSettings {
-                    slow_mode_seconds: slow_mode_seconds.unwrap_or(now.slow_mode_seconds),
-                    max_chars: max_chars.unwrap_or(now.max_chars),
-                    per_minute: per_minute.unwrap_or(now.per_minute),
-                }
-                .checked()?;
-                self.commit(StreamSync::ChatSettings(settings));
-                if settings.slow_mode_seconds != now.slow_mode_seconds {
-                    self.metrics.moderated("slow_mode");
-                }
-                if (settings.max_chars, settings.per_minute) != (now.max_chars, now.per_minute) {
-                    self.metrics.moderated("limits");
-                }
-            }
-        }
-        Ok(self.moderation.settings)
     }
 }

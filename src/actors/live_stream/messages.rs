@@ -15,6 +15,9 @@ use crate::error::AppError;
 pub struct Watch {
     pub conn: ConnId,
     pub staff: bool,
+    /// Who writes from it (user id, else guest id, else session id): a moderator is
+    /// told so, a banned viewer is told once.
+    pub who: Option<String>,
     pub recipient: Recipient<Deliver>,
 }
 
@@ -100,11 +103,14 @@ pub enum ModerateCmd {
     },
 }
 
-/// Answers with the chat's settings after the command.
+/// Answers with the chat's settings after the command. Staff may give any; a
+/// moderator deletes and mutes.
 #[derive(Message)]
 #[rtype(result = "Result<crate::domain::stream::ChatSettings, AppError>")]
 pub struct Moderate {
     pub caller: Caller,
+    /// Who acts (user id, else guest id, else session id), to know a moderator.
+    pub actor: Option<String>,
     /// When given, it must be the live stream's.
     pub stream_id: Option<String>,
     pub cmd: ModerateCmd,
@@ -172,3 +178,90 @@ pub struct PinProducts {
 #[derive(Message)]
 #[rtype(result = "Option<(StreamView, Arc<Vec<PinnedProduct>>)>")]
 pub struct GetCurrent;
+
+/// Whom a moderation command is about.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The author of a recent chat line.
+    Line { message_id: String },
+    /// A viewer by the id their lines are written as (user id, else guest id, else
+    /// session id), and the name to list them under.
+    Viewer {
+        user_id: String,
+        name: Option<String>,
+    },
+}
+
+impl Target {
+    /// From a request's `messageId` or `userId` (exactly one).
+    pub fn from_fields(
+        message_id: Option<String>,
+        user_id: Option<String>,
+        name: Option<String>,
+    ) -> Result<Target, AppError> {
+        match (message_id, user_id) {
+            (Some(message_id), None) => Ok(Target::Line { message_id }),
+            (None, Some(user_id)) if !user_id.trim().is_empty() => {
+                Ok(Target::Viewer { user_id, name })
+            }
+            _ => Err(AppError::validation("Give messageId or userId")),
+        }
+    }
+}
+
+/// A change to the live chat's standing rules (they outlast the stream).
+#[derive(Debug, Clone)]
+pub enum RuleCmd {
+    /// No writing for `seconds`.
+    Timeout {
+        target: Target,
+        seconds: u64,
+        reason: String,
+    },
+    /// No writing until lifted.
+    Ban {
+        target: Target,
+        reason: String,
+    },
+    /// Lift a ban or timeout.
+    Lift {
+        user_id: String,
+    },
+    /// Staff only.
+    AddModerator {
+        target: Target,
+    },
+    RemoveModerator {
+        user_id: String,
+    },
+    /// The whole list (staff only).
+    BlockedTerms {
+        terms: Vec<String>,
+    },
+}
+
+/// Staff or a moderator change the rules; answers with the change made.
+#[derive(Message)]
+#[rtype(result = "Result<crate::domain::moderation::RuleChange, AppError>")]
+pub struct ChangeRules {
+    pub caller: Caller,
+    /// As `Moderate`'s.
+    pub actor: Option<String>,
+    pub cmd: RuleCmd,
+}
+
+/// The standing rules as they are now (staff).
+#[derive(Message)]
+#[rtype(result = "Result<RulesView, AppError>")]
+pub struct GetRules {
+    pub caller: Caller,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RulesView {
+    pub moderators: Vec<crate::domain::moderation::Moderator>,
+    /// Bans and timeouts in force, newest first.
+    pub bans: Vec<crate::domain::moderation::Ban>,
+    pub blocked_terms: Vec<String>,
+}

@@ -6,6 +6,7 @@
 mod chat;
 mod lifecycle;
 pub mod messages;
+mod moderation;
 mod replica;
 mod signalling;
 mod viewers;
@@ -25,6 +26,7 @@ use crate::actors::cluster::{
 use crate::actors::db_sync::{Db, Requests, WriteDone, Writes};
 use crate::actors::delivery::{deliver, Delivered, Evictions};
 use crate::domain::message::{iso_timestamp, now_millis};
+use crate::domain::moderation::ChannelRules;
 use crate::domain::stream::Stream;
 use crate::domain::stream::{
     ChatLine, ChatSettings, PinnedMessage, PinnedProduct, ReactionCounts, StreamView,
@@ -46,8 +48,8 @@ const RESUME_GRACE: Duration = Duration::from_secs(3);
 const MAX_CHAT_CHARS: usize = 500;
 const MAX_USERNAME_CHARS: usize = 40;
 const MAX_PINNED: usize = 20;
-/// The longest mute.
-const MAX_MUTE_SECS: u64 = 86_400;
+/// The longest timeout (a mute is one): a week.
+const MAX_TIMEOUT_SECS: u64 = 7 * 86_400;
 /// How far back the per-viewer rate looks, and the most lines it can count.
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 const MAX_PER_MINUTE: usize = 600;
@@ -55,6 +57,7 @@ const MAX_PER_MINUTE: usize = 600;
 struct Viewer {
     recipient: Recipient<Deliver>,
     staff: bool,
+    who: Option<String>,
 }
 
 struct Live {
@@ -85,6 +88,8 @@ pub struct LiveStream {
     peers: HashMap<String, Peer>,
     broadcaster: Option<String>,
     moderation: Moderation,
+    /// Moderators, bans and blocked terms: the channel's, kept across streams.
+    rules: ChannelRules,
     /// What each stream's chat rules start as (`STREAM_CHAT_*`).
     chat_defaults: ChatSettings,
     /// Reactions tapped here since the last flush, and those to show at the next one
@@ -104,9 +109,8 @@ pub struct LiveStream {
 
 /// Chat moderation state, reset with each stream.
 struct Moderation {
-    /// Who wrote each recent message (kept with the history), for mutes by message.
+    /// Who wrote each recent message (kept with the history), for timeouts by message.
     authors: VecDeque<(String, String)>,
-    muted: HashMap<String, std::time::Instant>,
     settings: ChatSettings,
     /// Each writer's lines of the last minute (on any node), oldest first: slow mode
     /// looks at the last, the rate counts them.
@@ -117,7 +121,6 @@ impl Moderation {
     fn new(settings: ChatSettings) -> Self {
         Moderation {
             authors: VecDeque::new(),
-            muted: HashMap::new(),
             settings,
             recent: HashMap::new(),
         }
@@ -171,8 +174,10 @@ impl LiveStream {
         metrics: Arc<crate::metrics::Metrics>,
         resumed: Option<crate::domain::stream::StoredStream>,
         chat_defaults: ChatSettings,
+        rules: ChannelRules,
     ) -> Self {
         LiveStream {
+            rules,
             chat_defaults,
             metrics,
             saved: None,
@@ -300,6 +305,16 @@ impl LiveStream {
         }
     }
 
+    /// Every connection here that writes as `who`.
+    fn send_to_writer(&self, who: &str, event: Event) {
+        let out = Arc::new(Outbound::new(event));
+        for (&conn, v) in &self.viewers {
+            if v.who.as_deref() == Some(who) {
+                self.send_shared(conn, &out);
+            }
+        }
+    }
+
     fn send_to(&self, conn: ConnId, event: Event) {
         self.send_shared(conn, &Arc::new(Outbound::new(event)));
     }
@@ -321,14 +336,14 @@ impl LiveStream {
     }
 
     /// Writers who have been quiet longer than the rate and slow mode look back, and
-    /// mutes that are over, are forgotten: a long stream's crowd does not pile up.
+    /// timeouts that are over, are forgotten: a long stream's crowd does not pile up.
     fn forget_quiet_writers(&mut self) {
         let now = std::time::Instant::now();
         let m = &mut self.moderation;
         let keep = RATE_WINDOW.max(Duration::from_secs(m.settings.slow_mode_seconds));
         m.recent
             .retain(|_, r| r.back().is_some_and(|t| now.duration_since(*t) < keep));
-        m.muted.retain(|_, until| *until > now);
+        self.rules.forget_ended(&iso_timestamp(now_millis()));
     }
 
     /// A pinned message whose time has passed goes: every node sees the same clock, so
@@ -492,7 +507,6 @@ impl LiveStream {
             pinned_message: s.pinned_message,
             history,
             authors,
-            muted: Vec::new(),
             slow_mode_seconds: 0,
             chat_limits: None,
             broadcaster: None,

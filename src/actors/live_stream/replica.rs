@@ -90,12 +90,8 @@ impl LiveStream {
                 }
                 self.broadcast(Event::StreamChatDeleted { message_id });
             }
-            StreamSync::Muted { sender, seconds } => {
-                // Bounded as a mute made here is (another node's word is not trusted
-                // with an overflowing instant).
-                let until = Instant::now() + Duration::from_secs(seconds.min(MAX_MUTE_SECS));
-                self.moderation.muted.insert(sender, until);
-            }
+            StreamSync::Rules(change) if change.well_formed() => self.rules_changed(change),
+            StreamSync::Rules(change) => log::warn!("a malformed rule change ignored: {change:?}"),
             StreamSync::ChatSettings(settings) => {
                 // Bounded as settings made here are (another node's word is checked).
                 if let Ok(settings) = settings.checked() {
@@ -153,7 +149,6 @@ impl LiveStream {
 
     fn snapshot(&self) -> Option<StreamSnapshot> {
         let live = self.live.as_ref()?;
-        let now = Instant::now();
         let m = &self.moderation;
         Some(StreamSnapshot {
             stream: crate::domain::stream::Stream {
@@ -164,12 +159,6 @@ impl LiveStream {
             pinned: live.pinned.clone(),
             history: self.history.iter().cloned().collect(),
             authors: m.authors.iter().cloned().collect(),
-            muted: m
-                .muted
-                .iter()
-                .filter(|(_, until)| **until > now)
-                .map(|(who, until)| (who.clone(), (*until - now).as_millis() as u64))
-                .collect(),
             slow_mode_seconds: m.settings.slow_mode_seconds,
             chat_limits: Some((m.settings.max_chars, m.settings.per_minute)),
             broadcaster: self.broadcaster.clone(),
@@ -186,7 +175,6 @@ impl LiveStream {
         if self.live.as_ref().is_some_and(|l| l.row.id == s.stream.id) {
             return self.catch_up(s);
         }
-        let now = Instant::now();
         self.metrics.stream_live.set(1);
         let peak = (s.stream.peak_viewers.max(0) as usize).max(self.viewer_count());
         self.live = Some(Live {
@@ -200,16 +188,6 @@ impl LiveStream {
         self.history = s.history.into();
         self.moderation = Moderation {
             authors: s.authors.into(),
-            muted: s
-                .muted
-                .into_iter()
-                .map(|(who, left)| {
-                    (
-                        who,
-                        now + Duration::from_millis(left.min(MAX_MUTE_SECS * 1000)),
-                    )
-                })
-                .collect(),
             settings: {
                 let (max_chars, per_minute) = s
                     .chat_limits

@@ -16,6 +16,7 @@ impl Handler<Watch> for LiveStream {
                 Viewer {
                     recipient: msg.recipient,
                     staff: msg.staff,
+                    who: msg.who.clone(),
                 },
             )
             .is_none();
@@ -23,6 +24,10 @@ impl Handler<Watch> for LiveStream {
         self.metrics.stream_viewers.set(self.viewers.len() as i64);
         if new {
             for event in self.state_events() {
+                self.send_to(msg.conn, event);
+            }
+            // Told once, on each new connection: a moderator, or banned.
+            for event in msg.who.iter().flat_map(|who| self.standing_of(who)) {
                 self.send_to(msg.conn, event);
             }
         }

@@ -8,6 +8,7 @@ mod api_keys;
 mod attachments;
 mod conversations;
 mod identity;
+mod moderation;
 mod outbox;
 mod read_state;
 mod streams;

@@ -139,6 +139,41 @@ pub enum Command {
         duration_seconds: Option<u64>,
     },
     ChatUnpin,
+    /// Staff or a moderator: no writing for a time, for the author of a line
+    /// (`messageId`) or a viewer (`userId`: the id their lines are written as).
+    ChatTimeout {
+        #[serde(default)]
+        message_id: Option<String>,
+        #[serde(default)]
+        user_id: Option<String>,
+        duration_seconds: u64,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Staff or a moderator: no writing until lifted.
+    ChatBan {
+        #[serde(default)]
+        message_id: Option<String>,
+        #[serde(default)]
+        user_id: Option<String>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    ChatUnban {
+        user_id: String,
+    },
+    /// Staff: make the author of a line, or a viewer, a moderator.
+    ChatModeratorAdd {
+        #[serde(default)]
+        message_id: Option<String>,
+        #[serde(default)]
+        user_id: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+    },
+    ChatModeratorRemove {
+        user_id: String,
+    },
     WebrtcRegister {
         peer_id: String,
         user_type: String,

@@ -55,6 +55,10 @@ pub enum Reply<'a> {
         total: i64,
     },
     Pong,
+    /// A moderation command was carried out.
+    ChatModerated {
+        change: &'a crate::domain::moderation::RuleChange,
+    },
     Error(&'a AppError),
 }
 
@@ -115,6 +119,7 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             json!({"type": "participants", "sessionId": session_id, "participants": participants})
         }
         Reply::OnlineStaff { staff } => json!({"type": "online_staff", "staff": staff}),
+        Reply::ChatModerated { change } => moderated(change),
         Reply::Inbox {
             status,
             conversations,
@@ -337,6 +342,12 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             v["type"] = json!("chat_settings");
             v
         }
+        Event::ChatBanned { until, reason } => {
+            json!({"type": "chat_banned", "until": until, "reason": reason})
+        }
+        Event::ChatBanLifted => json!({"type": "chat_ban_lifted"}),
+        Event::ChatRole { moderator } => json!({"type": "chat_role", "moderator": moderator}),
+        Event::RulesChanged(change) => moderated(change),
         Event::ChatHistory { lines } => json!({"type": "chat_history", "messages": lines}),
         Event::Signal(signal) => match signal {
             Signal::Registered { peer_id, user_type } => {
@@ -373,4 +384,26 @@ fn relay_names(kind: RelayKind) -> (&'static str, &'static str) {
         RelayKind::Answer => ("webrtc_answer", "answer"),
         RelayKind::IceCandidate => ("webrtc_ice_candidate", "candidate"),
     }
+}
+
+/// `chat_moderated`: what a moderation command changed.
+fn moderated(change: &crate::domain::moderation::RuleChange) -> Value {
+    use crate::domain::moderation::RuleChange;
+    let (action, user_id, what) = match change {
+        RuleChange::Ban(b) => {
+            let action = if b.until.is_some() { "timeout" } else { "ban" };
+            (action, Some(&b.user_id), json!({"ban": b}))
+        }
+        RuleChange::Lift { user_id } => ("unban", Some(user_id), json!({})),
+        RuleChange::AddModerator(m) => ("moderator_add", Some(&m.user_id), json!({"moderator": m})),
+        RuleChange::RemoveModerator { user_id } => ("moderator_remove", Some(user_id), json!({})),
+        RuleChange::BlockedTerms(terms) => ("blocked_terms", None, json!({"terms": terms})),
+    };
+    let mut v = what;
+    v["type"] = json!("chat_moderated");
+    v["action"] = json!(action);
+    if let Some(user_id) = user_id {
+        v["userId"] = json!(user_id);
+    }
+    v
 }

@@ -3,10 +3,10 @@
 
 use actix::prelude::*;
 
-use super::{Command, Ctx, NativeSocket, Registration};
+use super::{Command, Ctx, NativeSocket, Registration, Reply};
 use crate::actors::live_stream::{
-    LiveStream, Moderate, ModerateCmd, Pin, PinMessage, React, SendChat, SignalCmd, SignalCommand,
-    ToggleLike,
+    ChangeRules, LiveStream, Moderate, ModerateCmd, Pin, PinMessage, React, RuleCmd, SendChat,
+    SignalCmd, SignalCommand, Target, ToggleLike,
 };
 use crate::domain::conversation::participant_id;
 use crate::domain::RelayKind;
@@ -72,6 +72,43 @@ impl NativeSocket {
                 Err(e) => self.error(ctx, &e),
             },
             Command::ChatUnpin => self.pin(None, None, ctx),
+            Command::ChatTimeout {
+                message_id,
+                user_id,
+                duration_seconds,
+                reason,
+            } => self.change_rules(
+                Target::from_fields(message_id, user_id, None).map(|target| RuleCmd::Timeout {
+                    target,
+                    seconds: duration_seconds,
+                    reason: reason.unwrap_or_default(),
+                }),
+                ctx,
+            ),
+            Command::ChatBan {
+                message_id,
+                user_id,
+                reason,
+            } => self.change_rules(
+                Target::from_fields(message_id, user_id, None).map(|target| RuleCmd::Ban {
+                    target,
+                    reason: reason.unwrap_or_default(),
+                }),
+                ctx,
+            ),
+            Command::ChatUnban { user_id } => self.change_rules(Ok(RuleCmd::Lift { user_id }), ctx),
+            Command::ChatModeratorAdd {
+                message_id,
+                user_id,
+                name,
+            } => self.change_rules(
+                Target::from_fields(message_id, user_id, name)
+                    .map(|target| RuleCmd::AddModerator { target }),
+                ctx,
+            ),
+            Command::ChatModeratorRemove { user_id } => {
+                self.change_rules(Ok(RuleCmd::RemoveModerator { user_id }), ctx)
+            }
             Command::WebrtcRegister { peer_id, user_type } => {
                 self.signal(SignalCmd::Register { peer_id, user_type }, ctx)
             }
@@ -149,11 +186,33 @@ impl NativeSocket {
         }
     }
 
+    /// A change to the standing rules; the one who made it is told it was made.
+    fn change_rules(&mut self, cmd: Result<RuleCmd, AppError>, ctx: &mut Ctx) {
+        let cmd = match cmd {
+            Ok(cmd) => cmd,
+            Err(e) => return self.error(ctx, &e),
+        };
+        if !self.registered(ctx) {
+            return;
+        }
+        let sent = self.state.live.send(ChangeRules {
+            caller: self.caller(),
+            actor: self.liker(),
+            cmd,
+        });
+        let fut = async move { sent.await.map_err(AppError::from).and_then(|r| r) };
+        ws_connection::spawn(ctx, fut, |s, ctx, res| match res {
+            Ok(change) => s.reply(ctx, Reply::ChatModerated { change: &change }),
+            Err(e) => s.error(ctx, &e),
+        });
+    }
+
     pub(super) fn moderate(&mut self, cmd: ModerateCmd, ctx: &mut Ctx) {
         if self.registered(ctx) {
             self.tell_live(
                 Moderate {
                     caller: self.caller(),
+                    actor: self.liker(),
                     stream_id: None,
                     cmd,
                 },

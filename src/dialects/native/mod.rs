@@ -365,6 +365,11 @@ impl NativeSocket {
             | Command::ChatLimits { .. }
             | Command::ChatPin { .. }
             | Command::ChatUnpin
+            | Command::ChatTimeout { .. }
+            | Command::ChatBan { .. }
+            | Command::ChatUnban { .. }
+            | Command::ChatModeratorAdd { .. }
+            | Command::ChatModeratorRemove { .. }
             | Command::WebrtcRegister { .. }
             | Command::WebrtcOffer { .. }
             | Command::WebrtcAnswer { .. }

@@ -24,6 +24,7 @@ impl NativeSocket {
         let watch = Watch {
             conn: self.id,
             staff: self.caller().is_staff(),
+            who: self.liker(),
             recipient: ctx.address().recipient(),
         };
         self.state.live.do_send(watch);

@@ -381,7 +381,7 @@ async fn bad_messages_on_the_cluster_channel_change_nothing() {
         r#"{"from":"x","body":{"chat":{"room":7}}}"#.to_owned(),
         r#"{"from":"x","body":{"state":{"version":1,"staff":[],"viewers":18446744073709551615,"peers":[]}}}"#.to_owned(),
         r#"{"from":"y","body":{"state":{"version":1,"staff":[],"viewers":18446744073709551615,"peers":[]}}}"#.to_owned(),
-        r#"{"from":"x","body":{"stream":{"muted":{"sender":"s","seconds":18446744073709551615}}}}"#.to_owned(),
+        r#"{"from":"x","body":{"stream":{"rules":{"ban":{"userId":"s","name":"","reason":"","until":"not a time","bannedBy":"x","createdAt":"x"}}}}}"#.to_owned(),
         r#"{"from":"x","body":{"takes":["posts",[["user:u",4294967295]]]}}"#.to_owned(),
     ];
     for payload in &junk {

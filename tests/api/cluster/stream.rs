@@ -144,7 +144,7 @@ async fn one_stream_over_three_nodes() {
         .send(json!({"type": "chat_message", "message": "again, from B"}))
         .await;
     let refused = muted_on_b.recv_until(is("error")).await;
-    assert_eq!(refused["message"], "You are muted", "{refused}");
+    assert_eq!(refused["message"], "You are timed out", "{refused}");
 
     // WebRTC: the host on A broadcasts to a viewer on B, both ways.
     host.send(
@@ -504,4 +504,123 @@ async fn chat_limits_set_on_one_node_hold_on_another() {
         .await;
     let e = on_b.recv_until(is("error")).await;
     assert_eq!(e["message"], "You are writing too fast");
+}
+
+/// The standing rules hold on every node: a moderator named on A acts on B, a
+/// blocked term set on A is refused on B, a timeout made on B reaches the viewer's
+/// other tab on A, and a ban lifted on A is heard on B; the log, in the shared
+/// database, shows each action whichever node took it.
+#[actix_web::test]
+async fn moderators_bans_and_blocked_terms_hold_on_every_node() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["mod-a", "mod-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let host_token = token("mod-host", "admin");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let body = json!({"title": "Moderated", "quality": "720p"});
+    let (status, started) = a
+        .call("POST", "/api/live/streams", Some(&body), Some(&host_token))
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let signed_in = |user: &str, tab: &str| json!({"type": "register", "sessionId": format!("{tab}-{run}"), "token": token(user, "customer")});
+    let (mod_id, user) = (format!("mod-{run}"), format!("user-{run}"));
+    let mut moderator = b.ws_as(signed_in(&mod_id, "m")).await;
+    let mut viewer_b = b.ws_as(signed_in(&user, "tab1")).await;
+    let mut host = a
+        .ws_as(json!({"type": "register_admin", "userId": "mod-host", "token": host_token}))
+        .await;
+
+    let (status, _) = a
+        .call(
+            "PUT",
+            &format!("/api/live/moderators/{mod_id}"),
+            Some(&json!({})),
+            Some(&host_token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        moderator.recv_until(is("chat_role")).await["moderator"],
+        true
+    );
+    let terms = json!({"terms": ["spam*"]});
+    let (status, _) = a
+        .call(
+            "PUT",
+            "/api/live/blocked-terms",
+            Some(&terms),
+            Some(&host_token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The change travels by pub/sub: wait until B has it.
+    let mut blocked = false;
+    for _ in 0..50 {
+        viewer_b
+            .send(json!({"type": "chat_message", "message": "SPAMMY offer"}))
+            .await;
+        let next = viewer_b
+            .recv_until(|v| v["type"] == "error" || v["type"] == "chat_message")
+            .await;
+        if next["type"] == "error" {
+            assert_eq!(
+                next["message"], "Your message was not sent: it contains a blocked term",
+                "{next}"
+            );
+            blocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(blocked, "the blocked term reached B");
+
+    viewer_b
+        .send(json!({"type": "chat_message", "message": "an honest line"}))
+        .await;
+    let line = host
+        .recv_until(|v| v["type"] == "chat_message" && v["message"] == "an honest line")
+        .await;
+    moderator
+        .send(json!({"type": "chat_timeout", "messageId": line["id"], "durationSeconds": 600}))
+        .await;
+    assert_eq!(
+        moderator.recv_until(is("chat_moderated")).await["action"],
+        "timeout"
+    );
+    viewer_b.recv_until(is("chat_banned")).await;
+    let mut viewer_a = a.ws_as(signed_in(&user, "tab2")).await;
+    viewer_a.recv_until(is("chat_banned")).await;
+    viewer_a
+        .send(json!({"type": "chat_message", "message": "from my other tab"}))
+        .await;
+    assert_eq!(
+        viewer_a.recv_until(is("error")).await["message"],
+        "You are timed out"
+    );
+
+    let (status, _) = a
+        .call(
+            "DELETE",
+            &format!("/api/live/bans/{user}"),
+            None,
+            Some(&host_token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    viewer_b.recv_until(is("chat_ban_lifted")).await;
+    let (status, log) = a
+        .call("GET", "/api/live/moderation-log", None, Some(&host_token))
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let actions: Vec<&str> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["unban", "timeout", "blocked_terms", "moderator_add"],
+        "{log}"
+    );
 }
