@@ -169,6 +169,7 @@ pub struct Metrics {
     pub stream_likes: Counter,
     pub stream_reactions: Counter,
     pub stream_chat_lines: Counter,
+    pub stream_chat_skipped: Counter,
     moderation: Family<L1, Counter>,
     signals: Family<L1, Counter>,
     // Cluster.
@@ -385,6 +386,12 @@ impl Metrics {
             "Reactions tapped in live streams on this node",
             stream_reactions.clone(),
         );
+        let stream_chat_skipped = Counter::default();
+        r.register(
+            "stream_chat_skipped",
+            "Stream chat lines a slow viewer skipped (its oldest unsent ones)",
+            stream_chat_skipped.clone(),
+        );
         let stream_chat_lines = Counter::default();
         r.register(
             "stream_chat_lines",
@@ -500,6 +507,7 @@ impl Metrics {
             stream_likes,
             stream_reactions,
             stream_chat_lines,
+            stream_chat_skipped,
             moderation,
             signals,
             cluster_lag,

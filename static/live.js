@@ -245,6 +245,12 @@ function lineTools(item, id) {
   item.querySelector(".tools").replaceChildren(...tools);
 }
 
+// A timeout's end: the time today, else the date and time.
+const when = (iso) => {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? time(iso) : d.toLocaleString();
+};
+
 // A banned or timed-out viewer still watches; the chat box says why it is closed.
 let reopen = null;
 function showRestricted(ban) {
@@ -255,13 +261,20 @@ function showRestricted(ban) {
   $("chat-form").querySelector("button").disabled = Boolean(ban);
   if (!ban) return;
   const why = ban.reason ? ` (${ban.reason})` : "";
-  box.textContent = ban.until ? `You are timed out until ${time(ban.until)}${why}.` : `You are banned from this chat${why}.`;
+  box.textContent = ban.until ? `You are timed out until ${when(ban.until)}${why}.` : `You are banned from this chat${why}.`;
   if (ban.until) reopen = setTimeout(() => showRestricted(null), Math.max(0, Date.parse(ban.until) - Date.now()));
 }
 
 // ---- the host's moderation tools (REST) ----------------------------------------------
 
-async function refreshModeration() {
+// Changes come in twos (the reply and the staff notice): one refresh for both.
+let refreshTimer = null;
+function refreshModeration() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(loadModeration, 100);
+}
+
+async function loadModeration() {
   try {
     const [mods, bans, terms, log] = await Promise.all([
       rest("GET", "/api/live/moderators"),
@@ -281,7 +294,7 @@ async function refreshModeration() {
           { "data-user": b.userId },
           el("strong", {}, b.name),
           " ",
-          el("span", { class: "muted" }, b.until ? `until ${time(b.until)}` : "banned"),
+          el("span", { class: "muted" }, b.until ? `until ${when(b.until)}` : "banned"),
           " ",
           drop("lift", `/api/live/bans/${encodeURIComponent(b.userId)}`),
         ),

@@ -1,7 +1,8 @@
 //! Handing events to connections. Every connection's mailbox is bounded (its outbound
 //! queue): a full one is a slow consumer, told to go (it reconnects and resumes by
 //! seq), counted and logged, so it never holds up anyone else nor grows our memory.
-//! ChatServer and LiveStream both deliver through here.
+//! ChatServer and LiveStream both deliver through here. Stream chat waits in a lane of
+//! its own (`ChatLane`) instead: it may lose lines, but should not lose viewers.
 
 use std::sync::Arc;
 
@@ -96,5 +97,96 @@ pub fn deliver(
             Delivered::Evicted
         }
         Err(SendError::Closed(_)) => Delivered::Gone,
+    }
+}
+
+/// Stream chat lines a viewer may have waiting; past this the oldest are skipped. As
+/// many as the default outbound queue, so that a burst a viewer keeps up with is not
+/// cut short (the lines are shared: a full lane costs pointers, not copies).
+pub const LANE_LINES: usize = 256;
+
+/// A viewer's stream chat not yet written. Lines wait here rather than in the
+/// connection's mailbox, and the connection is woken once to write all that waits:
+/// a viewer who reads slowly lets the lane fill, the oldest lines go (counted), and
+/// the viewer hears how many it skipped before the newest. So a live crowd's slow
+/// readers skip lines instead of being cut off all together (and reconnecting all
+/// together); only a backlog of other frames still cuts a connection off.
+#[derive(Debug, Default)]
+pub struct ChatLane(std::sync::Mutex<LaneState>);
+
+#[derive(Debug, Default)]
+struct LaneState {
+    lines: std::collections::VecDeque<Arc<Outbound>>,
+    skipped: u64,
+    /// A wake-up is in the connection's mailbox already.
+    woken: bool,
+}
+
+/// What queueing a line did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queued {
+    /// The connection must be woken to write it (it was not waiting to already).
+    pub wake: bool,
+    /// The lane was full: its oldest line went.
+    pub skipped_one: bool,
+}
+
+impl ChatLane {
+    pub fn push(&self, line: Arc<Outbound>) -> Queued {
+        let Ok(mut s) = self.0.lock() else {
+            return Queued {
+                wake: false,
+                skipped_one: true,
+            };
+        };
+        let skipped_one = s.lines.len() >= LANE_LINES;
+        if skipped_one {
+            s.lines.pop_front();
+            s.skipped += 1;
+        }
+        s.lines.push_back(line);
+        Queued {
+            wake: !std::mem::replace(&mut s.woken, true),
+            skipped_one,
+        }
+    }
+
+    /// What waits, oldest first, and how many lines were skipped before it.
+    pub fn take(&self) -> (u64, std::collections::VecDeque<Arc<Outbound>>) {
+        let Ok(mut s) = self.0.lock() else {
+            return (0, Default::default());
+        };
+        s.woken = false;
+        (std::mem::take(&mut s.skipped), std::mem::take(&mut s.lines))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(i: usize) -> Arc<Outbound> {
+        Arc::new(Outbound::new(Event::StreamChatDeleted {
+            message_id: i.to_string(),
+        }))
+    }
+
+    #[test]
+    fn a_full_lane_skips_its_oldest_lines_and_wakes_once() {
+        let lane = ChatLane::default();
+        let first = lane.push(line(0));
+        assert!(first.wake && !first.skipped_one);
+        for i in 1..LANE_LINES + 10 {
+            let q = lane.push(line(i));
+            assert!(!q.wake, "woken once until taken");
+            assert_eq!(q.skipped_one, i >= LANE_LINES);
+        }
+        let (skipped, lines) = lane.take();
+        assert_eq!((skipped, lines.len()), (10, LANE_LINES));
+        assert!(
+            matches!(&lines[0].event, Event::StreamChatDeleted { message_id } if message_id == "10")
+        );
+        assert!(lane.push(line(99)).wake, "taken: the next line wakes again");
+        assert_eq!(lane.take().0, 0);
     }
 }

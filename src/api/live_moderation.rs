@@ -113,7 +113,7 @@ async fn lift(
     user_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let cmd = RuleCmd::Lift {
-        user_id: user_id.into_inner(),
+        target: Target::from_fields(None, Some(user_id.into_inner()), None)?,
     };
     change(&state, caller, cmd).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))

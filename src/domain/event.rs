@@ -116,6 +116,10 @@ pub enum Event {
     AccessRevoked {
         conversation_id: String,
     },
+    /// Stream chat waits in the connection's lane (`actors::delivery::ChatLane`): write
+    /// it. Not encoded, and never sent to another node.
+    #[serde(skip)]
+    ChatLaneWaiting,
     /// The server drops this connection (its outbound queue overflowed). Not encoded,
     /// and never sent to another node.
     #[serde(skip)]

@@ -7,13 +7,25 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Caller;
 use crate::error::AppError;
+
+/// Who writes in the live chat, as moderation knows them: a signed-in user by their
+/// user id; a guest as `guest:ID`, an anonymous viewer as `session:ID`. The prefixes
+/// keep the kinds apart (a session named like a moderator's user id is not them).
+pub fn writer_id(caller: &Caller, session_id: &str) -> String {
+    match caller {
+        Caller::Staff(i) | Caller::User(i) => i.user_id.clone(),
+        Caller::Guest(g) => format!("guest:{g}"),
+        Caller::Anonymous(_) => format!("session:{session_id}"),
+    }
+}
 
 /// A viewer a host made a moderator: they delete lines, time out and ban.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Moderator {
-    /// The viewer's user id (moderators are signed in).
+    /// Who, as `writer_id` names them (a user id, `guest:ID` or `session:ID`).
     pub user_id: String,
     pub name: String,
     /// Who made them one (a name).
@@ -26,8 +38,7 @@ pub struct Moderator {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Ban {
-    /// Who: the user id, else the guest id, else the session id (what the viewer's
-    /// chat lines are written as).
+    /// Who, as `writer_id` names them: a user id, `guest:ID` or `session:ID`.
     pub user_id: String,
     /// The name they wrote under, when known.
     pub name: String,
@@ -204,9 +215,6 @@ impl Term {
     /// ending a word (unless the term ends with `*`).
     fn matches(&self, line: &decancer::CuredString) -> bool {
         let s: &str = line;
-        let starts_word = |at: usize| !s[..at].chars().next_back().is_some_and(word_char);
-        let ends_word = |at: usize| !s[at..].chars().next().is_some_and(word_char);
-        let within_word = |from: usize, to: usize| s[from..to].chars().all(word_char);
         let found: Vec<Vec<std::ops::Range<usize>>> =
             self.pieces.iter().map(|p| line.find(p).collect()).collect();
         let Some((first, rest)) = found.split_first() else {
@@ -214,21 +222,24 @@ impl Term {
         };
         first
             .iter()
-            .filter(|r| self.open_start || starts_word(r.start))
-            .any(|r| {
-                let mut end = r.end;
-                for ranges in rest {
-                    match ranges
-                        .iter()
-                        .find(|n| n.start >= end && within_word(end, n.start))
-                    {
-                        Some(n) => end = n.end,
-                        None => return false,
-                    }
-                }
-                self.open_end || ends_word(end)
-            })
+            .filter(|r| self.open_start || !before(s, r.start).is_some_and(word_char))
+            .any(|r| self.rest_matches(s, rest, r.end))
     }
+
+    /// The pieces after one that ended at `end`: each later in the same word (any of
+    /// its places), the last ending a word unless the term ends with `*`.
+    fn rest_matches(&self, s: &str, rest: &[Vec<std::ops::Range<usize>>], end: usize) -> bool {
+        let Some((next, more)) = rest.split_first() else {
+            return self.open_end || !s[end..].chars().next().is_some_and(word_char);
+        };
+        next.iter()
+            .filter(|n| n.start >= end && s[end..n.start].chars().all(word_char))
+            .any(|n| self.rest_matches(s, more, n.end))
+    }
+}
+
+fn before(s: &str, at: usize) -> Option<char> {
+    s[..at].chars().next_back()
 }
 
 /// The rules as every node holds them: loaded at start, changed by `RuleChange`s.
@@ -346,6 +357,7 @@ mod tests {
         assert_eq!(t.find("scammers everywhere"), Some("scam*"));
         assert_eq!(t.find("buy shitcoin now"), Some("*coin"));
         assert_eq!(t.find("pure fraud"), Some("fr*ud"));
+        assert_eq!(t.find("frudud"), Some("fr*ud"), "a later place of a piece");
         assert_eq!(t.find("free mud"), None, "a wildcard does not cross words");
         assert_eq!(t.find("coins"), None, "*coin ends a word");
     }

@@ -106,6 +106,8 @@ async fn a_ban_holds_across_connections_tabs_and_a_restart_until_staff_lift_it()
     let mut first = app.customer(&uid("tab1"), Some(&token)).await;
     let anon = uid("anon");
     let mut guest = app.customer(&anon, None).await;
+    // An anonymous viewer writes as its session (a guest as `guest:ID`).
+    let anon_writer = format!("session:{anon}");
 
     // By user id over REST, and an anonymous viewer by session id over /ws.
     let (status, b) = app
@@ -131,7 +133,7 @@ async fn a_ban_holds_across_connections_tabs_and_a_restart_until_staff_lift_it()
     );
     let mut staff = app.staff("host", "admin").await;
     staff
-        .send(json!({"type": "chat_ban", "userId": anon, "reason": "trolling"}))
+        .send(json!({"type": "chat_ban", "userId": anon_writer, "reason": "trolling"}))
         .await;
     staff.recv_until(is("chat_moderated")).await;
     guest.recv_until(is("chat_banned")).await;
@@ -161,7 +163,7 @@ async fn a_ban_holds_across_connections_tabs_and_a_restart_until_staff_lift_it()
         .filter_map(|b| b["userId"].as_str())
         .collect();
     assert_eq!(ids.len(), 2, "{list}");
-    assert!(ids.contains(&user.as_str()) && ids.contains(&anon.as_str()));
+    assert!(ids.contains(&user.as_str()) && ids.contains(&anon_writer.as_str()));
 
     // Lifted: told, and allowed to write.
     let (status, _) = app
@@ -300,11 +302,59 @@ async fn a_moderator_can_act_where_a_plain_viewer_cannot_and_every_action_is_log
     moderator
         .send(json!({"type": "chat_timeout", "messageId": line["id"], "durationSeconds": 600}))
         .await;
-    assert_eq!(
-        moderator.recv_until(is("chat_moderated")).await["action"],
-        "timeout"
+    let done = moderator.recv_until(is("chat_moderated")).await;
+    assert_eq!(done["action"], "timeout");
+    // Whose id it was is for staff to know (a guest's or session's id is its secret).
+    assert!(
+        done.get("userId").is_none() && done["ban"].get("userId").is_none(),
+        "{done}"
     );
     plain.recv_until(is("chat_banned")).await;
+
+    // Staff are not moderated by moderators: not their lines, not them by id.
+    let mut host_ws = app.staff("host", "admin").await;
+    let staff_line = says(&mut host_ws, &mut reader, "host speaking").await;
+    for (frame, error) in [
+        (
+            json!({"type": "chat_delete", "messageId": staff_line["id"]}),
+            "Only staff delete staff's lines",
+        ),
+        (
+            json!({"type": "chat_ban", "messageId": staff_line["id"]}),
+            "That is staff, who are not moderated",
+        ),
+        (
+            json!({"type": "chat_ban", "userId": "host"}),
+            "That is staff, who are not moderated",
+        ),
+    ] {
+        moderator.send(frame.clone()).await;
+        let e = moderator.recv_until(is("error")).await;
+        assert_eq!(e["message"], error, "{frame}");
+    }
+    // A session named like the moderator's user id is not the moderator.
+    let mut impostor = app.customer(&mod_id, None).await;
+    impostor
+        .send(json!({"type": "chat_delete", "messageId": staff_line["id"]}))
+        .await;
+    assert_eq!(
+        impostor.recv_until(is("error")).await["code"],
+        "token_required"
+    );
+    // A moderator who is timed out moderates no more meanwhile.
+    let path = format!("/api/live/bans/{mod_id}");
+    let timeout = json!({"durationSeconds": 60});
+    assert_eq!(
+        app.call("PUT", &path, Some(&timeout), Some(&host)).await.0,
+        200
+    );
+    moderator.recv_until(is("chat_banned")).await;
+    moderator
+        .send(json!({"type": "chat_unban", "userId": mod_id}))
+        .await;
+    assert_eq!(moderator.recv_until(is("error")).await["code"], "forbidden");
+    assert_eq!(app.call("DELETE", &path, None, Some(&host)).await.0, 200);
+    moderator.recv_until(is("chat_ban_lifted")).await;
 
     // Staff's tools stay staff's, and a moderator cannot ban another moderator.
     moderator
@@ -382,13 +432,15 @@ async fn a_moderator_can_act_where_a_plain_viewer_cannot_and_every_action_is_log
             ("moderator_remove", "host name"),
             ("chat_settings", "host name"),
             ("moderator_add", "host name"),
+            ("unban", "host name"),
+            ("timeout", "host name"),
             ("timeout", mod_name.as_str()),
             ("delete", mod_name.as_str()),
             ("moderator_add", "host name"),
         ],
         "{log}"
     );
-    let delete = &log["data"][4];
+    let delete = &log["data"][6];
     assert_eq!(
         (&delete["byId"], &delete["subject"]),
         (&json!(mod_id), &json!(line_id))
@@ -438,7 +490,7 @@ async fn bad_moderation_commands_get_clear_errors() {
         .await;
     assert_eq!(
         staff.recv_until(is("error")).await["message"],
-        "Staff cannot be timed out or banned"
+        "That is staff, who are not moderated"
     );
     let (status, e) = app
         .call(

@@ -29,6 +29,7 @@ impl Handler<PinMessage> for LiveStream {
     type Result = Result<Option<crate::domain::stream::PinnedMessage>, AppError>;
     fn handle(&mut self, msg: PinMessage, ctx: &mut Context<Self>) -> Self::Result {
         staff_only(&msg.caller)?;
+        let by = self.acting(&msg.caller, None)?;
         let stream_id = self.live_as(msg.stream_id.as_deref())?.row.id.clone();
         let now = now_millis();
         let until = match msg.seconds {
@@ -85,7 +86,6 @@ impl Handler<PinMessage> for LiveStream {
             Some(p) => (Some(p.id.clone()), truncate(&p.message, 80)),
             None => (None, String::new()),
         };
-        let by = self.acting(&msg.caller, None)?;
         drop(self.record(ctx, &by, action, subject, detail, None));
         Ok(pinned)
     }
@@ -119,7 +119,6 @@ impl Handler<SendChat> for LiveStream {
             .ok_or_else(no_stream)?;
         let max_chars = self.moderation.settings.max_chars as usize;
         let message = text::message_text(&msg.text, max_chars)?;
-        self.check_moderation(&msg.caller, &msg.sender_id, &message)?;
         let username = match &msg.caller {
             Caller::Staff(_) | Caller::User(_) => msg.caller.display_name().to_owned(),
             _ => text::optional_field(
@@ -132,6 +131,7 @@ impl Handler<SendChat> for LiveStream {
             )?
             .unwrap_or_else(|| "Guest".to_owned()),
         };
+        self.check_moderation(&msg.caller, &msg.sender_id, &[&message, &username])?;
         let now = now_millis();
         let line = ChatLine {
             id: uuid::Uuid::new_v4().to_string(),

@@ -18,6 +18,8 @@ pub struct Watch {
     /// Who writes from it (user id, else guest id, else session id): a moderator is
     /// told so, a banned viewer is told once.
     pub who: Option<String>,
+    /// Where its stream chat waits to be written.
+    pub lane: Arc<crate::actors::delivery::ChatLane>,
     pub recipient: Recipient<Deliver>,
 }
 
@@ -91,8 +93,6 @@ pub struct SendChat {
 pub enum ModerateCmd {
     /// Remove a message for everyone.
     Delete { message_id: String },
-    /// Silence the author of a message for a time.
-    Mute { message_id: String, seconds: u64 },
     /// One message per `seconds` per viewer; 0 turns it off.
     /// Slow mode (one line per `seconds` per viewer; 0 turns it off), the longest line
     /// and the lines a viewer may write a minute; `None` leaves one as it is.
@@ -104,7 +104,7 @@ pub enum ModerateCmd {
 }
 
 /// Answers with the chat's settings after the command. Staff may give any; a
-/// moderator deletes and mutes.
+/// moderator deletes viewers' lines.
 #[derive(Message)]
 #[rtype(result = "Result<crate::domain::stream::ChatSettings, AppError>")]
 pub struct Moderate {
@@ -225,7 +225,7 @@ pub enum RuleCmd {
     },
     /// Lift a ban or timeout.
     Lift {
-        user_id: String,
+        target: Target,
     },
     /// Staff only.
     AddModerator {

@@ -24,7 +24,7 @@ use crate::actors::cluster::{
     Cluster, LocalStream, PublishStream, RemoteStream, StreamPeer, StreamSync,
 };
 use crate::actors::db_sync::{Db, Requests, WriteDone, Writes};
-use crate::actors::delivery::{deliver, Delivered, Evictions};
+use crate::actors::delivery::{deliver, ChatLane, Delivered, Evictions};
 use crate::domain::message::{iso_timestamp, now_millis};
 use crate::domain::moderation::ChannelRules;
 use crate::domain::stream::Stream;
@@ -53,11 +53,14 @@ const MAX_TIMEOUT_SECS: u64 = 7 * 86_400;
 /// How far back the per-viewer rate looks, and the most lines it can count.
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 const MAX_PER_MINUTE: usize = 600;
+/// Staff seen writing, remembered per stream (a bound against a flood of staff ids).
+const MAX_STAFF_WRITERS: usize = 10_000;
 
 struct Viewer {
     recipient: Recipient<Deliver>,
     staff: bool,
     who: Option<String>,
+    lane: Arc<ChatLane>,
 }
 
 struct Live {
@@ -112,6 +115,8 @@ struct Moderation {
     /// Who wrote each recent message (kept with the history), for timeouts by message.
     authors: VecDeque<(String, String)>,
     settings: ChatSettings,
+    /// Writers whose lines were staff's (they are never moderated).
+    staff_writers: HashSet<String>,
     /// Each writer's lines of the last minute (on any node), oldest first: slow mode
     /// looks at the last, the rate counts them.
     recent: HashMap<String, VecDeque<std::time::Instant>>,
@@ -121,6 +126,7 @@ impl Moderation {
     fn new(settings: ChatSettings) -> Self {
         Moderation {
             authors: VecDeque::new(),
+            staff_writers: HashSet::new(),
             settings,
             recent: HashMap::new(),
         }
@@ -279,9 +285,12 @@ impl LiveStream {
 
     /// One shared event for every viewer. A viewer whose bounded queue is full is a slow
     /// consumer: it is told to go (it can reconnect and get the state again) and dropped,
-    /// so it never holds up the others.
+    /// so it never holds up the others. Chat lines wait in each viewer's lane instead,
+    /// which skips the oldest for a viewer who reads slowly; the viewer is woken once.
     fn broadcast(&mut self, event: Event) {
+        let chat = matches!(event, Event::StreamChat { .. });
         let out = Arc::new(Outbound::new(event));
+        let wake = Arc::new(Outbound::new(Event::ChatLaneWaiting));
         let mut gone = Vec::new();
         for (&id, v) in &self.viewers {
             let audience = Audience {
@@ -289,9 +298,21 @@ impl LiveStream {
                 in_room: true,
                 staff: v.staff,
             };
+            let out = if chat {
+                let queued = v.lane.push(out.clone());
+                if queued.skipped_one {
+                    self.metrics.stream_chat_skipped.inc();
+                }
+                if !queued.wake {
+                    continue;
+                }
+                wake.clone()
+            } else {
+                out.clone()
+            };
             let msg = Deliver {
                 to: id,
-                out: out.clone(),
+                out,
                 audience,
             };
             match deliver(&v.recipient, msg, &self.evictions, "the live stream") {
@@ -305,11 +326,11 @@ impl LiveStream {
         }
     }
 
-    /// Every connection here that writes as `who`.
+    /// Every viewer's connection here that writes as `who` (staff are not moderated).
     fn send_to_writer(&self, who: &str, event: Event) {
         let out = Arc::new(Outbound::new(event));
         for (&conn, v) in &self.viewers {
-            if v.who.as_deref() == Some(who) {
+            if !v.staff && v.who.as_deref() == Some(who) {
                 self.send_shared(conn, &out);
             }
         }

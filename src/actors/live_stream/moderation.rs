@@ -35,7 +35,12 @@ impl LiveStream {
                 name: caller.display_name().to_owned(),
             });
         }
-        if let Some(m) = actor.and_then(|a| self.rules.moderators.get(a)) {
+        let now = iso_timestamp(now_millis());
+        // A moderator who is banned or timed out moderates no more meanwhile.
+        let moderator = actor
+            .filter(|a| self.rules.ban_on(a, &now).is_none())
+            .and_then(|a| self.rules.moderators.get(a));
+        if let Some(m) = moderator {
             return Ok(Acting {
                 power: Power::Moderator,
                 id: m.user_id.clone(),
@@ -67,7 +72,7 @@ impl LiveStream {
         &self,
         caller: &Caller,
         sender: &str,
-        text: &str,
+        text: &[&str],
     ) -> Result<(), AppError> {
         if caller.is_staff() {
             return Ok(());
@@ -80,7 +85,7 @@ impl LiveStream {
                 }
             });
         }
-        if self.rules.blocked.find(text).is_some() {
+        if text.iter().any(|t| self.rules.blocked.find(t).is_some()) {
             return Err(AppError::validation(
                 "Your message was not sent: it contains a blocked term",
             ));
@@ -198,8 +203,27 @@ impl LiveStream {
         }
     }
 
-    /// The viewer a command is about: the id they write as, and their name.
+    /// Whether `who` is staff, as far as this node knows (their lines, their
+    /// connections): staff are never timed out, banned, or made moderators.
+    fn is_staff_writer(&self, who: &str) -> bool {
+        self.moderation.staff_writers.contains(who)
+            || self
+                .viewers
+                .values()
+                .any(|v| v.staff && v.who.as_deref() == Some(who))
+    }
+
+    /// The viewer a command is about: the id they write as, and their name. Never
+    /// staff.
     fn target(&self, target: Target) -> Result<(String, String), AppError> {
+        let (who, name) = self.target_of(target)?;
+        if self.is_staff_writer(&who) {
+            return Err(AppError::forbidden("That is staff, who are not moderated"));
+        }
+        Ok((who, name))
+    }
+
+    fn target_of(&self, target: Target) -> Result<(String, String), AppError> {
         match target {
             Target::Viewer { user_id, name } => {
                 let name = text::optional_field("name", name.as_deref(), MAX_USERNAME_CHARS)?;
@@ -216,9 +240,6 @@ impl LiveStream {
                     .map(|(_, a)| a.clone())
                     .ok_or_else(|| AppError::not_found("Message not found"))?;
                 let line = self.history.iter().find(|l| l.id == message_id);
-                if line.is_some_and(|l| l.is_admin) {
-                    return Err(AppError::forbidden("Staff cannot be timed out or banned"));
-                }
                 let name = line.map_or_else(|| author.clone(), |l| l.username.clone());
                 Ok((author, name))
             }
@@ -288,21 +309,15 @@ impl Handler<Moderate> for LiveStream {
             ModerateCmd::Delete { message_id } => {
                 let line = self.history.iter().find(|l| l.id == message_id);
                 let line = line.ok_or_else(|| AppError::not_found("Message not found"))?;
+                if line.is_admin && by.power != Power::Staff {
+                    return Err(AppError::forbidden("Only staff delete staff's lines"));
+                }
                 let detail = format!("{}: {}", line.username, truncate(&line.message, 80));
                 self.commit(StreamSync::ChatDeleted {
                     message_id: message_id.clone(),
                 });
                 drop(self.record(ctx, &by, "delete", Some(message_id), detail, None));
                 self.metrics.moderated("delete");
-            }
-            // Seed 002's mute is a timeout of the line's author.
-            ModerateCmd::Mute {
-                message_id,
-                seconds,
-            } => {
-                let target = Target::Line { message_id };
-                let reason = String::new();
-                drop(self.restrict(ctx, &by, target, Some(seconds), reason)?);
             }
             ModerateCmd::Settings {
                 slow_mode_seconds,
@@ -367,10 +382,15 @@ impl LiveStream {
                 reason,
             } => self.restrict(ctx, by, target, Some(seconds), reason),
             RuleCmd::Ban { target, reason } => self.restrict(ctx, by, target, None, reason),
-            RuleCmd::Lift { user_id } => {
+            RuleCmd::Lift { target } => {
+                let (user_id, _) = self.target_of(target)?;
                 let now = iso_timestamp(now_millis());
                 if self.rules.ban_on(&user_id, &now).is_none() {
                     return Err(AppError::not_found("No ban or timeout on that viewer"));
+                }
+                // A moderator lifts viewers' bans, not a moderator's (their own included).
+                if by.power == Power::Moderator && self.rules.is_moderator(&user_id) {
+                    return Err(AppError::forbidden("Only staff can lift a moderator's ban"));
                 }
                 self.metrics.moderated("unban");
                 let change = RuleChange::Lift {

@@ -58,6 +58,9 @@ impl LiveStream {
                     m.authors.pop_front();
                 }
                 m.authors.push_back((line.id.clone(), sender.clone()));
+                if line.is_admin && m.staff_writers.len() < MAX_STAFF_WRITERS {
+                    m.staff_writers.insert(sender.clone());
+                }
                 let now = Instant::now();
                 let recent = m.recent.entry(sender).or_default();
                 // The rate looks back a minute, slow mode at the last line: older ones go.
@@ -188,6 +191,7 @@ impl LiveStream {
         self.history = s.history.into();
         self.moderation = Moderation {
             authors: s.authors.into(),
+            staff_writers: HashSet::new(),
             settings: {
                 let (max_chars, per_minute) = s
                     .chat_limits
@@ -296,6 +300,7 @@ impl Handler<Resync> for LiveStream {
     /// stream asks for it; a node with one checks that it was not stopped meanwhile
     /// (and if not, holds its key again).
     fn handle(&mut self, _: Resync, ctx: &mut Context<Self>) {
+        self.reload_rules(ctx);
         let Some(id) = self.live.as_ref().map(|l| l.row.id.clone()) else {
             if let Some(cluster) = &self.cluster {
                 cluster.do_send(PublishStream(StreamSync::Wanted));
@@ -314,6 +319,16 @@ impl Handler<Resync> for LiveStream {
 }
 
 impl LiveStream {
+    /// The standing rules as stored: changes from other nodes may have been missed.
+    fn reload_rules(&mut self, ctx: &mut Context<Self>) {
+        let db = self.db.clone();
+        let load = async move { db.query(reads::channel_rules).await };
+        ctx.spawn(load.into_actor(self).map(|loaded, act, _| match loaded {
+            Ok(rules) => act.rules = rules,
+            Err(e) => log::warn!("the chat's rules were not reloaded: {e}"),
+        }));
+    }
+
     /// Run `then` if the database says stream `id` has not ended; if it has, this
     /// node stops showing it.
     pub(super) fn if_running(

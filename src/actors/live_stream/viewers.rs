@@ -17,6 +17,7 @@ impl Handler<Watch> for LiveStream {
                     recipient: msg.recipient,
                     staff: msg.staff,
                     who: msg.who.clone(),
+                    lane: msg.lane,
                 },
             )
             .is_none();

@@ -160,7 +160,10 @@ pub enum Command {
         reason: Option<String>,
     },
     ChatUnban {
-        user_id: String,
+        #[serde(default)]
+        message_id: Option<String>,
+        #[serde(default)]
+        user_id: Option<String>,
     },
     /// Staff: make the author of a line, or a viewer, a moderator.
     ChatModeratorAdd {

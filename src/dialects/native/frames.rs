@@ -58,6 +58,8 @@ pub enum Reply<'a> {
     /// A moderation command was carried out.
     ChatModerated {
         change: &'a crate::domain::moderation::RuleChange,
+        /// Whether to say whose the change was (staff only).
+        ids: bool,
     },
     Error(&'a AppError),
 }
@@ -119,7 +121,20 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             json!({"type": "participants", "sessionId": session_id, "participants": participants})
         }
         Reply::OnlineStaff { staff } => json!({"type": "online_staff", "staff": staff}),
-        Reply::ChatModerated { change } => moderated(change),
+        Reply::ChatModerated { change, ids } => {
+            let mut v = moderated(change);
+            if !ids {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("userId");
+                    for inner in ["ban", "moderator"] {
+                        if let Some(i) = o.get_mut(inner).and_then(Value::as_object_mut) {
+                            i.remove("userId");
+                        }
+                    }
+                }
+            }
+            v
+        }
         Reply::Inbox {
             status,
             conversations,
@@ -372,7 +387,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
                 json!({"type": "webrtc_new_customer", "customerId": customer_id})
             }
         },
-        Event::Disconnect { .. } => return None,
+        Event::Disconnect { .. } | Event::ChatLaneWaiting => return None,
     };
     Some(ByteString::from(v.to_string()))
 }

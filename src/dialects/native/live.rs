@@ -9,6 +9,7 @@ use crate::actors::live_stream::{
     SignalCmd, SignalCommand, Target, ToggleLike,
 };
 use crate::domain::conversation::participant_id;
+use crate::domain::moderation::writer_id;
 use crate::domain::RelayKind;
 use crate::error::AppError;
 use crate::transport::ws_connection;
@@ -18,7 +19,7 @@ impl NativeSocket {
     pub(super) fn execute_live(&mut self, cmd: Command, ctx: &mut Ctx) {
         match cmd {
             Command::ChatMessage { message, username } => {
-                let Some(sender_id) = self.liker() else {
+                let Some(sender_id) = self.writer() else {
                     return self.error(ctx, &AppError::not_registered());
                 };
                 self.tell_live(
@@ -34,14 +35,16 @@ impl NativeSocket {
             Command::ChatDelete { message_id } => {
                 self.moderate(ModerateCmd::Delete { message_id }, ctx)
             }
+            // Seed 002's mute is a timeout of the line's author.
             Command::ChatMute {
                 message_id,
                 duration_seconds,
-            } => self.moderate(
-                ModerateCmd::Mute {
-                    message_id,
+            } => self.change_rules(
+                Ok(RuleCmd::Timeout {
+                    target: Target::Line { message_id },
                     seconds: duration_seconds,
-                },
+                    reason: String::new(),
+                }),
                 ctx,
             ),
             Command::ChatSlowMode { seconds } => self.moderate(
@@ -96,7 +99,14 @@ impl NativeSocket {
                 }),
                 ctx,
             ),
-            Command::ChatUnban { user_id } => self.change_rules(Ok(RuleCmd::Lift { user_id }), ctx),
+            Command::ChatUnban {
+                message_id,
+                user_id,
+            } => self.change_rules(
+                Target::from_fields(message_id, user_id, None)
+                    .map(|target| RuleCmd::Lift { target }),
+                ctx,
+            ),
             Command::ChatModeratorAdd {
                 message_id,
                 user_id,
@@ -195,14 +205,22 @@ impl NativeSocket {
         if !self.registered(ctx) {
             return;
         }
+        let staff = self.caller().is_staff();
         let sent = self.state.live.send(ChangeRules {
             caller: self.caller(),
-            actor: self.liker(),
+            actor: self.writer(),
             cmd,
         });
         let fut = async move { sent.await.map_err(AppError::from).and_then(|r| r) };
-        ws_connection::spawn(ctx, fut, |s, ctx, res| match res {
-            Ok(change) => s.reply(ctx, Reply::ChatModerated { change: &change }),
+        ws_connection::spawn(ctx, fut, move |s, ctx, res| match res {
+            // A guest's or session's id is their secret: only staff hear whose it is.
+            Ok(change) => s.reply(
+                ctx,
+                Reply::ChatModerated {
+                    change: &change,
+                    ids: staff,
+                },
+            ),
             Err(e) => s.error(ctx, &e),
         });
     }
@@ -212,7 +230,7 @@ impl NativeSocket {
             self.tell_live(
                 Moderate {
                     caller: self.caller(),
-                    actor: self.liker(),
+                    actor: self.writer(),
                     stream_id: None,
                     cmd,
                 },
@@ -237,8 +255,17 @@ impl NativeSocket {
         });
     }
 
-    /// Who likes or chats on the stream: the user, else the guest, else the session
-    /// (seed 002) — the same id the connection's messages carry.
+    /// Who writes in the live chat, as moderation knows them (`writer_id`).
+    pub(super) fn writer(&self) -> Option<String> {
+        match &self.registration {
+            Registration::None => None,
+            Registration::Customer { session_id, caller } => Some(writer_id(caller, session_id)),
+            Registration::Staff { caller } => Some(writer_id(caller, "")),
+        }
+    }
+
+    /// Who likes the stream: the user, else the guest, else the session (seed 002's
+    /// `likedBy`) — the same id the connection's messages carry.
     pub(super) fn liker(&self) -> Option<String> {
         match &self.registration {
             Registration::None => None,

@@ -97,6 +97,8 @@ pub struct NativeSocket {
     ending: Option<crate::metrics::Ended>,
     /// Frames sent, for the session's access line.
     sent: std::cell::Cell<u64>,
+    /// The stream chat waiting to be written (the LiveStream fills it).
+    lane: Arc<crate::actors::delivery::ChatLane>,
 }
 
 type Ctx = WsContext<NativeSocket>;
@@ -112,6 +114,7 @@ impl NativeSocket {
             binding,
             ending: None,
             sent: Default::default(),
+            lane: Default::default(),
         }
     }
 
@@ -504,6 +507,20 @@ impl Handler<Deliver> for WsConnection<NativeSocket> {
         if let Event::Disconnect { reason } = &msg.out.event {
             self.ending(crate::metrics::Ended::SlowConsumer);
             return ws_connection::close(ctx, CloseCode::Again, Some(reason.as_ref()));
+        }
+        if let Event::ChatLaneWaiting = &msg.out.event {
+            let (skipped, lines) = self.handler.lane.take();
+            if skipped > 0 {
+                let frame = serde_json::json!({"type": "chat_skipped", "count": skipped});
+                self.handler.send(ctx, frame.to_string().into());
+            }
+            for line in lines {
+                let encoding = DialectId::Native.encoding();
+                if let Some(frame) = line.encoded(encoding, msg.audience, encode_event) {
+                    self.handler.send(ctx, frame);
+                }
+            }
+            return;
         }
         if let Some(frame) =
             msg.out

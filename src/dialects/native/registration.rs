@@ -24,7 +24,8 @@ impl NativeSocket {
         let watch = Watch {
             conn: self.id,
             staff: self.caller().is_staff(),
-            who: self.liker(),
+            who: self.writer(),
+            lane: self.lane.clone(),
             recipient: ctx.address().recipient(),
         };
         self.state.live.do_send(watch);
