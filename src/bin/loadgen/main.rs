@@ -163,6 +163,8 @@ struct Samples {
     reactions_sent: u64,
     reaction_frames: u64,
     reactions_seen: u64,
+    /// Stream mode: chat lines the server skipped for a slow viewer (`chat_skipped`).
+    skipped: u64,
 }
 
 impl Samples {
@@ -175,6 +177,7 @@ impl Samples {
         self.reactions_sent += o.reactions_sent;
         self.reaction_frames += o.reaction_frames;
         self.reactions_seen += o.reactions_seen;
+        self.skipped += o.skipped;
     }
 }
 

@@ -8,6 +8,28 @@ use super::*;
 struct Pace {
     chat: Option<Duration>,
     react: Option<Duration>,
+    /// Where in its interval this chatter writes (0 to 1): chatters take turns, as a
+    /// crowd does, rather than all writing in the same instant.
+    phase: f64,
+}
+
+/// The fields of a frame the viewers look at, read without building a JSON tree.
+#[derive(serde::Deserialize)]
+struct Seen<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    #[serde(default, borrow)]
+    message: Option<&'a str>,
+    #[serde(default)]
+    count: Option<u64>,
+    #[serde(default)]
+    counts: Option<Counts>,
+}
+
+#[derive(serde::Deserialize)]
+struct Counts {
+    #[serde(rename = "❤️", default)]
+    hearts: u64,
 }
 
 fn every(per_sec: f64) -> Option<Duration> {
@@ -33,7 +55,7 @@ async fn run_viewer(
     tokio::time::sleep_until(start.into()).await;
     let grace = end + Duration::from_secs(2);
     let mut s = Samples::default();
-    let mut next_send = pace.chat.map(|_| Instant::now());
+    let mut next_send = pace.chat.map(|e| Instant::now() + e.mul_f64(pace.phase));
     // Taps spread over the first interval, so that viewers do not tap in step.
     let mut next_react = pace
         .react
@@ -67,23 +89,22 @@ async fn run_viewer(
             }
             Ok(Some(Ok(Frame::Text(b)))) => {
                 s.frames += 1;
-                let Ok(v) = serde_json::from_slice::<Value>(&b) else {
+                let Ok(v) = serde_json::from_slice::<Seen>(&b) else {
                     continue;
                 };
-                match v["type"].as_str() {
-                    Some("chat_message") => {
-                        if let Some(sent) =
-                            v["message"].as_str().and_then(|t| t.parse::<u64>().ok())
-                        {
+                match v.kind {
+                    "chat_message" => {
+                        if let Some(sent) = v.message.and_then(|t| t.parse::<u64>().ok()) {
                             s.to_staff_us.push(now_us().saturating_sub(sent));
                         }
                     }
-                    Some("stream_update") => s.round_trip_us.push(0),
-                    Some("reactions") => {
+                    "stream_update" => s.round_trip_us.push(0),
+                    "reactions" => {
                         s.reaction_frames += 1;
-                        s.reactions_seen += v["counts"]["❤️"].as_u64().unwrap_or(0);
+                        s.reactions_seen += v.counts.map_or(0, |c| c.hearts);
                     }
-                    Some("error") => s.errors += 1,
+                    "chat_skipped" => s.skipped += v.count.unwrap_or(0),
+                    "error" => s.errors += 1,
                     _ => {}
                 }
             }
@@ -155,6 +176,7 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
                 actix_rt::System::new().block_on(async move {
                     let viewers = (t..args.viewers).step_by(threads).map(|k| {
                         let pace = Pace {
+                            phase: k as f64 / args.chatters.max(1) as f64,
                             chat: every(args.rate).filter(|_| k < args.chatters),
                             react: every(args.reactions),
                         };
@@ -221,6 +243,7 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
             all.reactions_seen as f64 / args.viewers.max(1) as f64
         );
     }
+    println!("chat lines skipped for slow viewers: {}", all.skipped);
     println!("errors: {}", all.errors);
     report_publishes(published, sent as usize);
 }
