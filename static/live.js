@@ -77,6 +77,7 @@ async function onFrame(f) {
     case "chat_message_deleted":
       state.lines.get(f.messageId)?.remove();
       state.lines.delete(f.messageId);
+      if (host()) refreshModeration(); // the log
       break;
     case "chat_banned":
       showRestricted(f);
@@ -99,6 +100,7 @@ async function onFrame(f) {
       $("max-chars").value = f.maxChars;
       $("per-minute").value = f.perMinute;
       $("chat-text").maxLength = f.maxChars;
+      if (host()) refreshModeration();
       break;
     case "webrtc_new_customer":
       if (host()) offerTo(f.customerId);
@@ -118,6 +120,7 @@ async function onFrame(f) {
       break;
     case "pinned_message":
       showPinnedMessage(f.message);
+      if (host()) refreshModeration();
       break;
     case "reactions":
       float(f.counts);
@@ -429,6 +432,9 @@ $("pin-form").addEventListener("submit", (e) => {
 $("slow").addEventListener("change", () => send({ type: "chat_slow_mode", seconds: Number($("slow").value) }));
 
 // Whatever is live already shows at once (the server also sends it on registering).
+// The WebSocket opens after this answer: a first visit gets its browser key (the cookie
+// that anonymous sessions belong to) from one response, not two racing ones (with two,
+// the key kept could be the one the session is not bound to, and another tab refused).
 fetch("/api/live/streams/current")
   .then((r) => r.json())
   .then((b) => {
@@ -438,6 +444,6 @@ fetch("/api/live/streams/current")
       renderPinned();
     }
   })
-  .catch(() => {});
-start();
+  .catch(() => {})
+  .finally(start);
 renderPinned();
