@@ -76,6 +76,29 @@ pub enum RuleChange {
 }
 
 impl RuleChange {
+    /// As the log and `chat_moderated` name it.
+    pub fn action(&self) -> &'static str {
+        match self {
+            RuleChange::Ban(b) if b.until.is_some() => "timeout",
+            RuleChange::Ban(_) => "ban",
+            RuleChange::Lift { .. } => "unban",
+            RuleChange::AddModerator(_) => "moderator_add",
+            RuleChange::RemoveModerator { .. } => "moderator_remove",
+            RuleChange::BlockedTerms(_) => "blocked_terms",
+        }
+    }
+
+    /// The viewer it is about, if one.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            RuleChange::Ban(Ban { user_id, .. })
+            | RuleChange::AddModerator(Moderator { user_id, .. })
+            | RuleChange::Lift { user_id }
+            | RuleChange::RemoveModerator { user_id } => Some(user_id),
+            RuleChange::BlockedTerms(_) => None,
+        }
+    }
+
     /// As this server makes them (another node's word is checked before it is taken):
     /// times it wrote, terms as `blocked_term` writes them.
     pub fn well_formed(&self) -> bool {

@@ -86,7 +86,7 @@ impl Handler<PinMessage> for LiveStream {
             Some(p) => (Some(p.id.clone()), truncate(&p.message, 80)),
             None => (None, String::new()),
         };
-        drop(self.record(ctx, &by, action, subject, detail, None));
+        self.record_behind(ctx, &by, action, subject, detail);
         Ok(pinned)
     }
 }

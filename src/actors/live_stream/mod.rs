@@ -288,9 +288,9 @@ impl LiveStream {
     /// so it never holds up the others. Chat lines wait in each viewer's lane instead,
     /// which skips the oldest for a viewer who reads slowly; the viewer is woken once.
     fn broadcast(&mut self, event: Event) {
-        let chat = matches!(event, Event::StreamChat { .. });
+        let wake = matches!(event, Event::StreamChat { .. })
+            .then(|| Arc::new(Outbound::new(Event::ChatLaneWaiting)));
         let out = Arc::new(Outbound::new(event));
-        let wake = Arc::new(Outbound::new(Event::ChatLaneWaiting));
         let mut gone = Vec::new();
         for (&id, v) in &self.viewers {
             let audience = Audience {
@@ -298,17 +298,18 @@ impl LiveStream {
                 in_room: true,
                 staff: v.staff,
             };
-            let out = if chat {
-                let queued = v.lane.push(out.clone());
-                if queued.skipped_one {
-                    self.metrics.stream_chat_skipped.inc();
+            let out = match &wake {
+                Some(wake) => {
+                    let queued = v.lane.push(out.clone());
+                    if queued.skipped_one {
+                        self.metrics.stream_chat_skipped.inc();
+                    }
+                    if !queued.wake {
+                        continue;
+                    }
+                    wake.clone()
                 }
-                if !queued.wake {
-                    continue;
-                }
-                wake.clone()
-            } else {
-                out.clone()
+                None => out.clone(),
             };
             let msg = Deliver {
                 to: id,
@@ -326,14 +327,19 @@ impl LiveStream {
         }
     }
 
-    /// Every viewer's connection here that writes as `who` (staff are not moderated).
-    fn send_to_writer(&self, who: &str, event: Event) {
+    /// One event for the connections here that `to` picks, encoded once for all.
+    fn send_where(&self, to: impl Fn(&Viewer) -> bool, event: Event) {
         let out = Arc::new(Outbound::new(event));
         for (&conn, v) in &self.viewers {
-            if !v.staff && v.who.as_deref() == Some(who) {
+            if to(v) {
                 self.send_shared(conn, &out);
             }
         }
+    }
+
+    /// Every viewer's connection here that writes as `who` (staff are not moderated).
+    fn send_to_writer(&self, who: &str, event: Event) {
+        self.send_where(|v| !v.staff && v.who.as_deref() == Some(who), event);
     }
 
     fn send_to(&self, conn: ConnId, event: Event) {

@@ -149,19 +149,31 @@ impl LiveStream {
             change: change.clone(),
             entry,
         };
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.write(ctx, write, move |act, _, stored| {
-            match &stored {
-                Ok(()) => {
-                    if let Some(change) = change {
-                        act.commit(StreamSync::Rules(change));
-                    }
-                }
-                Err(e) => log::warn!("a moderation action was not stored: {e}"),
+        let stored = self.request(ctx, write, move |act, _, ()| {
+            if let Some(change) = change {
+                act.commit(StreamSync::Rules(change));
             }
-            let _ = tx.send(stored);
         });
-        Box::pin(async move { rx.await.unwrap_or_else(|_| Err(AppError::internal())) })
+        Box::pin(async move {
+            let stored = stored.await;
+            if let Err(e) = &stored {
+                log::warn!("a moderation action was not stored: {e}");
+            }
+            stored
+        })
+    }
+
+    /// Log an action that nobody waits for (its failure is still logged).
+    pub(super) fn record_behind(
+        &mut self,
+        ctx: &mut Context<Self>,
+        by: &Acting,
+        action: &str,
+        subject: Option<String>,
+        detail: String,
+    ) {
+        let stored = self.record(ctx, by, action, subject, detail, None);
+        ctx.spawn(actix::fut::wrap_future(stored).map(|_, _: &mut Self, _| ()));
     }
 
     /// Record a change to the rules; answers with it once it is stored and made.
@@ -169,12 +181,15 @@ impl LiveStream {
         &mut self,
         ctx: &mut Context<Self>,
         by: &Acting,
-        action: &str,
-        subject: Option<String>,
         detail: String,
         change: RuleChange,
     ) -> ResponseFuture<Result<RuleChange, AppError>> {
         let made = change.clone();
+        let (action, subject) = (change.action(), change.user_id().map(str::to_owned));
+        self.metrics.moderated(match &change {
+            RuleChange::AddModerator(_) | RuleChange::RemoveModerator { .. } => "moderator",
+            other => other.action(),
+        });
         let stored = self.record(ctx, by, action, subject, detail, Some(change));
         Box::pin(async move { stored.await.map(|()| made) })
     }
@@ -184,12 +199,7 @@ impl LiveStream {
     pub(super) fn rules_changed(&mut self, change: RuleChange) {
         self.rules.apply(&change);
         // Staff keep their lists current whoever made the change.
-        let out = Arc::new(Outbound::new(Event::RulesChanged(change.clone())));
-        for (&conn, v) in &self.viewers {
-            if v.staff {
-                self.send_shared(conn, &out);
-            }
-        }
+        self.send_where(|v| v.staff, Event::RulesChanged(change.clone()));
         match change {
             RuleChange::Ban(ban) => self.send_to_writer(&ban.user_id.clone(), banned(&ban)),
             RuleChange::Lift { user_id } => self.send_to_writer(&user_id, Event::ChatBanLifted),
@@ -282,13 +292,11 @@ impl LiveStream {
             banned_by: by.name.clone(),
             created_at: iso_timestamp(now),
         };
-        let (action, detail) = match seconds {
-            Some(s) => ("timeout", format!("{s} s {reason}")),
-            None => ("ban", reason),
+        let detail = match seconds {
+            Some(s) => format!("{s} s {reason}").trim().to_owned(),
+            None => reason,
         };
-        self.metrics.moderated(action);
-        let detail = detail.trim().to_owned();
-        Ok(self.change(ctx, by, action, Some(user_id), detail, RuleChange::Ban(ban)))
+        Ok(self.change(ctx, by, detail, RuleChange::Ban(ban)))
     }
 }
 
@@ -316,7 +324,7 @@ impl Handler<Moderate> for LiveStream {
                 self.commit(StreamSync::ChatDeleted {
                     message_id: message_id.clone(),
                 });
-                drop(self.record(ctx, &by, "delete", Some(message_id), detail, None));
+                self.record_behind(ctx, &by, "delete", Some(message_id), detail);
                 self.metrics.moderated("delete");
             }
             ModerateCmd::Settings {
@@ -345,7 +353,7 @@ impl Handler<Moderate> for LiveStream {
                     "slow mode {} s, at most {} characters, {} lines a minute",
                     settings.slow_mode_seconds, settings.max_chars, settings.per_minute
                 );
-                drop(self.record(ctx, &by, "chat_settings", None, detail, None));
+                self.record_behind(ctx, &by, "chat_settings", None, detail);
             }
         }
         Ok(self.moderation.settings)
@@ -392,36 +400,27 @@ impl LiveStream {
                 if by.power == Power::Moderator && self.rules.is_moderator(&user_id) {
                     return Err(AppError::forbidden("Only staff can lift a moderator's ban"));
                 }
-                self.metrics.moderated("unban");
-                let change = RuleChange::Lift {
-                    user_id: user_id.clone(),
-                };
-                Ok(self.change(ctx, by, "unban", Some(user_id), String::new(), change))
+                let change = RuleChange::Lift { user_id };
+                Ok(self.change(ctx, by, String::new(), change))
             }
             RuleCmd::AddModerator { target } => {
                 staff()?;
                 let (user_id, name) = self.target(target)?;
                 let change = RuleChange::AddModerator(Moderator {
-                    user_id: user_id.clone(),
+                    user_id,
                     name: name.clone(),
                     added_by: by.name.clone(),
                     added_at: iso_timestamp(now_millis()),
                 });
-                self.metrics.moderated("moderator");
-                Ok(self.change(ctx, by, "moderator_add", Some(user_id), name, change))
+                Ok(self.change(ctx, by, name, change))
             }
             RuleCmd::RemoveModerator { user_id } => {
                 staff()?;
                 if !self.rules.is_moderator(&user_id) {
                     return Err(AppError::not_found("Not a moderator"));
                 }
-                self.metrics.moderated("moderator");
-                let change = RuleChange::RemoveModerator {
-                    user_id: user_id.clone(),
-                };
-                let detail = String::new();
-                let subject = Some(user_id);
-                Ok(self.change(ctx, by, "moderator_remove", subject, detail, change))
+                let change = RuleChange::RemoveModerator { user_id };
+                Ok(self.change(ctx, by, String::new(), change))
             }
             RuleCmd::BlockedTerms { terms } => {
                 staff()?;
@@ -436,10 +435,8 @@ impl LiveStream {
                         "At most {MAX_TERMS} blocked terms"
                     )));
                 }
-                self.metrics.moderated("blocked_terms");
                 let detail = format!("{} terms", list.len());
-                let change = RuleChange::BlockedTerms(list);
-                Ok(self.change(ctx, by, "blocked_terms", None, detail, change))
+                Ok(self.change(ctx, by, detail, RuleChange::BlockedTerms(list)))
             }
         }
     }

@@ -121,20 +121,7 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             json!({"type": "participants", "sessionId": session_id, "participants": participants})
         }
         Reply::OnlineStaff { staff } => json!({"type": "online_staff", "staff": staff}),
-        Reply::ChatModerated { change, ids } => {
-            let mut v = moderated(change);
-            if !ids {
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("userId");
-                    for inner in ["ban", "moderator"] {
-                        if let Some(i) = o.get_mut(inner).and_then(Value::as_object_mut) {
-                            i.remove("userId");
-                        }
-                    }
-                }
-            }
-            v
-        }
+        Reply::ChatModerated { change, ids } => moderated(change, *ids),
         Reply::Inbox {
             status,
             conversations,
@@ -362,7 +349,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
         }
         Event::ChatBanLifted => json!({"type": "chat_ban_lifted"}),
         Event::ChatRole { moderator } => json!({"type": "chat_role", "moderator": moderator}),
-        Event::RulesChanged(change) => moderated(change),
+        Event::RulesChanged(change) => moderated(change, true),
         Event::ChatHistory { lines } => json!({"type": "chat_history", "messages": lines}),
         Event::Signal(signal) => match signal {
             Signal::Registered { peer_id, user_type } => {
@@ -401,24 +388,27 @@ fn relay_names(kind: RelayKind) -> (&'static str, &'static str) {
     }
 }
 
-/// `chat_moderated`: what a moderation command changed.
-fn moderated(change: &crate::domain::moderation::RuleChange) -> Value {
+/// `chat_moderated`: what a moderation command changed; with `ids`, whose it was (a
+/// guest's or session's id is its secret: only staff hear it).
+fn moderated(change: &crate::domain::moderation::RuleChange, ids: bool) -> Value {
     use crate::domain::moderation::RuleChange;
-    let (action, user_id, what) = match change {
-        RuleChange::Ban(b) => {
-            let action = if b.until.is_some() { "timeout" } else { "ban" };
-            (action, Some(&b.user_id), json!({"ban": b}))
-        }
-        RuleChange::Lift { user_id } => ("unban", Some(user_id), json!({})),
-        RuleChange::AddModerator(m) => ("moderator_add", Some(&m.user_id), json!({"moderator": m})),
-        RuleChange::RemoveModerator { user_id } => ("moderator_remove", Some(user_id), json!({})),
-        RuleChange::BlockedTerms(terms) => ("blocked_terms", None, json!({"terms": terms})),
+    let mut v = match change {
+        RuleChange::Ban(b) => json!({"ban": b}),
+        RuleChange::AddModerator(m) => json!({"moderator": m}),
+        RuleChange::BlockedTerms(terms) => json!({"terms": terms}),
+        RuleChange::Lift { .. } | RuleChange::RemoveModerator { .. } => json!({}),
     };
-    let mut v = what;
     v["type"] = json!("chat_moderated");
-    v["action"] = json!(action);
-    if let Some(user_id) = user_id {
-        v["userId"] = json!(user_id);
+    v["action"] = json!(change.action());
+    match change.user_id() {
+        Some(user_id) if ids => v["userId"] = json!(user_id),
+        _ => {
+            for inner in ["ban", "moderator"] {
+                if let Some(o) = v.get_mut(inner).and_then(Value::as_object_mut) {
+                    o.remove("userId");
+                }
+            }
+        }
     }
     v
 }
