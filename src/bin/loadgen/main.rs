@@ -34,6 +34,7 @@ mod idle;
 mod pairs;
 mod sio;
 mod stream;
+mod viewers;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

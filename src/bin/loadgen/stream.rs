@@ -1,121 +1,11 @@
 //! `--mode stream`: a live stream, N viewers, K chatters at a rate; every line timed at
 //! every viewer.
 
+use super::viewers::{self, Pace};
 use super::*;
-
-/// How often a viewer chats (if it is a chatter) and reacts (if at all).
-#[derive(Clone, Copy)]
-struct Pace {
-    chat: Option<Duration>,
-    react: Option<Duration>,
-    /// Where in its interval this chatter writes (0 to 1): chatters take turns, as a
-    /// crowd does, rather than all writing in the same instant.
-    phase: f64,
-}
-
-/// The fields of a frame the viewers look at, read without building a JSON tree.
-#[derive(serde::Deserialize)]
-struct Seen<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: &'a str,
-    #[serde(default, borrow)]
-    message: Option<&'a str>,
-    #[serde(default)]
-    count: Option<u64>,
-    #[serde(default)]
-    counts: Option<Counts>,
-}
-
-#[derive(serde::Deserialize)]
-struct Counts {
-    #[serde(rename = "❤️", default)]
-    hearts: u64,
-}
 
 fn every(per_sec: f64) -> Option<Duration> {
     (per_sec > 0.0).then(|| Duration::from_secs_f64(1.0 / per_sec))
-}
-
-/// One viewer: connects, registers, chats if it is a chatter, reacts at its pace, and
-/// times every chat line.
-async fn run_viewer(
-    url: String,
-    k: usize,
-    pace: Pace,
-    start: Instant,
-    end: Instant,
-) -> Result<Samples, String> {
-    let mut conn = connect(&url).await?;
-    register(
-        &mut conn,
-        json!({"type": "register", "sessionId": format!("lg-viewer-{k}-{}", now_us())}),
-        "registered",
-    )
-    .await?;
-    tokio::time::sleep_until(start.into()).await;
-    let grace = end + Duration::from_secs(2);
-    let mut s = Samples::default();
-    let mut next_send = pace.chat.map(|e| Instant::now() + e.mul_f64(pace.phase));
-    // Taps spread over the first interval, so that viewers do not tap in step.
-    let mut next_react = pace
-        .react
-        .map(|e| Instant::now() + e.mul_f64((k % 100) as f64 / 100.0));
-    loop {
-        let due = |t: Option<Instant>| t.filter(|t| *t < end);
-        let until = [due(next_send), due(next_react), Some(grace)]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(grace);
-        if Instant::now() >= grace {
-            break;
-        }
-        match tokio::time::timeout_at(until.into(), conn.next()).await {
-            Err(_) => {
-                let now = Instant::now();
-                if let (Some(t), Some(e)) = (due(next_send).filter(|t| now >= *t), pace.chat) {
-                    send(
-                        &mut conn,
-                        json!({"type": "chat_message", "message": now_us().to_string()}),
-                    )
-                    .await?;
-                    next_send = Some(t + e);
-                }
-                if let (Some(t), Some(e)) = (due(next_react).filter(|t| now >= *t), pace.react) {
-                    send(&mut conn, json!({"type": "reaction", "emoji": "❤️"})).await?;
-                    s.reactions_sent += 1;
-                    next_react = Some(t + e);
-                }
-            }
-            Ok(Some(Ok(Frame::Text(b)))) => {
-                s.frames += 1;
-                let Ok(v) = serde_json::from_slice::<Seen>(&b) else {
-                    continue;
-                };
-                match v.kind {
-                    "chat_message" => {
-                        if let Some(sent) = v.message.and_then(|t| t.parse::<u64>().ok()) {
-                            s.to_staff_us.push(now_us().saturating_sub(sent));
-                        }
-                    }
-                    "stream_update" => s.round_trip_us.push(0),
-                    "reactions" => {
-                        s.reaction_frames += 1;
-                        s.reactions_seen += v.counts.map_or(0, |c| c.hearts);
-                    }
-                    "chat_skipped" => s.skipped += v.count.unwrap_or(0),
-                    "error" => s.errors += 1,
-                    _ => {}
-                }
-            }
-            Ok(Some(Ok(Frame::Ping(p)))) => {
-                let _ = conn.send(ws::Message::Pong(p)).await;
-            }
-            Ok(Some(Ok(_))) => {}
-            Ok(_) => return Err("connection closed".into()),
-        }
-    }
-    Ok(s)
 }
 
 /// Start or stop the live stream over REST as staff.
@@ -168,37 +58,35 @@ pub fn run_stream(args: &Args, keys: &JwtKeys) {
         + Duration::from_millis(2 * args.viewers as u64 / threads as u64);
     let end = start + args.duration;
     let published = count_publishes(args, start, end);
+    let run = format!("{:x}", now_us());
     let (tx, rx) = mpsc::channel();
     let handles: Vec<_> = (0..threads)
         .map(|t| {
-            let (args, tx) = (args.clone(), tx.clone());
+            let (args, run, tx) = (args.clone(), run.clone(), tx.clone());
             std::thread::spawn(move || {
-                actix_rt::System::new().block_on(async move {
-                    let viewers = (t..args.viewers).step_by(threads).map(|k| {
+                let mine = (t..args.viewers)
+                    .step_by(threads)
+                    .map(|k| {
                         let pace = Pace {
                             phase: k as f64 / args.chatters.max(1) as f64,
                             chat: every(args.rate).filter(|_| k < args.chatters),
                             react: every(args.reactions),
                         };
-                        run_viewer(args.node(k, 0), k, pace, start, end)
-                    });
-                    for r in futures_util::future::join_all(viewers).await {
-                        let _ = tx.send(r);
-                    }
-                })
+                        (k, args.node(k, 0), pace)
+                    })
+                    .collect();
+                let _ = tx.send(viewers::run_thread(&run, mine, start, end));
             })
         })
         .collect();
     drop(tx);
     let (mut all, mut failed) = (Samples::default(), 0);
-    for r in rx {
-        match r {
-            Ok(s) => all.merge(s),
-            Err(e) => {
-                failed += 1;
-                if failed <= 3 {
-                    eprintln!("viewer failed: {e}");
-                }
+    for (s, failures) in rx {
+        all.merge(s);
+        for e in failures {
+            failed += 1;
+            if failed <= 3 {
+                eprintln!("viewer failed: {e}");
             }
         }
     }
