@@ -2,15 +2,20 @@
 //! queue): a full one is a slow consumer, told to go (it reconnects and resumes by
 //! seq), counted and logged, so it never holds up anyone else nor grows our memory.
 //! ChatServer and LiveStream both deliver through here. Stream chat waits in a lane of
-//! its own (`ChatLane`) instead: it may lose lines, but should not lose viewers.
+//! its own (`ChatLane`) instead, which the connection's writer empties: it may lose
+//! lines, but should not lose viewers.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Waker};
 
 use actix::dev::SendError;
 use actix::{Message, Recipient};
 use prometheus_client::metrics::counter::Counter;
 
 use crate::domain::{Audience, Event, Outbound};
+use crate::metrics::Metrics;
+use bytestring::ByteString;
 
 /// Connection ids are unique per server.
 pub type ConnId = u64;
@@ -105,65 +110,112 @@ pub fn deliver(
 /// cut short (the lines are shared: a full lane costs pointers, not copies).
 pub const LANE_LINES: usize = 256;
 
-/// A viewer's stream chat not yet written. Lines wait here rather than in the
-/// connection's mailbox, and the connection is woken once to write all that waits:
-/// a viewer who reads slowly lets the lane fill, the oldest lines go (counted), and
-/// the viewer hears how many it skipped before the newest. So a live crowd's slow
-/// readers skip lines instead of being cut off all together (and reconnecting all
-/// together); only a backlog of other frames still cuts a connection off.
-#[derive(Debug, Default)]
-pub struct ChatLane(std::sync::Mutex<LaneState>);
+/// Room a lane keeps once emptied.
+const LANE_ROOM: usize = 8;
 
-#[derive(Debug, Default)]
-struct LaneState {
-    lines: std::collections::VecDeque<Arc<Outbound>>,
-    skipped: u64,
-    /// A wake-up is in the connection's mailbox already.
-    woken: bool,
+/// How a connection's dialect encodes a line (or a `ChatSkipped`) for its lane.
+pub type LaneEncoder = fn(&Outbound, Audience) -> Option<ByteString>;
+
+/// A viewer's stream chat not yet written. The LiveStream puts lines here, and the
+/// connection's writer (`transport::ws_io`) takes them straight to the socket, woken
+/// once for all that waits: no actor message per line, and lines that wait together
+/// leave in one write. A viewer who reads slowly lets the lane fill; the oldest lines
+/// go (counted), and the viewer hears how many it skipped before the newest. So a live
+/// crowd's slow readers skip lines instead of being cut off all together (and
+/// reconnecting all together); only a backlog of other frames still cuts a connection
+/// off.
+pub struct ChatLane {
+    state: std::sync::Mutex<LaneState>,
+    encode: LaneEncoder,
+    metrics: Arc<Metrics>,
+    /// Frames written from here, for the connection's access line.
+    written: AtomicU64,
 }
 
-/// What queueing a line did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Queued {
-    /// The connection must be woken to write it (it was not waiting to already).
-    pub wake: bool,
-    /// The lane was full: its oldest line went.
-    pub skipped_one: bool,
+#[derive(Default)]
+struct LaneState {
+    lines: std::collections::VecDeque<(Arc<Outbound>, Audience)>,
+    skipped: u64,
+    /// The writer, waiting for a line.
+    writer: Option<Waker>,
 }
 
 impl ChatLane {
-    pub fn push(&self, line: Arc<Outbound>) -> Queued {
-        let Ok(mut s) = self.0.lock() else {
-            return Queued {
-                wake: false,
-                skipped_one: true,
-            };
+    pub fn new(encode: LaneEncoder, metrics: Arc<Metrics>) -> Self {
+        ChatLane {
+            state: Default::default(),
+            encode,
+            metrics,
+            written: AtomicU64::new(0),
+        }
+    }
+
+    /// Queue a line, and wake the writer if it waits; whether the lane was full and
+    /// its oldest line went.
+    pub fn push(&self, line: Arc<Outbound>, audience: Audience) -> bool {
+        let Ok(mut s) = self.state.lock() else {
+            return true;
         };
         let skipped_one = s.lines.len() >= LANE_LINES;
         if skipped_one {
             s.lines.pop_front();
             s.skipped += 1;
         }
-        s.lines.push_back(line);
-        Queued {
-            wake: !std::mem::replace(&mut s.woken, true),
-            skipped_one,
+        s.lines.push_back((line, audience));
+        let writer = s.writer.take();
+        drop(s);
+        if let Some(w) = writer {
+            w.wake();
         }
+        skipped_one
     }
 
-    /// What waits, oldest first, and how many lines were skipped before it.
-    pub fn take(&self) -> (u64, std::collections::VecDeque<Arc<Outbound>>) {
-        let Ok(mut s) = self.0.lock() else {
-            return (0, Default::default());
+    /// The texts waiting, encoded, oldest first (how many were skipped, first, if any
+    /// were), each given to `each`; whether there were any. When none wait, the writer
+    /// (`cx`) is woken by the next line.
+    pub fn take_texts(&self, cx: &Context<'_>, mut each: impl FnMut(ByteString)) -> bool {
+        let Ok(mut s) = self.state.lock() else {
+            return false;
         };
-        s.woken = false;
-        (std::mem::take(&mut s.skipped), std::mem::take(&mut s.lines))
+        if s.lines.is_empty() && s.skipped == 0 {
+            if !s.writer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                s.writer = Some(cx.waker().clone());
+            }
+            return false;
+        }
+        // Encoded under the lock (a line's encoding is shared, so this is mostly a
+        // look-up): the lane keeps its room, and a push waits at most this long.
+        let mut text = |out: &Outbound, audience| {
+            if let Some(t) = (self.encode)(out, audience) {
+                self.metrics.websocket.sent(t.len());
+                self.written.fetch_add(1, Ordering::Relaxed);
+                each(t);
+            }
+        };
+        let skipped = std::mem::take(&mut s.skipped);
+        if skipped > 0 {
+            let notice = Outbound::new(Event::ChatSkipped { count: skipped });
+            text(&notice, Audience::default());
+        }
+        for (line, audience) in s.lines.drain(..) {
+            text(&line, audience);
+        }
+        // A lane that filled up does not keep its room for good.
+        s.lines.shrink_to(LANE_ROOM);
+        true
+    }
+
+    /// Frames written from the lane so far.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
 
     fn line(i: usize) -> Arc<Outbound> {
         Arc::new(Outbound::new(Event::StreamChatDeleted {
@@ -171,22 +223,56 @@ mod tests {
         }))
     }
 
-    #[test]
-    fn a_full_lane_skips_its_oldest_lines_and_wakes_once() {
-        let lane = ChatLane::default();
-        let first = lane.push(line(0));
-        assert!(first.wake && !first.skipped_one);
-        for i in 1..LANE_LINES + 10 {
-            let q = lane.push(line(i));
-            assert!(!q.wake, "woken once until taken");
-            assert_eq!(q.skipped_one, i >= LANE_LINES);
+    /// Lines as their ids, the skip notice as `skipped N`.
+    fn encode(out: &Outbound, _: Audience) -> Option<ByteString> {
+        match &out.event {
+            Event::StreamChatDeleted { message_id } => Some(message_id.as_str().into()),
+            Event::ChatSkipped { count } => Some(format!("skipped {count}").into()),
+            _ => None,
         }
-        let (skipped, lines) = lane.take();
-        assert_eq!((skipped, lines.len()), (10, LANE_LINES));
-        assert!(
-            matches!(&lines[0].event, Event::StreamChatDeleted { message_id } if message_id == "10")
+    }
+
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_full_lane_skips_its_oldest_lines_and_wakes_its_writer_once() {
+        let lane = ChatLane::new(encode, Arc::new(Metrics::new()));
+        let wakes = Arc::new(Wakes::default());
+        let waker = Waker::from(wakes.clone());
+        let cx = Context::from_waker(&waker);
+        let take = || {
+            let mut texts = Vec::new();
+            let any = lane.take_texts(&cx, |t| texts.push(t.to_string()));
+            (any, texts)
+        };
+        assert_eq!(take(), (false, vec![]), "nothing waits: the writer waits");
+        assert!(!lane.push(line(0), Audience::default()));
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+        for i in 1..LANE_LINES + 10 {
+            assert_eq!(lane.push(line(i), Audience::default()), i >= LANE_LINES);
+        }
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            1,
+            "woken once until it looks"
         );
-        assert!(lane.push(line(99)).wake, "taken: the next line wakes again");
-        assert_eq!(lane.take().0, 0);
+        let (any, texts) = take();
+        assert!(any);
+        assert_eq!(texts.len(), 1 + LANE_LINES);
+        assert_eq!(texts[0], "skipped 10", "the skip is told before the lines");
+        assert_eq!(texts[1], "10", "the oldest lines went");
+        assert_eq!(texts[LANE_LINES], (LANE_LINES + 9).to_string());
+        assert_eq!(lane.written(), 1 + LANE_LINES as u64);
+        assert_eq!(take(), (false, vec![]), "emptied, and waiting again");
+        lane.push(line(99), Audience::default());
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+        assert_eq!(take(), (true, vec!["99".to_string()]), "no skip told again");
     }
 }

@@ -116,10 +116,12 @@ pub enum Event {
     AccessRevoked {
         conversation_id: String,
     },
-    /// Stream chat waits in the connection's lane (`actors::delivery::ChatLane`): write
-    /// it. Not encoded, and never sent to another node.
+    /// Stream chat lines this connection's lane skipped (it read too slowly), said
+    /// before the next line it gets. Never sent to another node.
     #[serde(skip)]
-    ChatLaneWaiting,
+    ChatSkipped {
+        count: u64,
+    },
     /// The server drops this connection (its outbound queue overflowed). Not encoded,
     /// and never sent to another node.
     #[serde(skip)]

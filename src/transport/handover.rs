@@ -9,6 +9,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix::prelude::*;
 use actix_codec::Framed;
@@ -23,6 +24,7 @@ use bytes::BytesMut;
 use futures_util::SinkExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::actors::delivery::ChatLane;
 use crate::error::AppError;
 use crate::transport::ws_io::{self, Frames, Outbound, Wire};
 
@@ -34,15 +36,18 @@ struct Upgradable;
 struct Handover {
     wire: Wire,
     out: Outbound,
+    lane: Option<Arc<ChatLane>>,
 }
 
 /// Accept a WebSocket upgrade with `actor`, which gets the socket's frames (of at
 /// most `max_frame` bytes) once the 101 has been written. The actor's address is
-/// live at once: what is sent to it waits in its mailbox.
+/// live at once: what is sent to it waits in its mailbox. The writer also takes the
+/// `lane`'s stream chat, if given, straight to the socket.
 pub fn accept<A>(
     req: &HttpRequest,
     max_frame: usize,
     actor: A,
+    lane: Option<Arc<ChatLane>>,
 ) -> Result<(HttpResponse, Addr<A>), actix_web::Error>
 where
     A: Actor<Context = WebsocketContext<A>> + StreamHandler<Result<ws::Message, ProtocolError>>,
@@ -72,6 +77,7 @@ where
     res.extensions_mut().insert(Handover {
         wire,
         out: Box::pin(out),
+        lane,
     });
     Ok((res, addr))
 }
@@ -156,7 +162,7 @@ where
         Err(e) => e.error_response().into(),
     };
     let handover = res.extensions_mut().remove::<Handover>();
-    let Some(Handover { wire, out }) =
+    let Some(Handover { wire, out, lane }) =
         handover.filter(|_| res.status() == StatusCode::SWITCHING_PROTOCOLS)
     else {
         if res.status() == StatusCode::SWITCHING_PROTOCOLS {
@@ -179,7 +185,7 @@ where
         false => BytesMut::from(&parts.read_buf[..]),
     };
     actix_rt::spawn(async move {
-        ws_io::run(wire, Box::new(parts.io), early, out).await;
+        ws_io::run(wire, Box::new(parts.io), early, out, lane).await;
         drop(open);
     });
     Ok(())

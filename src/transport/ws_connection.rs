@@ -5,12 +5,14 @@
 //! is a `SocketHandler`'s on Socket.IO; a dialect delivers events to its connections by
 //! implementing `Handler<…>` for `WsConnection<ItsHandler>`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
 
+use crate::actors::delivery::ChatLane;
 use crate::drain::{Drain, Restart};
 use crate::metrics::{Ended, Metrics, Transport};
 use crate::rate_limit::TokenBucket;
@@ -54,6 +56,10 @@ pub trait FrameHandler: Sized + Unpin + 'static {
     }
     /// Frames it has sent, for the session's access line.
     fn frames_sent(&self) -> u64;
+    /// Stream chat the writer takes straight to the socket, if the connection watches.
+    fn lane(&self) -> Option<Arc<ChatLane>> {
+        None
+    }
 }
 
 pub type WsContext<H> = ws::WebsocketContext<WsConnection<H>>;
@@ -78,6 +84,7 @@ pub fn start<H: FrameHandler>(
     limits: Limits,
     req: &HttpRequest,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let lane = handler.lane();
     let conn = WsConnection {
         handler,
         limits,
@@ -89,7 +96,7 @@ pub fn start<H: FrameHandler>(
         received: 0,
         client_code: None,
     };
-    handover::accept(req, limits.max_message_bytes, conn).map(|(res, _)| res)
+    handover::accept(req, limits.max_message_bytes, conn, lane).map(|(res, _)| res)
 }
 
 /// Close the connection with `code`, and stop.

@@ -11,15 +11,20 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{ready, Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use actix_http::ws::{Codec, Frame, Message, ProtocolError};
 use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
+use futures_util::task::AtomicWaker;
 use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio_util::codec::Decoder;
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::actors::delivery::ChatLane;
 
 /// What a WebSocket runs over: a TCP stream (or anything that reads and writes).
 pub trait Duplex: AsyncRead + AsyncWrite + Unpin {}
@@ -179,8 +184,15 @@ enum End {
 }
 
 /// Run the connection: put the socket on the wire, then write what the context
-/// gives out until the actor stops, and close the socket.
-pub async fn run(wire: Wire, io: Box<dyn Duplex>, early: BytesMut, mut out: Outbound) {
+/// gives out, and the stream chat that waits in `lane`, until the actor stops; and
+/// close the socket.
+pub async fn run(
+    wire: Wire,
+    io: Box<dyn Duplex>,
+    early: BytesMut,
+    mut out: Outbound,
+    lane: Option<Arc<ChatLane>>,
+) {
     let socket = Socket {
         io: RefCell::new(io),
         early: Cell::new(early),
@@ -189,7 +201,24 @@ pub async fn run(wire: Wire, io: Box<dyn Duplex>, early: BytesMut, mut out: Outb
         return;
     }
     let mut queue = Queue::default();
-    let end = std::future::poll_fn(|cx| pump(&wire, &mut queue, &mut out, cx)).await;
+    let lane = lane.as_deref();
+    let actor = Arc::new(ActorWake {
+        woken: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
+    let actor_waker = Waker::from(actor.clone());
+    let end = std::future::poll_fn(|cx| {
+        actor.task.register(cx.waker());
+        let mut conn = Conn {
+            wire: &wire,
+            queue: &mut queue,
+            out: &mut out,
+            lane,
+            actor: (&actor, &actor_waker),
+        };
+        conn.pump(cx)
+    })
+    .await;
     // The context is done (or the socket is): drop it, and with it the actor and its
     // `Frames`, which leaves the socket to us alone.
     drop(out);
@@ -242,27 +271,97 @@ impl Queue {
     }
 }
 
-fn pump(wire: &Wire, queue: &mut Queue, out: &mut Outbound, cx: &mut Context<'_>) -> Poll<End> {
-    let Some(socket) = wire.0.get() else {
-        return Poll::Ready(End::Broken);
-    };
-    loop {
-        if let Poll::Ready(Err(_)) = queue.poll_write(&mut **socket.io.borrow_mut(), cx) {
+/// Frame the stream chat that waits in the lane, all of it in one chunk; whether any
+/// did.
+fn take_lane(lane: &ChatLane, queue: &mut Queue, cx: &Context<'_>) -> bool {
+    let mut frames = BytesMut::new();
+    let mut codec = Codec::new();
+    let mut failed = false;
+    let any = lane.take_texts(cx, |text| {
+        failed |= codec.encode(Message::Text(text), &mut frames).is_err();
+    });
+    if failed {
+        log::warn!("a stream chat line could not be framed");
+    }
+    if !frames.is_empty() {
+        queue.push(frames.freeze());
+    }
+    any
+}
+
+/// Whether the actor was woken (by its mailbox, its timers or its socket) since its
+/// context last ran. The writer also wakes for stream chat and for the socket's room
+/// to write, and then has no need to run the actor.
+struct ActorWake {
+    woken: AtomicBool,
+    /// The connection's task.
+    task: AtomicWaker,
+}
+
+impl Wake for ActorWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+/// A running connection, as its writer sees it on each poll.
+struct Conn<'a> {
+    wire: &'a Wire,
+    queue: &'a mut Queue,
+    out: &'a mut Outbound,
+    lane: Option<&'a ChatLane>,
+    /// The actor's wake flag, and the waker its context runs with.
+    actor: (&'a ActorWake, &'a Waker),
+}
+
+impl Conn<'_> {
+    fn pump(&mut self, cx: &mut Context<'_>) -> Poll<End> {
+        let Some(socket) = self.wire.0.get() else {
             return Poll::Ready(End::Broken);
-        }
-        if queue.bytes >= WRITE_HIGH_WATER {
-            // The socket's write readiness wakes us.
-            return Poll::Pending;
-        }
-        // Run the actor (it reads the socket through `Frames`).
-        match out.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(bytes))) => queue.push(bytes),
-            Poll::Ready(Some(Err(e))) => {
-                log::warn!("a WebSocket frame could not be encoded: {e}");
-                return Poll::Ready(End::Closed);
+        };
+        let (actor, actor_waker) = self.actor;
+        loop {
+            if let Poll::Ready(Err(_)) = self.queue.poll_write(&mut **socket.io.borrow_mut(), cx) {
+                return Poll::Ready(End::Broken);
             }
-            Poll::Ready(None) => return Poll::Ready(End::Closed),
-            Poll::Pending => return Poll::Pending,
+            if self.queue.bytes >= WRITE_HIGH_WATER {
+                // The socket's write readiness wakes us; meanwhile stream chat waits in
+                // the lane (which skips its oldest lines when full).
+                return Poll::Pending;
+            }
+            // Stream chat first: what the actor gives out after it was queued later.
+            if self
+                .lane
+                .is_some_and(|lane| take_lane(lane, self.queue, cx))
+            {
+                continue;
+            }
+            if !actor.woken.swap(false, Ordering::AcqRel) {
+                return Poll::Pending;
+            }
+            // Run the actor (it reads the socket through `Frames`).
+            match self
+                .out
+                .as_mut()
+                .poll_next(&mut Context::from_waker(actor_waker))
+            {
+                Poll::Ready(Some(Ok(bytes))) => {
+                    self.queue.push(bytes);
+                    // It gives out one chunk at a time: ask again.
+                    actor.woken.store(true, Ordering::Release);
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    log::warn!("a WebSocket frame could not be encoded: {e}");
+                    return Poll::Ready(End::Closed);
+                }
+                Poll::Ready(None) => return Poll::Ready(End::Closed),
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 }
@@ -296,7 +395,6 @@ mod tests {
     use super::*;
     use futures_util::{FutureExt, StreamExt};
     use tokio::io::AsyncWriteExt;
-    use tokio_util::codec::Encoder;
 
     /// A connected pair of sockets: (client, server's `Frames` over the other end).
     async fn pair() -> (tokio::net::TcpStream, Frames) {

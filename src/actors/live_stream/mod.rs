@@ -285,11 +285,11 @@ impl LiveStream {
 
     /// One shared event for every viewer. A viewer whose bounded queue is full is a slow
     /// consumer: it is told to go (it can reconnect and get the state again) and dropped,
-    /// so it never holds up the others. Chat lines wait in each viewer's lane instead,
-    /// which skips the oldest for a viewer who reads slowly; the viewer is woken once.
+    /// so it never holds up the others. Chat lines go to each viewer's lane instead,
+    /// which its writer empties straight to the socket and which skips the oldest for a
+    /// viewer who reads slowly.
     fn broadcast(&mut self, event: Event) {
-        let wake = matches!(event, Event::StreamChat { .. })
-            .then(|| Arc::new(Outbound::new(Event::ChatLaneWaiting)));
+        let chat = matches!(event, Event::StreamChat { .. });
         let out = Arc::new(Outbound::new(event));
         let mut gone = Vec::new();
         for (&id, v) in &self.viewers {
@@ -298,22 +298,15 @@ impl LiveStream {
                 in_room: true,
                 staff: v.staff,
             };
-            let out = match &wake {
-                Some(wake) => {
-                    let queued = v.lane.push(out.clone());
-                    if queued.skipped_one {
-                        self.metrics.stream_chat_skipped.inc();
-                    }
-                    if !queued.wake {
-                        continue;
-                    }
-                    wake.clone()
+            if chat {
+                if v.lane.push(out.clone(), audience) {
+                    self.metrics.stream_chat_skipped.inc();
                 }
-                None => out.clone(),
-            };
+                continue;
+            }
             let msg = Deliver {
                 to: id,
-                out,
+                out: out.clone(),
                 audience,
             };
             match deliver(&v.recipient, msg, &self.evictions, "the live stream") {

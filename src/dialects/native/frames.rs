@@ -374,7 +374,8 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
                 json!({"type": "webrtc_new_customer", "customerId": customer_id})
             }
         },
-        Event::Disconnect { .. } | Event::ChatLaneWaiting => return None,
+        Event::ChatSkipped { count } => json!({"type": "chat_skipped", "count": count}),
+        Event::Disconnect { .. } => return None,
     };
     Some(ByteString::from(v.to_string()))
 }

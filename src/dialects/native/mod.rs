@@ -23,11 +23,12 @@ use crate::actors::chat_server::{
     HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations, MarkRead, PostAs,
     PostMessage, SetTyping,
 };
+use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
 use crate::dialects::DialectId;
 use crate::domain::conversation::{Status, StatusChange};
 use crate::domain::writes::ReadTarget;
-use crate::domain::{Caller, Event};
+use crate::domain::{Audience, Caller, Event, Outbound};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::transport::browser_key::BrowserKey;
@@ -98,23 +99,28 @@ pub struct NativeSocket {
     /// Frames sent, for the session's access line.
     sent: std::cell::Cell<u64>,
     /// The stream chat waiting to be written (the LiveStream fills it).
-    lane: Arc<crate::actors::delivery::ChatLane>,
+    lane: Arc<ChatLane>,
 }
 
 type Ctx = WsContext<NativeSocket>;
+
+/// A stream chat line as the native dialect writes it, encoded once for everyone.
+fn encode_lane(out: &Outbound, audience: Audience) -> Option<bytestring::ByteString> {
+    out.encoded(DialectId::Native.encoding(), audience, encode_event)
+}
 
 impl NativeSocket {
     fn new(state: Arc<AppState>, binding: String) -> Self {
         NativeSocket {
             id: state.next_conn_id(),
-            state,
             registration: Registration::None,
             expiry: None,
             registrations: 0,
             binding,
             ending: None,
             sent: Default::default(),
-            lane: Default::default(),
+            lane: Arc::new(ChatLane::new(encode_lane, state.metrics.clone())),
+            state,
         }
     }
 
@@ -490,7 +496,11 @@ impl FrameHandler for NativeSocket {
     }
 
     fn frames_sent(&self) -> u64 {
-        self.sent.get()
+        self.sent.get() + self.lane.written()
+    }
+
+    fn lane(&self) -> Option<Arc<ChatLane>> {
+        Some(self.lane.clone())
     }
 
     fn ending(&self) -> Option<crate::metrics::Ended> {
@@ -507,20 +517,6 @@ impl Handler<Deliver> for WsConnection<NativeSocket> {
         if let Event::Disconnect { reason } = &msg.out.event {
             self.ending(crate::metrics::Ended::SlowConsumer);
             return ws_connection::close(ctx, CloseCode::Again, Some(reason.as_ref()));
-        }
-        if let Event::ChatLaneWaiting = &msg.out.event {
-            let (skipped, lines) = self.handler.lane.take();
-            if skipped > 0 {
-                let frame = serde_json::json!({"type": "chat_skipped", "count": skipped});
-                self.handler.send(ctx, frame.to_string().into());
-            }
-            for line in lines {
-                let encoding = DialectId::Native.encoding();
-                if let Some(frame) = line.encoded(encoding, msg.audience, encode_event) {
-                    self.handler.send(ctx, frame);
-                }
-            }
-            return;
         }
         if let Some(frame) =
             msg.out

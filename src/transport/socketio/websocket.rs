@@ -119,7 +119,7 @@ pub fn accept(
         closed: false,
         told: false,
     };
-    let (res, addr) = handover::accept(req, max_payload, socket)?;
+    let (res, addr) = handover::accept(req, max_payload, socket, None)?;
     let out = SocketOut {
         recipient: addr.clone().recipient(),
         queued,
