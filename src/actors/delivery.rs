@@ -14,7 +14,7 @@ use actix::{Message, Recipient};
 use prometheus_client::metrics::counter::Counter;
 
 use crate::domain::{Audience, Event, Outbound};
-use crate::metrics::Metrics;
+use crate::metrics::Traffic;
 use bytestring::ByteString;
 
 /// Connection ids are unique per server.
@@ -127,7 +127,8 @@ pub type LaneEncoder = fn(&Outbound, Audience) -> Option<ByteString>;
 pub struct ChatLane {
     state: std::sync::Mutex<LaneState>,
     encode: LaneEncoder,
-    metrics: Arc<Metrics>,
+    /// The connection's transport counters (frames and bytes out).
+    traffic: Traffic,
     /// Frames written from here, for the connection's access line.
     written: AtomicU64,
 }
@@ -141,11 +142,11 @@ struct LaneState {
 }
 
 impl ChatLane {
-    pub fn new(encode: LaneEncoder, metrics: Arc<Metrics>) -> Self {
+    pub fn new(encode: LaneEncoder, traffic: Traffic) -> Self {
         ChatLane {
             state: Default::default(),
             encode,
-            metrics,
+            traffic,
             written: AtomicU64::new(0),
         }
     }
@@ -187,7 +188,7 @@ impl ChatLane {
         // look-up): the lane keeps its room, and a push waits at most this long.
         let mut text = |out: &Outbound, audience| {
             if let Some(t) = (self.encode)(out, audience) {
-                self.metrics.websocket.sent(t.len());
+                self.traffic.sent(t.len());
                 self.written.fetch_add(1, Ordering::Relaxed);
                 each(t);
             }
@@ -243,7 +244,7 @@ mod tests {
 
     #[test]
     fn a_full_lane_skips_its_oldest_lines_and_wakes_its_writer_once() {
-        let lane = ChatLane::new(encode, Arc::new(Metrics::new()));
+        let lane = ChatLane::new(encode, Traffic::default());
         let wakes = Arc::new(Wakes::default());
         let waker = Waker::from(wakes.clone());
         let cx = Context::from_waker(&waker);

@@ -1,6 +1,7 @@
 //! How a WebSocket actor's context reads and writes its socket, once the HTTP
 //! connection has handed the socket over (`handover`): frames are decoded straight
-//! from the socket, and the frames the actor writes go straight to it. Nothing is
+//! from the socket, and the frames the actor writes go straight to it, as does the
+//! stream chat in the connection's lane (written without running the actor). Nothing is
 //! buffered for an idle connection: actix-http's HTTP/1 dispatcher, which carried
 //! WebSockets before, holds an 8 KB read and an 8 KB write buffer for the life of
 //! every connection, most of what an idle WebSocket cost.
@@ -190,7 +191,7 @@ pub async fn run(
     wire: Wire,
     io: Box<dyn Duplex>,
     early: BytesMut,
-    mut out: Outbound,
+    out: Outbound,
     lane: Option<Arc<ChatLane>>,
 ) {
     let socket = Socket {
@@ -200,25 +201,25 @@ pub async fn run(
     if wire.0.set(socket).is_err() {
         return;
     }
-    let mut queue = Queue::default();
-    let lane = lane.as_deref();
     let actor = Arc::new(ActorWake {
         woken: AtomicBool::new(true),
         task: AtomicWaker::new(),
     });
-    let actor_waker = Waker::from(actor.clone());
-    let end = std::future::poll_fn(|cx| {
-        actor.task.register(cx.waker());
-        let mut conn = Conn {
-            wire: &wire,
-            queue: &mut queue,
-            out: &mut out,
-            lane,
-            actor: (&actor, &actor_waker),
-        };
-        conn.pump(cx)
-    })
-    .await;
+    let mut conn = Conn {
+        actor_waker: Waker::from(actor.clone()),
+        actor,
+        wire,
+        queue: Queue::default(),
+        out,
+        lane,
+    };
+    let end = std::future::poll_fn(|cx| conn.pump(cx)).await;
+    let Conn {
+        wire,
+        mut queue,
+        out,
+        ..
+    } = conn;
     // The context is done (or the socket is): drop it, and with it the actor and its
     // `Frames`, which leaves the socket to us alone.
     drop(out);
@@ -309,22 +310,23 @@ impl Wake for ActorWake {
     }
 }
 
-/// A running connection, as its writer sees it on each poll.
-struct Conn<'a> {
-    wire: &'a Wire,
-    queue: &'a mut Queue,
-    out: &'a mut Outbound,
-    lane: Option<&'a ChatLane>,
-    /// The actor's wake flag, and the waker its context runs with.
-    actor: (&'a ActorWake, &'a Waker),
+/// A running connection, as its writer sees it.
+struct Conn {
+    wire: Wire,
+    queue: Queue,
+    out: Outbound,
+    lane: Option<Arc<ChatLane>>,
+    /// Whether the actor was woken, and the waker its context runs with.
+    actor: Arc<ActorWake>,
+    actor_waker: Waker,
 }
 
-impl Conn<'_> {
+impl Conn {
     fn pump(&mut self, cx: &mut Context<'_>) -> Poll<End> {
+        self.actor.task.register(cx.waker());
         let Some(socket) = self.wire.0.get() else {
             return Poll::Ready(End::Broken);
         };
-        let (actor, actor_waker) = self.actor;
         loop {
             if let Poll::Ready(Err(_)) = self.queue.poll_write(&mut **socket.io.borrow_mut(), cx) {
                 return Poll::Ready(End::Broken);
@@ -335,25 +337,24 @@ impl Conn<'_> {
                 return Poll::Pending;
             }
             // Stream chat first: what the actor gives out after it was queued later.
-            if self
-                .lane
-                .is_some_and(|lane| take_lane(lane, self.queue, cx))
-            {
-                continue;
+            if let Some(lane) = &self.lane {
+                if take_lane(lane, &mut self.queue, cx) {
+                    continue;
+                }
             }
-            if !actor.woken.swap(false, Ordering::AcqRel) {
+            if !self.actor.woken.swap(false, Ordering::AcqRel) {
                 return Poll::Pending;
             }
             // Run the actor (it reads the socket through `Frames`).
             match self
                 .out
                 .as_mut()
-                .poll_next(&mut Context::from_waker(actor_waker))
+                .poll_next(&mut Context::from_waker(&self.actor_waker))
             {
                 Poll::Ready(Some(Ok(bytes))) => {
                     self.queue.push(bytes);
                     // It gives out one chunk at a time: ask again.
-                    actor.woken.store(true, Ordering::Release);
+                    self.actor.woken.store(true, Ordering::Release);
                 }
                 Poll::Ready(Some(Err(e))) => {
                     log::warn!("a WebSocket frame could not be encoded: {e}");

@@ -238,17 +238,18 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
+/// A URL's host and port.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
 fn health_url(ws_url: &str) -> String {
-    let http = ws_url
-        .replacen("ws://", "http://", 1)
-        .replacen("wss://", "https://", 1);
-    match http.split_once("://") {
-        Some((scheme, rest)) => format!(
-            "{scheme}://{}/health",
-            rest.split('/').next().unwrap_or(rest)
-        ),
-        None => http,
-    }
+    let scheme = match ws_url.starts_with("wss://") || ws_url.starts_with("https://") {
+        true => "https",
+        false => "http",
+    };
+    format!("{scheme}://{}/health", authority(ws_url))
 }
 
 fn fetch_health(url: &str) -> Option<Value> {

@@ -2,8 +2,8 @@
 //! loop (mio for readiness, tungstenite for the WebSocket), without an async runtime:
 //! what a frame costs the load generator is then its read and its parse.
 //!
-//! The loop looks at its sockets once a millisecond rather than sleeping in the kernel
-//! until one is readable. Over loopback a server's send runs the receiving side's TCP
+//! The loop rests a millisecond between looks at its sockets (unless many had something
+//! to read) rather than sleeping in the kernel until one is readable. Over loopback a server's send runs the receiving side's TCP
 //! and wakes its reader; a viewer on another machine costs the server neither, and a
 //! sleeping load generator would have the server pay a wake-up for most of its writes.
 //! A frame is then timed up to a millisecond late, never early.
@@ -96,7 +96,7 @@ enum Act {
     React,
 }
 
-/// Frames at most read per poll; more are read on the next one at once.
+/// Sockets at most read per look; more are read on the next one.
 const EVENTS: usize = 1024;
 /// Bytes read from a socket at a time.
 const READ_BUFFER: usize = 1024;
@@ -109,13 +109,7 @@ const TICK: Duration = Duration::from_millis(1);
 /// Open a viewer's WebSocket and register it on a session of its own (blocking, before
 /// the run starts).
 fn open(url: &str, session: &str) -> Result<WebSocket<Socket>, String> {
-    let authority = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let tcp = TcpStream::connect(authority).map_err(|e| format!("connect: {e}"))?;
+    let tcp = TcpStream::connect(authority(url)).map_err(|e| format!("connect: {e}"))?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
@@ -244,7 +238,7 @@ pub fn run_thread(
     let mut failures = Vec::new();
     let mut viewers = Vec::with_capacity(mine.len());
     let mut due = BinaryHeap::new();
-    let Ok(poll) = Poll::new() else {
+    let Ok(mut poll) = Poll::new() else {
         return (s, vec!["no event loop (epoll)".into()]);
     };
     for (k, url, pace) in mine {
@@ -288,7 +282,6 @@ pub fn run_thread(
     let mut before = Samples::default();
     let grace = end + Duration::from_secs(2);
     let mut events = Events::with_capacity(EVENTS);
-    let mut poll = poll;
     // Viewers with a frame waiting for its socket to take it.
     let mut held: Vec<usize> = Vec::new();
     while Instant::now() < grace {
@@ -320,14 +313,12 @@ pub fn run_thread(
             true => &mut before,
             false => &mut s,
         };
-        let mut read = 0;
         for event in &events {
-            read += 1;
             viewers[event.token().0].read_all(counted);
         }
         // Frames a full socket held back (rare: chat lines and taps are small).
         held.retain(|&i| viewers[i].flush());
-        if read < BUSY {
+        if events.iter().count() < BUSY {
             std::thread::sleep(TICK);
         }
     }

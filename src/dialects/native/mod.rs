@@ -119,7 +119,7 @@ impl NativeSocket {
             binding,
             ending: None,
             sent: Default::default(),
-            lane: Arc::new(ChatLane::new(encode_lane, state.metrics.clone())),
+            lane: Arc::new(ChatLane::new(encode_lane, state.metrics.websocket.clone())),
             state,
         }
     }
