@@ -193,8 +193,9 @@ pub fn start(config: Config) -> Result<Running, StartError> {
             per_minute: config.stream_chat_per_minute,
         },
         rules,
-    )
-    .start();
+    );
+    let taps = live.taps();
+    let live = live.start();
     if let Some(cluster) = &cluster {
         cluster.do_send(crate::actors::cluster::StreamFromNodes {
             events: live.clone().recipient(),
@@ -253,6 +254,7 @@ pub fn start(config: Config) -> Result<Running, StartError> {
     let state = AppState::new(
         chat,
         live,
+        taps,
         cluster,
         db,
         keys.clone(),

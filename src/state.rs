@@ -19,6 +19,8 @@ use crate::rate_limit::{KeyedLimiter, TokenBucket};
 pub struct AppState {
     pub chat: Addr<ChatServer>,
     pub live: Addr<crate::actors::live_stream::LiveStream>,
+    /// Viewers' reaction taps, counted here for the LiveStream's next flush.
+    pub taps: Arc<crate::actors::live_stream::Taps>,
     /// Cluster mode only.
     pub cluster: Option<Addr<crate::actors::cluster::Cluster>>,
     /// Anonymous creations (connections, guest ids, tokenless posts) per client IP.
@@ -50,6 +52,7 @@ impl AppState {
     pub fn new(
         chat: Addr<ChatServer>,
         live: Addr<crate::actors::live_stream::LiveStream>,
+        taps: Arc<crate::actors::live_stream::Taps>,
         cluster: Option<Addr<crate::actors::cluster::Cluster>>,
         db: Db,
         keys: JwtKeys,
@@ -64,6 +67,7 @@ impl AppState {
         Arc::new(AppState {
             chat,
             live,
+            taps,
             cluster,
             ip_limiter,
             proxies,

@@ -151,24 +151,31 @@ impl ChatLane {
         }
     }
 
-    /// Queue a line, and wake the writer if it waits; whether the lane was full and
-    /// its oldest line went.
-    pub fn push(&self, line: Arc<Outbound>, audience: Audience) -> bool {
+    /// Queue lines (several leave in one write), and wake the writer if it waits; how
+    /// many chat lines were skipped to make room (the oldest go).
+    pub fn push(&self, lines: impl IntoIterator<Item = (Arc<Outbound>, Audience)>) -> u64 {
         let Ok(mut s) = self.state.lock() else {
-            return true;
+            return 0;
         };
-        let skipped_one = s.lines.len() >= LANE_LINES;
-        if skipped_one {
-            s.lines.pop_front();
-            s.skipped += 1;
+        let before = s.skipped;
+        for line in lines {
+            if s.lines.len() >= LANE_LINES {
+                // Reactions lost to a slow reader are not lines it missed.
+                if let Some((old, _)) = s.lines.pop_front() {
+                    if !matches!(old.event, Event::StreamReactions { .. }) {
+                        s.skipped += 1;
+                    }
+                }
+            }
+            s.lines.push_back(line);
         }
-        s.lines.push_back((line, audience));
+        let skipped = s.skipped - before;
         let writer = s.writer.take();
         drop(s);
         if let Some(w) = writer {
             w.wake();
         }
-        skipped_one
+        skipped
     }
 
     /// The texts waiting, encoded, oldest first (how many were skipped, first, if any
@@ -229,6 +236,7 @@ mod tests {
         match &out.event {
             Event::StreamChatDeleted { message_id } => Some(message_id.as_str().into()),
             Event::ChatSkipped { count } => Some(format!("skipped {count}").into()),
+            Event::StreamReactions { .. } => Some("reactions".into()),
             _ => None,
         }
     }
@@ -254,10 +262,11 @@ mod tests {
             (any, texts)
         };
         assert_eq!(take(), (false, vec![]), "nothing waits: the writer waits");
-        assert!(!lane.push(line(0), Audience::default()));
+        let one = |l| [(l, Audience::default())];
+        assert_eq!(lane.push(one(line(0))), 0);
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
         for i in 1..LANE_LINES + 10 {
-            assert_eq!(lane.push(line(i), Audience::default()), i >= LANE_LINES);
+            assert_eq!(lane.push(one(line(i))), u64::from(i >= LANE_LINES));
         }
         assert_eq!(
             wakes.0.load(Ordering::SeqCst),
@@ -272,8 +281,30 @@ mod tests {
         assert_eq!(texts[LANE_LINES], (LANE_LINES + 9).to_string());
         assert_eq!(lane.written(), 1 + LANE_LINES as u64);
         assert_eq!(take(), (false, vec![]), "emptied, and waiting again");
-        lane.push(line(99), Audience::default());
+        lane.push(one(line(99)));
         assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
         assert_eq!(take(), (true, vec!["99".to_string()]), "no skip told again");
+
+        // Reactions and a line pushed together wake it once and leave together; a
+        // reactions frame pushed out of a full lane is not a skipped line.
+        assert_eq!(take(), (false, vec![]));
+        let reactions = Arc::new(Outbound::new(Event::StreamReactions {
+            counts: Default::default(),
+        }));
+        let pair = [
+            (reactions.clone(), Audience::default()),
+            (line(1), Audience::default()),
+        ];
+        assert_eq!(lane.push(pair), 0);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 3);
+        assert_eq!(take(), (true, vec!["reactions".into(), "1".into()]));
+        lane.push(one(reactions));
+        for i in 1..LANE_LINES {
+            lane.push(one(line(i)));
+        }
+        assert_eq!(lane.push(one(line(0))), 0, "only the reactions went");
+        assert_eq!(lane.push(one(line(0))), 1);
+        let (_, texts) = take();
+        assert_eq!(texts[0], "skipped 1");
     }
 }

@@ -811,7 +811,8 @@ async fn reactions_arrive_coalesced_with_their_counts() {
     for _ in 0..3 {
         b.send(json!({"type": "reaction", "emoji": "❤️"})).await;
     }
-    // 10 taps make a frame or two a viewer (one per 250 ms), with every tap counted.
+    // 10 taps make a frame or two a viewer (at most one per 250 ms; with no chat line
+    // to ride, held taps go alone after a whole interval), with every tap counted.
     let (frames, total) = reactions_seen(&mut watcher, 1200).await;
     assert_eq!(
         total,
@@ -830,11 +831,59 @@ async fn reactions_arrive_coalesced_with_their_counts() {
     a.send(json!({"type": "reaction"})).await;
     a.recv_until(|v| v["type"] == "error").await;
     b.send(json!({"type": "reaction", "emoji": "👏"})).await;
-    let (_, total) = reactions_seen(&mut watcher, 600).await;
+    let (_, total) = reactions_seen(&mut watcher, 1000).await;
     assert_eq!(total, [("👏".to_owned(), 1)].into_iter().collect());
     // Nothing tapped: no frames.
     let (frames, _) = reactions_seen(&mut watcher, 600).await;
     assert_eq!(frames, 0);
+}
+
+/// While chat flows, the taps of an interval ride with the next chat line (the same
+/// write) instead of a frame of their own: each `reactions` frame comes right before
+/// a `chat_message`, and every tap is still counted.
+#[actix_web::test]
+async fn reactions_ride_with_the_next_chat_line() {
+    let app = spawn_app().await;
+    let host = app.token("host", "admin");
+    start_stream(&app, &host).await;
+    let mut fan = app.customer(&uid("fan"), None).await;
+    fan.recv_type("stream_started").await;
+    let mut chatter = app.staff("host", "admin").await;
+    let mut watcher = app.customer(&uid("watcher"), None).await;
+    watcher.recv_type("stream_started").await;
+
+    for _ in 0..7 {
+        fan.send(json!({"type": "reaction", "emoji": "🔥"})).await;
+    }
+    // A line every 40 ms for 1.2 s: far more often than the 250 ms interval.
+    let chat = async {
+        for i in 0..30 {
+            chatter
+                .send(json!({"type": "chat_message", "message": format!("line {i}")}))
+                .await;
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    };
+    let watch = async {
+        let mut frames = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(1600);
+        while let Ok(v) = tokio::time::timeout_at(deadline, watcher.recv()).await {
+            frames.push(v);
+        }
+        frames
+    };
+    let ((), frames) = tokio::join!(chat, watch);
+    let types: Vec<&str> = frames.iter().filter_map(|f| f["type"].as_str()).collect();
+    let lines = types.iter().filter(|t| **t == "chat_message").count();
+    assert_eq!(lines, 30, "{types:?}");
+    let mut taps = 0;
+    for (i, f) in frames.iter().enumerate() {
+        if f["type"] == "reactions" {
+            assert_eq!(types.get(i + 1), Some(&"chat_message"), "{types:?}");
+            taps += f["counts"]["🔥"].as_i64().expect("a count");
+        }
+    }
+    assert_eq!(taps, 7, "{types:?}");
 }
 
 #[actix_web::test]

@@ -1,5 +1,5 @@
 //! Stream chat, likes, reactions and the pinned message: lines broadcast at once and
-//! stored behind them, likes once per person, taps counted for the next flush.
+//! stored behind them, likes once per person.
 
 use actix::prelude::*;
 
@@ -88,24 +88,6 @@ impl Handler<PinMessage> for LiveStream {
         };
         self.record_behind(ctx, &by, action, subject, detail);
         Ok(pinned)
-    }
-}
-
-impl Handler<React> for LiveStream {
-    type Result = Result<(), AppError>;
-    fn handle(&mut self, msg: React, _: &mut Context<Self>) -> Self::Result {
-        if self.live.is_none() {
-            return Err(no_stream());
-        }
-        let i = crate::domain::stream::reaction(&msg.emoji).ok_or_else(|| {
-            AppError::validation("Unknown reaction").with_detail(format!(
-                "emoji must be one of {}",
-                crate::domain::stream::REACTIONS.join(" ")
-            ))
-        })?;
-        self.reactions[i] = self.reactions[i].saturating_add(1);
-        self.metrics.stream_reactions.inc();
-        Ok(())
     }
 }
 

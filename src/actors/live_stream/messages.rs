@@ -70,13 +70,6 @@ pub struct PinMessage {
     pub seconds: Option<u64>,
 }
 
-/// A viewer's reaction: counted, and sent on coalesced with the others'.
-#[derive(Message)]
-#[rtype(result = "Result<(), AppError>")]
-pub struct React {
-    pub emoji: String,
-}
-
 /// A viewer's chat line. The server sets `isAdmin` (from the role), the time, and the
 /// name (from the token; a client-given name only for viewers without one).
 #[derive(Message)]

@@ -9,9 +9,11 @@ pub mod messages;
 mod moderation;
 mod replica;
 mod signalling;
+mod taps;
 mod viewers;
 
 pub use messages::*;
+pub use taps::Taps;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -95,10 +97,13 @@ pub struct LiveStream {
     rules: ChannelRules,
     /// What each stream's chat rules start as (`STREAM_CHAT_*`).
     chat_defaults: ChatSettings,
-    /// Reactions tapped here since the last flush, and those to show at the next one
-    /// (this node's and, in cluster mode, those the other nodes sent).
-    reactions: ReactionCounts,
-    reactions_shown: ReactionCounts,
+    /// Reactions tapped here since the last flush (counted by the connections), and
+    /// those held to show (this node's and, in cluster mode, those the other nodes
+    /// sent): they ride with the next chat line, in its write, and go alone only when
+    /// a whole interval passed without one (`reactions_waited`).
+    taps: Arc<Taps>,
+    reactions_held: ReactionCounts,
+    reactions_waited: bool,
     evictions: Arc<Evictions>,
     metrics: Arc<crate::metrics::Metrics>,
     /// What the last checkpoint stored: (stream, likes, peak, pins).
@@ -201,10 +206,16 @@ impl LiveStream {
             peers: HashMap::new(),
             broadcaster: None,
             moderation: Moderation::new(chat_defaults),
-            reactions: ReactionCounts::default(),
-            reactions_shown: ReactionCounts::default(),
+            taps: Default::default(),
+            reactions_held: ReactionCounts::default(),
+            reactions_waited: false,
             evictions,
         }
+    }
+
+    /// Where the connections count their viewers' taps.
+    pub fn taps(&self) -> Arc<Taps> {
+        self.taps.clone()
     }
 
     /// Viewers here and, in cluster mode, on every other node.
@@ -285,29 +296,53 @@ impl LiveStream {
 
     /// One shared event for every viewer. A viewer whose bounded queue is full is a slow
     /// consumer: it is told to go (it can reconnect and get the state again) and dropped,
-    /// so it never holds up the others. Chat lines go to each viewer's lane instead,
-    /// which its writer empties straight to the socket and which skips the oldest for a
-    /// viewer who reads slowly.
+    /// so it never holds up the others. Chat lines and reactions go to each viewer's
+    /// lane instead, which its writer empties straight to the socket and which skips
+    /// the oldest for a viewer who reads slowly.
     fn broadcast(&mut self, event: Event) {
-        let chat = matches!(event, Event::StreamChat { .. });
-        let out = Arc::new(Outbound::new(event));
-        let mut gone = Vec::new();
-        for (&id, v) in &self.viewers {
+        match event {
+            Event::StreamChat { .. } => {
+                // Reactions held ride with the line: one write a viewer for both.
+                let held = std::mem::take(&mut self.reactions_held);
+                self.reactions_waited = false;
+                let mut outs = Vec::with_capacity(2);
+                if held.iter().any(|n| *n > 0) {
+                    outs.push(Arc::new(Outbound::new(Event::StreamReactions {
+                        counts: held,
+                    })));
+                }
+                outs.push(Arc::new(Outbound::new(event)));
+                self.to_lanes(&outs);
+            }
+            Event::StreamReactions { .. } => self.to_lanes(&[Arc::new(Outbound::new(event))]),
+            _ => self.deliver_to_all(event),
+        }
+    }
+
+    fn to_lanes(&self, outs: &[Arc<Outbound>]) {
+        for v in self.viewers.values() {
             let audience = Audience {
                 sender: false,
                 in_room: true,
                 staff: v.staff,
             };
-            if chat {
-                if v.lane.push(out.clone(), audience) {
-                    self.metrics.stream_chat_skipped.inc();
-                }
-                continue;
-            }
+            let skipped = v.lane.push(outs.iter().map(|out| (out.clone(), audience)));
+            self.metrics.stream_chat_skipped.inc_by(skipped);
+        }
+    }
+
+    fn deliver_to_all(&mut self, event: Event) {
+        let out = Arc::new(Outbound::new(event));
+        let mut gone = Vec::new();
+        for (&id, v) in &self.viewers {
             let msg = Deliver {
                 to: id,
                 out: out.clone(),
-                audience,
+                audience: Audience {
+                    sender: false,
+                    in_room: true,
+                    staff: v.staff,
+                },
             };
             match deliver(&v.recipient, msg, &self.evictions, "the live stream") {
                 Delivered::Sent => {}
@@ -380,19 +415,27 @@ impl LiveStream {
         }
     }
 
-    /// One `reactions` frame per interval for everyone, however many taps: this node's
-    /// go to the other nodes (which show them at their next flush) and into the counts
-    /// shown here with theirs.
+    /// At most one `reactions` frame per interval for everyone, however many taps: this
+    /// node's go to the other nodes (which show them with their own) and into the
+    /// counts held here with theirs. Held counts ride with the next chat line; when a
+    /// whole interval passes without one, they go alone (so a tap shows within two
+    /// intervals, and while chat flows it costs no write of its own).
     fn flush_reactions(&mut self) {
-        let local = std::mem::take(&mut self.reactions);
-        if local.iter().any(|n| *n > 0) {
+        let local = self.taps.take();
+        let tapped: u64 = local.iter().sum();
+        if tapped > 0 {
+            self.metrics.stream_reactions.inc_by(tapped);
             if let Some(cluster) = &self.cluster {
                 cluster.do_send(PublishStream(StreamSync::Reactions { counts: local }));
             }
-            add_counts(&mut self.reactions_shown, &local);
+            add_counts(&mut self.reactions_held, &local);
         }
-        let counts = std::mem::take(&mut self.reactions_shown);
-        if self.live.is_some() && counts.iter().any(|n| *n > 0) {
+        if self.live.is_none() || !self.reactions_held.iter().any(|n| *n > 0) {
+            self.reactions_held = ReactionCounts::default();
+            self.reactions_waited = false;
+        } else if std::mem::replace(&mut self.reactions_waited, true) {
+            let counts = std::mem::take(&mut self.reactions_held);
+            self.reactions_waited = false;
             self.broadcast(Event::StreamReactions { counts });
         }
     }

@@ -28,6 +28,7 @@ impl LiveStream {
                 self.history.clear();
                 self.moderation = Moderation::new(self.chat_defaults);
                 self.metrics.stream_live.set(1);
+                self.taps.set_live(true);
                 if let Some(view) = self.view() {
                     self.broadcast(Event::StreamStarted {
                         stream: Box::new(view),
@@ -39,6 +40,7 @@ impl LiveStream {
                 if self.live.as_ref().is_some_and(|l| l.row.id == stream_id) {
                     self.live = None;
                     self.metrics.stream_live.set(0);
+                    self.taps.set_live(false);
                     self.broadcast(Event::StreamStopped { stream_id });
                     self.share_local();
                 }
@@ -118,9 +120,9 @@ impl LiveStream {
                     self.broadcast(Event::PinnedMessage { message });
                 }
             }
-            // Another node's taps: shown here at the next flush (this node's own never
-            // come through here; they are published at the flush).
-            StreamSync::Reactions { counts } => add_counts(&mut self.reactions_shown, &counts),
+            // Another node's taps: held here with this node's (which never come
+            // through here; they are published at the flush).
+            StreamSync::Reactions { counts } => add_counts(&mut self.reactions_held, &counts),
             StreamSync::BroadcastStarted { peer_id } => {
                 self.broadcaster = Some(peer_id.clone());
                 self.tell_customers(Signal::BroadcasterAvailable {
@@ -179,6 +181,7 @@ impl LiveStream {
             return self.catch_up(s);
         }
         self.metrics.stream_live.set(1);
+        self.taps.set_live(true);
         let peak = (s.stream.peak_viewers.max(0) as usize).max(self.viewer_count());
         self.live = Some(Live {
             row: s.stream,

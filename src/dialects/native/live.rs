@@ -5,8 +5,8 @@ use actix::prelude::*;
 
 use super::{Command, Ctx, NativeSocket, Registration, Reply};
 use crate::actors::live_stream::{
-    ChangeRules, LiveStream, Moderate, ModerateCmd, Pin, PinMessage, React, RuleCmd, SendChat,
-    SignalCmd, SignalCommand, Target, ToggleLike,
+    ChangeRules, LiveStream, Moderate, ModerateCmd, Pin, PinMessage, RuleCmd, SendChat, SignalCmd,
+    SignalCommand, Target, ToggleLike,
 };
 use crate::domain::conversation::participant_id;
 use crate::domain::moderation::writer_id;
@@ -160,7 +160,9 @@ impl NativeSocket {
                 self.signal(SignalCmd::BroadcastStop { peer_id }, ctx)
             }
             Command::Reaction { emoji } if self.registered(ctx) => {
-                self.tell_live(React { emoji }, ctx);
+                if let Err(e) = self.state.taps.tap(&emoji) {
+                    self.error(ctx, &e);
+                }
             }
             Command::ToggleLike => {
                 let Some(liker) = self.liker() else {

@@ -419,7 +419,7 @@ async fn reactions_from_every_node_are_counted_once_everywhere() {
     for v in [&mut on_a, &mut on_b] {
         let mut fire = 0;
         let mut thumbs = 0;
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(2000);
         while let Ok(f) = tokio::time::timeout_at(deadline, v.recv()).await {
             if f["type"] == "reactions" {
                 fire += f["counts"]["🔥"].as_i64().unwrap_or(0);
