@@ -263,7 +263,8 @@ pub fn active_loads(
 /// Which conversations a listing covers.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
-    /// `None`: every conversation (staff).
+    /// `None`: every conversation with a message (staff: a conversation reaches the
+    /// inbox with its first message, not when a widget opens it).
     pub owner: Option<Owner>,
     /// Any of these statuses; empty for all.
     pub statuses: Vec<String>,
@@ -280,7 +281,7 @@ pub fn list_conversations(
     let query = || {
         let mut q = conversations::table.into_boxed();
         match &f.owner {
-            None => {}
+            None => q = q.filter(conversations::last_seq.gt(0)),
             Some(Owner::User(u)) => q = q.filter(conversations::customer_user_id.eq(u.clone())),
             Some(Owner::Guest(g)) => q = q.filter(conversations::guest_id.eq(g.clone())),
             Some(Owner::Anonymous(_)) => q = q.filter(conversations::id.eq("")),

@@ -322,7 +322,7 @@ async fn new_conversations_are_auto_assigned_round_robin_under_capacity() {
             .call(
                 "POST",
                 "/api/v1/chat/sessions",
-                Some(&json!({"subject": "hi"})),
+                Some(&json!({"subject": "hi", "initial_message": "hello"})),
                 Some(&token),
             )
             .await;
@@ -352,12 +352,9 @@ async fn new_conversations_are_auto_assigned_round_robin_under_capacity() {
         vec![Some("agent-a".to_owned()), Some("agent-b".to_owned()), None]
     );
     // The agent heard about its assignment.
-    let update = loop {
-        let v = a.recv_type("conversation_updated").await;
-        if v["change"] == "status" {
-            break v;
-        }
-    };
+    let update = a
+        .recv_until(|v| v["type"] == "conversation_updated" && v["change"] == "status")
+        .await;
     assert_eq!(update["conversation"]["assignedAgentId"], "agent-a");
 }
 
@@ -584,5 +581,91 @@ async fn of_two_simultaneous_accepts_exactly_one_wins() {
             )
             .await;
         assert_eq!(d["data"]["agent_id"], winner);
+    }
+}
+
+/// Opening the widget writes nothing: the conversation it opens reaches the staff's
+/// inbox, and they hear of it, with its first message, and only then is it assigned.
+#[actix_web::test]
+async fn a_conversation_reaches_the_inbox_with_its_first_message() {
+    let app = spawn_with(|c| c.auto_assign_capacity = 1).await;
+    let mut staff = app.staff("boss", "admin").await;
+    let mut agent = app.staff("agent-a", "agent").await;
+    let user = app.token("u-first", "customer");
+    let (status, opened) = app
+        .call(
+            "GET",
+            "/api/support/conversation?type=general",
+            None,
+            Some(&user),
+        )
+        .await;
+    assert_eq!(status, 200, "{opened}");
+    let id = opened["id"].as_str().expect("an id").to_owned();
+    let listed = |inbox: &serde_json::Value| {
+        inbox["conversations"]
+            .as_array()
+            .expect("conversations")
+            .iter()
+            .any(|c| c["id"] == id.as_str())
+    };
+
+    // Empty: not in the inbox, not announced, not assigned.
+    staff.expect_silence(300).await;
+    staff.send(json!({"type": "inbox", "status": "open"})).await;
+    let inbox = staff.recv_type("inbox").await;
+    assert!(!listed(&inbox), "{inbox}");
+    let (_, admin_list) = app
+        .call(
+            "GET",
+            "/api/admin/support/conversations?status=open",
+            None,
+            Some(&app.token("boss", "admin")),
+        )
+        .await;
+    assert!(!listed(&admin_list), "{admin_list}");
+    // The customer still finds it, empty.
+    let (_, mine) = app
+        .call(
+            "GET",
+            "/api/support/conversation?type=general",
+            None,
+            Some(&user),
+        )
+        .await;
+    assert_eq!(mine["id"], id.as_str());
+
+    // The first message brings it in: announced as created, then the message, then
+    // assigned to the agent on duty.
+    let mut cust = app.customer(&id, Some(&user)).await;
+    cust.send(json!({"type": "customer_message", "message": "hello?", "clientId": "c1"}))
+        .await;
+    let created = staff
+        .recv_until(|v| v["type"] == "conversation_updated")
+        .await;
+    assert_eq!(created["change"], "created", "{created}");
+    assert_eq!(created["conversation"]["id"], id.as_str());
+    let message = staff.recv_until(|v| v["type"] == "customer_message").await;
+    assert_eq!(message["message"], "hello?");
+    staff.send(json!({"type": "inbox", "status": "open"})).await;
+    let inbox = staff.recv_type("inbox").await;
+    assert!(listed(&inbox), "{inbox}");
+    let assigned = agent
+        .recv_until(|v| v["type"] == "conversation_updated" && v["change"] == "status")
+        .await;
+    assert_eq!(
+        assigned["conversation"]["assignedAgentId"], "agent-a",
+        "{assigned}"
+    );
+
+    // A second message does not announce it again.
+    cust.send(json!({"type": "customer_message", "message": "still there?", "clientId": "c2"}))
+        .await;
+    loop {
+        let v = staff.recv().await;
+        assert_ne!(v["change"], "created", "{v}");
+        if v["type"] == "customer_message" && v["message"] == "still there?" {
+            break;
+        }
     }
 }

@@ -89,6 +89,11 @@ impl ChatServer {
         }
         if created {
             self.stored_as(&conversation.id, &conversation.owner.clone());
+        }
+        // A conversation reaches the inbox with its first message: one a widget opened
+        // empty (`OpenConversation`) was not announced then.
+        let first_message = messages.first().is_some_and(|m| m.seq == 1);
+        if created || first_message {
             self.announce_conversation(conversation.clone(), ChangeKind::Created, origin, None);
             self.auto_assign(conversation.id.clone(), ctx);
         }
@@ -478,7 +483,8 @@ impl Handler<OpenConversation> for ChatServer {
             Err(e) => return Box::pin(async move { Err(e) }),
         };
         self.request(ctx, open, |act, ctx, opened| {
-            if opened.created {
+            // Opened empty, it waits for its first message to reach the inbox (`posted`).
+            if opened.created && !opened.messages.is_empty() {
                 let conversation = opened.conversation.clone();
                 act.announce_conversation(conversation, ChangeKind::Created, None, None);
                 for message in opened.messages {
