@@ -159,10 +159,15 @@ impl ChatLane {
         };
         let before = s.skipped;
         for line in lines {
+            let reactions = |out: &Outbound| matches!(out.event, Event::StreamReactions { .. });
             if s.lines.len() >= LANE_LINES {
-                // Reactions lost to a slow reader are not lines it missed.
+                // A slow reader misses reactions before it misses a line for them, and
+                // reactions it misses are not lines it missed.
+                if reactions(&line.0) {
+                    continue;
+                }
                 if let Some((old, _)) = s.lines.pop_front() {
-                    if !matches!(old.event, Event::StreamReactions { .. }) {
+                    if !reactions(&old) {
                         s.skipped += 1;
                     }
                 }
@@ -298,13 +303,19 @@ mod tests {
         assert_eq!(lane.push(pair), 0);
         assert_eq!(wakes.0.load(Ordering::SeqCst), 3);
         assert_eq!(take(), (true, vec!["reactions".into(), "1".into()]));
-        lane.push(one(reactions));
+        lane.push(one(reactions.clone()));
         for i in 1..LANE_LINES {
             lane.push(one(line(i)));
         }
         assert_eq!(lane.push(one(line(0))), 0, "only the reactions went");
+        assert_eq!(
+            lane.push(one(reactions)),
+            0,
+            "a full lane takes no reactions"
+        );
         assert_eq!(lane.push(one(line(0))), 1);
         let (_, texts) = take();
         assert_eq!(texts[0], "skipped 1");
+        assert!(!texts.contains(&"reactions".to_string()));
     }
 }

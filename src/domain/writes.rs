@@ -194,6 +194,7 @@ pub struct IssueCode {
 #[derive(Debug, Clone)]
 pub struct CodeIssued {
     pub expires_at: NaiveDateTime,
+    pub conversation: Conversation,
     pub message: Message,
 }
 

@@ -669,3 +669,37 @@ async fn a_conversation_reaches_the_inbox_with_its_first_message() {
         }
     }
 }
+
+/// Staff issuing a sign-in code to someone with no conversation open one, and the
+/// code is its first message: it reaches the inbox then, and is offered to an agent.
+#[actix_web::test]
+async fn a_conversation_opened_by_a_code_reaches_the_inbox_with_the_code() {
+    let app = spawn_with(|c| c.auto_assign_capacity = 1).await;
+    let mut staff = app.staff("boss", "admin").await;
+    let mut agent = app.staff("agent-a", "agent").await;
+    let (status, issued) = app
+        .call(
+            "POST",
+            "/api/support/onboarding/generate-code",
+            Some(&json!({"userId": "u-code"})),
+            Some(&app.token("boss", "admin")),
+        )
+        .await;
+    assert_eq!(status, 200, "{issued}");
+    let id = issued["conversationId"].as_str().expect("an id").to_owned();
+    let created = staff
+        .recv_until(|v| v["type"] == "conversation_updated")
+        .await;
+    assert_eq!(
+        (created["change"].as_str(), created["sessionId"].as_str()),
+        (Some("created"), Some(id.as_str())),
+        "{created}"
+    );
+    let assigned = agent
+        .recv_until(|v| v["type"] == "conversation_updated" && v["change"] == "status")
+        .await;
+    assert_eq!(
+        assigned["conversation"]["assignedAgentId"], "agent-a",
+        "{assigned}"
+    );
+}

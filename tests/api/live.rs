@@ -864,11 +864,16 @@ async fn reactions_ride_with_the_next_chat_line() {
             tokio::time::sleep(Duration::from_millis(40)).await;
         }
     };
+    // Until the last line (however slow the host).
     let watch = async {
         let mut frames = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(1600);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while let Ok(v) = tokio::time::timeout_at(deadline, watcher.recv()).await {
+            let last = v["type"] == "chat_message" && v["message"] == "line 29";
             frames.push(v);
+            if last {
+                break;
+            }
         }
         frames
     };

@@ -90,12 +90,8 @@ impl ChatServer {
         if created {
             self.stored_as(&conversation.id, &conversation.owner.clone());
         }
-        // A conversation reaches the inbox with its first message: one a widget opened
-        // empty (`OpenConversation`) was not announced then.
-        let first_message = messages.first().is_some_and(|m| m.seq == 1);
-        if created || first_message {
-            self.announce_conversation(conversation.clone(), ChangeKind::Created, origin, None);
-            self.auto_assign(conversation.id.clone(), ctx);
+        if let Some(first) = messages.first() {
+            self.arrived(&conversation, first, origin, ctx);
         }
         // A reopening note comes first: then the status change, then the message.
         if messages.len() > 1 {
@@ -108,6 +104,22 @@ impl ChatServer {
         answer
     }
 
+    /// A conversation reaches the staff's inbox with its first message (seq 1, of any
+    /// kind): one a widget opened empty was not announced then, nor offered to an
+    /// agent. `message` is the first one just written, or a later one.
+    pub(super) fn arrived(
+        &mut self,
+        conversation: &Conversation,
+        message: &ChatMessage,
+        origin: Option<ConnId>,
+        ctx: &mut Context<Self>,
+    ) {
+        if message.seq == 1 {
+            self.announce_conversation(conversation.clone(), ChangeKind::Created, origin, None);
+            self.auto_assign(conversation.id.clone(), ctx);
+        }
+    }
+
     /// A status change committed: its note, then the conversation as it now is.
     fn changed(
         &mut self,
@@ -116,6 +128,12 @@ impl ChatServer {
         changed: writes::Changed,
     ) -> ConversationView {
         self.timed(changed.timing);
+        // A status change on an empty conversation is its first message, but nobody
+        // is to be offered a conversation that has just been changed by hand.
+        if changed.system.seq == 1 {
+            let conversation = changed.conversation.clone();
+            self.announce_conversation(conversation, ChangeKind::Created, origin, None);
+        }
         self.announce_message(changed.system, origin);
         let conversation = changed.conversation;
         self.announce_conversation(conversation.clone(), ChangeKind::StatusChanged, origin, by);
@@ -483,14 +501,12 @@ impl Handler<OpenConversation> for ChatServer {
             Err(e) => return Box::pin(async move { Err(e) }),
         };
         self.request(ctx, open, |act, ctx, opened| {
-            // Opened empty, it waits for its first message to reach the inbox (`posted`).
-            if opened.created && !opened.messages.is_empty() {
-                let conversation = opened.conversation.clone();
-                act.announce_conversation(conversation, ChangeKind::Created, None, None);
-                for message in opened.messages {
-                    act.announce_message(message, None);
-                }
-                act.auto_assign(opened.conversation.id.clone(), ctx);
+            // Opened empty, it waits for its first message to reach the inbox.
+            if let Some(first) = opened.messages.first() {
+                act.arrived(&opened.conversation, first, None, ctx);
+            }
+            for message in opened.messages {
+                act.announce_message(message, None);
             }
             Opened {
                 conversation: opened.conversation.into(),

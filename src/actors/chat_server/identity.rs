@@ -101,7 +101,8 @@ impl Handler<IssueAuthCode> for ChatServer {
             author,
         };
         let conversation_id = msg.conversation_id;
-        self.request(ctx, issue, move |act, _, issued| {
+        self.request(ctx, issue, move |act, ctx, issued| {
+            act.arrived(&issued.conversation, &issued.message, None, ctx);
             act.announce_message(issued.message, None);
             IssuedCode {
                 code,

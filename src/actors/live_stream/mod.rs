@@ -415,6 +415,13 @@ impl LiveStream {
         }
     }
 
+    /// Taps of a stream that ended are not shown in the next.
+    fn forget_reactions(&mut self) {
+        self.taps.take();
+        self.reactions_held = ReactionCounts::default();
+        self.reactions_waited = false;
+    }
+
     /// At most one `reactions` frame per interval for everyone, however many taps: this
     /// node's go to the other nodes (which show them with their own) and into the
     /// counts held here with theirs. Held counts ride with the next chat line; when a

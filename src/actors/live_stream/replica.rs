@@ -28,6 +28,7 @@ impl LiveStream {
                 self.history.clear();
                 self.moderation = Moderation::new(self.chat_defaults);
                 self.metrics.stream_live.set(1);
+                self.forget_reactions();
                 self.taps.set_live(true);
                 if let Some(view) = self.view() {
                     self.broadcast(Event::StreamStarted {
@@ -41,6 +42,7 @@ impl LiveStream {
                     self.live = None;
                     self.metrics.stream_live.set(0);
                     self.taps.set_live(false);
+                    self.forget_reactions();
                     self.broadcast(Event::StreamStopped { stream_id });
                     self.share_local();
                 }

@@ -497,7 +497,7 @@ pub(super) fn post_note(
     author: &Author,
     text: &str,
     message_type: &str,
-) -> Result<Message, WriteError> {
+) -> Result<(Conversation, Message), WriteError> {
     let mut conv =
         locked_row(conn, conversation_id)?.ok_or_else(AppError::conversation_not_found)?;
     if conv.status == Status::Closed.as_str() {
@@ -506,5 +506,5 @@ pub(super) fn post_note(
     let message: Message =
         insert_message(conn, &mut conv, author, text, message_type, None)?.into();
     outbox::message_created(conn, &message)?;
-    Ok(message)
+    Ok((conv.into(), message))
 }

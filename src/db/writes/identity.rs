@@ -49,7 +49,7 @@ impl Write for IssueCode {
         diesel::insert_into(auth_codes::table)
             .values(&row)
             .execute(conn)?;
-        let message = post_note(
+        let (conversation, message) = post_note(
             conn,
             &self.conversation_id,
             &self.author,
@@ -58,6 +58,7 @@ impl Write for IssueCode {
         )?;
         Ok(CodeIssued {
             expires_at: self.expires_at,
+            conversation,
             message,
         })
     }
