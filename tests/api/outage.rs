@@ -202,12 +202,16 @@ async fn get(url: &str) -> (u16, Value, Option<String>, Duration) {
     (res.status().as_u16(), body, retry, started.elapsed())
 }
 
-/// `/health` until it says `status` (each answer within a second), or panic.
+/// `/health` until it says `status`, or panic. Waiting for a failure, each answer must
+/// come within a second: an outage is told at once, not after a hang. (Waiting for a
+/// start, a loaded host may take longer, and that is not what is tested.)
 async fn health_until(url: &str, status: u16, within: Duration) -> Value {
     let deadline = Instant::now() + within;
     loop {
         let (got, body, _, took) = get(&format!("{url}/health")).await;
-        assert!(took < Duration::from_secs(1), "/health took {took:?}");
+        if status != 200 {
+            assert!(took < Duration::from_secs(1), "/health took {took:?}");
+        }
         if got == status {
             return body;
         }
