@@ -782,6 +782,14 @@ impl Handler<RoomOwner> for ChatServer {
     type Result = ();
 
     fn handle(&mut self, msg: RoomOwner, _: &mut Context<Self>) {
+        // A signed-in customer's claim here beats a browser's claim there, whichever
+        // message came first (as at admission): that node hears of ours and drops its
+        // anonymous listeners, so the two agree.
+        if matches!(msg.owner, Owner::Anonymous(_))
+            && matches!(self.claims.get(&msg.room), Some(Owner::User(_)))
+        {
+            return;
+        }
         if self.rooms.contains_key(&msg.room) {
             self.claims.insert(msg.room.clone(), msg.owner.clone());
         }

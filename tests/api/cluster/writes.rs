@@ -173,7 +173,8 @@ async fn open_session(node: &NodeProcess, customer: &str) -> String {
         .call(
             "POST",
             "/api/v1/chat/sessions",
-            Some(&json!({"subject": "help"})),
+            // A conversation is offered to an agent with its first message.
+            Some(&json!({"subject": "help", "initial_message": "hello"})),
             Some(customer),
         )
         .await;
