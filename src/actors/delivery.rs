@@ -158,8 +158,8 @@ impl ChatLane {
             return 0;
         };
         let before = s.skipped;
+        let reactions = |out: &Outbound| matches!(out.event, Event::StreamReactions { .. });
         for line in lines {
-            let reactions = |out: &Outbound| matches!(out.event, Event::StreamReactions { .. });
             if s.lines.len() >= LANE_LINES {
                 // A slow reader misses reactions before it misses a line for them, and
                 // reactions it misses are not lines it missed.

@@ -102,14 +102,7 @@ async fn a_code_is_issued_delivered_and_accepted_once() {
 
     // For a signed-in user, into a given conversation.
     let user = app.token("u-7", "customer");
-    let (_, conv) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=onboarding",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (_, conv) = app.my_conversation(&user, "onboarding").await;
     let body = json!({"conversationId": conv["id"]});
     let (_, issued) = app
         .call(
@@ -238,14 +231,7 @@ async fn wrong_expired_and_reused_codes_are_refused() {
         (422, Some("validation_failed"))
     );
     let user = app.token("closer", "customer");
-    let (_, conv) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=onboarding",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (_, conv) = app.my_conversation(&user, "onboarding").await;
     let id = conv["id"].as_str().unwrap();
     app.call(
         "PATCH",
@@ -329,14 +315,7 @@ async fn guessing_a_users_code_is_bounded_per_user() {
     let app = spawn_app().await;
     let admin = app.token("boss", "admin");
     let user = app.token("u-7", "customer");
-    let (_, conv) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=onboarding",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (_, conv) = app.my_conversation(&user, "onboarding").await;
     let (_, issued) = app
         .call(
             "POST",

@@ -592,14 +592,7 @@ async fn a_conversation_reaches_the_inbox_with_its_first_message() {
     let mut staff = app.staff("boss", "admin").await;
     let mut agent = app.staff("agent-a", "agent").await;
     let user = app.token("u-first", "customer");
-    let (status, opened) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=general",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (status, opened) = app.my_conversation(&user, "general").await;
     assert_eq!(status, 200, "{opened}");
     let id = opened["id"].as_str().expect("an id").to_owned();
     let listed = |inbox: &serde_json::Value| {
@@ -625,14 +618,7 @@ async fn a_conversation_reaches_the_inbox_with_its_first_message() {
         .await;
     assert!(!listed(&admin_list), "{admin_list}");
     // The customer still finds it, empty.
-    let (_, mine) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=general",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (_, mine) = app.my_conversation(&user, "general").await;
     assert_eq!(mine["id"], id.as_str());
 
     // The first message brings it in: announced as created, then the message, then

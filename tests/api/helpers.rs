@@ -235,6 +235,13 @@ impl TestApp {
         )
     }
 
+    /// Seed 003's widget opening: the signed-in customer's open conversation of this
+    /// type (`GET /api/support/conversation?type=`), made if there is none.
+    pub async fn my_conversation(&self, token: &str, kind: &str) -> (u16, Value) {
+        let path = format!("/api/support/conversation?type={kind}");
+        self.call("GET", &path, None, Some(token)).await
+    }
+
     /// Any method with an optional JSON body and token.
     pub async fn call(
         &self,

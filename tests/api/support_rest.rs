@@ -104,34 +104,13 @@ async fn guests_get_an_id_and_a_conversation_and_keep_them() {
 async fn a_user_gets_or_creates_one_open_conversation_per_type() {
     let app = spawn_app().await;
     let user = app.token("u-1", "customer");
-    let (status, a) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=general",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (status, a) = app.my_conversation(&user, "general").await;
     assert_eq!(status, 200, "{a}");
-    let (_, b) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=general",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (_, b) = app.my_conversation(&user, "general").await;
     assert_eq!(a["id"], b["id"]);
     assert_eq!(a["userId"], "u-1");
     assert_eq!(a["conversation"]["id"], a["id"]);
-    let (_, c) = app
-        .call(
-            "GET",
-            "/api/support/conversation?type=call_request",
-            None,
-            Some(&user),
-        )
-        .await;
+    let (_, c) = app.my_conversation(&user, "call_request").await;
     assert_ne!(a["id"], c["id"]);
 
     // Messages appear with seed 003's fields, oldest first, paged.

@@ -105,8 +105,22 @@ impl ChatServer {
     }
 
     /// A conversation reaches the staff's inbox with its first message (seq 1, of any
-    /// kind): one a widget opened empty was not announced then, nor offered to an
-    /// agent. `message` is the first one just written, or a later one.
+    /// kind): one a widget opened empty was not announced then. `message` is the first
+    /// one just written, or a later one; whether it was the first.
+    fn announce_arrival(
+        &mut self,
+        conversation: &Conversation,
+        message: &ChatMessage,
+        origin: Option<ConnId>,
+    ) -> bool {
+        let first = message.seq == 1;
+        if first {
+            self.announce_conversation(conversation.clone(), ChangeKind::Created, origin, None);
+        }
+        first
+    }
+
+    /// As `announce_arrival`, and a conversation that arrived is offered to an agent.
     pub(super) fn arrived(
         &mut self,
         conversation: &Conversation,
@@ -114,8 +128,7 @@ impl ChatServer {
         origin: Option<ConnId>,
         ctx: &mut Context<Self>,
     ) {
-        if message.seq == 1 {
-            self.announce_conversation(conversation.clone(), ChangeKind::Created, origin, None);
+        if self.announce_arrival(conversation, message, origin) {
             self.auto_assign(conversation.id.clone(), ctx);
         }
     }
@@ -130,10 +143,7 @@ impl ChatServer {
         self.timed(changed.timing);
         // A status change on an empty conversation is its first message, but nobody
         // is to be offered a conversation that has just been changed by hand.
-        if changed.system.seq == 1 {
-            let conversation = changed.conversation.clone();
-            self.announce_conversation(conversation, ChangeKind::Created, origin, None);
-        }
+        self.announce_arrival(&changed.conversation, &changed.system, origin);
         self.announce_message(changed.system, origin);
         let conversation = changed.conversation;
         self.announce_conversation(conversation.clone(), ChangeKind::StatusChanged, origin, by);

@@ -65,6 +65,17 @@ struct Viewer {
     lane: Arc<ChatLane>,
 }
 
+impl Viewer {
+    /// How the viewer stands to an event: in the stream's room, the sender or not.
+    fn audience(&self, sender: bool) -> Audience {
+        Audience {
+            sender,
+            in_room: true,
+            staff: self.staff,
+        }
+    }
+}
+
 struct Live {
     row: Stream,
     /// Likers in the order they liked (user ids, else session ids), once each.
@@ -303,13 +314,9 @@ impl LiveStream {
         match event {
             Event::StreamChat { .. } => {
                 // Reactions held ride with the line: one write a viewer for both.
-                let held = std::mem::take(&mut self.reactions_held);
-                self.reactions_waited = false;
                 let mut outs = Vec::with_capacity(2);
-                if held.iter().any(|n| *n > 0) {
-                    outs.push(Arc::new(Outbound::new(Event::StreamReactions {
-                        counts: held,
-                    })));
+                if let Some(counts) = self.take_held_reactions() {
+                    outs.push(Arc::new(Outbound::new(Event::StreamReactions { counts })));
                 }
                 outs.push(Arc::new(Outbound::new(event)));
                 self.to_lanes(&outs);
@@ -321,11 +328,7 @@ impl LiveStream {
 
     fn to_lanes(&self, outs: &[Arc<Outbound>]) {
         for v in self.viewers.values() {
-            let audience = Audience {
-                sender: false,
-                in_room: true,
-                staff: v.staff,
-            };
+            let audience = v.audience(false);
             let skipped = v.lane.push(outs.iter().map(|out| (out.clone(), audience)));
             self.metrics.stream_chat_skipped.inc_by(skipped);
         }
@@ -338,11 +341,7 @@ impl LiveStream {
             let msg = Deliver {
                 to: id,
                 out: out.clone(),
-                audience: Audience {
-                    sender: false,
-                    in_room: true,
-                    staff: v.staff,
-                },
+                audience: v.audience(false),
             };
             match deliver(&v.recipient, msg, &self.evictions, "the live stream") {
                 Delivered::Sent => {}
@@ -377,11 +376,7 @@ impl LiveStream {
     /// One event for some viewers: encoded once for all of them.
     fn send_shared(&self, conn: ConnId, out: &Arc<Outbound>) {
         if let Some(v) = self.viewers.get(&conn) {
-            let audience = Audience {
-                sender: true,
-                in_room: true,
-                staff: v.staff,
-            };
+            let audience = v.audience(true);
             let _ = v.recipient.try_send(Deliver {
                 to: conn,
                 out: out.clone(),
@@ -418,8 +413,14 @@ impl LiveStream {
     /// Taps of a stream that ended are not shown in the next.
     fn forget_reactions(&mut self) {
         self.taps.take();
-        self.reactions_held = ReactionCounts::default();
+        self.take_held_reactions();
+    }
+
+    /// The counts held to show, if any reaction was tapped; none are held after.
+    fn take_held_reactions(&mut self) -> Option<ReactionCounts> {
         self.reactions_waited = false;
+        let counts = std::mem::take(&mut self.reactions_held);
+        counts.iter().any(|n| *n > 0).then_some(counts)
     }
 
     /// At most one `reactions` frame per interval for everyone, however many taps: this
@@ -437,13 +438,14 @@ impl LiveStream {
             }
             add_counts(&mut self.reactions_held, &local);
         }
-        if self.live.is_none() || !self.reactions_held.iter().any(|n| *n > 0) {
-            self.reactions_held = ReactionCounts::default();
-            self.reactions_waited = false;
+        let held = self.reactions_held.iter().any(|n| *n > 0);
+        if self.live.is_none() || !held {
+            // Nothing to show, or no stream to show it in.
+            self.take_held_reactions();
         } else if std::mem::replace(&mut self.reactions_waited, true) {
-            let counts = std::mem::take(&mut self.reactions_held);
-            self.reactions_waited = false;
-            self.broadcast(Event::StreamReactions { counts });
+            if let Some(counts) = self.take_held_reactions() {
+                self.broadcast(Event::StreamReactions { counts });
+            }
         }
     }
 
