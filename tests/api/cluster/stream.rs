@@ -338,6 +338,16 @@ async fn a_redis_restart_keeps_one_stream_live() {
         .call("POST", "/api/live/streams", Some(&body), Some(&host))
         .await;
     assert_eq!(status, 409, "{refused}");
+    // B shows the stream again (it may take a moment to hear of it after the restart).
+    let (ok, shown) = eventually(Duration::from_secs(5), || async {
+        let (_, shown) = b.call("GET", "/api/live/streams/current", None, None).await;
+        (
+            shown["data"]["streamData"]["streamId"] == id.as_str(),
+            shown,
+        )
+    })
+    .await;
+    assert!(ok, "B after the restart: {shown}");
 
     // Stopped: the key is released for good (no node takes it again), and the next
     // stream starts.
