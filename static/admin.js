@@ -71,6 +71,7 @@ function onFrame(f, send) {
       break;
     case "customer_message":
     case "staff_reply":
+    case "staff_note":
     case "system_message":
     case "message_ack":
       onMessage(f);
@@ -208,13 +209,14 @@ function addMessage(m, prepend = false) {
   state.lastSeq = Math.max(state.lastSeq, m.seq ?? 0);
   if (state.oldestSeq === null || m.seq < state.oldestSeq) state.oldestSeq = m.seq;
   const mine = m.senderType === "agent" || m.senderType === "admin";
+  const side = m.senderType === "system" ? "system" : mine ? "out" : "in";
   const node = el(
     "li",
-    { class: `msg ${m.senderType === "system" ? "system" : mine ? "out" : "in"}`, "data-seq": m.seq, "data-id": m.id },
-    m.senderType === "system" ? null : el("span", { class: "from" }, m.senderName),
+    { class: `msg ${side}${m.private ? " note" : ""}`, "data-seq": m.seq, "data-id": m.id },
+    m.senderType === "system" ? null : el("span", { class: "from" }, m.private ? `Note · ${m.senderName}` : m.senderName),
     m.text ? el("p", { class: "text" }, m.text) : null,
     attachmentList(m.attachments, { token: state.token }),
-    el("span", { class: "meta" }, time(m.timestamp), mine ? el("span", { class: "tick" }, "✓") : null),
+    el("span", { class: "meta" }, time(m.timestamp), mine && !m.private ? el("span", { class: "tick" }, "✓") : null),
   );
   // Keep the log in seq order whatever order pages and live messages arrive in.
   const after = [...$("log").children].find((li) => Number(li.dataset.seq) > m.seq);
@@ -239,7 +241,7 @@ function onMessage(f) {
     pending.delete(f.clientId);
     sent?.item.remove();
     if (sent && sessionId === state.current) {
-      addMessage({ id: f.id, seq: f.seq, sessionId, senderType: "agent", senderName: $("me").textContent, text: sent.text, timestamp: f.timestamp, attachments: [] });
+      addMessage({ id: f.id, seq: f.seq, sessionId, senderType: "agent", senderName: $("me").textContent, text: sent.text, timestamp: f.timestamp, attachments: [], private: f.private });
       $("log").scrollTop = $("log").scrollHeight;
     }
     return;
@@ -276,7 +278,8 @@ const pending = new Map();
 const outbox = [];
 let typingSent = 0;
 $("reply-text").addEventListener("input", () => {
-  if (state.current && Date.now() - typingSent > 3000) {
+  // A note being written is not typing the customer should see.
+  if (state.current && !$("note-mode").checked && Date.now() - typingSent > 3000) {
     typingSent = Date.now();
     send({ type: "typing", sessionId: state.current, isTyping: true });
   }
@@ -287,16 +290,25 @@ $("reply").addEventListener("submit", (e) => {
   const text = $("reply-text").value.trim();
   if (!text || !state.current) return;
   const clientId = crypto.randomUUID();
-  const item = el("li", { class: "msg out pending" }, el("p", { class: "text" }, text), el("span", { class: "meta" }, "sending…"));
+  const note = $("note-mode").checked;
+  const item = el("li", { class: `msg out pending${note ? " note" : ""}` }, el("p", { class: "text" }, text), el("span", { class: "meta" }, "sending…"));
   $("log").append(item);
   $("log").scrollTop = $("log").scrollHeight;
   pending.set(clientId, { item, text });
-  const frame = { type: "staff_message", sessionId: state.current, content: text, clientId };
+  const frame = { type: note ? "staff_note" : "staff_message", sessionId: state.current, content: text, clientId };
   // Not connected: it goes out after the next sign-in, its client id keeping it single.
   if (!state.registered || !state.conn?.send(frame)) outbox.push(frame);
   send({ type: "typing", sessionId: state.current, isTyping: false });
   typingSent = 0;
   $("reply-text").value = "";
+});
+
+// Note mode: what is written goes to staff only, and looks it.
+$("note-mode").addEventListener("change", () => {
+  const note = $("note-mode").checked;
+  $("reply").classList.toggle("note", note);
+  $("reply-text").placeholder = note ? "Private note, staff only (Enter saves)" : "Reply (Enter sends)";
+  $("reply-text").focus();
 });
 
 $("accept").addEventListener("click", () => send({ type: "accept", sessionId: state.current }));

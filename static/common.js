@@ -159,5 +159,7 @@ export function messageOf(f) {
     text: f.message ?? "",
     timestamp: f.timestamp,
     attachments: f.attachments ?? [],
+    // A staff note (staff only ever get these).
+    private: f.private ?? f.type === "staff_note",
   };
 }

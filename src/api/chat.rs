@@ -9,7 +9,7 @@ use serde_json::json;
 use super::openapi::schemas::ErrorBody;
 use super::openapi::seeds::{NativeHistory, SentToStaff};
 use super::RequestCaller;
-use crate::actors::chat_server::{FetchHistory, HistoryPage, PostAs, PostMessage};
+use crate::actors::chat_server::{FetchHistory, HistoryPage, Notes, PostAs, PostMessage};
 use crate::db::reads;
 use crate::dialects::native::message_json;
 use crate::domain::anonymous;
@@ -175,6 +175,7 @@ pub async fn session_messages(
                     limit,
                 },
             },
+            notes: Notes::Shown,
         })
         .await??;
     Ok(HttpResponse::Ok().json(json!({

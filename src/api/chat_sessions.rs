@@ -14,7 +14,7 @@ use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::Participant;
 use crate::actors::chat_server::{
     ChangeConversation, FetchHistory, GetAttachment, GetConversation, GetOnlineStaff,
-    GetParticipants, HistoryPage, ListConversations, MarkRead, OpenConversation, PostAs,
+    GetParticipants, HistoryPage, ListConversations, MarkRead, Notes, OpenConversation, PostAs,
     PostMessage, VerifyGuest,
 };
 use crate::dialects::chat_sessions::{attachment_json, message_json, session_json};
@@ -178,6 +178,7 @@ async fn list_messages(
             conversation_id: id.into_inner(),
             caller: caller.signed_in()?,
             page,
+            notes: Notes::Hidden,
         })
         .await??;
     let data: Vec<Value> = history.messages.iter().map(message_json).collect();

@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod api_keys;
 pub mod chat;
 pub mod chat_sessions;
+pub mod desk;
 pub mod health;
 pub mod live;
 pub mod live_moderation;
@@ -69,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
     )
     .configure(chat_sessions::configure)
+    .configure(desk::configure)
     .configure(live::configure)
     .configure(live_moderation::configure)
     .configure(support::configure)

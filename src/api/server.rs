@@ -13,8 +13,8 @@ use serde_json::json;
 
 use super::openapi::schemas::{Data, Done, ErrorBody};
 use crate::actors::chat_server::{
-    ChangeConversation, FetchHistory, GetConversation, OpenConversation, PostAs, PostMessage,
-    PostOnce, VerifyGuest,
+    ChangeConversation, FetchHistory, GetConversation, Notes, OpenConversation, PostAs,
+    PostMessage, PostOnce, VerifyGuest,
 };
 use crate::actors::live_stream::{GetCurrent, PinProducts, SendChat};
 use crate::auth::{bearer, Identity};
@@ -562,6 +562,7 @@ async fn list_messages(
                 seq: q.after_seq.unwrap_or(0),
                 limit: page_limit(q.limit)?,
             },
+            notes: Notes::Hidden,
         })
         .await??;
     let next = history

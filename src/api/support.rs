@@ -12,7 +12,7 @@ use super::openapi::seeds::*;
 use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
     FetchHistory, GetConversation, HistoryPage, IssueAuthCode, IssueGuest, ListConversations,
-    OpenConversation, VerifyAuthCode, VerifyGuest,
+    Notes, OpenConversation, VerifyAuthCode, VerifyGuest,
 };
 use crate::auth::Identity;
 use crate::dialects::support::{conversation_json, message_json, pagination};
@@ -200,6 +200,7 @@ async fn messages(
             conversation_id: id.into_inner(),
             caller,
             page: HistoryPage::Offset { offset, limit },
+            notes: Notes::Hidden,
         })
         .await??;
     let messages: Vec<Value> = history.messages.iter().map(message_json).collect();

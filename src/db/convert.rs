@@ -68,6 +68,7 @@ pub fn message(r: MessageRow, files: &[AttachmentRow]) -> Message {
         created_at: r.created_at,
         read_by: Vec::new(),
         attachments,
+        private: r.private,
     }
 }
 

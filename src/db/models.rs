@@ -43,6 +43,8 @@ pub struct MessageRow {
     pub message_type: String,
     pub client_id: Option<String>,
     pub created_at: NaiveDateTime,
+    /// A staff note: never shown to the customer.
+    pub private: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

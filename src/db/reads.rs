@@ -10,7 +10,7 @@ use super::schema::{
 };
 use super::{DbConnection, DbError};
 use crate::domain::conversation::{Conversation, ConversationView, Owner, Status};
-use crate::domain::message::{AttachmentFile, HistoryPage, Message};
+use crate::domain::message::{AttachmentFile, HistoryPage, Message, Notes};
 use crate::domain::stream::Stream;
 
 pub(super) fn find_conversation_row(
@@ -61,13 +61,15 @@ pub fn find_attachment(
     }))
 }
 
-/// The conversation a message belongs to (seed 003 reads by message id alone).
+/// The conversation a message belongs to (seed 003 reads by message id alone); a
+/// private note is no message there.
 pub fn conversation_of_message(
     conn: &mut DbConnection,
     message_id: &str,
 ) -> Result<Option<String>, DbError> {
     Ok(messages::table
         .filter(messages::id.eq(message_id))
+        .filter(messages::private.eq(false))
         .select(messages::conversation_id)
         .first(conn)
         .optional()?)
@@ -111,12 +113,17 @@ pub fn history(
     conn: &mut DbConnection,
     conversation_id: &str,
     page: HistoryPage,
+    notes: Notes,
 ) -> Result<(Vec<Message>, bool), DbError> {
     let base = || {
-        messages::table
+        let q = messages::table
             .filter(messages::conversation_id.eq(conversation_id.to_owned()))
             .select(MessageRow::as_select())
-            .into_boxed()
+            .into_boxed();
+        match notes {
+            Notes::Shown => q,
+            Notes::Hidden => q.filter(messages::private.eq(false)),
+        }
     };
     // One extra row tells whether there is more.
     let (rows, has_more) = match page {
@@ -199,12 +206,23 @@ fn trim_after(mut rows: Vec<MessageRow>, limit: i64) -> (Vec<MessageRow>, bool) 
     (rows, more)
 }
 
+/// How many private notes a conversation holds.
+pub fn note_count(conn: &mut DbConnection, conversation_id: &str) -> Result<i64, DbError> {
+    Ok(messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::private.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The last message everyone may read (a note is not what the inbox previews).
 fn last_message(
     conn: &mut DbConnection,
     conversation_id: &str,
 ) -> Result<Option<Message>, DbError> {
     Ok(messages::table
         .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::private.eq(false))
         .order(messages::seq.desc())
         .select(MessageRow::as_select())
         .first(conn)
@@ -223,6 +241,7 @@ fn unread_count(
         .filter(messages::conversation_id.eq(conversation_id))
         .filter(messages::seq.gt(cursor))
         .filter(messages::sender_id.ne(participant))
+        .filter(messages::private.eq(false))
         .count()
         .get_result(conn)?)
 }

@@ -61,6 +61,7 @@ diesel::table! {
         message_type -> Text,
         client_id -> Nullable<Text>,
         created_at -> Timestamp,
+        private -> Bool,
     }
 }
 

@@ -79,6 +79,8 @@ pub struct MessageData {
     pub client_id: Option<String>,
     pub created_at: String,
     pub attachments: Vec<AttachmentData>,
+    /// A staff note the customer never sees.
+    pub private: bool,
 }
 
 impl From<&Message> for MessageData {
@@ -105,6 +107,7 @@ impl From<&Message> for MessageData {
                     url: a.url(),
                 })
                 .collect(),
+            private: m.private,
         }
     }
 }

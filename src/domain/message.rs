@@ -70,6 +70,17 @@ pub struct Message {
     /// Participants other than the sender whose read cursor has passed this message.
     pub read_by: Vec<String>,
     pub attachments: Vec<Attachment>,
+    /// A staff note: delivered to and read by staff only, and only where the protocol
+    /// has a word for it (the native one).
+    pub private: bool,
+}
+
+/// Whether a read of a conversation's messages includes staff's private notes. Only a
+/// staff caller on a surface that marks notes gets `Shown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notes {
+    Shown,
+    Hidden,
 }
 
 /// A file attached to a message; its bytes are served at `url()`.

@@ -35,6 +35,8 @@ pub struct Post {
     pub create: Option<NewConversation>,
     /// Uploaded, unlinked attachments of this author to link to the message.
     pub attachment_ids: Vec<String>,
+    /// A staff note (`PostAs::Note`).
+    pub private: bool,
 }
 
 /// `messages`: what the post added, in seq order (a reopening note, then the message),

@@ -52,3 +52,8 @@ async fn live_stream_between_host_and_viewer() {
 async fn console_tools_and_the_widget_on_a_phone() {
     run("console.test.js", vec![]).await;
 }
+
+#[actix_web::test]
+async fn team_desk_in_the_console_and_the_widget() {
+    run("desk.test.js", vec![]).await;
+}

@@ -22,6 +22,7 @@ mod live_moderation;
 mod logs;
 mod metrics;
 mod native_ws;
+mod notes;
 mod outage;
 mod ownership;
 mod pages;

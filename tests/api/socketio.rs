@@ -39,6 +39,12 @@ async fn one_conversation_every_surface_and_reconnects() {
 }
 
 #[actix_web::test]
+async fn private_notes_reach_no_seed_dialect() {
+    let app = spawn_with(|_| {}).await;
+    run_node("notes.test.js", &app, None).await;
+}
+
+#[actix_web::test]
 async fn token_expiry_nbf_and_credential_types_on_every_dialect() {
     let app = spawn_with(|_| {}).await;
     run_node("tokens.test.js", &app, None).await;

@@ -73,7 +73,7 @@ pub async fn scripted(script: Vec<(u16, Option<u64>)>) -> (String, Arc<Mutex<Vec
     (format!("http://{addr}/hook"), got)
 }
 
-async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
+pub async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
     scripted(Vec::new()).await
 }
 
@@ -102,7 +102,7 @@ pub fn signed_by(r: &Received, secret: &str) -> bool {
     r.signature.split(' ').any(|s| s == want)
 }
 
-async fn private_ok() -> TestApp {
+pub async fn private_ok() -> TestApp {
     spawn_with(|c| {
         c.allow_private_webhooks = true;
         c.webhook_retry_schedule = [0, 100, 100, 100]
@@ -113,7 +113,7 @@ async fn private_ok() -> TestApp {
 }
 
 /// An endpoint for `events` at `url`: its id and secret.
-async fn endpoint(app: &TestApp, url: &str, events: &[&str]) -> (String, String) {
+pub async fn endpoint(app: &TestApp, url: &str, events: &[&str]) -> (String, String) {
     let admin = app.token("boss", "admin");
     let body = json!({"url": url, "events": events});
     let (status, made) = app

@@ -167,6 +167,24 @@ async function support(api, { token, uid }) {
 }
 
 /** Seed 002's stream over REST. */
+/** The team desk: private notes. */
+async function desk(api, { token, uid }) {
+  const customer = token(uid("cust"), "customer", "Di");
+  const agent = token(uid("agent"), "agent", "Ed");
+  const made = await api.call("POST", "/api/v1/chat/sessions", { body: { subject: "Note me", initial_message: "hi" }, bearer: customer });
+  const notes = `/api/desk/conversations/${made.json.data.id}/notes`;
+  assert.equal((await api.call("POST", notes, { body: { content: "x" } })).status, 401);
+  assert.equal((await api.call("POST", notes, { body: { content: "x" }, bearer: customer })).status, 403);
+  assert.equal((await api.call("POST", notes, { body: { content: "" }, bearer: agent })).status, 422);
+  assert.equal((await api.call("POST", "/api/desk/conversations/none/notes", { body: { content: "x" }, bearer: agent })).status, 404);
+  const note = await api.call("POST", notes, { body: { content: "VIP", clientId: "n1" }, bearer: agent });
+  assert.equal(note.status, 201, note.text);
+  assert.equal(note.json.data.private, true);
+  const closed = await api.call("PATCH", `/api/v1/chat/sessions/${made.json.data.id}/status`, { body: { status: "closed" }, bearer: agent });
+  assert.equal(closed.status, 200, closed.text);
+  assert.equal((await api.call("POST", notes, { body: { content: "late" }, bearer: agent })).status, 409);
+}
+
 async function live(api, { token }) {
   const host = token("host", "admin", "Host");
   assert.equal((await api.call("GET", "/api/live/streams/current")).status, 200);
@@ -245,4 +263,4 @@ async function operations(api) {
   assert.equal((await api.call("GET", "/api/openapi.json")).status, 200);
 }
 
-export const scenarios = [adminAndServer, native, sessions, support, live, liveModeration, operations];
+export const scenarios = [adminAndServer, native, sessions, support, desk, live, liveModeration, operations];

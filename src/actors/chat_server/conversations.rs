@@ -235,6 +235,12 @@ impl ChatServer {
         }
         .to_owned();
         crate::domain::files::check_count(msg.attachment_ids.len())?;
+        let private = msg.post_as == PostAs::Note;
+        if private && !msg.attachment_ids.is_empty() {
+            return Err(AppError::validation(
+                "A private note carries no attachments",
+            ));
+        }
         // A message may be only its files.
         let content = if msg.text.trim().is_empty() && !msg.attachment_ids.is_empty() {
             String::new()
@@ -276,6 +282,7 @@ impl ChatServer {
             client_id,
             create,
             attachment_ids: msg.attachment_ids,
+            private,
         })
     }
 }
@@ -312,7 +319,7 @@ pub(super) fn author_for(
 ) -> Result<Author, AppError> {
     let name = caller.display_name().to_owned();
     match (post_as, caller) {
-        (PostAs::Staff, Caller::Staff(i)) => Ok(Author {
+        (PostAs::Staff | PostAs::Note, Caller::Staff(i)) => Ok(Author {
             id: i.user_id.clone(),
             kind: if i.is_admin() {
                 SenderKind::Admin
@@ -330,7 +337,7 @@ pub(super) fn author_for(
             },
             name,
         }),
-        (PostAs::Staff | PostAs::Bot | PostAs::System, _) => {
+        (PostAs::Staff | PostAs::Note | PostAs::Bot | PostAs::System, _) => {
             Err(AppError::insufficient_permissions())
         }
         // An anonymous session is its own sender.

@@ -99,6 +99,8 @@ pub enum PostAs {
     /// The shop's backend (the server API): a named bot, or `system`.
     Bot,
     System,
+    /// Staff, as a private note only staff see.
+    Note,
 }
 
 /// Store a message, then deliver it. Answers with the committed message
@@ -211,7 +213,7 @@ pub struct IssueGuest;
 #[rtype(result = "Result<Caller, AppError>")]
 pub struct VerifyGuest(pub String);
 
-pub use crate::domain::message::HistoryPage;
+pub use crate::domain::message::{HistoryPage, Notes};
 
 #[derive(Message)]
 #[rtype(result = "Result<History, AppError>")]
@@ -219,13 +221,15 @@ pub struct FetchHistory {
     pub conversation_id: String,
     pub caller: Caller,
     pub page: HistoryPage,
+    /// `Shown` where the surface marks notes; they reach staff callers only.
+    pub notes: Notes,
 }
 
 #[derive(Debug, Clone)]
 pub struct History {
     pub messages: Vec<ChatMessage>,
     pub has_more: bool,
-    /// All messages in the conversation.
+    /// All messages in the conversation the caller may read.
     pub total: i64,
 }
 

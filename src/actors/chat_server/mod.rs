@@ -447,8 +447,10 @@ impl ChatServer {
                 limit: gap.until - gap.after,
             };
             let read = async move {
-                db.query(move |c| crate::db::reads::history(c, &gap.conversation_id, page))
-                    .await
+                db.query(move |c| {
+                    crate::db::reads::history(c, &gap.conversation_id, page, Notes::Shown)
+                })
+                .await
             };
             ctx.spawn(read.into_actor(self).map(|result, act, _| match result {
                 Ok((messages, _)) => {
@@ -471,6 +473,8 @@ impl ChatServer {
         echo: bool,
     ) {
         let members = room.and_then(|r| self.rooms.get(r));
+        // A private note reaches staff connections only, whatever room they are in.
+        let staff_only = matches!(&out.event, Event::MessagePosted { message } if message.private);
         let staff = self
             .staff
             .values()
@@ -491,6 +495,9 @@ impl ChatServer {
             let Some(conn) = self.conns.get(&id) else {
                 continue;
             };
+            if staff_only && !conn.caller.is_staff() {
+                continue;
+            }
             let audience = Audience {
                 sender,
                 in_room,

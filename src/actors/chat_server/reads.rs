@@ -86,9 +86,22 @@ impl Handler<FetchHistory> for ChatServer {
             }
             let row = accessible(&db, msg.conversation_id, &msg.caller).await?;
             let page = msg.page;
-            // Seqs are gap-free from 1 and messages are never deleted: no COUNT needed.
-            let total = row.last_seq;
-            let (messages, has_more) = db.query(move |c| reads::history(c, &row.id, page)).await?;
+            let notes = match msg.caller.is_staff() {
+                true => msg.notes,
+                false => Notes::Hidden,
+            };
+            let (messages, has_more, total) = db
+                .query(move |c| {
+                    let (messages, more) = reads::history(c, &row.id, page, notes)?;
+                    // Seqs are gap-free from 1 and messages are never deleted: only
+                    // the notes hidden need counting.
+                    let total = match notes {
+                        Notes::Shown => row.last_seq,
+                        Notes::Hidden => row.last_seq - reads::note_count(c, &row.id)?,
+                    };
+                    Ok((messages, more, total))
+                })
+                .await?;
             Ok(History {
                 messages,
                 has_more,

@@ -133,6 +133,7 @@ mod tests {
             created_at: chrono::Utc::now().naive_utc(),
             read_by: Vec::new(),
             attachments: Vec::new(),
+            private: false,
         }
     }
 

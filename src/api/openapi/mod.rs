@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         crate::api::chat::send_to_staff,
         crate::api::chat::session_messages,
+        crate::api::desk::add_note,
         crate::api::support::my_conversation,
         crate::api::support::guest_conversation,
         crate::api::support::conversation,
@@ -91,6 +92,7 @@ use utoipa::{Modify, OpenApi};
         (name = "sessions (seed 004)", description = "Seed 004's agent sessions, under /api/v1/chat"),
         (name = "support (seed 003)", description = "Seed 003's support widget: signed-in users, and guests by `guestId`"),
         (name = "live (seed 002)", description = "Seed 002's live stream"),
+        (name = "desk", description = "The team desk (staff): private notes"),
         (name = "operations", description = "Health, metrics and this document"),
         (name = "server", description = "The server API: for the shop's backend, with an API key (`sk_…`) and its scopes"),
         (name = "admin", description = "Admin APIs: a JWT with role `admin`"),

@@ -26,6 +26,8 @@ pub struct NativeMessage {
     pub attachments: Vec<NativeAttachment>,
     /// The sender's `clientId`, when it gave one.
     pub clientId: Option<String>,
+    /// A staff note (staff only ever get these).
+    pub private: bool,
 }
 
 #[derive(serde::Serialize, ToSchema)]

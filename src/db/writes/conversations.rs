@@ -93,6 +93,7 @@ pub(super) fn insert_message(
     content: &str,
     message_type: &str,
     client_id: Option<&str>,
+    private: bool,
 ) -> Result<MessageRow, WriteError> {
     let now = now_millis();
     let seq = conv.last_seq + 1;
@@ -115,6 +116,7 @@ pub(super) fn insert_message(
         message_type: message_type.to_owned(),
         client_id: client_id.map(str::to_owned),
         created_at: now,
+        private,
     };
     diesel::insert_into(messages::table)
         .values(&row)
@@ -213,7 +215,8 @@ fn first_response(
         SenderKind::parse(&reply.sender_kind),
         Some(SenderKind::Agent | SenderKind::Admin)
     );
-    if !staff || conv.first_response_at.is_some() {
+    // A private note answers nobody.
+    if !staff || reply.private || conv.first_response_at.is_some() {
         return Ok(None);
     }
     let customer_kinds = [SenderKind::Customer.as_str(), SenderKind::Guest.as_str()];
@@ -330,7 +333,15 @@ impl Write for Post {
             let agent = conv.assigned_agent_id.clone();
             set_status(conn, &mut conv, Status::Active, agent)?;
             let note = "Conversation reopened";
-            let row = insert_message(conn, &mut conv, &system_author(), note, "system", None)?;
+            let row = insert_message(
+                conn,
+                &mut conv,
+                &system_author(),
+                note,
+                "system",
+                None,
+                false,
+            )?;
             added.push(row.into());
         }
         let files = unlinked_attachments(conn, &p.attachment_ids, &p.author.id)?;
@@ -349,6 +360,7 @@ impl Write for Post {
             &p.content,
             &message_type,
             p.client_id.as_deref(),
+            p.private,
         )?;
         let timing = first_response(conn, &conv, &row)?;
         if !files.is_empty() {
@@ -424,7 +436,7 @@ impl Write for Open {
             } else {
                 "text"
             };
-            let row = insert_message(conn, &mut conversation, author, text, kind, None)?;
+            let row = insert_message(conn, &mut conversation, author, text, kind, None, false)?;
             messages.push(row.into());
         }
         let conversation: Conversation = conversation.into();
@@ -463,6 +475,7 @@ impl Write for Change {
             &effect.note,
             "system",
             None,
+            false,
         )?;
         let conversation: Conversation = conv.into();
         let system: Message = system.into();
@@ -504,7 +517,7 @@ pub(super) fn post_note(
         return Err(closed().into());
     }
     let message: Message =
-        insert_message(conn, &mut conv, author, text, message_type, None)?.into();
+        insert_message(conn, &mut conv, author, text, message_type, None, false)?.into();
     outbox::message_created(conn, &message)?;
     Ok((conv.into(), message))
 }

@@ -26,6 +26,8 @@ impl Write for MarkRead {
                 let found: Option<i64> = messages::table
                     .filter(messages::conversation_id.eq(&conv.id))
                     .filter(messages::id.eq_any(ids))
+                    // Notes are not for the seeds' clients, which read by id.
+                    .filter(messages::private.eq(false))
                     .select(diesel::dsl::max(messages::seq))
                     .first(conn)?;
                 found.ok_or_else(|| AppError::not_found("No such messages in this conversation"))?

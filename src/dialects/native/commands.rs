@@ -52,6 +52,14 @@ pub enum Command {
         #[serde(default)]
         attachments: Vec<String>,
     },
+    /// A private note in a conversation, for staff only.
+    StaffNote {
+        session_id: String,
+        #[serde(default)]
+        content: String,
+        #[serde(default)]
+        client_id: Option<String>,
+    },
     History {
         session_id: String,
         #[serde(default)]

@@ -87,6 +87,7 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             "seq": message.seq,
             "sessionId": message.conversation_id,
             "timestamp": iso_timestamp(message.created_at),
+            "private": message.private,
         }),
         Reply::History {
             session_id,
@@ -161,6 +162,7 @@ pub fn message_json(m: &Message) -> Value {
         "readBy": m.read_by,
         "isRead": m.is_read(),
         "attachments": attachments_json(m),
+        "private": m.private,
     });
     if let Some(c) = &m.client_id {
         v["clientId"] = json!(c);
@@ -206,6 +208,20 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
     let v = match event {
         // The sender has its `message_ack`.
         Event::MessagePosted { .. } if audience.sender => return None,
+        // Notes go to staff only (the ChatServer sends them nowhere else either).
+        Event::MessagePosted { message: m } if m.private && !audience.staff => return None,
+        Event::MessagePosted { message: m } if m.private => json!({
+            "type": "staff_note",
+            "sessionId": m.conversation_id,
+            "message": m.content,
+            "timestamp": iso_timestamp(m.created_at),
+            "id": m.id,
+            "seq": m.seq,
+            "staffId": m.author.id,
+            "staffName": m.author.name,
+            "senderType": m.author.kind.as_str(),
+            "private": true,
+        }),
         Event::MessagePosted { message: m } => match m.author.kind.as_str() {
             "customer" | "guest" => json!({
                 "type": "customer_message",

@@ -20,8 +20,8 @@ use actix_web_actors::ws::CloseCode;
 
 use crate::actors::chat_server::{
     ChangeConversation, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff, GetParticipants,
-    HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations, MarkRead, PostAs,
-    PostMessage, SetTyping,
+    HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations, MarkRead, Notes,
+    PostAs, PostMessage, SetTyping,
 };
 use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
@@ -210,22 +210,26 @@ impl NativeSocket {
                 content,
                 client_id,
                 attachments,
-            } => {
-                let Registration::Staff { caller } = &self.registration else {
-                    return self.refuse_role(ctx, AppError::insufficient_permissions());
-                };
-                let post = self.post_message(
-                    session_id,
-                    caller.clone(),
-                    PostAs::Staff,
-                    content,
-                    client_id,
-                    attachments,
-                );
-                self.ask(post, Pipelined, ctx, |act, ctx, m| {
-                    act.reply(ctx, Reply::MessageAck { message: &m })
-                });
-            }
+            } => self.post_as_staff(
+                PostAs::Staff,
+                session_id,
+                content,
+                client_id,
+                attachments,
+                ctx,
+            ),
+            Command::StaffNote {
+                session_id,
+                content,
+                client_id,
+            } => self.post_as_staff(
+                PostAs::Note,
+                session_id,
+                content,
+                client_id,
+                Vec::new(),
+                ctx,
+            ),
             Command::History {
                 session_id,
                 after_seq,
@@ -244,6 +248,7 @@ impl NativeSocket {
                     conversation_id: session_id.clone(),
                     caller: self.caller(),
                     page,
+                    notes: Notes::Shown,
                 };
                 self.ask(fetch, Pipelined, ctx, move |act, ctx, h| {
                     act.reply(
@@ -420,6 +425,32 @@ impl NativeSocket {
                 });
             }
         }
+    }
+
+    /// A staff connection's reply or note, acknowledged once committed.
+    fn post_as_staff(
+        &mut self,
+        post_as: PostAs,
+        session_id: String,
+        content: String,
+        client_id: Option<String>,
+        attachments: Vec<String>,
+        ctx: &mut Ctx,
+    ) {
+        let Registration::Staff { caller } = &self.registration else {
+            return self.refuse_role(ctx, AppError::insufficient_permissions());
+        };
+        let post = self.post_message(
+            session_id,
+            caller.clone(),
+            post_as,
+            content,
+            client_id,
+            attachments,
+        );
+        self.ask(post, Order::Pipelined, ctx, |act, ctx, m| {
+            act.reply(ctx, Reply::MessageAck { message: &m })
+        });
     }
 
     fn post_message(

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::{field, required, ChatSocket, SocketIo};
 use crate::actors::chat_server::{
-    ChangeConversation, FetchHistory, HistoryPage, PostAs, PostMessage,
+    ChangeConversation, FetchHistory, HistoryPage, Notes, PostAs, PostMessage,
 };
 use crate::dialects::chat_sessions::{message_json, session_json};
 use crate::domain::conversation::{Status, StatusChange};
@@ -125,6 +125,7 @@ fn join(s: &mut ChatSocket, io: &mut SocketIo, session_id: String, ack: Option<u
                 seq: i64::MAX,
                 limit: HISTORY,
             },
+            notes: Notes::Hidden,
         };
         s.ask(io, fetch, true, move |s, io, res| match res {
             Ok(history) => {

@@ -325,6 +325,10 @@ impl Handler<Deliver> for SioSession<ChatSocket> {
 
 /// The frames for an event in a dialect: Engine.IO messages joined by `\x1e`.
 fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteString> {
+    // The seeds have no word for a private note: their clients never see one.
+    if matches!(event, Event::MessagePosted { message } if message.private) {
+        return None;
+    }
     let packets = match dialect {
         DialectId::Support => support::encode(event, audience),
         DialectId::Session => chat_sessions::encode(event, audience),

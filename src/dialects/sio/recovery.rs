@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{ChatSocket, SocketIo};
-use crate::actors::chat_server::{Deliver, FetchHistory, HistoryPage};
+use crate::actors::chat_server::{Deliver, FetchHistory, HistoryPage, Notes};
 use crate::dialects::DialectId;
 use crate::domain::{Audience, Caller, Event};
 
@@ -138,6 +138,7 @@ impl ChatSocket {
                 seq,
                 limit: REPLAY_PAGE,
             },
+            notes: Notes::Hidden,
         };
         self.ask(io, fetch, false, move |s, io, res| {
             let history = match res {

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::{required, verify_token, ChatSocket, SocketIo};
-use crate::actors::chat_server::{FetchHistory, GetParticipants, HistoryPage, PostAs, PostMessage};
+use crate::actors::chat_server::{
+    FetchHistory, GetParticipants, HistoryPage, Notes, PostAs, PostMessage,
+};
 use crate::domain::files::{self, Upload};
 use crate::domain::message::iso_timestamp;
 use crate::domain::{Audience, Caller, Event, Message};
@@ -75,6 +77,7 @@ pub(super) fn on_event(s: &mut ChatSocket, io: &mut SocketIo, event: IncomingEve
                     conversation_id: ticket_id.clone(),
                     caller: s.caller.clone(),
                     page: HistoryPage::Offset { offset, limit },
+                    notes: Notes::Hidden,
                 };
                 s.ask(io, fetch, false, move |s, io, res| match res {
                     Ok(h) => {

@@ -215,3 +215,47 @@ async fn a_file_uploaded_on_one_node_downloads_from_another() {
     assert_eq!(got.status().as_u16(), 200);
     assert_eq!(&got.body().await.expect("body")[..], bytes);
 }
+
+#[actix_web::test]
+async fn a_private_note_reaches_staff_on_every_node_and_no_customer() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["note-a", "note-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let session = format!("note-{}", uuid::Uuid::new_v4().simple());
+    let customer_token = token("note-customer", "customer");
+    let mut customer = b
+        .ws_as(json!({"type": "register", "sessionId": session, "token": customer_token}))
+        .await;
+    let mut colleague = b
+        .ws_as(json!({"type": "register_admin", "userId": "note-b-agent", "token": token("note-b-agent", "agent")}))
+        .await;
+    let mut writer = a
+        .ws_as(json!({"type": "register_admin", "userId": "note-a-agent", "token": token("note-a-agent", "agent")}))
+        .await;
+    customer
+        .send(json!({"type": "customer_message", "message": "hello"}))
+        .await;
+    customer.recv_type("message_ack").await;
+    writer.recv_type("customer_message").await;
+
+    let secret = "cross-node note, staff only";
+    writer
+        .send(json!({"type": "staff_note", "sessionId": session, "content": secret}))
+        .await;
+    let note = colleague.recv_until(|f| f["type"] == "staff_note").await;
+    assert_eq!(
+        (note["message"].as_str(), note["seq"].as_i64()),
+        (Some(secret), Some(2))
+    );
+    writer
+        .send(json!({"type": "staff_message", "sessionId": session, "content": "after the note"}))
+        .await;
+    loop {
+        let f = customer.recv().await;
+        assert!(!f.to_string().contains(secret), "{f}");
+        if f["type"] == "staff_reply" {
+            assert_eq!(f["seq"], 3, "{f}");
+            break;
+        }
+    }
+}

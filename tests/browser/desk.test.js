@@ -1,0 +1,60 @@
+// The team desk in the console and the widget: private notes (staff see them, styled
+// apart; the customer's widget never shows one).
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { URL, launch, page, screenshot, token } from "./helpers.js";
+
+describe("team desk", () => {
+  let browser;
+  const errors = [];
+  before(async () => (browser = await launch()));
+  after(async () => browser?.close());
+
+  it("a note is written in note mode, shown to staff as a note, and never to the customer", async () => {
+    const customer = await page(browser, errors);
+    await customer.goto(`${URL}/`);
+    await customer.click("#bubble");
+    await customer.click(".signin-token summary");
+    await customer.fill("#token", token("nora-1", "customer", "Nora"));
+    await customer.press("#token", "Enter");
+    await customer.fill("#text", "where is order 1042?");
+    await customer.press("#text", "Enter");
+    await customer.locator("#log li.out:not(.pending) .text", { hasText: "order 1042" }).waitFor();
+
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    const bo = await page(browser, errors);
+    await bo.goto(`${URL}/admin#token=${token("bo", "agent", "Bo")}`);
+    for (const p of [ann, bo]) await p.locator("#inbox .item", { hasText: "Nora" }).locator("button").click();
+
+    // Ann writes a note: it shows as a note for her and, live, for Bo.
+    await ann.check("#note-mode");
+    assert.ok(await ann.locator("#reply.note").isVisible(), "the composer shows note mode");
+    await ann.fill("#reply-text", "Carrier lost it; reship free");
+    await ann.press("#reply-text", "Enter");
+    for (const p of [ann, bo]) {
+      await p.locator("#log li.msg.note:not(.pending) .text", { hasText: "reship free" }).waitFor();
+      assert.match(await p.locator("#log li.msg.note .from").innerText(), /^Note · /);
+    }
+    // Then a reply, out of note mode.
+    await ann.uncheck("#note-mode");
+    await ann.fill("#reply-text", "We are sending a new one today.");
+    await ann.press("#reply-text", "Enter");
+    await customer.locator("#log li .text", { hasText: "new one today" }).waitFor();
+    await bo.locator("#log li.msg:not(.note) .text", { hasText: "new one today" }).waitFor();
+
+    // A note is there after a reload (history), still a note.
+    await bo.reload();
+    await bo.locator("#inbox .item", { hasText: "Nora" }).locator("button").click();
+    await bo.locator("#log li.msg.note .text", { hasText: "reship free" }).waitFor();
+    await screenshot(bo, "desk-notes");
+
+    // The customer never sees it, live or after a reload.
+    assert.equal(await customer.locator("#log", { hasText: "reship" }).count(), 0);
+    await customer.reload();
+    await customer.click("#bubble");
+    await customer.locator("#log li .text", { hasText: "new one today" }).waitFor();
+    assert.equal(await customer.locator("#log", { hasText: "reship" }).count(), 0);
+    assert.deepEqual(errors, []);
+  });
+});
