@@ -53,6 +53,7 @@ function onFrame(f, send) {
       $("me").textContent = f.userId;
       send({ type: "online_staff" });
       loadInbox();
+      loadCanned();
       if (state.current) {
         // Back after a reconnect: rejoin, and fetch what came meanwhile.
         send({ type: "join", sessionId: state.current });
@@ -287,6 +288,7 @@ $("reply-text").addEventListener("input", () => {
 
 $("reply").addEventListener("submit", (e) => {
   e.preventDefault();
+  if (pickCanned()) return;
   const text = $("reply-text").value.trim();
   if (!text || !state.current) return;
   const clientId = crypto.randomUUID();
@@ -307,7 +309,7 @@ $("reply").addEventListener("submit", (e) => {
 $("note-mode").addEventListener("change", () => {
   const note = $("note-mode").checked;
   $("reply").classList.toggle("note", note);
-  $("reply-text").placeholder = note ? "Private note, staff only (Enter saves)" : "Reply (Enter sends)";
+  $("reply-text").placeholder = note ? "Private note, staff only (Enter saves)" : "Reply (Enter sends, / for canned responses)";
   $("reply-text").focus();
 });
 
@@ -382,3 +384,132 @@ $("signin-form").addEventListener("submit", (e) => {
 });
 
 if (state.token) signIn(state.token);
+
+// ---- canned responses: "/" and a shortcut in the composer --------------------------
+
+const canned = { all: [], shown: [], active: 0 };
+
+async function desk(method, path, body) {
+  const res = await fetch(`/api/desk${path}`, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${state.token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(json.message || `${res.status}`);
+  return json;
+}
+
+async function loadCanned() {
+  try {
+    canned.all = (await desk("GET", "/canned-responses")).data;
+  } catch (e) {
+    return toast($("toast"), `Canned responses: ${e.message}`);
+  }
+  const admin = tokenClaims().role === "admin";
+  $("canned-admin").hidden = !admin;
+  if (admin) renderCannedAdmin();
+}
+
+function tokenClaims() {
+  try {
+    return JSON.parse(atob(state.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  } catch {
+    return {};
+  }
+}
+
+/** A snippet with its placeholders filled in for the open conversation. */
+function expand(content) {
+  const customer = state.conversation?.customerName || "";
+  const agent = tokenClaims().name || state.staff.get(state.me) || state.me || "";
+  return content.replaceAll("{{customer.name}}", customer).replaceAll("{{agent.name}}", agent);
+}
+
+function renderCanned() {
+  const list = $("canned");
+  list.hidden = canned.shown.length === 0;
+  list.replaceChildren(
+    ...canned.shown.map((c, i) =>
+      el(
+        "li",
+        { role: "option", class: i === canned.active ? "active" : "", "aria-selected": String(i === canned.active), onmousedown: (e) => (e.preventDefault(), (canned.active = i), pickCanned()) },
+        el("strong", {}, `/${c.shortcut}`),
+        " ",
+        el("span", { class: "muted" }, c.content),
+      ),
+    ),
+  );
+}
+
+$("reply-text").addEventListener("input", () => {
+  const typed = /^\/(\S*)$/.exec($("reply-text").value);
+  canned.shown = typed ? canned.all.filter((c) => c.shortcut.startsWith(typed[1].toLowerCase())).slice(0, 8) : [];
+  canned.active = 0;
+  renderCanned();
+});
+
+$("reply-text").addEventListener("keydown", (e) => {
+  if (!canned.shown.length) return;
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    e.preventDefault();
+    const n = canned.shown.length;
+    canned.active = (canned.active + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+    renderCanned();
+  } else if (e.key === "Tab") {
+    e.preventDefault();
+    pickCanned();
+  } else if (e.key === "Escape") {
+    e.stopPropagation();
+    canned.shown = [];
+    renderCanned();
+  }
+});
+
+/** Put the chosen snippet in the composer (to read over before sending); false when
+ * no list was open. */
+function pickCanned() {
+  const chosen = canned.shown[canned.active];
+  if (!chosen) return false;
+  $("reply-text").value = expand(chosen.content);
+  canned.shown = [];
+  renderCanned();
+  $("reply-text").focus();
+  return true;
+}
+
+function renderCannedAdmin() {
+  $("canned-list").replaceChildren(
+    ...canned.all.map((c) =>
+      el(
+        "li",
+        {},
+        el("strong", {}, `/${c.shortcut}`),
+        " ",
+        el("span", { class: "muted" }, c.content),
+        el("button", { type: "button", class: "ghost", title: `Delete /${c.shortcut}`, onclick: () => removeCanned(c) }, "×"),
+      ),
+    ),
+  );
+}
+
+async function removeCanned(c) {
+  try {
+    await desk("DELETE", `/canned-responses/${encodeURIComponent(c.id)}`);
+  } catch (e) {
+    return toast($("toast"), e.message);
+  }
+  loadCanned();
+}
+
+$("canned-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    await desk("POST", "/canned-responses", { shortcut: $("canned-shortcut").value, content: $("canned-content").value });
+  } catch (err) {
+    return toast($("toast"), err.message);
+  }
+  $("canned-shortcut").value = "";
+  $("canned-content").value = "";
+  loadCanned();
+});

@@ -1,4 +1,5 @@
-//! The team desk's own REST (staff): what the seeds have no word for. Private notes.
+//! The team desk's own REST (staff): what the seeds have no word for. Private notes
+//! and canned responses.
 
 use std::sync::Arc;
 
@@ -6,11 +7,14 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::openapi::schemas::{Data, ErrorBody};
+use super::openapi::schemas::{Data, Done, ErrorBody};
 use super::openapi::seeds::NativeMessage;
 use super::RequestCaller;
 use crate::actors::chat_server::{PostAs, PostMessage};
+use crate::db::reads;
 use crate::dialects::native::message_json;
+use crate::domain::canned::{self, CannedResponse};
+use crate::domain::writes::{DeleteCanned, SaveCanned};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -18,7 +22,12 @@ type State = web::Data<Arc<AppState>>;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/desk").route("/conversations/{id}/notes", web::post().to(add_note)),
+        web::scope("/api/desk")
+            .route("/conversations/{id}/notes", web::post().to(add_note))
+            .route("/canned-responses", web::get().to(list_canned))
+            .route("/canned-responses", web::post().to(create_canned))
+            .route("/canned-responses/{id}", web::patch().to(change_canned))
+            .route("/canned-responses/{id}", web::delete().to(delete_canned)),
     );
 }
 
@@ -62,4 +71,106 @@ async fn add_note(
         })
         .await??;
     Ok(HttpResponse::Created().json(json!({"success": true, "data": message_json(&note)})))
+}
+
+/// `GET /api/desk/canned-responses` (staff): every canned response, by shortcut.
+#[utoipa::path(get, path = "/api/desk/canned-responses", tag = "desk", security(("jwt" = [])),
+    responses((status = 200, description = "Every canned response, by shortcut", body = Data<Vec<CannedResponse>>),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn list_canned(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
+    caller.staff()?;
+    let rows = state.db.query(reads::canned_responses).await?;
+    let data: Vec<CannedResponse> = rows.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CannedBody {
+    /// What follows `/` in the composer (1–32 letters, digits, `-`, `_`; stored lowercase).
+    shortcut: Option<String>,
+    /// The text; `{{customer.name}}` and `{{agent.name}}` are filled in by the console.
+    content: Option<String>,
+}
+
+/// `POST /api/desk/canned-responses` (admin) `{shortcut, content}`.
+#[utoipa::path(post, path = "/api/desk/canned-responses", tag = "desk", security(("jwt" = [])),
+    request_body = CannedBody,
+    responses((status = 201, description = "Made", body = Data<CannedResponse>),
+        (status = 409, description = "Another has the shortcut", body = ErrorBody), (status = 422, description = "A bad body", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn create_canned(
+    state: State,
+    caller: RequestCaller,
+    body: web::Json<CannedBody>,
+) -> Result<HttpResponse, AppError> {
+    let admin = caller.admin()?;
+    let body = body.into_inner();
+    let write = SaveCanned {
+        id: format!("cr_{}", uuid::Uuid::new_v4().simple()),
+        shortcut: Some(canned::shortcut(
+            body.shortcut.as_deref().unwrap_or_default(),
+        )?),
+        content: Some(canned::content(
+            body.content.as_deref().unwrap_or_default(),
+        )?),
+        by: admin.user_id().unwrap_or_default().to_owned(),
+        create: true,
+    };
+    let made = state
+        .db
+        .write(write)
+        .await?
+        .ok_or_else(AppError::internal)?;
+    let data: CannedResponse = made.into();
+    Ok(HttpResponse::Created().json(json!({"success": true, "data": data})))
+}
+
+/// `PATCH /api/desk/canned-responses/{id}` (admin) `{shortcut?, content?}`.
+#[utoipa::path(patch, path = "/api/desk/canned-responses/{id}", tag = "desk", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The response")),
+    request_body = CannedBody,
+    responses((status = 200, description = "Changed", body = Data<CannedResponse>), (status = 404, description = "No such response", body = ErrorBody),
+        (status = 409, description = "Another has the shortcut", body = ErrorBody), (status = 422, description = "A bad body", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn change_canned(
+    state: State,
+    caller: RequestCaller,
+    path: web::Path<String>,
+    body: web::Json<CannedBody>,
+) -> Result<HttpResponse, AppError> {
+    let admin = caller.admin()?;
+    let body = body.into_inner();
+    let write = SaveCanned {
+        id: path.into_inner(),
+        shortcut: body.shortcut.as_deref().map(canned::shortcut).transpose()?,
+        content: body.content.as_deref().map(canned::content).transpose()?,
+        by: admin.user_id().unwrap_or_default().to_owned(),
+        create: false,
+    };
+    let changed = state.db.write(write).await?.ok_or_else(not_found)?;
+    let data: CannedResponse = changed.into();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
+}
+
+/// `DELETE /api/desk/canned-responses/{id}` (admin).
+#[utoipa::path(delete, path = "/api/desk/canned-responses/{id}", tag = "desk", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The response")),
+    responses((status = 200, description = "Deleted", body = Done), (status = 404, description = "No such response", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn delete_canned(
+    state: State,
+    caller: RequestCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    caller.admin()?;
+    let id = path.into_inner();
+    if !state.db.write(DeleteCanned { id }).await? {
+        return Err(not_found());
+    }
+    Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("Canned response not found")
 }

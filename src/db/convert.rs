@@ -164,3 +164,15 @@ impl From<super::models::ApiKeyRow> for crate::domain::api_key::ApiKey {
         }
     }
 }
+
+impl From<super::models::CannedRow> for crate::domain::canned::CannedResponse {
+    fn from(r: super::models::CannedRow) -> Self {
+        crate::domain::canned::CannedResponse {
+            id: r.id,
+            shortcut: r.shortcut,
+            content: r.content,
+            created_by: r.created_by,
+            updated_at: crate::domain::message::iso_timestamp(r.updated_at),
+        }
+    }
+}

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    api_keys, attachments, auth_codes, conversations, guests, live_streams, messages, read_cursors,
-    stream_chat, webhook_deliveries, webhook_endpoints,
+    api_keys, attachments, auth_codes, canned_responses, conversations, guests, live_streams,
+    messages, read_cursors, stream_chat, webhook_deliveries, webhook_endpoints,
 };
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -183,4 +183,14 @@ pub struct ApiKeyRow {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = canned_responses)]
+pub struct CannedRow {
+    pub id: String,
+    pub shortcut: String,
+    pub content: String,
+    pub created_by: String,
+    pub updated_at: NaiveDateTime,
 }

@@ -510,6 +510,15 @@ pub fn api_keys(conn: &mut DbConnection) -> Result<Vec<super::models::ApiKeyRow>
         .load(conn)?)
 }
 
+/// Every canned response, by shortcut.
+pub fn canned_responses(conn: &mut DbConnection) -> Result<Vec<super::models::CannedRow>, DbError> {
+    use super::schema::canned_responses as c;
+    Ok(c::table
+        .order(c::shortcut.asc())
+        .select(super::models::CannedRow::as_select())
+        .load(conn)?)
+}
+
 /// The key with this hash, revoked or not.
 pub fn api_key_by_hash(
     conn: &mut DbConnection,

@@ -66,6 +66,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    canned_responses (id) {
+        id -> Text,
+        shortcut -> Text,
+        content -> Text,
+        created_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     attachments (id) {
         id -> Text,
         message_id -> Nullable<Text>,

@@ -6,6 +6,7 @@ pub mod anonymous;
 pub mod api_key;
 pub mod auth_code;
 pub mod backend;
+pub mod canned;
 pub mod conversation;
 pub mod event;
 pub mod files;

@@ -363,3 +363,21 @@ pub struct CreateApiKey {
 pub struct RevokeApiKey {
     pub id: String,
 }
+
+/// A new canned response, or (`id` of one) a change to it; refused when another one
+/// has the shortcut. The outcome is the response as stored (`None`: no such id).
+#[derive(Debug, Clone)]
+pub struct SaveCanned {
+    pub id: String,
+    pub shortcut: Option<String>,
+    pub content: Option<String>,
+    pub by: String,
+    /// Make it (else change the one with `id`).
+    pub create: bool,
+}
+
+/// Delete a canned response; whether there was one.
+#[derive(Debug, Clone)]
+pub struct DeleteCanned {
+    pub id: String,
+}

@@ -11,6 +11,7 @@ mod auth;
 mod auth_codes;
 mod bad_input;
 mod browser;
+mod canned;
 mod cluster;
 mod desk_ws;
 mod drain;

@@ -1,5 +1,6 @@
 // The team desk in the console and the widget: private notes (staff see them, styled
-// apart; the customer's widget never shows one).
+// apart; the customer's widget never shows one), canned responses (an admin adds one in
+// the console; an agent inserts it with "/" and its shortcut).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { URL, launch, page, screenshot, token } from "./helpers.js";
@@ -55,6 +56,44 @@ describe("team desk", () => {
     await customer.click("#bubble");
     await customer.locator("#log li .text", { hasText: "new one today" }).waitFor();
     assert.equal(await customer.locator("#log", { hasText: "reship" }).count(), 0);
+    assert.deepEqual(errors, []);
+  });
+
+  it("an admin adds a canned response; an agent inserts it with / and sends it filled in", async () => {
+    const customer = await page(browser, errors);
+    await customer.goto(`${URL}/`);
+    await customer.click("#bubble");
+    await customer.click(".signin-token summary");
+    await customer.fill("#token", token("omar-1", "customer", "Omar"));
+    await customer.press("#token", "Enter");
+    await customer.fill("#text", "can I return these shoes?");
+    await customer.press("#text", "Enter");
+    await customer.locator("#log li.out:not(.pending) .text", { hasText: "shoes" }).waitFor();
+
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    await ann.locator("#canned-admin:not([hidden]) summary").click();
+    await ann.fill("#canned-shortcut", "returns");
+    await ann.fill("#canned-content", "Hi {{customer.name}}, returns are free for 30 days. {{agent.name}}");
+    await ann.click("#canned-form button[type=submit]");
+    await ann.locator("#canned-list li", { hasText: "/returns" }).waitFor();
+
+    // An agent sees no admin panel, but has the snippet in the composer.
+    const bo = await page(browser, errors);
+    await bo.goto(`${URL}/admin#token=${token("bo", "agent", "Bo")}`);
+    await bo.locator("#conn[data-state=online]").waitFor();
+    assert.equal(await bo.locator("#canned-admin").isHidden(), true);
+    await bo.locator("#inbox .item", { hasText: "Omar" }).locator("button").click();
+    await bo.locator("#log li .text", { hasText: "shoes" }).waitFor();
+    await bo.fill("#reply-text", "");
+    await bo.type("#reply-text", "/ret");
+    await bo.locator("#canned li.active", { hasText: "/returns" }).waitFor();
+    await screenshot(bo, "desk-canned");
+    await bo.press("#reply-text", "Tab");
+    assert.equal(await bo.inputValue("#reply-text"), "Hi Omar, returns are free for 30 days. Bo");
+    assert.equal(await bo.locator("#canned").isHidden(), true);
+    await bo.press("#reply-text", "Enter");
+    await customer.locator("#log li .text", { hasText: "Hi Omar, returns are free for 30 days. Bo" }).waitFor();
     assert.deepEqual(errors, []);
   });
 });

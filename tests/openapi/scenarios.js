@@ -183,6 +183,27 @@ async function desk(api, { token, uid }) {
   const closed = await api.call("PATCH", `/api/v1/chat/sessions/${made.json.data.id}/status`, { body: { status: "closed" }, bearer: agent });
   assert.equal(closed.status, 200, closed.text);
   assert.equal((await api.call("POST", notes, { body: { content: "late" }, bearer: agent })).status, 409);
+
+  const admin = token(uid("admin"), "admin", "Flo");
+  const canned = "/api/desk/canned-responses";
+  assert.equal((await api.call("GET", canned)).status, 401);
+  assert.equal((await api.call("GET", canned, { bearer: customer })).status, 403);
+  assert.equal((await api.call("POST", canned, { body: { shortcut: "x", content: "y" }, bearer: agent })).status, 403);
+  assert.equal((await api.call("POST", canned, { body: { shortcut: "a b", content: "y" }, bearer: admin })).status, 422);
+  const shortcut = uid("hi").toLowerCase();
+  const snippet = await api.call("POST", canned, { body: { shortcut, content: "Hi {{customer.name}}" }, bearer: admin });
+  assert.equal(snippet.status, 201, snippet.text);
+  assert.equal((await api.call("POST", canned, { body: { shortcut, content: "again" }, bearer: admin })).status, 409);
+  assert.equal((await api.call("GET", canned, { bearer: agent })).status, 200);
+  const one = `${canned}/${snippet.json.data.id}`;
+  assert.equal((await api.call("PATCH", one, { body: { content: "Hello {{customer.name}}" }, bearer: admin })).status, 200);
+  assert.equal((await api.call("PATCH", `${canned}/none`, { body: { content: "x" }, bearer: admin })).status, 404);
+  assert.equal((await api.call("PATCH", one, { body: { shortcut: "" }, bearer: admin })).status, 422);
+  assert.equal((await api.call("PATCH", one, { body: {}, bearer: agent })).status, 403);
+  assert.equal((await api.call("DELETE", one, { bearer: agent })).status, 403);
+  assert.equal((await api.call("DELETE", one, { bearer: admin })).status, 200);
+  assert.equal((await api.call("DELETE", one, { bearer: admin })).status, 404);
+  assert.equal((await api.call("PATCH", one, { body: {}, bearer: admin })).status, 404);
 }
 
 async function live(api, { token }) {

@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod attachments;
+mod canned;
 mod conversations;
 mod identity;
 mod moderation;
