@@ -11,6 +11,8 @@ const state = {
   token: tokenFromLink("sb-staff-token"),
   me: null,
   status: "waiting",
+  label: "", // the inbox's label filter
+  knownLabels: new Set(),
   current: null, // the open conversation's id
   conversation: null,
   messages: new Map(), // id → message, for the open conversation
@@ -62,7 +64,7 @@ function onFrame(f, send) {
       break;
     case "inbox":
       // Answers may overtake each other: an answer for another filter is stale.
-      if ((f.status ?? null) === (state.status ?? null)) renderInbox(f.conversations);
+      if ((f.status ?? null) === (state.status ?? null) && (f.label ?? null) === (state.label || null)) renderInbox(f.conversations);
       break;
     case "joined":
       if (f.sessionId === state.current) showConversation(f.conversation);
@@ -123,7 +125,7 @@ function signOut(why) {
 let inboxTimer = null;
 function loadInbox() {
   clearTimeout(inboxTimer);
-  inboxTimer = setTimeout(() => send({ type: "inbox", status: state.status, limit: 100 }), 50);
+  inboxTimer = setTimeout(() => send({ type: "inbox", status: state.status, label: state.label || undefined, limit: 100 }), 50);
 }
 
 function renderInbox(conversations) {
@@ -142,11 +144,14 @@ function renderInbox(conversations) {
           unread ? el("span", { class: "badge", title: "unread" }, String(unread)) : null,
           el("span", { class: "last muted" }, last ? last.message || (last.attachments?.length ? "(file)" : "") : c.subject || ""),
           el("span", { class: "when muted" }, time(c.updatedAt)),
+          c.labels?.length ? el("span", { class: "labels" }, ...c.labels.map((l) => el("span", { class: "label" }, l))) : null,
         ),
       );
     }),
   );
-  if (!conversations.length) list.append(el("li", { class: "muted empty" }, `No ${state.status} conversations.`));
+  for (const c of conversations) learnLabels(c.labels);
+  const filter = state.label ? ` labelled “${state.label}”` : "";
+  if (!conversations.length) list.append(el("li", { class: "muted empty" }, `No ${state.status} conversations${filter}.`));
 }
 
 for (const b of document.querySelectorAll(".filters button")) {
@@ -186,6 +191,12 @@ function showConversation(c) {
   $("thread-title").textContent = `${c.customerName || "Guest"}${c.subject ? ` · ${c.subject}` : ""}`;
   $("thread-status").textContent = c.status;
   $("thread-status").dataset.status = c.status;
+  learnLabels(c.labels);
+  $("labels").replaceChildren(
+    ...(c.labels ?? []).map((l) =>
+      el("li", { class: "label" }, l, el("button", { type: "button", class: "ghost", title: `Remove ${l}`, "aria-label": `Remove label ${l}`, onclick: () => send({ type: "remove_label", sessionId: c.id, label: l }) }, "×")),
+    ),
+  );
   $("accept").disabled = c.status !== "waiting";
   $("resolve").disabled = c.status === "resolved" || c.status === "closed";
   $("close").disabled = c.status === "closed";
@@ -512,4 +523,30 @@ $("canned-form").addEventListener("submit", async (e) => {
   $("canned-shortcut").value = "";
   $("canned-content").value = "";
   loadCanned();
+});
+
+// ---- labels: on the open conversation, and the inbox's filter ----------------------
+
+function learnLabels(labels) {
+  const before = state.knownLabels.size;
+  for (const l of labels ?? []) state.knownLabels.add(l);
+  if (state.knownLabels.size !== before) {
+    $("known-labels").replaceChildren(...[...state.knownLabels].sort().map((l) => el("option", { value: l })));
+  }
+}
+
+$("label-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const label = $("label-add").value.trim();
+  if (label && state.current) send({ type: "add_label", sessionId: state.current, label });
+  $("label-add").value = "";
+});
+
+let labelTimer = null;
+$("label-filter").addEventListener("input", () => {
+  clearTimeout(labelTimer);
+  labelTimer = setTimeout(() => {
+    state.label = $("label-filter").value.trim().toLowerCase();
+    loadInbox();
+  }, 250);
 });

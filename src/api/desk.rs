@@ -1,5 +1,5 @@
-//! The team desk's own REST (staff): what the seeds have no word for. Private notes
-//! and canned responses.
+//! The team desk's own REST (staff): what the seeds have no word for. Private notes,
+//! canned responses, labels and the inbox they filter.
 
 use std::sync::Arc;
 
@@ -8,11 +8,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::openapi::schemas::{Data, Done, ErrorBody};
-use super::openapi::seeds::NativeMessage;
+use super::openapi::seeds::{NativeConversation, NativeConversations, NativeMessage};
 use super::RequestCaller;
-use crate::actors::chat_server::{PostAs, PostMessage};
+use crate::actors::chat_server::{ChangeLabels, ListConversations, PostAs, PostMessage};
 use crate::db::reads;
-use crate::dialects::native::message_json;
+use crate::dialects::native::{conversation_json, message_json};
 use crate::domain::canned::{self, CannedResponse};
 use crate::domain::writes::{DeleteCanned, SaveCanned};
 use crate::error::AppError;
@@ -23,6 +23,15 @@ type State = web::Data<Arc<AppState>>;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/desk")
+            .route("/conversations", web::get().to(conversations))
+            .route(
+                "/conversations/{id}/labels/{label}",
+                web::put().to(add_label),
+            )
+            .route(
+                "/conversations/{id}/labels/{label}",
+                web::delete().to(remove_label),
+            )
             .route("/conversations/{id}/notes", web::post().to(add_note))
             .route("/canned-responses", web::get().to(list_canned))
             .route("/canned-responses", web::post().to(create_canned))
@@ -173,4 +182,105 @@ async fn delete_canned(
 
 fn not_found() -> AppError {
     AppError::not_found("Canned response not found")
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InboxQuery {
+    /// waiting, active, resolved, closed, or open (waiting or active).
+    status: Option<String>,
+    /// Only conversations with this label.
+    label: Option<String>,
+    /// 1 to 100; 50 by default.
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `GET /api/desk/conversations?status=&label=&limit=&offset=` (staff): the inbox,
+/// newest activity first, every conversation with its labels, unread count and last
+/// message.
+#[utoipa::path(get, path = "/api/desk/conversations", tag = "desk", security(("jwt" = [])),
+    params(InboxQuery),
+    responses((status = 200, description = "A page of conversations", body = NativeConversations),
+        (status = 422, description = "A bad filter", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn conversations(
+    state: State,
+    caller: RequestCaller,
+    query: web::Query<InboxQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller.staff()?;
+    let q = query.into_inner();
+    let list = state
+        .chat
+        .send(ListConversations {
+            caller,
+            status: q.status,
+            label: q.label,
+            conversation_type: None,
+            offset: q.offset.unwrap_or(0),
+            limit: q.limit.unwrap_or(50),
+        })
+        .await??;
+    let data: Vec<_> = list
+        .items
+        .iter()
+        .map(|c| conversation_json(c, true))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data, "total": list.total})))
+}
+
+/// `PUT /api/desk/conversations/{id}/labels/{label}` (staff): label it (again is fine).
+#[utoipa::path(put, path = "/api/desk/conversations/{id}/labels/{label}", tag = "desk", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The conversation"), ("label" = String, Path, description = "1 to 32 letters, digits, - or _ (stored lowercase)")),
+    responses((status = 200, description = "The conversation with its labels", body = Data<NativeConversation>),
+        (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad label, or too many", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn add_label(
+    state: State,
+    caller: RequestCaller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    relabel(state, caller, path.into_inner(), true).await
+}
+
+/// `DELETE /api/desk/conversations/{id}/labels/{label}` (staff): take the label off
+/// (one it does not have is fine).
+#[utoipa::path(delete, path = "/api/desk/conversations/{id}/labels/{label}", tag = "desk", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The conversation"), ("label" = String, Path, description = "The label")),
+    responses((status = 200, description = "The conversation with its labels", body = Data<NativeConversation>),
+        (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad label", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn remove_label(
+    state: State,
+    caller: RequestCaller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    relabel(state, caller, path.into_inner(), false).await
+}
+
+async fn relabel(
+    state: State,
+    caller: RequestCaller,
+    (id, label): (String, String),
+    add: bool,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller.staff()?;
+    let (add, remove) = if add {
+        (vec![label], vec![])
+    } else {
+        (vec![], vec![label])
+    };
+    let conversation = state
+        .chat
+        .send(ChangeLabels {
+            origin: None,
+            conversation_id: id,
+            caller,
+            add,
+            remove,
+        })
+        .await??;
+    Ok(HttpResponse::Ok()
+        .json(json!({"success": true, "data": conversation_json(&conversation, true)})))
 }

@@ -30,8 +30,27 @@ impl From<ConversationRow> for Conversation {
             last_seq: row.last_seq,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            labels: row
+                .labels
+                .split(',')
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
+}
+
+/// Labels as stored: each between commas (`,a,b,`), so `%,a,%` finds one; `` for none.
+pub fn stored_labels(labels: &[String]) -> String {
+    match labels {
+        [] => String::new(),
+        _ => format!(",{},", labels.join(",")),
+    }
+}
+
+/// The stored form of one label, as a filter looks for it.
+pub fn label_pattern(label: &str) -> String {
+    format!("%,{label},%")
 }
 
 impl From<AttachmentRow> for Attachment {

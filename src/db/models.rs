@@ -28,6 +28,8 @@ pub struct ConversationRow {
     pub anon_key: Option<String>,
     /// The first staff reply to a customer (for the first-response time).
     pub first_response_at: Option<NaiveDateTime>,
+    /// `,a,b,` (see `convert::stored_labels`).
+    pub labels: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -287,6 +287,8 @@ pub struct ConversationFilter {
     pub owner: Option<Owner>,
     /// Any of these statuses; empty for all.
     pub statuses: Vec<String>,
+    /// Only those with this label.
+    pub label: Option<String>,
     pub conversation_type: Option<String>,
     pub offset: i64,
     pub limit: i64,
@@ -310,6 +312,9 @@ pub fn list_conversations(
         }
         if let Some(t) = &f.conversation_type {
             q = q.filter(conversations::conversation_type.eq(t.clone()));
+        }
+        if let Some(l) = &f.label {
+            q = q.filter(conversations::labels.like(convert::label_pattern(l)));
         }
         q
     };

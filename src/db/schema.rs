@@ -30,6 +30,7 @@ diesel::table! {
         guest_id -> Nullable<Text>,
         anon_key -> Nullable<Text>,
         first_response_at -> Nullable<Timestamp>,
+        labels -> Text,
     }
 }
 

@@ -28,6 +28,8 @@ pub struct ConversationData {
     pub last_seq: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Staff's labels.
+    pub labels: Vec<String>,
 }
 
 impl From<&Conversation> for ConversationData {
@@ -46,6 +48,7 @@ impl From<&Conversation> for ConversationData {
             last_seq: c.last_seq,
             created_at: iso_timestamp(c.created_at),
             updated_at: iso_timestamp(c.updated_at),
+            labels: c.labels.clone(),
         }
     }
 }

@@ -73,6 +73,45 @@ pub struct Conversation {
     pub last_seq: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Staff's labels, sorted (`label`); customers never see them.
+    pub labels: Vec<String>,
+}
+
+/// Most labels on one conversation.
+pub const MAX_LABELS: usize = 20;
+
+/// A label as stored (trimmed, lowercased), or why it is refused.
+pub fn label(s: &str) -> Result<String, AppError> {
+    let s = s.trim().to_lowercase();
+    let ok = (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(s)
+    } else {
+        Err(AppError::validation(
+            "A label is 1 to 32 letters, digits, - or _",
+        ))
+    }
+}
+
+/// `labels` with `add` added and `remove` removed, sorted; refused past `MAX_LABELS`.
+pub fn relabel(
+    labels: &[String],
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>, AppError> {
+    let mut out: std::collections::BTreeSet<String> = labels.iter().cloned().collect();
+    out.extend(add.iter().cloned());
+    for r in remove {
+        out.remove(r);
+    }
+    if out.len() > MAX_LABELS {
+        return Err(AppError::validation(format!(
+            "A conversation has at most {MAX_LABELS} labels"
+        )));
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// A conversation as someone sees it.
@@ -358,7 +397,21 @@ mod tests {
             last_seq: 0,
             created_at: now,
             updated_at: now,
+            labels: Vec::new(),
         }
+    }
+
+    #[test]
+    fn labels_are_lowercase_words_kept_sorted_and_few() {
+        assert_eq!(label(" VIP ").unwrap(), "vip");
+        for bad in ["", "two words", "a,b", "ünï", &"x".repeat(33)] {
+            assert!(label(bad).is_err(), "{bad:?}");
+        }
+        let have = vec!["refund".to_owned(), "vip".to_owned()];
+        let next = relabel(&have, &["late".into(), "vip".into()], &["refund".into()]).unwrap();
+        assert_eq!(next, ["late", "vip"]);
+        let many: Vec<String> = (0..=MAX_LABELS).map(|i| format!("l{i}")).collect();
+        assert!(relabel(&[], &many, &[]).is_err());
     }
 
     fn staff(id: &str, role: &str) -> Caller {

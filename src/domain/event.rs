@@ -14,6 +14,8 @@ use super::Message;
 pub enum ChangeKind {
     Created,
     StatusChanged,
+    /// Staff's labels (for staff only).
+    Labels,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

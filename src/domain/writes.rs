@@ -381,3 +381,11 @@ pub struct SaveCanned {
 pub struct DeleteCanned {
     pub id: String,
 }
+
+/// Add and remove staff's labels on a conversation; the outcome is the conversation.
+#[derive(Debug, Clone)]
+pub struct Relabel {
+    pub conversation_id: String,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}

@@ -17,6 +17,7 @@ mod desk_ws;
 mod drain;
 mod handover;
 mod health;
+mod labels;
 mod limits;
 mod live;
 mod live_moderation;

@@ -39,9 +39,9 @@ async fn one_conversation_every_surface_and_reconnects() {
 }
 
 #[actix_web::test]
-async fn private_notes_reach_no_seed_dialect() {
+async fn team_desk_notes_and_labels_reach_no_seed_dialect() {
     let app = spawn_with(|_| {}).await;
-    run_node("notes.test.js", &app, None).await;
+    run_node("desk.test.js", &app, None).await;
 }
 
 #[actix_web::test]

@@ -1,6 +1,7 @@
 // The team desk in the console and the widget: private notes (staff see them, styled
 // apart; the customer's widget never shows one), canned responses (an admin adds one in
-// the console; an agent inserts it with "/" and its shortcut).
+// the console; an agent inserts it with "/" and its shortcut), labels and the inbox's
+// label filter.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { URL, launch, page, screenshot, token } from "./helpers.js";
@@ -94,6 +95,42 @@ describe("team desk", () => {
     assert.equal(await bo.locator("#canned").isHidden(), true);
     await bo.press("#reply-text", "Enter");
     await customer.locator("#log li .text", { hasText: "Hi Omar, returns are free for 30 days. Bo" }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  it("labels are added and removed on a conversation, and the inbox filters by one", async () => {
+    const customer = await page(browser, errors);
+    await customer.goto(`${URL}/`);
+    await customer.click("#bubble");
+    await customer.fill("#text", "wholesale prices?");
+    await customer.press("#text", "Enter");
+    await customer.locator("#log li.out:not(.pending) .text", { hasText: "wholesale" }).waitFor();
+
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    const bo = await page(browser, errors);
+    await bo.goto(`${URL}/admin#token=${token("bo", "agent", "Bo")}`);
+    await ann.locator("#inbox .item", { hasText: "wholesale" }).locator("button").click();
+    for (const label of ["B2B", "priority"]) {
+      await ann.fill("#label-add", label);
+      await ann.press("#label-add", "Enter");
+    }
+    await ann.locator("#labels .label", { hasText: "b2b" }).waitFor();
+    await ann.locator("#labels .label", { hasText: "priority" }).waitFor();
+    // Bo's inbox shows them live, and his filter keeps only the labelled one.
+    const item = bo.locator("#inbox .item", { hasText: "wholesale" });
+    await item.locator(".label", { hasText: "b2b" }).waitFor();
+    await bo.locator("#inbox .item", { hasText: "Omar" }).waitFor();
+    await bo.fill("#label-filter", "b2b");
+    await bo.locator("#inbox .item", { hasText: "Omar" }).waitFor({ state: "detached" });
+    await item.waitFor();
+    await screenshot(bo, "desk-labels");
+    // Removed in Ann's console, it leaves Bo's filtered inbox.
+    await ann.click("#labels .label:has-text('b2b') button");
+    await ann.locator("#labels .label", { hasText: "b2b" }).waitFor({ state: "detached" });
+    await bo.locator("#inbox .empty", { hasText: "b2b" }).waitFor();
+    // The customer's widget shows none of it.
+    assert.equal(await customer.locator("body", { hasText: "priority" }).count(), 0);
     assert.deepEqual(errors, []);
   });
 });

@@ -184,6 +184,21 @@ async function desk(api, { token, uid }) {
   assert.equal(closed.status, 200, closed.text);
   assert.equal((await api.call("POST", notes, { body: { content: "late" }, bearer: agent })).status, 409);
 
+  const labelled = await api.call("POST", "/api/v1/chat/sessions", { body: { subject: "Label me", initial_message: "hi" }, bearer: customer });
+  const labels = `/api/desk/conversations/${labelled.json.data.id}/labels`;
+  assert.equal((await api.call("PUT", `${labels}/vip`)).status, 401);
+  assert.equal((await api.call("PUT", `${labels}/vip`, { bearer: customer })).status, 403);
+  assert.equal((await api.call("PUT", `${labels}/a%20b`, { bearer: agent })).status, 422);
+  assert.equal((await api.call("PUT", "/api/desk/conversations/none/labels/vip", { bearer: agent })).status, 404);
+  assert.equal((await api.call("PUT", `${labels}/vip`, { bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", "/api/desk/conversations?label=vip&status=open&limit=5", { bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", "/api/desk/conversations?status=nope", { bearer: agent })).status, 422);
+  assert.equal((await api.call("GET", "/api/desk/conversations", { bearer: customer })).status, 403);
+  assert.equal((await api.call("GET", "/api/desk/conversations")).status, 401);
+  assert.equal((await api.call("DELETE", `${labels}/vip`, { bearer: customer })).status, 403);
+  assert.equal((await api.call("DELETE", `${labels}/vip`, { bearer: agent })).status, 200);
+  assert.equal((await api.call("DELETE", "/api/desk/conversations/none/labels/vip", { bearer: agent })).status, 404);
+
   const admin = token(uid("admin"), "admin", "Flo");
   const canned = "/api/desk/canned-responses";
   assert.equal((await api.call("GET", canned)).status, 401);

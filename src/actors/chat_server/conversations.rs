@@ -379,6 +379,47 @@ impl Handler<ChangeConversation> for ChatServer {
     }
 }
 
+impl Handler<ChangeLabels> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationView, AppError>>;
+
+    /// Labels are staff's: the change goes to staff connections only, on every node.
+    fn handle(&mut self, msg: ChangeLabels, ctx: &mut Context<Self>) -> Self::Result {
+        let labels = |ls: &[String]| {
+            ls.iter()
+                .map(|l| crate::domain::conversation::label(l))
+                .collect()
+        };
+        let checked = match (msg.caller.is_staff(), labels(&msg.add), labels(&msg.remove)) {
+            (false, _, _) => Err(AppError::insufficient_permissions()),
+            (true, Ok(add), Ok(remove)) => Ok((add, remove)),
+            (true, Err(e), _) | (true, _, Err(e)) => Err(e),
+        };
+        let (add, remove) = match checked {
+            Ok(lists) => lists,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let write = writes::Relabel {
+            conversation_id: msg.conversation_id,
+            add,
+            remove,
+        };
+        let by = (
+            participant_id(&msg.caller, ""),
+            msg.caller.display_name().to_owned(),
+        );
+        let origin = msg.origin;
+        self.request(ctx, write, move |act, _, conversation| {
+            let event = Event::ConversationChanged {
+                conversation: Box::new(conversation.clone().into()),
+                change: ChangeKind::Labels,
+                by: Some(by),
+            };
+            act.deliver(event, None, true, origin, true);
+            conversation.into()
+        })
+    }
+}
+
 impl Handler<MarkRead> for ChatServer {
     type Result = ResponseFuture<Result<ReadReceipt, AppError>>;
 

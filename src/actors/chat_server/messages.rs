@@ -156,6 +156,17 @@ pub struct ChangeConversation {
     pub change: StatusChange,
 }
 
+/// Add and remove labels on a conversation (staff); answered with the conversation.
+#[derive(Message)]
+#[rtype(result = "Result<ConversationView, AppError>")]
+pub struct ChangeLabels {
+    pub origin: Option<ConnId>,
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
 /// Advance the caller's read cursor.
 #[derive(Message)]
 #[rtype(result = "Result<ReadReceipt, AppError>")]
@@ -247,6 +258,8 @@ pub struct GetConversation {
 pub struct ListConversations {
     pub caller: Caller,
     pub status: Option<String>,
+    /// Staff only: those with this label.
+    pub label: Option<String>,
     pub conversation_type: Option<String>,
     pub offset: i64,
     pub limit: i64,

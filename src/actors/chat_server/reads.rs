@@ -189,9 +189,15 @@ impl Handler<ListConversations> for ChatServer {
                 Caller::Anonymous(_) => return Err(AppError::token_required()),
                 other => Some(Owner::for_caller(other)),
             };
+            let label = match (&msg.caller, msg.label.as_deref()) {
+                (_, None | Some("")) => None,
+                (Caller::Staff(_), Some(l)) => Some(crate::domain::conversation::label(l)?),
+                (_, Some(_)) => return Err(AppError::insufficient_permissions()),
+            };
             let filter = ConversationFilter {
                 owner,
                 statuses,
+                label,
                 conversation_type: msg.conversation_type,
                 offset: msg.offset,
                 limit: msg.limit,

@@ -30,6 +30,38 @@ pub struct NativeMessage {
     pub private: bool,
 }
 
+/// A conversation in the native shape, as staff see it (with `labels`).
+#[derive(serde::Serialize, ToSchema)]
+#[allow(non_snake_case)]
+pub struct NativeConversation {
+    pub id: String,
+    /// waiting, active, resolved or closed.
+    pub status: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: String,
+    pub customerId: Option<String>,
+    pub guestId: Option<String>,
+    pub customerName: String,
+    pub assignedAgentId: Option<String>,
+    pub lastSeq: i64,
+    pub createdAt: String,
+    pub updatedAt: String,
+    pub labels: Vec<String>,
+    pub unreadCount: Option<i64>,
+    pub lastMessage: Option<NativeMessage>,
+}
+
+/// A page of conversations.
+#[derive(serde::Serialize, ToSchema)]
+pub struct NativeConversations {
+    pub success: bool,
+    pub data: Vec<NativeConversation>,
+    pub total: i64,
+}
+
 #[derive(serde::Serialize, ToSchema)]
 #[allow(non_snake_case)]
 pub struct NativeAttachment {

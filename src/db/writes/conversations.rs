@@ -10,11 +10,11 @@ use crate::db::reads::{attachments_of, find_conversation_row};
 use crate::db::schema::{attachments, conversations, messages};
 use crate::db::DbConnection;
 use crate::domain::conversation::{
-    apply_change, Conversation, Owner, Status, StatusChange, AT_CAPACITY,
+    apply_change, relabel, Conversation, Owner, Status, StatusChange, AT_CAPACITY,
 };
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
-    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Timing,
+    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Relabel, Timing,
 };
 use crate::domain::{Author, Caller, Message, SenderKind};
 use crate::error::{AppError, ErrorKind};
@@ -148,6 +148,7 @@ fn insert_conversation(
         guest_id: new.owner.guest_id().map(str::to_owned),
         anon_key: new.owner.anon_key().map(str::to_owned),
         first_response_at: None,
+        labels: String::new(),
     };
     // Each backend's own connection: the multi-backend one has no ON CONFLICT.
     let insert = diesel::insert_into(conversations::table)
@@ -520,4 +521,20 @@ pub(super) fn post_note(
         insert_message(conn, &mut conv, author, text, message_type, None, false)?.into();
     outbox::message_created(conn, &message)?;
     Ok((conv.into(), message))
+}
+
+impl Write for Relabel {
+    type Outcome = Conversation;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Conversation, WriteError> {
+        let mut conv = locked_row(conn, &self.conversation_id)?
+            .ok_or_else(AppError::conversation_not_found)?;
+        let now: Conversation = conv.clone().into();
+        let labels = relabel(&now.labels, &self.add, &self.remove)?;
+        conv.labels = convert::stored_labels(&labels);
+        diesel::update(conversations::table.find(&conv.id))
+            .set(conversations::labels.eq(&conv.labels))
+            .execute(conn)?;
+        Ok(conv.into())
+    }
 }

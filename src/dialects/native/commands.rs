@@ -213,10 +213,22 @@ pub enum Command {
     Inbox {
         #[serde(default)]
         status: Option<String>,
+        /// Staff: only conversations with this label.
+        #[serde(default)]
+        label: Option<String>,
         #[serde(default)]
         limit: Option<i64>,
         #[serde(default)]
         offset: Option<i64>,
+    },
+    /// Staff: label a conversation, or take a label off.
+    AddLabel {
+        session_id: String,
+        label: String,
+    },
+    RemoveLabel {
+        session_id: String,
+        label: String,
     },
     Ping,
 }

@@ -33,6 +33,8 @@ pub enum Reply<'a> {
     Joined {
         conversation: &'a ConversationView,
         participants: &'a [Participant],
+        /// For staff: with labels.
+        staff: bool,
     },
     Left {
         session_id: &'a str,
@@ -51,6 +53,9 @@ pub enum Reply<'a> {
     Inbox {
         /// The filter asked for, echoed: answers may overtake each other.
         status: Option<&'a str>,
+        label: Option<&'a str>,
+        /// For staff: with labels.
+        staff: bool,
         conversations: &'a [ConversationView],
         total: i64,
     },
@@ -102,10 +107,11 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
         Reply::Joined {
             conversation,
             participants,
+            staff,
         } => json!({
             "type": "joined",
             "sessionId": conversation.conversation.id,
-            "conversation": conversation_json(conversation),
+            "conversation": conversation_json(conversation, *staff),
             "participants": participants,
         }),
         Reply::Left { session_id } => json!({"type": "left", "sessionId": session_id}),
@@ -125,12 +131,15 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
         Reply::ChatModerated { change, ids } => moderated(change, *ids),
         Reply::Inbox {
             status,
+            label,
+            staff,
             conversations,
             total,
         } => json!({
             "type": "inbox",
             "status": status,
-            "conversations": conversations.iter().map(conversation_json).collect::<Vec<_>>(),
+            "label": label,
+            "conversations": conversations.iter().map(|c| conversation_json(c, *staff)).collect::<Vec<_>>(),
             "total": total,
         }),
         Reply::Pong => {
@@ -177,7 +186,8 @@ fn attachments_json(m: &Message) -> Value {
         .collect()
 }
 
-pub fn conversation_json(c: &ConversationView) -> Value {
+/// A conversation in native frames; `staff` sees its labels.
+pub fn conversation_json(c: &ConversationView, staff: bool) -> Value {
     let r = &c.conversation;
     let mut v = json!({
         "id": r.id,
@@ -194,6 +204,9 @@ pub fn conversation_json(c: &ConversationView) -> Value {
         "createdAt": iso_timestamp(r.created_at),
         "updatedAt": iso_timestamp(r.updated_at),
     });
+    if staff {
+        v["labels"] = json!(r.labels);
+    }
     if let Some(n) = c.unread_count {
         v["unreadCount"] = json!(n);
     }
@@ -265,9 +278,9 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             ..
         } => json!({
             "type": "conversation_updated",
-            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status" },
+            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status", ChangeKind::Labels => "labels" },
             "sessionId": conversation.conversation.id,
-            "conversation": conversation_json(conversation),
+            "conversation": conversation_json(conversation, audience.staff),
         }),
         Event::Typing {
             conversation_id,

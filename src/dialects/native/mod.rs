@@ -19,9 +19,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws::CloseCode;
 
 use crate::actors::chat_server::{
-    ChangeConversation, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff, GetParticipants,
-    HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations, MarkRead, Notes,
-    PostAs, PostMessage, SetTyping,
+    ChangeConversation, ChangeLabels, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff,
+    GetParticipants, HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations,
+    MarkRead, Notes, PostAs, PostMessage, SetTyping,
 };
 use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
@@ -275,6 +275,7 @@ impl NativeSocket {
                         Reply::Joined {
                             conversation: &j.conversation,
                             participants: &j.participants,
+                            staff: act.caller().is_staff(),
                         },
                     )
                 });
@@ -390,15 +391,22 @@ impl NativeSocket {
             | Command::WebrtcIceCandidate { .. }
             | Command::WebrtcBroadcastStart { .. }
             | Command::WebrtcBroadcastStop { .. } => self.execute_live(cmd, ctx),
+            Command::AddLabel { session_id, label } => self.relabel(session_id, label, true, ctx),
+            Command::RemoveLabel { session_id, label } => {
+                self.relabel(session_id, label, false, ctx)
+            }
             Command::Inbox {
                 status,
+                label,
                 limit,
                 offset,
             } => {
                 let asked = status.clone();
+                let asked_label = label.clone();
                 let list = ListConversations {
                     caller: self.caller(),
                     status,
+                    label,
                     conversation_type: None,
                     offset: offset.unwrap_or(0),
                     limit: limit.unwrap_or(DEFAULT_HISTORY_PAGE),
@@ -408,6 +416,8 @@ impl NativeSocket {
                         ctx,
                         Reply::Inbox {
                             status: asked.as_deref(),
+                            label: asked_label.as_deref(),
+                            staff: act.caller().is_staff(),
                             conversations: &l.items,
                             total: l.total,
                         },
@@ -472,6 +482,26 @@ impl NativeSocket {
             client_id,
             attachment_ids,
         }
+    }
+
+    /// Label changes answer with the `conversation_updated` every staff connection gets.
+    fn relabel(&mut self, conversation_id: String, label: String, add: bool, ctx: &mut Ctx) {
+        if !self.registered(ctx) {
+            return;
+        }
+        let (add, remove) = if add {
+            (vec![label], Vec::new())
+        } else {
+            (Vec::new(), vec![label])
+        };
+        let msg = ChangeLabels {
+            origin: Some(self.id),
+            conversation_id,
+            caller: self.caller(),
+            add,
+            remove,
+        };
+        self.ask(msg, Order::Pipelined, ctx, |_, _, _| {});
     }
 
     /// Status changes answer with the `conversation_updated` every participant gets.

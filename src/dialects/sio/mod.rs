@@ -25,7 +25,7 @@ use crate::actors::chat_server::{
 };
 use crate::actors::cluster::{DropRecovery, KeepRecovery, TakeRecovery};
 use crate::domain::conversation::participant_id;
-use crate::domain::{Audience, Caller, Event};
+use crate::domain::{Audience, Caller, ChangeKind, Event};
 use crate::error::{AppError, ErrorKind};
 use crate::rate_limit::TokenBucket;
 use crate::state::AppState;
@@ -325,9 +325,14 @@ impl Handler<Deliver> for SioSession<ChatSocket> {
 
 /// The frames for an event in a dialect: Engine.IO messages joined by `\x1e`.
 fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteString> {
-    // The seeds have no word for a private note: their clients never see one.
-    if matches!(event, Event::MessagePosted { message } if message.private) {
-        return None;
+    // The seeds have no word for private notes or labels: their clients never see them.
+    match event {
+        Event::MessagePosted { message } if message.private => return None,
+        Event::ConversationChanged {
+            change: ChangeKind::Labels,
+            ..
+        } => return None,
+        _ => {}
     }
     let packets = match dialect {
         DialectId::Support => support::encode(event, audience),

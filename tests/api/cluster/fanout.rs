@@ -217,7 +217,7 @@ async fn a_file_uploaded_on_one_node_downloads_from_another() {
 }
 
 #[actix_web::test]
-async fn a_private_note_reaches_staff_on_every_node_and_no_customer() {
+async fn notes_and_labels_reach_staff_on_every_node_and_no_customer() {
     let Some(services) = services() else { return };
     let cluster = Cluster::start(&services, &["note-a", "note-b"]);
     let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
@@ -258,4 +258,14 @@ async fn a_private_note_reaches_staff_on_every_node_and_no_customer() {
             break;
         }
     }
+
+    // Labels too: a change on A reaches staff on B, and no customer.
+    writer
+        .send(json!({"type": "add_label", "sessionId": session, "label": "vip"}))
+        .await;
+    let labelled = colleague
+        .recv_until(|f| f["type"] == "conversation_updated" && f["change"] == "labels")
+        .await;
+    assert_eq!(labelled["conversation"]["labels"], json!(["vip"]));
+    customer.expect_silence(300).await;
 }

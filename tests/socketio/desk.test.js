@@ -1,6 +1,7 @@
-// Private notes on the Socket.IO dialects (seeds 001, 003, 004), which have no word
-// for them: no socket ever gets one, live or replayed after a reconnect, and no
-// history of theirs holds one, for the customer or for staff.
+// The team desk on the Socket.IO dialects (seeds 001, 003, 004), which have no word
+// for it. Private notes: no socket ever gets one, live or replayed after a reconnect,
+// and no history of theirs holds one, for the customer or for staff. Labels: no
+// socket hears of a change.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { api, closeAll, connect, next, request, token, uid } from "./helpers.js";
@@ -11,8 +12,8 @@ const SECRET = "note: customer is on a refund watch list";
 const mentions = (v) => JSON.stringify(v).includes(SECRET);
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
-describe("private notes on the seeds' Socket.IO dialects", () => {
-  it("reach no socket, live or recovered, and no history", async () => {
+describe("the team desk on the seeds' Socket.IO dialects", () => {
+  it("notes reach no socket, live or recovered, nor any history; label changes reach none", async () => {
     const customerToken = token(uid("cust"));
     const created = await api("POST", "/api/v1/chat/sessions", { subject: "refund" }, customerToken);
     const id = created.json.data.id;
@@ -76,6 +77,20 @@ describe("private notes on the seeds' Socket.IO dialects", () => {
     for (const s of sockets) {
       const leaked = s.received.filter((r) => mentions(r));
       assert.deepEqual(leaked, [], "no socket got a note");
+    }
+
+    // A label change is staff's alone, and the seeds' staff clients have no word for it.
+    for (const s of sockets) s.received.length = 0;
+    const labelled = await api("PUT", `/api/desk/conversations/${id}/labels/vip`, undefined, staff);
+    assert.equal(labelled.status, 200, labelled.text);
+    await say(`/api/v1/chat/sessions/${id}/messages`, { content: "after the label" });
+    await next(agent, "new_message", (d) => d.message.content === "after the label");
+    await next(widget, "message:received", (m) => m.message === "after the label");
+    await pause(100);
+    for (const s of sockets) {
+      // Only the message itself (its one event per dialect) came.
+      const told = s.received.filter((r) => !["new_message", "message:received"].includes(r.event));
+      assert.deepEqual(told, [], "no socket heard of the label");
     }
   });
 });
