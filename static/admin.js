@@ -94,6 +94,9 @@ function onFrame(f, send) {
         renderTicks();
       }
       break;
+    case "search_results":
+      if (f.q === search.q) showResults(f);
+      break;
     case "online_staff":
       state.staff = new Map(f.staff.map((s) => [s.id, s.name]));
       renderStaff();
@@ -550,3 +553,58 @@ $("label-filter").addEventListener("input", () => {
     loadInbox();
   }, 250);
 });
+
+// ---- search: customers by name or id, messages by text, highlighted ----------------
+
+const search = { q: "", offset: 0 };
+let searchTimer = null;
+
+function runSearch(offset = 0) {
+  search.q = $("search").value.trim();
+  search.offset = offset;
+  const searching = search.q !== "";
+  $("results").hidden = !searching;
+  $("inbox").hidden = searching;
+  if (searching) send({ type: "search", q: search.q, offset, limit: 20 });
+}
+
+$("search").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => runSearch(0), 250);
+});
+$("search-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  runSearch(0);
+});
+$("more-results").addEventListener("click", () => runSearch(search.offset + 20));
+
+/** A hit's snippet, matched words in <mark>, built as text nodes (never as HTML). */
+const snippet = (parts) => el("span", { class: "snippet" }, ...parts.map((p) => (p.match ? el("mark", {}, p.text) : p.text)));
+
+function showResults(f) {
+  const list = $("result-list");
+  if (f.offset === 0) list.replaceChildren();
+  if (f.offset === 0 && f.conversations.length) {
+    list.append(el("li", { class: "muted heading" }, "Customers"));
+    for (const c of f.conversations) {
+      list.append(el("li", { class: "item hit" }, el("button", { type: "button", onclick: () => open(c.id) }, el("span", { class: "who" }, c.customerName || "Guest"), el("span", { class: "when muted" }, c.status))));
+    }
+  }
+  if (f.offset === 0) list.append(el("li", { class: "muted heading" }, f.total ? `Messages (${f.total})` : "No messages found."));
+  for (const m of f.messages) {
+    list.append(
+      el(
+        "li",
+        { class: `item hit${m.private ? " note" : ""}`, "data-id": m.messageId },
+        el(
+          "button",
+          { type: "button", onclick: () => open(m.sessionId) },
+          el("span", { class: "who" }, m.customerName || "Guest"),
+          el("span", { class: "when muted" }, time(m.timestamp)),
+          el("span", { class: "last" }, m.private ? "Note · " : `${m.senderName}: `, snippet(m.parts)),
+        ),
+      ),
+    );
+  }
+  $("more-results").hidden = !f.hasMore;
+}

@@ -1,5 +1,5 @@
 //! The team desk's own REST (staff): what the seeds have no word for. Private notes,
-//! canned responses, labels and the inbox they filter.
+//! canned responses, labels and the inbox they filter, and search.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use serde_json::json;
 use super::openapi::schemas::{Data, Done, ErrorBody};
 use super::openapi::seeds::{NativeConversation, NativeConversations, NativeMessage};
 use super::RequestCaller;
-use crate::actors::chat_server::{ChangeLabels, ListConversations, PostAs, PostMessage};
+use crate::actors::chat_server::{ChangeLabels, ListConversations, PostAs, PostMessage, Search};
 use crate::db::reads;
 use crate::dialects::native::{conversation_json, message_json};
 use crate::domain::canned::{self, CannedResponse};
@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/desk")
             .route("/conversations", web::get().to(conversations))
+            .route("/search", web::get().to(search))
             .route(
                 "/conversations/{id}/labels/{label}",
                 web::put().to(add_label),
@@ -283,4 +284,62 @@ async fn relabel(
         .await??;
     Ok(HttpResponse::Ok()
         .json(json!({"success": true, "data": conversation_json(&conversation, true)})))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Words to find: every one, as a word prefix, in message text; or a customer's
+    /// name (part of it) or id, or a conversation id.
+    q: String,
+    /// 1 to 100; 20 by default.
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// Search results: customers' conversations (first page only) and a page of messages.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(non_snake_case)]
+pub struct SearchPage {
+    pub conversations: Vec<NativeConversation>,
+    pub messages: Vec<crate::domain::search::Hit>,
+    pub total: i64,
+    pub hasMore: bool,
+}
+
+/// `GET /api/desk/search?q=&limit=&offset=` (staff): conversations whose customer
+/// matches, and messages (notes included, marked) whose text has every word, newest
+/// first, each with its snippet in parts (`match: true` for the words found).
+#[utoipa::path(get, path = "/api/desk/search", tag = "desk", security(("jwt" = [])),
+    params(SearchQuery),
+    responses((status = 200, description = "Matches", body = Data<SearchPage>),
+        (status = 422, description = "No word to search for, or a bad page", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn search(
+    state: State,
+    caller: RequestCaller,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller.staff()?;
+    let q = query.into_inner();
+    let results = state
+        .chat
+        .send(Search {
+            caller,
+            q: q.q,
+            offset: q.offset.unwrap_or(0),
+            limit: q.limit.unwrap_or(20),
+        })
+        .await??;
+    let conversations: Vec<_> = results
+        .conversations
+        .iter()
+        .map(|c| conversation_json(c, true))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": {
+        "conversations": conversations,
+        "messages": results.messages,
+        "total": results.total,
+        "hasMore": results.has_more,
+    }})))
 }

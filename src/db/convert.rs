@@ -195,3 +195,19 @@ impl From<super::models::CannedRow> for crate::domain::canned::CannedResponse {
         }
     }
 }
+
+impl From<super::reads::SearchHit> for crate::domain::search::Hit {
+    fn from(h: super::reads::SearchHit) -> Self {
+        crate::domain::search::Hit {
+            message_id: h.id,
+            session_id: h.conversation_id,
+            seq: h.seq,
+            sender_type: h.sender_kind,
+            sender_name: h.sender_name,
+            customer_name: h.customer_name,
+            timestamp: crate::domain::message::iso_timestamp(h.created_at),
+            private: h.private,
+            parts: crate::domain::search::parts(&h.snippet),
+        }
+    }
+}

@@ -689,3 +689,119 @@ pub fn moderation_log(
         )
         .collect())
 }
+
+/// A message that matched a search, with its marked snippet and its conversation's
+/// customer.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SearchHit {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub conversation_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub sender_kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub sender_name: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub private: bool,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub customer_name: String,
+    /// The text around the matches, marked (`search::MATCH_START`/`MATCH_END`).
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub snippet: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Messages whose text has every word of `q` (as word prefixes), newest first, with
+/// the total; sign-in codes are never found. One query, each backend's full text.
+pub fn search_messages(
+    conn: &mut DbConnection,
+    q: &crate::domain::search::Query,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<SearchHit>, i64), DbError> {
+    use diesel::sql_types::{BigInt, Text};
+    const COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.sender_kind, m.sender_name, \
+        m.created_at, m.private, c.customer_name";
+    const EXCLUDED: &str = "m.message_type <> 'auth_code'";
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let from = format!(
+                "FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+                 JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE messages_fts MATCH ?1 AND {EXCLUDED}"
+            );
+            let total = diesel::sql_query(format!("SELECT COUNT(*) AS n {from}"))
+                .bind::<Text, _>(q.fts5())
+                .get_result::<Count>(c)?
+                .n;
+            let hits = diesel::sql_query(format!(
+                "SELECT {COLUMNS}, snippet(messages_fts, 0, char(2), char(3), '…', 24) AS snippet \
+                 {from} ORDER BY m.created_at DESC, m.seq DESC LIMIT ?2 OFFSET ?3"
+            ))
+            .bind::<Text, _>(q.fts5())
+            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(offset)
+            .load(c)?;
+            Ok((hits, total))
+        }
+        DbConnection::Pg(c) => {
+            let from = format!(
+                "FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', $1) AND {EXCLUDED}"
+            );
+            let total = diesel::sql_query(format!("SELECT COUNT(*) AS n {from}"))
+                .bind::<Text, _>(q.tsquery())
+                .get_result::<Count>(c)?
+                .n;
+            let hits = diesel::sql_query(format!(
+                "SELECT {COLUMNS}, ts_headline('simple', m.content, to_tsquery('simple', $1), \
+                 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=10') AS snippet \
+                 {from} ORDER BY m.created_at DESC, m.seq DESC LIMIT $2 OFFSET $3"
+            ))
+            .bind::<Text, _>(q.tsquery())
+            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(offset)
+            .load(c)?;
+            Ok((hits, total))
+        }
+    }
+}
+
+/// Conversations (with a message) whose customer's name holds `q`, or whose id, user
+/// id or guest id is `q`; most recently active first.
+pub fn search_conversations(
+    conn: &mut DbConnection,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<Conversation>, DbError> {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("%{}%", escaped.to_lowercase());
+    let rows: Vec<ConversationRow> = conversations::table
+        .filter(conversations::last_seq.gt(0))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(customer_name) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\'")
+                .or(conversations::id.eq(q))
+                .or(conversations::customer_user_id.eq(q))
+                .or(conversations::guest_id.eq(q)),
+        )
+        .order((conversations::updated_at.desc(), conversations::id.asc()))
+        .limit(limit)
+        .select(ConversationRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}

@@ -12,6 +12,7 @@ pub mod event;
 pub mod files;
 pub mod message;
 pub mod moderation;
+pub mod search;
 pub mod stream;
 pub mod text;
 pub mod webhook;

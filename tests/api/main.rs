@@ -31,6 +31,7 @@ mod pages;
 mod persistence;
 mod proxies;
 mod rest_chat;
+mod search;
 mod server_api;
 mod sessions_rest;
 mod socketio;

@@ -1,7 +1,7 @@
 // The team desk in the console and the widget: private notes (staff see them, styled
 // apart; the customer's widget never shows one), canned responses (an admin adds one in
 // the console; an agent inserts it with "/" and its shortcut), labels and the inbox's
-// label filter.
+// label filter, and search with highlighted results.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { URL, launch, page, screenshot, token } from "./helpers.js";
@@ -131,6 +131,30 @@ describe("team desk", () => {
     await bo.locator("#inbox .empty", { hasText: "b2b" }).waitFor();
     // The customer's widget shows none of it.
     assert.equal(await customer.locator("body", { hasText: "priority" }).count(), 0);
+    assert.deepEqual(errors, []);
+  });
+
+  it("search finds customers and messages, highlights the words, and opens the conversation", async () => {
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    await ann.locator("#conn[data-state=online]").waitFor();
+    await ann.fill("#search", "wholesa");
+    const hit = ann.locator("#result-list .hit", { hasText: "prices" });
+    await hit.locator("mark", { hasText: "wholesale" }).waitFor();
+    assert.equal(await ann.locator("#inbox").isHidden(), true, "results replace the inbox");
+    await ann.fill("#search", "reship");
+    await ann.locator("#result-list .hit.note mark", { hasText: "reship" }).waitFor();
+    await ann.fill("#search", "Nora");
+    await ann.locator("#result-list .hit", { hasText: "Nora" }).first().waitFor();
+    await ann.fill("#search", "returns free");
+    const found = ann.locator("#result-list .hit", { hasText: "30 days" });
+    await found.locator("mark", { hasText: "returns" }).waitFor();
+    await screenshot(ann, "desk-search");
+    await found.locator("button").click();
+    await ann.locator("#thread-title", { hasText: "Omar" }).waitFor();
+    // Cleared, the inbox is back.
+    await ann.fill("#search", "");
+    await ann.locator("#inbox").waitFor();
     assert.deepEqual(errors, []);
   });
 });

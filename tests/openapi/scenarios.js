@@ -199,6 +199,14 @@ async function desk(api, { token, uid }) {
   assert.equal((await api.call("DELETE", `${labels}/vip`, { bearer: agent })).status, 200);
   assert.equal((await api.call("DELETE", "/api/desk/conversations/none/labels/vip", { bearer: agent })).status, 404);
 
+  const found = await api.call("GET", "/api/desk/search?q=label%20me&limit=5", { bearer: agent });
+  assert.equal(found.status, 200, found.text);
+  assert.equal((await api.call("GET", `/api/desk/search?q=${encodeURIComponent(made.json.data.id)}`, { bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", "/api/desk/search?q=hi&offset=1", { bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", "/api/desk/search?q=%20", { bearer: agent })).status, 422);
+  assert.equal((await api.call("GET", "/api/desk/search?q=hi", { bearer: customer })).status, 403);
+  assert.equal((await api.call("GET", "/api/desk/search?q=hi")).status, 401);
+
   const admin = token(uid("admin"), "admin", "Flo");
   const canned = "/api/desk/canned-responses";
   assert.equal((await api.call("GET", canned)).status, 401);

@@ -271,6 +271,26 @@ pub struct ConversationList {
     pub total: i64,
 }
 
+/// Search (staff): conversations by customer name or id, and messages by text.
+#[derive(Message)]
+#[rtype(result = "Result<SearchResults, AppError>")]
+pub struct Search {
+    pub caller: Caller,
+    pub q: String,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    /// Conversations whose customer matched (the first page only).
+    pub conversations: Vec<ConversationView>,
+    /// One page of matching messages, newest first.
+    pub messages: Vec<crate::domain::search::Hit>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
 /// Who is in a conversation's room right now.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<Participant>, AppError>")]

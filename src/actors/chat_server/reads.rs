@@ -219,6 +219,46 @@ impl Handler<ListConversations> for ChatServer {
     }
 }
 
+/// Conversations a customer search lists at most.
+const CUSTOMER_HITS: i64 = 10;
+
+impl Handler<Search> for ChatServer {
+    type Result = ResponseFuture<Result<SearchResults, AppError>>;
+
+    fn handle(&mut self, msg: Search, _: &mut Context<Self>) -> Self::Result {
+        let db = self.db.clone();
+        Box::pin(async move {
+            if !msg.caller.is_staff() {
+                return Err(AppError::insufficient_permissions());
+            }
+            check_page(msg.limit, MAX_CONVERSATION_PAGE)?;
+            if msg.offset < 0 {
+                return Err(AppError::validation("offset must not be negative"));
+            }
+            let q = crate::domain::search::Query::parse(&msg.q)?;
+            let participant = participant_id(&msg.caller, "");
+            let (offset, limit) = (msg.offset, msg.limit);
+            db.query(move |c| {
+                let (hits, total) = reads::search_messages(c, &q, offset, limit)?;
+                let conversations = match offset {
+                    0 => reads::search_conversations(c, &q.text, CUSTOMER_HITS)?
+                        .into_iter()
+                        .map(|row| reads::view_for(c, row, &participant))
+                        .collect::<Result<_, _>>()?,
+                    _ => Vec::new(),
+                };
+                Ok(SearchResults {
+                    conversations,
+                    has_more: offset + (hits.len() as i64) < total,
+                    messages: hits.into_iter().map(Into::into).collect(),
+                    total,
+                })
+            })
+            .await
+        })
+    }
+}
+
 impl Handler<GetParticipants> for ChatServer {
     type Result = ResponseActFuture<Self, Result<Vec<Participant>, AppError>>;
 

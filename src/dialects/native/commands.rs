@@ -221,6 +221,14 @@ pub enum Command {
         #[serde(default)]
         offset: Option<i64>,
     },
+    /// Staff: search conversations by customer and messages by text.
+    Search {
+        q: String,
+        #[serde(default)]
+        limit: Option<i64>,
+        #[serde(default)]
+        offset: Option<i64>,
+    },
     /// Staff: label a conversation, or take a label off.
     AddLabel {
         session_id: String,

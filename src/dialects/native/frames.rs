@@ -60,6 +60,11 @@ pub enum Reply<'a> {
         total: i64,
     },
     Pong,
+    SearchResults {
+        q: &'a str,
+        offset: i64,
+        results: &'a crate::actors::chat_server::SearchResults,
+    },
     /// A moderation command was carried out.
     ChatModerated {
         change: &'a crate::domain::moderation::RuleChange,
@@ -141,6 +146,15 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             "label": label,
             "conversations": conversations.iter().map(|c| conversation_json(c, *staff)).collect::<Vec<_>>(),
             "total": total,
+        }),
+        Reply::SearchResults { q, offset, results } => json!({
+            "type": "search_results",
+            "q": q,
+            "offset": offset,
+            "conversations": results.conversations.iter().map(|c| conversation_json(c, true)).collect::<Vec<_>>(),
+            "messages": results.messages,
+            "total": results.total,
+            "hasMore": results.has_more,
         }),
         Reply::Pong => {
             json!({"type": "pong", "timestamp": iso_timestamp(chrono::Utc::now().naive_utc())})

@@ -21,7 +21,7 @@ use actix_web_actors::ws::CloseCode;
 use crate::actors::chat_server::{
     ChangeConversation, ChangeLabels, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff,
     GetParticipants, HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations,
-    MarkRead, Notes, PostAs, PostMessage, SetTyping,
+    MarkRead, Notes, PostAs, PostMessage, Search, SetTyping,
 };
 use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
@@ -391,6 +391,23 @@ impl NativeSocket {
             | Command::WebrtcIceCandidate { .. }
             | Command::WebrtcBroadcastStart { .. }
             | Command::WebrtcBroadcastStop { .. } => self.execute_live(cmd, ctx),
+            Command::Search { q, limit, offset } => {
+                let offset = offset.unwrap_or(0);
+                let search = Search {
+                    caller: self.caller(),
+                    q: q.clone(),
+                    offset,
+                    limit: limit.unwrap_or(20),
+                };
+                self.ask(search, Order::Pipelined, ctx, move |act, ctx, results| {
+                    let reply = Reply::SearchResults {
+                        q: &q,
+                        offset,
+                        results: &results,
+                    };
+                    act.reply(ctx, reply)
+                });
+            }
             Command::AddLabel { session_id, label } => self.relabel(session_id, label, true, ctx),
             Command::RemoveLabel { session_id, label } => {
                 self.relabel(session_id, label, false, ctx)
