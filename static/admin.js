@@ -54,6 +54,8 @@ function onFrame(f, send) {
       state.me = f.userId;
       $("me").textContent = f.userId;
       send({ type: "online_staff" });
+      // Where we stand (availability) comes with the queue's answer.
+      send({ type: "queue" });
       loadInbox();
       loadCanned();
       if (state.current) {
@@ -81,6 +83,7 @@ function onFrame(f, send) {
       break;
     case "conversation_updated":
       onConversation(f);
+      if (!$("queue-view").hidden) loadQueue();
       break;
     case "typing":
       if (f.sessionId === state.current && f.userId !== state.me) {
@@ -93,6 +96,16 @@ function onFrame(f, send) {
         state.readUpTo = Math.max(state.readUpTo, f.upToSeq);
         renderTicks();
       }
+      break;
+    case "agent":
+      if (f.agent.id === state.me) $("availability").value = f.agent.availability;
+      break;
+    case "agent_updated":
+      if (f.userId === state.me) $("availability").value = f.availability;
+      if (!$("queue-view").hidden) loadQueue();
+      break;
+    case "queue":
+      renderQueue(f);
       break;
     case "search_results":
       if (f.q === search.q) showResults(f);
@@ -160,6 +173,10 @@ function renderInbox(conversations) {
 for (const b of document.querySelectorAll(".filters button")) {
   b.addEventListener("click", () => {
     document.querySelectorAll(".filters button").forEach((x) => x.classList.toggle("active", x === b));
+    const queue = b.dataset.status === "queue";
+    $("queue-view").hidden = !queue;
+    $("inbox").hidden = queue;
+    if (queue) return loadQueue();
     state.status = b.dataset.status;
     loadInbox();
   });
@@ -564,7 +581,7 @@ function runSearch(offset = 0) {
   search.offset = offset;
   const searching = search.q !== "";
   $("results").hidden = !searching;
-  $("inbox").hidden = searching;
+  $("inbox").hidden = searching || !$("queue-view").hidden;
   if (searching) send({ type: "search", q: search.q, offset, limit: 20 });
 }
 
@@ -607,4 +624,55 @@ function showResults(f) {
     );
   }
   $("more-results").hidden = !f.hasMore;
+}
+
+// ---- availability and the queue ---------------------------------------------------
+
+$("availability").addEventListener("change", () => send({ type: "set_availability", availability: $("availability").value }));
+
+let queueTimer = null;
+function loadQueue() {
+  clearTimeout(queueTimer);
+  queueTimer = setTimeout(() => send({ type: "queue" }), 50);
+}
+
+const minutes = (s) => (s == null ? "" : `${Math.max(1, Math.round(s / 60))} min`);
+
+function renderQueue(f) {
+  const mine = f.agents.find((a) => a.id === state.me);
+  if (mine) $("availability").value = mine.availability;
+  $("queue-list").replaceChildren(
+    ...f.queue.map((q) =>
+      el(
+        "li",
+        { class: "queued", "data-id": q.sessionId },
+        el("button", { type: "button", class: "ghost", onclick: () => open(q.sessionId) },
+          el("span", { class: "pos" }, `#${q.position}`),
+          el("span", { class: "who" }, q.customerName || "Guest"),
+          el("span", { class: "muted" }, `waiting since ${time(q.waitingSince)}`),
+          q.expectedWaitSeconds == null ? null : el("span", { class: "muted" }, ` · ~${minutes(q.expectedWaitSeconds)}`)),
+      ),
+    ),
+  );
+  if (!f.queue.length) $("queue-list").append(el("li", { class: "muted empty" }, "Nobody is waiting."));
+  const admin = tokenClaims().role === "admin";
+  $("agents").tBodies[0].replaceChildren(
+    ...f.agents.map((a) =>
+      el(
+        "tr",
+        { "data-id": a.id },
+        el("td", {}, a.name || a.id, a.online ? null : el("span", { class: "muted" }, " (offline)")),
+        el("td", { class: `avail ${a.availability}` }, a.availability),
+        el(
+          "td",
+          {},
+          `${a.active} / `,
+          admin
+            ? el("input", { type: "number", min: "0", max: "100", value: String(a.capacity), class: "capacity", "aria-label": `Capacity of ${a.name || a.id}`,
+                onchange: (e) => send({ type: "set_capacity", userId: a.id, capacity: e.target.value === "" ? null : Number(e.target.value) }) })
+            : String(a.capacity),
+        ),
+      ),
+    ),
+  );
 }

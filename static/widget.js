@@ -99,6 +99,9 @@ function onFrame(f, send) {
       add({ id: f.id, seq: f.seq, text: p?.text ?? "", senderType: "mine", timestamp: f.timestamp, attachments: p?.attachments ?? [] });
       break;
     }
+    case "queue_position":
+      showQueue(f);
+      break;
     case "typing":
       if (f.userId !== state.guestId) $("typing").hidden = !f.isTyping;
       break;
@@ -245,3 +248,15 @@ $("token-form").addEventListener("submit", (e) => {
 
 // A conversation from an earlier visit continues at once (replies arrive with the dot).
 if (state.conversationId) start();
+
+/** Our place in the queue while we wait for an agent ("position: null" once one has us). */
+function showQueue(f) {
+  if (f.sessionId !== state.conversationId) return;
+  const box = $("queue");
+  box.hidden = f.position == null;
+  if (box.hidden) return;
+  const wait = f.expectedWaitSeconds;
+  const about = wait == null ? "" : wait < 60 ? " · about a minute" : ` · about ${Math.round(wait / 60)} min`;
+  box.textContent = f.position === 1 ? `You are next in line${about}` : `You are number ${f.position} in line${about}`;
+  box.dataset.position = String(f.position);
+}

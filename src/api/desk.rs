@@ -1,5 +1,6 @@
 //! The team desk's own REST (staff): what the seeds have no word for. Private notes,
-//! canned responses, labels and the inbox they filter, and search.
+//! canned responses, labels and the inbox they filter, search, agents' availability and
+//! capacity, and the queue.
 
 use std::sync::Arc;
 
@@ -10,9 +11,13 @@ use serde_json::json;
 use super::openapi::schemas::{Data, Done, ErrorBody};
 use super::openapi::seeds::{NativeConversation, NativeConversations, NativeMessage};
 use super::RequestCaller;
-use crate::actors::chat_server::{ChangeLabels, ListConversations, PostAs, PostMessage, Search};
+use crate::actors::chat_server::{
+    AgentState, ChangeAgent, ChangeLabels, DeskState, GetDesk, ListConversations, PostAs,
+    PostMessage, Search,
+};
 use crate::db::reads;
 use crate::dialects::native::{conversation_json, message_json};
+use crate::domain::agent::Availability;
 use crate::domain::canned::{self, CannedResponse};
 use crate::domain::writes::{DeleteCanned, SaveCanned};
 use crate::error::AppError;
@@ -25,6 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/desk")
             .route("/conversations", web::get().to(conversations))
             .route("/search", web::get().to(search))
+            .route("/queue", web::get().to(queue))
+            .route("/agents/{id}/availability", web::put().to(set_availability))
+            .route("/agents/{id}/capacity", web::put().to(set_capacity))
             .route(
                 "/conversations/{id}/labels/{label}",
                 web::put().to(add_label),
@@ -342,4 +350,85 @@ async fn search(
         "total": results.total,
         "hasMore": results.has_more,
     }})))
+}
+
+/// `GET /api/desk/queue` (staff): the customers waiting for an agent, first come first,
+/// with their expected wait; and the agents, with their availability, capacity and load.
+#[utoipa::path(get, path = "/api/desk/queue", tag = "desk", security(("jwt" = [])),
+    responses((status = 200, description = "The queue and the agents", body = Data<DeskState>),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn queue(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
+    let caller = caller.staff()?;
+    let desk = state.chat.send(GetDesk { caller }).await??;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": desk})))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityBody {
+    /// online, away or busy.
+    availability: String,
+}
+
+/// `PUT /api/desk/agents/{id}/availability` (the agent themself, or an admin):
+/// `online` agents are auto-assigned new conversations; `away` and `busy` are not.
+#[utoipa::path(put, path = "/api/desk/agents/{id}/availability", tag = "desk", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The agent's user id")),
+    request_body = AvailabilityBody,
+    responses((status = 200, description = "The agent", body = Data<AgentState>),
+        (status = 422, description = "Not one of online, away, busy", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not this agent, nor an admin", body = ErrorBody)))]
+async fn set_availability(
+    state: State,
+    caller: RequestCaller,
+    path: web::Path<String>,
+    body: web::Json<AvailabilityBody>,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller.staff()?;
+    let availability = Availability::parse(&body.availability)?;
+    change_agent(&state, caller, path.into_inner(), Some(availability), None).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityBody {
+    /// 0 to 100 active conversations; `null` for the server's `AUTO_ASSIGN_CAPACITY`.
+    capacity: Option<i64>,
+}
+
+/// `PUT /api/desk/agents/{id}/capacity` (admin): how many active conversations
+/// auto-assignment gives the agent at most.
+#[utoipa::path(put, path = "/api/desk/agents/{id}/capacity", tag = "desk", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The agent's user id")),
+    request_body = CapacityBody,
+    responses((status = 200, description = "The agent", body = Data<AgentState>),
+        (status = 422, description = "Out of range", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn set_capacity(
+    state: State,
+    caller: RequestCaller,
+    path: web::Path<String>,
+    body: web::Json<CapacityBody>,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller.staff()?;
+    change_agent(&state, caller, path.into_inner(), None, Some(body.capacity)).await
+}
+
+async fn change_agent(
+    state: &State,
+    caller: crate::domain::Caller,
+    user_id: String,
+    availability: Option<Availability>,
+    capacity: Option<Option<i64>>,
+) -> Result<HttpResponse, AppError> {
+    let agent = state
+        .chat
+        .send(ChangeAgent {
+            caller,
+            user_id,
+            availability,
+            capacity,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": agent})))
 }

@@ -211,3 +211,14 @@ impl From<super::reads::SearchHit> for crate::domain::search::Hit {
         }
     }
 }
+
+impl From<&super::models::AgentRow> for crate::domain::agent::AgentSettings {
+    fn from(r: &super::models::AgentRow) -> Self {
+        use crate::domain::agent::Availability;
+        crate::domain::agent::AgentSettings {
+            // Only this server writes them; an unknown one reads as the default.
+            availability: Availability::parse(&r.availability).unwrap_or_default(),
+            capacity: r.capacity,
+        }
+    }
+}

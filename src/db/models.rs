@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    api_keys, attachments, auth_codes, canned_responses, conversations, guests, live_streams,
-    messages, read_cursors, stream_chat, webhook_deliveries, webhook_endpoints,
+    agents, api_keys, attachments, auth_codes, canned_responses, conversations, guests,
+    live_streams, messages, read_cursors, stream_chat, webhook_deliveries, webhook_endpoints,
 };
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -194,5 +194,14 @@ pub struct CannedRow {
     pub shortcut: String,
     pub content: String,
     pub created_by: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = agents, treat_none_as_null = true)]
+pub struct AgentRow {
+    pub user_id: String,
+    pub availability: String,
+    pub capacity: Option<i64>,
     pub updated_at: NaiveDateTime,
 }

@@ -805,3 +805,62 @@ pub fn search_conversations(
         .load(conn)?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
+
+/// Every agent's stored settings, by user id.
+pub fn agents(
+    conn: &mut DbConnection,
+) -> Result<Vec<(String, crate::domain::agent::AgentSettings)>, DbError> {
+    use super::schema::agents as a;
+    let rows: Vec<super::models::AgentRow> = a::table
+        .select(super::models::AgentRow::as_select())
+        .load(conn)?;
+    Ok(rows.iter().map(|r| (r.user_id.clone(), r.into())).collect())
+}
+
+/// Customers waiting for an agent, first come first: waiting, unassigned
+/// conversations with a message (at most `limit`).
+pub fn queue(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> Result<Vec<crate::domain::agent::Waiting>, DbError> {
+    let rows: Vec<(String, String, chrono::NaiveDateTime)> = conversations::table
+        .filter(conversations::status.eq(Status::Waiting.as_str()))
+        .filter(conversations::assigned_agent_id.is_null())
+        .filter(conversations::last_seq.gt(0))
+        .order((conversations::created_at.asc(), conversations::id.asc()))
+        .limit(limit)
+        .select((
+            conversations::id,
+            conversations::customer_name,
+            conversations::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(conversation_id, customer_name, since)| crate::domain::agent::Waiting {
+                conversation_id,
+                customer_name,
+                since,
+            },
+        )
+        .collect())
+}
+
+/// The recent time to a first answer, in seconds: the mean over the last 50
+/// conversations answered (`None` before any was).
+pub fn recent_answer_secs(conn: &mut DbConnection) -> Result<Option<f64>, DbError> {
+    let rows: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = conversations::table
+        .filter(conversations::first_response_at.is_not_null())
+        .order(conversations::first_response_at.desc())
+        .limit(50)
+        .select((conversations::created_at, conversations::first_response_at))
+        .load(conn)?;
+    let secs: Vec<f64> = rows
+        .into_iter()
+        .filter_map(|(asked, answered)| {
+            answered.map(|a| (a - asked).num_milliseconds().max(0) as f64 / 1000.0)
+        })
+        .collect();
+    Ok((!secs.is_empty()).then(|| secs.iter().sum::<f64>() / secs.len() as f64))
+}

@@ -67,6 +67,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    agents (user_id) {
+        user_id -> Text,
+        availability -> Text,
+        capacity -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     canned_responses (id) {
         id -> Text,
         shortcut -> Text,

@@ -60,6 +60,18 @@ pub enum Event {
         name: String,
         online: bool,
     },
+    /// An agent's availability or capacity changed (for staff, on every node).
+    AgentChanged {
+        user_id: String,
+        settings: super::agent::AgentSettings,
+    },
+    /// For one waiting customer's connection: their place in the queue (1 is next) and
+    /// the expected wait in seconds; `position: None` once they are out of it.
+    QueuePosition {
+        conversation_id: String,
+        position: Option<usize>,
+        expected_wait: Option<i64>,
+    },
     /// A live stream started (seed 002's `stream_started`).
     StreamStarted {
         stream: Box<super::stream::StreamView>,

@@ -2,6 +2,7 @@
 //! see, what a message is, and how client text is cleaned. No I/O here.
 
 pub mod access;
+pub mod agent;
 pub mod anonymous;
 pub mod api_key;
 pub mod auth_code;

@@ -389,3 +389,12 @@ pub struct Relabel {
     pub add: Vec<String>,
     pub remove: Vec<String>,
 }
+
+/// Change an agent's settings; the outcome is them as stored.
+#[derive(Debug, Clone)]
+pub struct SetAgent {
+    pub user_id: String,
+    pub availability: Option<super::agent::Availability>,
+    /// `Some(None)`: back to the server's default.
+    pub capacity: Option<Option<i64>>,
+}

@@ -5,6 +5,7 @@ mod helpers;
 mod node;
 mod openapi;
 
+mod agents;
 mod anonymous;
 mod attachments;
 mod auth;

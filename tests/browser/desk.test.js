@@ -1,7 +1,8 @@
 // The team desk in the console and the widget: private notes (staff see them, styled
 // apart; the customer's widget never shows one), canned responses (an admin adds one in
 // the console; an agent inserts it with "/" and its shortcut), labels and the inbox's
-// label filter, and search with highlighted results.
+// label filter, search with highlighted results, availability and the queue (the
+// console's queue view, the widget's place in line).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { URL, launch, page, screenshot, token } from "./helpers.js";
@@ -155,6 +156,48 @@ describe("team desk", () => {
     // Cleared, the inbox is back.
     await ann.fill("#search", "");
     await ann.locator("#inbox").waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  it("agents set their availability; the queue shows in the console and the widget", async () => {
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    const bo = await page(browser, errors);
+    await bo.goto(`${URL}/admin#token=${token("bo", "agent", "Bo")}`);
+    await bo.locator("#conn[data-state=online]").waitFor();
+    await bo.selectOption("#availability", "away");
+    await ann.click("#queue-tab");
+    await ann.locator("#agents tr[data-id=bo] .avail.away").waitFor();
+
+    // A guest waits: the widget says where they are in line, as the console does.
+    const guest = await page(browser, errors);
+    await guest.goto(`${URL}/`);
+    await guest.click("#bubble");
+    await guest.fill("#text", "is anyone there?");
+    await guest.press("#text", "Enter");
+    const place = guest.locator("#queue:not([hidden])");
+    await place.waitFor();
+    assert.match(await place.innerText(), /next in line|number \d+ in line/);
+    const position = await place.getAttribute("data-position");
+    const entry = ann.locator("#queue-list .queued", { hasText: "Guest" }).last();
+    await entry.locator(".pos", { hasText: `#${position}` }).waitFor();
+    await screenshot(guest, "widget-queue");
+    // The admin sets Bo's capacity in the queue view.
+    await ann.fill("#agents tr[data-id=bo] input.capacity", "3");
+    await ann.press("#agents tr[data-id=bo] input.capacity", "Tab");
+    await bo.click("#queue-tab");
+    await bo.locator("#agents tr[data-id=bo] td", { hasText: "/ 3" }).waitFor();
+    await screenshot(ann, "desk-queue");
+
+    // Taken, the guest is out of the queue.
+    const id = await entry.getAttribute("data-id");
+    await entry.locator("button").click();
+    await ann.locator(`#thread-title`).waitFor();
+    await ann.click("#accept");
+    await place.waitFor({ state: "hidden" });
+    assert.ok(id);
+    await bo.selectOption("#availability", "online");
+    await ann.locator("#agents tr[data-id=bo] .avail.online").waitFor();
     assert.deepEqual(errors, []);
   });
 });

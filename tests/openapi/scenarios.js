@@ -208,6 +208,22 @@ async function desk(api, { token, uid }) {
   assert.equal((await api.call("GET", "/api/desk/search?q=hi")).status, 401);
 
   const admin = token(uid("admin"), "admin", "Flo");
+  const agentId = JSON.parse(Buffer.from(agent.split(".")[1], "base64url")).sub;
+  assert.equal((await api.call("GET", "/api/desk/queue", { bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", "/api/desk/queue", { bearer: customer })).status, 403);
+  assert.equal((await api.call("GET", "/api/desk/queue")).status, 401);
+  const away = `/api/desk/agents/${agentId}/availability`;
+  assert.equal((await api.call("PUT", away, { body: { availability: "away" }, bearer: agent })).status, 200);
+  assert.equal((await api.call("PUT", away, { body: { availability: "gone" }, bearer: agent })).status, 422);
+  assert.equal((await api.call("PUT", away, { body: { availability: "away" }, bearer: customer })).status, 403);
+  assert.equal((await api.call("PUT", away, { body: { availability: "away" } })).status, 401);
+  const room = `/api/desk/agents/${agentId}/capacity`;
+  assert.equal((await api.call("PUT", room, { body: { capacity: 4 }, bearer: admin })).status, 200);
+  assert.equal((await api.call("PUT", room, { body: { capacity: null }, bearer: admin })).status, 200);
+  assert.equal((await api.call("PUT", room, { body: { capacity: -1 }, bearer: admin })).status, 422);
+  assert.equal((await api.call("PUT", room, { body: { capacity: 4 }, bearer: agent })).status, 403);
+  assert.equal((await api.call("PUT", room, { body: { capacity: 4 } })).status, 401);
+
   const canned = "/api/desk/canned-responses";
   assert.equal((await api.call("GET", canned)).status, 401);
   assert.equal((await api.call("GET", canned, { bearer: customer })).status, 403);

@@ -158,25 +158,25 @@ impl ChatServer {
     /// One try; an agent another node filled meanwhile (the write refuses it) leaves
     /// `tries - 1` more, with the loads read again.
     fn try_auto_assign(&mut self, conversation_id: String, tries: u32, ctx: &mut Context<Self>) {
-        let capacity = self.limits.auto_assign_capacity;
-        if capacity <= 0 || tries == 0 {
+        if tries == 0 {
             return;
         }
-        // Agents, not admins, on every node, in a stable order.
-        let mut agents: Vec<(String, String)> = self
-            .local_staff()
+        // Agents, not admins, on every node, who say they are online and have room,
+        // in a stable order, each with their capacity.
+        let agents: Vec<(String, String, i64)> = self
+            .available_agents()
             .into_iter()
-            .chain(self.remote_staff.values().cloned())
-            .filter(|m| m.role == "agent")
-            .map(|m| (m.id, m.name))
+            .map(|(id, name)| {
+                let capacity = self.capacity_of(&id);
+                (id, name, capacity)
+            })
+            .filter(|(_, _, capacity)| *capacity > 0)
             .collect();
         if agents.is_empty() {
             return;
         }
-        agents.sort();
-        agents.dedup_by(|a, b| a.0 == b.0);
         let db = self.db.clone();
-        let ids: Vec<String> = agents.iter().map(|(id, _)| id.clone()).collect();
+        let ids: Vec<String> = agents.iter().map(|(id, _, _)| id.clone()).collect();
         // Cluster mode: the round-robin's turn is shared by the nodes.
         let turn = self.cluster.as_ref().map(|c| c.send(NextTurn));
         async move {
@@ -193,10 +193,10 @@ impl ChatServer {
             let start = turn.map_or(act.next_agent, |t| t as usize % n);
             let free = (0..n)
                 .map(|k| (start + k) % n)
-                .find(|&i| loads.get(i).is_some_and(|(_, l)| *l < capacity));
+                .find(|&i| loads.get(i).is_some_and(|(_, l)| *l < agents[i].2));
             let Some(i) = free else { return };
             act.next_agent = i + 1;
-            let (agent_id, agent_name) = agents[i].clone();
+            let (agent_id, agent_name, capacity) = agents[i].clone();
             // The server assigns with an admin's authority.
             let system = Caller::Staff(crate::auth::Identity {
                 user_id: "system".into(),

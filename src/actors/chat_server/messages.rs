@@ -291,6 +291,64 @@ pub struct SearchResults {
     pub has_more: bool,
 }
 
+/// Change an agent's availability (themself, or an admin) or capacity (an admin).
+#[derive(Message)]
+#[rtype(result = "Result<AgentState, AppError>")]
+pub struct ChangeAgent {
+    pub caller: Caller,
+    pub user_id: String,
+    pub availability: Option<crate::domain::agent::Availability>,
+    /// `Some(None)`: back to the server's default.
+    pub capacity: Option<Option<i64>>,
+}
+
+/// An agent as the desk shows them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentState {
+    pub id: String,
+    /// Their name while they are online.
+    pub name: Option<String>,
+    /// `agent` or `admin`, while they are online.
+    pub role: Option<String>,
+    /// Connected, on any node.
+    pub online: bool,
+    pub availability: crate::domain::agent::Availability,
+    /// Active conversations auto-assignment gives them at most.
+    pub capacity: i64,
+    /// Whether an admin set `capacity` (else it is the server's default).
+    pub capacity_set: bool,
+    /// Active conversations assigned to them now.
+    pub active: i64,
+}
+
+/// The queue and the agents (staff): who waits, in order, and who could take them.
+#[derive(Message)]
+#[rtype(result = "Result<DeskState, AppError>")]
+pub struct GetDesk {
+    pub caller: Caller,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeskState {
+    pub queue: Vec<Queued>,
+    /// Agents online, and any whose settings were ever changed.
+    pub agents: Vec<AgentState>,
+}
+
+/// A customer in the queue.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Queued {
+    /// 1 is next.
+    pub position: usize,
+    pub session_id: String,
+    pub customer_name: String,
+    pub waiting_since: String,
+    pub expected_wait_seconds: Option<i64>,
+}
+
 /// Who is in a conversation's room right now.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<Participant>, AppError>")]

@@ -3,6 +3,7 @@
 //! connections. It owns in-memory state only; storage goes through DbSync, and it
 //! holds `Recipient`s, so any transport can register.
 
+mod agents;
 mod conversations;
 mod identity;
 pub mod messages;
@@ -97,6 +98,11 @@ pub struct ChatServer {
     metrics: Arc<Metrics>,
     /// Where the auto-assignment round-robin continues.
     next_agent: usize,
+    /// Agents' stored settings (a cache: every change comes through here, or from
+    /// another node as `AgentChanged`).
+    agents: HashMap<String, crate::domain::agent::AgentSettings>,
+    /// The queue may have moved: waiting customers here get their place again.
+    queue: agents::QueueWatch,
 }
 
 /// After a Redis outage, at most this many messages per conversation are read back
@@ -145,6 +151,8 @@ impl ChatServer {
             evictions,
             metrics,
             next_agent: 0,
+            agents: HashMap::new(),
+            queue: agents::QueueWatch::default(),
         }
     }
 
@@ -254,6 +262,10 @@ impl ChatServer {
         };
         if !c.rooms.insert(room.to_owned()) {
             return;
+        }
+        // A customer arrived: they may be waiting, and get told their place.
+        if !c.caller.is_staff() {
+            self.queue.moved();
         }
         self.rooms.entry(room.to_owned()).or_default().insert(conn);
         if let Some(p) = self.participant(conn, room) {
@@ -407,6 +419,7 @@ impl ChatServer {
         origin: Option<ConnId>,
         echo: bool,
     ) {
+        self.queue.observe(&event);
         let out = Arc::new(Outbound::new(event));
         self.publish(&out, room, to_staff);
         self.deliver_here(out, room, to_staff, origin, echo);
@@ -602,6 +615,8 @@ impl Actor for ChatServer {
         if self.cluster.is_some() {
             ctx.run_interval(sequence::HOLD / 3, |act, ctx| act.fill_gaps(ctx));
         }
+        self.load_agents(ctx);
+        ctx.run_interval(agents::QUEUE_TICK, |act, ctx| act.tell_queue(ctx));
     }
 }
 
@@ -634,6 +649,7 @@ fn crosses_nodes(event: &Event) -> bool {
             | Event::Typing { .. }
             | Event::Presence { .. }
             | Event::Read { .. }
+            | Event::AgentChanged { .. }
     )
 }
 
@@ -643,6 +659,10 @@ impl Handler<ChatEvent> for ChatServer {
 
     fn handle(&mut self, msg: ChatEvent, _: &mut Context<Self>) {
         self.remote_rooms.observe(&msg.node, &msg.event);
+        self.queue.observe(&msg.event);
+        if let Event::AgentChanged { user_id, settings } = &msg.event {
+            self.agents.insert(user_id.clone(), *settings);
+        }
         // A conversation stored by another node belongs to its owner here too: a claim
         // made here gives way, and listeners who may not see it go (as on its node).
         if let Event::ConversationChanged { conversation, .. } = &msg.event {
@@ -759,6 +779,9 @@ impl Handler<Missed> for ChatServer {
     type Result = ();
 
     fn handle(&mut self, msg: Missed, ctx: &mut Context<Self>) {
+        // Agents' settings changed meanwhile are read again; the queue may have moved.
+        self.load_agents(ctx);
+        self.queue.moved();
         let db = self.db.clone();
         let read = async move {
             db.query(move |c| crate::db::reads::written_since(c, msg.since, CATCH_UP_PAGE))

@@ -4,6 +4,7 @@
 //! so one rejected write does not undo its neighbours. Domain rules come from
 //! `domain`; these apply them atomically with the rows they depend on.
 
+mod agents;
 mod api_keys;
 mod attachments;
 mod canned;

@@ -221,6 +221,20 @@ pub enum Command {
         #[serde(default)]
         offset: Option<i64>,
     },
+    /// Staff: say whether they take new conversations (`online`, `away`, `busy`); an
+    /// admin may say it for another agent (`userId`).
+    SetAvailability {
+        availability: String,
+        #[serde(default)]
+        user_id: Option<String>,
+    },
+    /// Admins: an agent's capacity for auto-assignment (`null`: the server's default).
+    SetCapacity {
+        user_id: String,
+        capacity: Option<i64>,
+    },
+    /// Staff: the queue, and the agents.
+    Queue,
     /// Staff: search conversations by customer and messages by text.
     Search {
         q: String,

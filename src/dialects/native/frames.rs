@@ -60,6 +60,12 @@ pub enum Reply<'a> {
         total: i64,
     },
     Pong,
+    Agent {
+        agent: &'a crate::actors::chat_server::AgentState,
+    },
+    Desk {
+        desk: &'a crate::actors::chat_server::DeskState,
+    },
     SearchResults {
         q: &'a str,
         offset: i64,
@@ -147,6 +153,10 @@ pub fn encode_reply(reply: &Reply) -> ByteString {
             "conversations": conversations.iter().map(|c| conversation_json(c, *staff)).collect::<Vec<_>>(),
             "total": total,
         }),
+        Reply::Agent { agent } => json!({"type": "agent", "agent": agent}),
+        Reply::Desk { desk } => {
+            json!({"type": "queue", "queue": desk.queue, "agents": desk.agents})
+        }
         Reply::SearchResults { q, offset, results } => json!({
             "type": "search_results",
             "q": q,
@@ -334,6 +344,23 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             "userId": participant_id,
             "role": role,
             "name": name,
+        }),
+        Event::AgentChanged { .. } if !audience.staff => return None,
+        Event::AgentChanged { user_id, settings } => json!({
+            "type": "agent_updated",
+            "userId": user_id,
+            "availability": settings.availability,
+            "capacity": settings.capacity,
+        }),
+        Event::QueuePosition {
+            conversation_id,
+            position,
+            expected_wait,
+        } => json!({
+            "type": "queue_position",
+            "sessionId": conversation_id,
+            "position": position,
+            "expectedWaitSeconds": expected_wait,
         }),
         Event::StaffPresence {
             user_id,

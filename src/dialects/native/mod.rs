@@ -19,14 +19,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws::CloseCode;
 
 use crate::actors::chat_server::{
-    ChangeConversation, ChangeLabels, ChatServer, ConnId, Deliver, FetchHistory, GetOnlineStaff,
-    GetParticipants, HistoryPage, JoinConversation, Leave, LeaveConversation, ListConversations,
-    MarkRead, Notes, PostAs, PostMessage, Search, SetTyping,
+    ChangeAgent, ChangeConversation, ChangeLabels, ChatServer, ConnId, Deliver, FetchHistory,
+    GetDesk, GetOnlineStaff, GetParticipants, HistoryPage, JoinConversation, Leave,
+    LeaveConversation, ListConversations, MarkRead, Notes, PostAs, PostMessage, Search, SetTyping,
 };
 use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
 use crate::dialects::DialectId;
-use crate::domain::conversation::{Status, StatusChange};
+use crate::domain::agent::Availability;
+use crate::domain::conversation::{participant_id, Status, StatusChange};
 use crate::domain::writes::ReadTarget;
 use crate::domain::{Audience, Caller, Event, Outbound};
 use crate::error::AppError;
@@ -391,6 +392,29 @@ impl NativeSocket {
             | Command::WebrtcIceCandidate { .. }
             | Command::WebrtcBroadcastStart { .. }
             | Command::WebrtcBroadcastStop { .. } => self.execute_live(cmd, ctx),
+            Command::SetAvailability {
+                availability,
+                user_id,
+            } => {
+                let availability = match Availability::parse(&availability) {
+                    Ok(a) => a,
+                    Err(e) => return self.error(ctx, &e),
+                };
+                let caller = self.caller();
+                let user_id = user_id.unwrap_or_else(|| participant_id(&caller, ""));
+                self.change_agent(caller, user_id, Some(availability), None, ctx);
+            }
+            Command::SetCapacity { user_id, capacity } => {
+                self.change_agent(self.caller(), user_id, None, Some(capacity), ctx)
+            }
+            Command::Queue => {
+                let desk = GetDesk {
+                    caller: self.caller(),
+                };
+                self.ask(desk, Order::Pipelined, ctx, |act, ctx, desk| {
+                    act.reply(ctx, Reply::Desk { desk: &desk })
+                });
+            }
             Command::Search { q, limit, offset } => {
                 let offset = offset.unwrap_or(0);
                 let search = Search {
@@ -499,6 +523,30 @@ impl NativeSocket {
             client_id,
             attachment_ids,
         }
+    }
+
+    /// An agent's settings changed: answered with the agent; every staff connection
+    /// gets `agent_updated`.
+    fn change_agent(
+        &mut self,
+        caller: Caller,
+        user_id: String,
+        availability: Option<Availability>,
+        capacity: Option<Option<i64>>,
+        ctx: &mut Ctx,
+    ) {
+        if !self.registered(ctx) {
+            return;
+        }
+        let msg = ChangeAgent {
+            caller,
+            user_id,
+            availability,
+            capacity,
+        };
+        self.ask(msg, Order::Pipelined, ctx, |act, ctx, agent| {
+            act.reply(ctx, Reply::Agent { agent: &agent })
+        });
     }
 
     /// Label changes answer with the `conversation_updated` every staff connection gets.

@@ -3,6 +3,7 @@
 //! `TEST_REDIS_URL`; without them these tests say so and pass, unless
 //! `SB_REQUIRE_CLUSTER=1` (as `.ci/run` sets), which makes that a failure.
 
+mod desk;
 mod fanout;
 mod limits;
 mod metrics;

@@ -1,0 +1,2 @@
+DROP INDEX conversations_status_created;
+DROP TABLE agents;
