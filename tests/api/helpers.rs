@@ -13,8 +13,10 @@ use tempfile::TempDir;
 pub const WAIT: Duration = Duration::from_secs(5);
 
 /// Frames about presence, status, typing and reads that arrive beside the frames a test waits for.
-pub const SIDE_CHANNEL: [&str; 7] = [
+pub const SIDE_CHANNEL: [&str; 9] = [
     "conversation_updated",
+    "queue_position",
+    "agent_updated",
     "participant_joined",
     "participant_left",
     "staff_presence",
@@ -468,6 +470,25 @@ impl WsClient {
         let v = self.recv_type("error").await;
         assert_eq!(v["message"], message, "unexpected error {v}");
         v
+    }
+
+    /// Every JSON frame that arrives within `ms` milliseconds, side-channel ones too.
+    pub async fn frames_for(&mut self, ms: u64) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        let mut got = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, self.framed.next()).await {
+                Err(_) => return got,
+                Ok(Some(Ok(Frame::Text(b)))) => {
+                    got.push(serde_json::from_slice(&b).expect("JSON"));
+                }
+                Ok(Some(Ok(Frame::Ping(p)))) => {
+                    let _ = self.framed.send(ws::Message::Pong(p)).await;
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_)) | None) => return got,
+            }
+        }
     }
 
     /// No frame other than side-channel ones arrives for `ms` milliseconds, and the

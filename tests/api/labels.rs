@@ -56,6 +56,15 @@ async fn staff_label_conversations_over_ws_and_the_inbox_filters_by_label() {
     })
     .await;
 
+    // The customer, in the room, hears nothing of it (not even as a status frame).
+    let heard = cust.frames_for(300).await;
+    assert!(
+        heard
+            .iter()
+            .all(|f| f["type"] != "conversation_updated" && !f.to_string().contains("vip")),
+        "{heard:?}"
+    );
+
     // The inbox filtered by label, with the filter echoed.
     bo.send(json!({"type": "inbox", "label": "vip"})).await;
     let inbox = bo.recv_until(|f| f["type"] == "inbox").await;

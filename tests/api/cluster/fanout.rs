@@ -267,5 +267,9 @@ async fn notes_and_labels_reach_staff_on_every_node_and_no_customer() {
         .recv_until(|f| f["type"] == "conversation_updated" && f["change"] == "labels")
         .await;
     assert_eq!(labelled["conversation"]["labels"], json!(["vip"]));
-    customer.expect_silence(300).await;
+    let heard = customer.frames_for(300).await;
+    assert!(
+        heard.iter().all(|f| f["type"] != "conversation_updated"),
+        "{heard:?}"
+    );
 }
