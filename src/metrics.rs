@@ -161,6 +161,7 @@ pub struct Metrics {
     pub first_response: Histogram,
     pub resolution: Histogram,
     messages: Family<L1, Counter>,
+    ratings: Family<L1, Counter>,
     pub agents_online: Gauge,
     agent_active: Family<Agent, Gauge>,
     // Live stream.
@@ -349,6 +350,12 @@ impl Metrics {
             "Support messages stored, by sender kind (customer, guest, agent, admin, system)",
             messages.clone(),
         );
+        let ratings = Family::default();
+        r.register(
+            "ratings",
+            "Customers' ratings of resolved conversations, by score (1 to 5), counted by the node that stored each",
+            ratings.clone(),
+        );
         let agents_online = Gauge::default();
         r.register(
             "agents_online",
@@ -463,6 +470,7 @@ impl Metrics {
             &["delete", "mute", "slow_mode", "limits", "pin", "unpin"],
         );
         known(&signals, "kind", &["offer", "answer", "ice_candidate"]);
+        known(&ratings, "score", &["1", "2", "3", "4", "5"]);
         for t in [
             Transport::WebSocket,
             Transport::SocketIoWebSocket,
@@ -500,6 +508,7 @@ impl Metrics {
             first_response,
             resolution,
             messages,
+            ratings,
             agents_online,
             agent_active,
             stream_viewers,
@@ -619,6 +628,14 @@ impl Metrics {
     }
 
     /// `action`: delete, mute or slow_mode.
+    /// A customer rated a conversation `score` (1 to 5).
+    pub fn rated(&self, score: u8) {
+        const SCORES: [&str; 5] = ["1", "2", "3", "4", "5"];
+        if let Some(label) = SCORES.get(usize::from(score).wrapping_sub(1)) {
+            self.ratings.get_or_create(&[("score", label)]).inc();
+        }
+    }
+
     pub fn moderated(&self, action: &'static str) {
         self.moderation.get_or_create(&[("action", action)]).inc();
     }

@@ -212,6 +212,8 @@ function showConversation(c) {
   $("thread-status").textContent = c.status;
   $("thread-status").dataset.status = c.status;
   learnLabels(c.labels);
+  $("thread-rating").hidden = !c.rating;
+  if (c.rating) $("thread-rating").textContent = `${"★".repeat(c.rating.score)}${"☆".repeat(5 - c.rating.score)}${c.rating.comment ? ` “${c.rating.comment}”` : ""}`;
   $("labels").replaceChildren(
     ...(c.labels ?? []).map((l) =>
       el("li", { class: "label" }, l, el("button", { type: "button", class: "ghost", title: `Remove ${l}`, "aria-label": `Remove label ${l}`, onclick: () => send({ type: "remove_label", sessionId: c.id, label: l }) }, "×")),

@@ -99,6 +99,9 @@ function onFrame(f, send) {
       add({ id: f.id, seq: f.seq, text: p?.text ?? "", senderType: "mine", timestamp: f.timestamp, attachments: p?.attachments ?? [] });
       break;
     }
+    case "conversation_updated":
+      if (f.sessionId === state.conversationId) showRating(f.conversation);
+      break;
     case "queue_position":
       showQueue(f);
       break;
@@ -260,3 +263,27 @@ function showQueue(f) {
   box.textContent = f.position === 1 ? `You are next in line${about}` : `You are number ${f.position} in line${about}`;
   box.dataset.position = String(f.position);
 }
+
+// ---- rating: asked for once the conversation is resolved --------------------------
+
+let score = 0;
+function showRating(c) {
+  const resolved = c.status === "resolved" || c.status === "closed";
+  $("rating").hidden = !resolved || !!c.rating;
+  $("rated").hidden = !c.rating;
+}
+
+for (const star of document.querySelectorAll("#rating .stars button")) {
+  star.addEventListener("click", () => {
+    score = Number(star.dataset.score);
+    document.querySelectorAll("#rating .stars button").forEach((b) => b.classList.toggle("on", Number(b.dataset.score) <= score));
+    $("rating-send").disabled = false;
+  });
+}
+
+$("rating").addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (!score || !state.conn) return;
+  const comment = $("rating-comment").value.trim();
+  state.conn.send({ type: "rate", rating: score, comment: comment || undefined });
+});

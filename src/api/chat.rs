@@ -9,7 +9,9 @@ use serde_json::json;
 use super::openapi::schemas::ErrorBody;
 use super::openapi::seeds::{NativeHistory, SentToStaff};
 use super::RequestCaller;
-use crate::actors::chat_server::{FetchHistory, HistoryPage, Notes, PostAs, PostMessage};
+use crate::actors::chat_server::{
+    FetchHistory, HistoryPage, Notes, PostAs, PostMessage, RateConversation,
+};
 use crate::db::reads;
 use crate::dialects::native::message_json;
 use crate::domain::anonymous;
@@ -184,4 +186,49 @@ pub async fn session_messages(
         "messages": history.messages.iter().map(message_json).collect::<Vec<_>>(),
         "hasMore": history.has_more,
     })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RatingBody {
+    /// 1 to 5.
+    rating: i64,
+    /// Up to 2,000 characters.
+    comment: Option<String>,
+    /// An anonymous session's secret, for clients without the browser cookie.
+    session_secret: Option<String>,
+}
+
+/// `POST /api/chat/sessions/{sessionId}/rating` (the conversation's customer, once it
+/// is resolved): `{rating, comment?}`, once.
+#[utoipa::path(post, path = "/api/chat/sessions/{session_id}/rating", tag = "native (seed 000)", security((), ("jwt" = [])),
+    params(("session_id" = String, Path, description = "The session")),
+    request_body = RatingBody,
+    responses((status = 200, description = "Rated", body = super::openapi::schemas::Data<super::openapi::seeds::NativeConversation>),
+        (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not the customer", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody), (status = 409, description = "Not resolved yet, or rated already", body = ErrorBody),
+        (status = 422, description = "A bad rating or comment", body = ErrorBody)))]
+pub async fn rate(
+    req: HttpRequest,
+    state: web::Data<Arc<AppState>>,
+    caller: RequestCaller,
+    path: web::Path<String>,
+    body: web::Json<RatingBody>,
+) -> Result<HttpResponse, AppError> {
+    let session_id = path.into_inner();
+    let body = body.into_inner();
+    let secret = body.session_secret.or_else(|| secret_header(&req));
+    let caller = prove(&state, &req, caller.0, &session_id, secret).await?;
+    let conversation = state
+        .chat
+        .send(RateConversation {
+            origin: None,
+            conversation_id: session_id,
+            caller,
+            score: body.rating,
+            comment: body.comment,
+        })
+        .await??;
+    let data = crate::dialects::native::conversation_json(&conversation, false);
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
 }

@@ -67,7 +67,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/sessions/{session_id}/messages",
                 web::get().to(chat::session_messages),
-            ),
+            )
+            .route("/sessions/{session_id}/rating", web::post().to(chat::rate)),
     )
     .configure(chat_sessions::configure)
     .configure(desk::configure)

@@ -36,6 +36,14 @@ impl From<ConversationRow> for Conversation {
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            rating: match (row.rating, row.rated_at) {
+                (Some(score), Some(at)) => Some(crate::domain::conversation::Rating {
+                    score: score.clamp(1, 5) as u8,
+                    comment: row.rating_comment,
+                    rated_at: at,
+                }),
+                _ => None,
+            },
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct ConversationRow {
     pub first_response_at: Option<NaiveDateTime>,
     /// `,a,b,` (see `convert::stored_labels`).
     pub labels: String,
+    pub rating: Option<i32>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -31,6 +31,9 @@ diesel::table! {
         anon_key -> Nullable<Text>,
         first_response_at -> Nullable<Timestamp>,
         labels -> Text,
+        rating -> Nullable<Integer>,
+        rating_comment -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -30,6 +30,9 @@ pub struct ConversationData {
     pub updated_at: String,
     /// Staff's labels.
     pub labels: Vec<String>,
+    /// The customer's rating (1 to 5), once given.
+    pub rating: Option<u8>,
+    pub rating_comment: Option<String>,
 }
 
 impl From<&Conversation> for ConversationData {
@@ -49,6 +52,8 @@ impl From<&Conversation> for ConversationData {
             created_at: iso_timestamp(c.created_at),
             updated_at: iso_timestamp(c.updated_at),
             labels: c.labels.clone(),
+            rating: c.rating.as_ref().map(|r| r.score),
+            rating_comment: c.rating.as_ref().and_then(|r| r.comment.clone()),
         }
     }
 }

@@ -75,6 +75,26 @@ pub struct Conversation {
     pub updated_at: NaiveDateTime,
     /// Staff's labels, sorted (`label`); customers never see them.
     pub labels: Vec<String>,
+    /// The customer's rating, once resolved.
+    pub rating: Option<Rating>,
+}
+
+/// A customer's rating of a resolved conversation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rating {
+    /// 1 to 5.
+    pub score: u8,
+    pub comment: Option<String>,
+    pub rated_at: NaiveDateTime,
+}
+
+/// A rating's score and comment as given, checked.
+pub fn rating(score: i64, comment: Option<&str>) -> Result<(u8, Option<String>), AppError> {
+    if !(1..=5).contains(&score) {
+        return Err(AppError::validation("rating must be 1 to 5"));
+    }
+    let comment = super::text::optional_field("comment", comment, 2000)?;
+    Ok((score as u8, comment.filter(|c| !c.is_empty())))
 }
 
 /// Most labels on one conversation.
@@ -398,6 +418,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             labels: Vec::new(),
+            rating: None,
         }
     }
 

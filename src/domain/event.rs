@@ -16,6 +16,8 @@ pub enum ChangeKind {
     StatusChanged,
     /// Staff's labels (for staff only).
     Labels,
+    /// The customer rated it.
+    Rated,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

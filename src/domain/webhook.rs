@@ -10,10 +10,11 @@ use sha2::Sha256;
 use crate::error::AppError;
 
 /// The events an endpoint may ask for.
-pub const EVENTS: [&str; 8] = [
+pub const EVENTS: [&str; 9] = [
     "conversation.created",
     "conversation.status_changed",
     "conversation.assigned",
+    "conversation.rated",
     "message.created",
     "message.read",
     "stream.started",

@@ -398,3 +398,13 @@ pub struct SetAgent {
     /// `Some(None)`: back to the server's default.
     pub capacity: Option<Option<i64>>,
 }
+
+/// The customer rates their resolved conversation (once); the outcome is the
+/// conversation with its rating.
+#[derive(Debug, Clone)]
+pub struct Rate {
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub score: u8,
+    pub comment: Option<String>,
+}

@@ -31,6 +31,7 @@ mod ownership;
 mod pages;
 mod persistence;
 mod proxies;
+mod ratings;
 mod rest_chat;
 mod search;
 mod server_api;

@@ -2,7 +2,8 @@
 // apart; the customer's widget never shows one), canned responses (an admin adds one in
 // the console; an agent inserts it with "/" and its shortcut), labels and the inbox's
 // label filter, search with highlighted results, availability and the queue (the
-// console's queue view, the widget's place in line).
+// console's queue view, the widget's place in line), and the widget's rating of a
+// resolved conversation, shown in the console.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { URL, launch, page, screenshot, token } from "./helpers.js";
@@ -198,6 +199,39 @@ describe("team desk", () => {
     assert.ok(id);
     await bo.selectOption("#availability", "online");
     await ann.locator("#agents tr[data-id=bo] .avail.online").waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  it("a resolved conversation is rated in the widget, and the console shows it", async () => {
+    const customer = await page(browser, errors);
+    await customer.goto(`${URL}/`);
+    await customer.click("#bubble");
+    await customer.click(".signin-token summary");
+    await customer.fill("#token", token("rita-1", "customer", "Rita"));
+    await customer.press("#token", "Enter");
+    await customer.fill("#text", "all sorted, thanks");
+    await customer.press("#text", "Enter");
+    await customer.locator("#log li.out:not(.pending) .text", { hasText: "all sorted" }).waitFor();
+    assert.equal(await customer.locator("#rating").isHidden(), true, "no rating before it is resolved");
+
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    // (Bo, online with a capacity now, may have been given it: Ann finds it by name.)
+    await ann.fill("#search", "Rita");
+    await ann.locator("#result-list .hit", { hasText: "Rita" }).first().locator("button").click();
+    await ann.locator("#thread-title", { hasText: "Rita" }).waitFor();
+    if (await ann.locator("#accept:not([disabled])").count()) await ann.click("#accept");
+    await ann.locator("#thread-status", { hasText: "active" }).waitFor();
+    await ann.click("#resolve");
+
+    await customer.locator("#rating:not([hidden])").waitFor();
+    await customer.click("#rating .stars button[data-score='4']");
+    await customer.fill("#rating-comment", "Fast and friendly");
+    await screenshot(customer, "widget-rating");
+    await customer.click("#rating-send");
+    await customer.locator("#rated:not([hidden])").waitFor();
+    assert.equal(await customer.locator("#rating").isHidden(), true);
+    await ann.locator("#thread-rating", { hasText: "★★★★☆ “Fast and friendly”" }).waitFor();
     assert.deepEqual(errors, []);
   });
 });

@@ -96,6 +96,19 @@ async function native(api, { token, uid }) {
   assert.equal(history.json.messages.length, 1);
   const stranger = token(uid("other"), "customer");
   assert.equal((await api.call("GET", `/api/chat/sessions/${sessionId}/messages`, { bearer: stranger })).status, 403);
+
+  // A rating, once resolved.
+  const rating = `/api/chat/sessions/${sessionId}/rating`;
+  assert.equal((await api.call("POST", rating, { body: { rating: 5 }, bearer: customer })).status, 409);
+  const agent = token(uid("agent"), "agent", "Al");
+  assert.equal((await api.call("POST", `/api/v1/chat/sessions/${sessionId}/assign`, { bearer: agent })).status, 200);
+  assert.equal((await api.call("PATCH", `/api/v1/chat/sessions/${sessionId}/status`, { body: { status: "resolved" }, bearer: agent })).status, 200);
+  assert.equal((await api.call("POST", rating, { body: { rating: 7 }, bearer: customer })).status, 422);
+  assert.equal((await api.call("POST", rating, { body: { rating: 5 }, bearer: stranger })).status, 403);
+  assert.equal((await api.call("POST", "/api/chat/sessions/no-such-session-id/rating", { body: { rating: 5 }, bearer: customer })).status, 404);
+  const rated = await api.call("POST", rating, { body: { rating: 5, comment: "great" }, bearer: customer });
+  assert.equal(rated.status, 200, rated.text);
+  assert.equal((await api.call("POST", rating, { body: { rating: 5 }, bearer: customer })).status, 409);
 }
 
 /** Seed 004's sessions: made, written to (JSON and a form with a file), read, assigned. */

@@ -420,6 +420,42 @@ impl Handler<ChangeLabels> for ChatServer {
     }
 }
 
+impl Handler<RateConversation> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationView, AppError>>;
+
+    /// Stored once; the room and every staff connection hear of it.
+    fn handle(&mut self, msg: RateConversation, ctx: &mut Context<Self>) -> Self::Result {
+        let checked = match msg.caller.is_staff() {
+            true => Err(AppError::forbidden(
+                "Only the customer rates a conversation",
+            )),
+            false => crate::domain::conversation::rating(msg.score, msg.comment.as_deref()),
+        };
+        let (score, comment) = match checked {
+            Ok(r) => r,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let write = writes::Rate {
+            conversation_id: msg.conversation_id,
+            caller: msg.caller,
+            score,
+            comment,
+        };
+        let origin = msg.origin;
+        self.request(ctx, write, move |act, _, conversation| {
+            act.metrics.rated(score);
+            let room = conversation.id.clone();
+            let event = Event::ConversationChanged {
+                conversation: Box::new(conversation.clone().into()),
+                change: ChangeKind::Rated,
+                by: None,
+            };
+            act.deliver(event, Some(&room), true, origin, true);
+            conversation.into()
+        })
+    }
+}
+
 impl Handler<MarkRead> for ChatServer {
     type Result = ResponseFuture<Result<ReadReceipt, AppError>>;
 

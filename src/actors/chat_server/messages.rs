@@ -167,6 +167,17 @@ pub struct ChangeLabels {
     pub remove: Vec<String>,
 }
 
+/// The customer rates their resolved conversation (1 to 5, and a comment).
+#[derive(Message)]
+#[rtype(result = "Result<ConversationView, AppError>")]
+pub struct RateConversation {
+    pub origin: Option<ConnId>,
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub score: i64,
+    pub comment: Option<String>,
+}
+
 /// Advance the caller's read cursor.
 #[derive(Message)]
 #[rtype(result = "Result<ReadReceipt, AppError>")]

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         crate::api::chat::send_to_staff,
         crate::api::chat::session_messages,
+        crate::api::chat::rate,
         crate::api::desk::add_note,
         crate::api::desk::conversations,
         crate::api::desk::search,

@@ -30,7 +30,7 @@ pub struct NativeMessage {
     pub private: bool,
 }
 
-/// A conversation in the native shape, as staff see it (with `labels`).
+/// A conversation in the native shape (staff see its `labels` too).
 #[derive(serde::Serialize, ToSchema)]
 #[allow(non_snake_case)]
 pub struct NativeConversation {
@@ -49,9 +49,21 @@ pub struct NativeConversation {
     pub lastSeq: i64,
     pub createdAt: String,
     pub updatedAt: String,
-    pub labels: Vec<String>,
+    /// Staff's labels: for staff only.
+    pub labels: Option<Vec<String>>,
+    pub rating: Option<NativeRating>,
     pub unreadCount: Option<i64>,
     pub lastMessage: Option<NativeMessage>,
+}
+
+/// The customer's rating of a resolved conversation.
+#[derive(serde::Serialize, ToSchema)]
+#[allow(non_snake_case)]
+pub struct NativeRating {
+    /// 1 to 5.
+    pub score: u8,
+    pub comment: Option<String>,
+    pub ratedAt: String,
 }
 
 /// A page of conversations.

@@ -14,7 +14,8 @@ use crate::domain::conversation::{
 };
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
-    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Relabel, Timing,
+    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Rate, Relabel,
+    Timing,
 };
 use crate::domain::{Author, Caller, Message, SenderKind};
 use crate::error::{AppError, ErrorKind};
@@ -149,6 +150,9 @@ fn insert_conversation(
         anon_key: new.owner.anon_key().map(str::to_owned),
         first_response_at: None,
         labels: String::new(),
+        rating: None,
+        rating_comment: None,
+        rated_at: None,
     };
     // Each backend's own connection: the multi-backend one has no ON CONFLICT.
     let insert = diesel::insert_into(conversations::table)
@@ -536,5 +540,38 @@ impl Write for Relabel {
             .set(conversations::labels.eq(&conv.labels))
             .execute(conn)?;
         Ok(conv.into())
+    }
+}
+
+impl Write for Rate {
+    type Outcome = Conversation;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Conversation, WriteError> {
+        let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
+        let status = Status::parse(&conv.status);
+        if !matches!(status, Some(Status::Resolved | Status::Closed)) {
+            let e = AppError::new(
+                ErrorKind::Conflict,
+                "Rate a conversation once it is resolved",
+            );
+            return Err(e.into());
+        }
+        if conv.rating.is_some() {
+            let e = AppError::new(ErrorKind::Conflict, "This conversation is rated already");
+            return Err(e.into());
+        }
+        conv.rating = Some(i32::from(self.score));
+        conv.rating_comment = self.comment.clone();
+        conv.rated_at = Some(now_millis());
+        diesel::update(conversations::table.find(&conv.id))
+            .set((
+                conversations::rating.eq(conv.rating),
+                conversations::rating_comment.eq(&conv.rating_comment),
+                conversations::rated_at.eq(conv.rated_at),
+            ))
+            .execute(conn)?;
+        let conversation: Conversation = conv.into();
+        outbox::rated(conn, &conversation)?;
+        Ok(conversation)
     }
 }

@@ -84,6 +84,16 @@ pub(super) fn status_changed(
     record(conn, "conversation.status_changed", &c.id, data)
 }
 
+pub(super) fn rated(conn: &mut DbConnection, c: &Conversation) -> Result<(), WriteError> {
+    let Some(r) = &c.rating else { return Ok(()) };
+    let data = serde_json::json!({
+        "conversation": webhook::conversation_data(c),
+        "rating": r.score,
+        "comment": r.comment,
+    });
+    record(conn, "conversation.rated", &c.id, data)
+}
+
 pub(super) fn assigned(
     conn: &mut DbConnection,
     c: &Conversation,

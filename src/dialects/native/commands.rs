@@ -221,6 +221,12 @@ pub enum Command {
         #[serde(default)]
         offset: Option<i64>,
     },
+    /// A customer rates their resolved conversation: 1 to 5, and a comment.
+    Rate {
+        rating: i64,
+        #[serde(default)]
+        comment: Option<String>,
+    },
     /// Staff: say whether they take new conversations (`online`, `away`, `busy`); an
     /// admin may say it for another agent (`userId`).
     SetAvailability {

@@ -231,6 +231,12 @@ pub fn conversation_json(c: &ConversationView, staff: bool) -> Value {
     if staff {
         v["labels"] = json!(r.labels);
     }
+    v["rating"] = match &r.rating {
+        Some(rating) => {
+            json!({"score": rating.score, "comment": rating.comment, "ratedAt": iso_timestamp(rating.rated_at)})
+        }
+        None => Value::Null,
+    };
     if let Some(n) = c.unread_count {
         v["unreadCount"] = json!(n);
     }
@@ -302,7 +308,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             ..
         } => json!({
             "type": "conversation_updated",
-            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status", ChangeKind::Labels => "labels" },
+            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status", ChangeKind::Labels => "labels", ChangeKind::Rated => "rated" },
             "sessionId": conversation.conversation.id,
             "conversation": conversation_json(conversation, audience.staff),
         }),

@@ -21,7 +21,8 @@ use actix_web_actors::ws::CloseCode;
 use crate::actors::chat_server::{
     ChangeAgent, ChangeConversation, ChangeLabels, ChatServer, ConnId, Deliver, FetchHistory,
     GetDesk, GetOnlineStaff, GetParticipants, HistoryPage, JoinConversation, Leave,
-    LeaveConversation, ListConversations, MarkRead, Notes, PostAs, PostMessage, Search, SetTyping,
+    LeaveConversation, ListConversations, MarkRead, Notes, PostAs, PostMessage, RateConversation,
+    Search, SetTyping,
 };
 use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
@@ -392,6 +393,21 @@ impl NativeSocket {
             | Command::WebrtcIceCandidate { .. }
             | Command::WebrtcBroadcastStart { .. }
             | Command::WebrtcBroadcastStop { .. } => self.execute_live(cmd, ctx),
+            Command::Rate { rating, comment } => {
+                let Registration::Customer { session_id, caller } = &self.registration else {
+                    let e = AppError::forbidden("Only the customer rates a conversation");
+                    return self.refuse_role(ctx, e);
+                };
+                let rate = RateConversation {
+                    origin: Some(self.id),
+                    conversation_id: session_id.clone(),
+                    caller: caller.clone(),
+                    score: rating,
+                    comment,
+                };
+                // Answered by the `conversation_updated` (change `rated`) its room gets.
+                self.ask(rate, Order::Pipelined, ctx, |_, _, _| {});
+            }
             Command::SetAvailability {
                 availability,
                 user_id,
