@@ -678,3 +678,14 @@ function renderQueue(f) {
     ),
   );
 }
+
+// ---- transcripts ---------------------------------------------------------------------
+
+$("transcript").addEventListener("click", async () => {
+  if (!state.current) return;
+  const res = await fetch(`/api/chat/sessions/${encodeURIComponent(state.current)}/transcript?format=html`, {
+    headers: { authorization: `Bearer ${state.token}` },
+  });
+  if (!res.ok) return toast($("toast"), `Transcript: ${(await res.json().catch(() => ({}))).message || res.status}`);
+  window.open(URL.createObjectURL(await res.blob()), "_blank");
+});

@@ -72,6 +72,7 @@ function onFrame(f, send) {
   switch (f.type) {
     case "registered":
       state.registered = true;
+      $("transcript").hidden = false;
       // Resume: everything after the last message we have (all of it on first load),
       // then whatever was written meanwhile.
       send({ type: "history", sessionId: state.conversationId, afterSeq: state.lastSeq, limit: 200 });
@@ -286,4 +287,19 @@ $("rating").addEventListener("submit", (e) => {
   if (!score || !state.conn) return;
   const comment = $("rating-comment").value.trim();
   state.conn.send({ type: "rate", rating: score, comment: comment || undefined });
+});
+
+// ---- transcript: the conversation as a text file -----------------------------------
+
+$("transcript").addEventListener("click", async () => {
+  if (!state.conversationId) return;
+  const headers = state.token ? { authorization: `Bearer ${state.token}` } : {};
+  const guest = !state.token && state.guestId ? `&guestId=${encodeURIComponent(state.guestId)}` : "";
+  const res = await fetch(`/api/chat/sessions/${encodeURIComponent(state.conversationId)}/transcript?format=text${guest}`, { headers });
+  if (!res.ok) {
+    $("error").textContent = (await res.json().catch(() => ({}))).message || `HTTP ${res.status}`;
+    return;
+  }
+  const link = el("a", { href: URL.createObjectURL(await res.blob()), download: `conversation-${state.conversationId}.txt` });
+  link.click();
 });

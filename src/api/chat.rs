@@ -10,7 +10,7 @@ use super::openapi::schemas::ErrorBody;
 use super::openapi::seeds::{NativeHistory, SentToStaff};
 use super::RequestCaller;
 use crate::actors::chat_server::{
-    FetchHistory, HistoryPage, Notes, PostAs, PostMessage, RateConversation,
+    FetchHistory, GetConversation, HistoryPage, Notes, PostAs, PostMessage, RateConversation,
 };
 use crate::db::reads;
 use crate::dialects::native::message_json;
@@ -231,4 +231,98 @@ pub async fn rate(
         .await??;
     let data = crate::dialects::native::conversation_json(&conversation, false);
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptQuery {
+    /// `text` (the default) or `html` (a printable page).
+    format: Option<String>,
+    /// A guest's id (seed 003's guests), for a guest's own conversation.
+    #[serde(rename = "guestId")]
+    guest_id: Option<String>,
+}
+
+/// Messages one history read takes while a transcript is gathered.
+const TRANSCRIPT_PAGE: i64 = 200;
+
+/// `GET /api/chat/sessions/{sessionId}/transcript?format=text|html`: the whole
+/// conversation as a download, for staff (notes included, marked) and for its customer.
+#[utoipa::path(get, path = "/api/chat/sessions/{session_id}/transcript", tag = "native (seed 000)", security((), ("jwt" = [])),
+    params(("session_id" = String, Path, description = "The session"), TranscriptQuery,
+        ("X-Session-Secret" = Option<String>, Header, description = "An anonymous session's secret")),
+    responses((status = 200, description = "The transcript, as a download", content((String = "text/plain"), (String = "text/html"))),
+        (status = 401, description = "No token, or an invalid one", body = ErrorBody), (status = 403, description = "Not allowed", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad format", body = ErrorBody)))]
+pub async fn transcript(
+    req: HttpRequest,
+    state: web::Data<Arc<AppState>>,
+    caller: RequestCaller,
+    path: web::Path<String>,
+    query: web::Query<TranscriptQuery>,
+) -> Result<HttpResponse, AppError> {
+    let html = match query.format.as_deref() {
+        None | Some("text") => false,
+        Some("html") => true,
+        Some(_) => return Err(AppError::validation("format must be text or html")),
+    };
+    let session_id = path.into_inner();
+    let caller = match query.guest_id.clone() {
+        Some(guest) => super::caller_or_guest(&state, caller, Some(guest)).await?,
+        None => prove(&state, &req, caller.0, &session_id, secret_header(&req)).await?,
+    };
+    let conversation = state
+        .chat
+        .send(GetConversation {
+            conversation_id: session_id.clone(),
+            caller: caller.clone(),
+        })
+        .await??
+        .conversation;
+    let mut messages = Vec::new();
+    loop {
+        let after = messages
+            .last()
+            .map_or(0, |m: &crate::domain::Message| m.seq);
+        let page = state
+            .chat
+            .send(FetchHistory {
+                conversation_id: session_id.clone(),
+                caller: caller.clone(),
+                page: HistoryPage::After {
+                    seq: after,
+                    limit: TRANSCRIPT_PAGE,
+                },
+                notes: Notes::Shown,
+            })
+            .await??;
+        messages.extend(page.messages);
+        if !page.has_more {
+            break;
+        }
+    }
+    let base_url = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let t = crate::domain::transcript::Transcript {
+        conversation: &conversation,
+        messages: &messages,
+        base_url: &base_url,
+    };
+    let (body, content_type, ext) = match html {
+        true => (t.html(), "text/html; charset=utf-8", "html"),
+        false => (t.text(), "text/plain; charset=utf-8", "txt"),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"conversation-{}.{ext}\"",
+                conversation.id
+            ),
+        ))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .body(body))
 }

@@ -68,7 +68,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/sessions/{session_id}/messages",
                 web::get().to(chat::session_messages),
             )
-            .route("/sessions/{session_id}/rating", web::post().to(chat::rate)),
+            .route("/sessions/{session_id}/rating", web::post().to(chat::rate))
+            .route(
+                "/sessions/{session_id}/transcript",
+                web::get().to(chat::transcript),
+            ),
     )
     .configure(chat_sessions::configure)
     .configure(desk::configure)

@@ -16,6 +16,7 @@ pub mod moderation;
 pub mod search;
 pub mod stream;
 pub mod text;
+pub mod transcript;
 pub mod webhook;
 pub mod writes;
 

@@ -174,7 +174,7 @@ impl TestApp {
     }
 
     /// A request as this test's browser sends it: with its cookie.
-    fn request(
+    pub fn request(
         &self,
         method: awc::http::Method,
         path: &str,

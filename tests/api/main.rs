@@ -41,4 +41,5 @@ mod socketio_layer;
 mod storage;
 mod support_rest;
 mod tls;
+mod transcripts;
 mod webhooks;

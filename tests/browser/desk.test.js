@@ -232,6 +232,21 @@ describe("team desk", () => {
     await customer.locator("#rated:not([hidden])").waitFor();
     assert.equal(await customer.locator("#rating").isHidden(), true);
     await ann.locator("#thread-rating", { hasText: "★★★★☆ “Fast and friendly”" }).waitFor();
+
+    // Transcripts: the widget downloads the text, the console opens the printable page.
+    const [download] = await Promise.all([customer.waitForEvent("download"), customer.click("#transcript")]);
+    const text = await new Promise((resolve, reject) => {
+      download.createReadStream().then((s) => {
+        let t = "";
+        s.on("data", (d) => (t += d));
+        s.on("end", () => resolve(t));
+        s.on("error", reject);
+      }, reject);
+    });
+    assert.match(text, /all sorted, thanks/);
+    const [printable] = await Promise.all([ann.context().waitForEvent("page"), ann.click("#transcript")]);
+    await printable.waitForLoadState();
+    assert.match(await printable.content(), /all sorted, thanks/);
     assert.deepEqual(errors, []);
   });
 });

@@ -109,6 +109,13 @@ async function native(api, { token, uid }) {
   const rated = await api.call("POST", rating, { body: { rating: 5, comment: "great" }, bearer: customer });
   assert.equal(rated.status, 200, rated.text);
   assert.equal((await api.call("POST", rating, { body: { rating: 5 }, bearer: customer })).status, 409);
+
+  const transcript = `/api/chat/sessions/${sessionId}/transcript`;
+  assert.equal((await api.call("GET", transcript, { bearer: customer })).status, 200);
+  assert.equal((await api.call("GET", `${transcript}?format=html`, { bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", `${transcript}?format=pdf`, { bearer: agent })).status, 422);
+  assert.equal((await api.call("GET", transcript, { bearer: stranger })).status, 403);
+  assert.equal((await api.call("GET", "/api/chat/sessions/no-such-session-id/transcript", { bearer: agent })).status, 404);
 }
 
 /** Seed 004's sessions: made, written to (JSON and a form with a file), read, assigned. */

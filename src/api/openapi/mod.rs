@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::chat::send_to_staff,
         crate::api::chat::session_messages,
         crate::api::chat::rate,
+        crate::api::chat::transcript,
         crate::api::desk::add_note,
         crate::api::desk::conversations,
         crate::api::desk::search,
