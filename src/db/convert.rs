@@ -204,8 +204,8 @@ impl From<super::models::CannedRow> for crate::domain::canned::CannedResponse {
     }
 }
 
-impl From<super::reads::SearchHit> for crate::domain::search::Hit {
-    fn from(h: super::reads::SearchHit) -> Self {
+impl From<super::models::SearchHit> for crate::domain::search::Hit {
+    fn from(h: super::models::SearchHit) -> Self {
         crate::domain::search::Hit {
             message_id: h.id,
             session_id: h.conversation_id,

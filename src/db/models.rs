@@ -208,3 +208,28 @@ pub struct AgentRow {
     pub capacity: Option<i64>,
     pub updated_at: NaiveDateTime,
 }
+
+/// A message that matched a search, with its marked snippet and its conversation's
+/// customer.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SearchHit {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub conversation_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub sender_kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub sender_name: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub private: bool,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub customer_name: String,
+    /// The text around the matches, marked (`search::MATCH_START`/`MATCH_END`).
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub snippet: String,
+}

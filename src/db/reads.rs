@@ -690,31 +690,6 @@ pub fn moderation_log(
         .collect())
 }
 
-/// A message that matched a search, with its marked snippet and its conversation's
-/// customer.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct SearchHit {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub id: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub conversation_id: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub seq: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub sender_kind: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub sender_name: String,
-    #[diesel(sql_type = diesel::sql_types::Timestamp)]
-    pub created_at: chrono::NaiveDateTime,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    pub private: bool,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub customer_name: String,
-    /// The text around the matches, marked (`search::MATCH_START`/`MATCH_END`).
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub snippet: String,
-}
-
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -728,7 +703,7 @@ pub fn search_messages(
     q: &crate::domain::search::Query,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<SearchHit>, i64), DbError> {
+) -> Result<(Vec<super::models::SearchHit>, i64), DbError> {
     use diesel::sql_types::{BigInt, Text};
     const COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.sender_kind, m.sender_name, \
         m.created_at, m.private, c.customer_name";

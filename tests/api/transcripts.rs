@@ -178,17 +178,7 @@ async fn an_anonymous_visitor_downloads_their_own_transcript() {
 #[actix_web::test]
 async fn a_guest_downloads_their_transcript_by_guest_id() {
     let app = spawn_app().await;
-    let (status, opened) = app
-        .call(
-            "POST",
-            "/api/support/conversation/guest",
-            Some(&json!({})),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{opened}");
-    let guest = opened["guestId"].as_str().unwrap().to_owned();
-    let id = opened["conversation"]["id"].as_str().unwrap().to_owned();
+    let (guest, id) = new_guest(&app).await;
     let mut c = app.ws().await;
     c.send(json!({"type": "register", "sessionId": id, "guestId": guest}))
         .await;
@@ -201,15 +191,7 @@ async fn a_guest_downloads_their_transcript_by_guest_id() {
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("guest here"), "{text}");
     // Another guest's id is refused.
-    let (_, other) = app
-        .call(
-            "POST",
-            "/api/support/conversation/guest",
-            Some(&json!({})),
-            None,
-        )
-        .await;
-    let other = other["guestId"].as_str().unwrap();
+    let (other, _) = new_guest(&app).await;
     let (status, _, _, _) = download(
         &app,
         &format!("/api/chat/sessions/{id}/transcript?guestId={other}"),
@@ -217,4 +199,13 @@ async fn a_guest_downloads_their_transcript_by_guest_id() {
     )
     .await;
     assert_eq!(status, 403);
+}
+
+/// A new guest with an open conversation (seed 003): the guest id and the conversation's.
+async fn new_guest(app: &TestApp) -> (String, String) {
+    let path = "/api/support/conversation/guest";
+    let (status, opened) = app.call("POST", path, Some(&json!({})), None).await;
+    assert_eq!(status, 200, "{opened}");
+    let id = |v: &serde_json::Value| v.as_str().expect("an id").to_owned();
+    (id(&opened["guestId"]), id(&opened["conversation"]["id"]))
 }
