@@ -150,6 +150,10 @@ pub struct Config {
     /// many active conversations; 0 turns auto-assignment off.
     #[arg(long, env = "AUTO_ASSIGN_CAPACITY", default_value_t = 0, global = true)]
     pub auto_assign_capacity: i64,
+    /// Resolve an active conversation, with a system message, once its customer has not
+    /// written for this many minutes; 0 turns it off.
+    #[arg(long, env = "AUTO_RESOLVE_MINUTES", default_value_t = 0.0, value_parser = non_negative_minutes, global = true)]
+    pub auto_resolve_minutes: f64,
     /// How often the server pings each WebSocket.
     #[arg(long, env = "HEARTBEAT_INTERVAL", default_value = DEFAULT_HEARTBEAT, value_parser = humantime::parse_duration, global = true)]
     pub heartbeat_interval: Duration,
@@ -266,6 +270,7 @@ impl Config {
             typing_timeout: parse_duration(DEFAULT_TYPING_TIMEOUT),
             auth_code_ttl: parse_duration(DEFAULT_AUTH_CODE_TTL),
             auto_assign_capacity: 0,
+            auto_resolve_minutes: 0.0,
             stream_chat_max_chars: 500,
             stream_chat_per_minute: 60,
             client_timeout: parse_duration(DEFAULT_CLIENT_TIMEOUT),
@@ -311,6 +316,14 @@ impl Config {
 
 fn parse_duration(s: &str) -> Duration {
     humantime::parse_duration(s).unwrap_or(Duration::from_secs(30))
+}
+
+/// A number of minutes, 0 or more (fractions allowed).
+fn non_negative_minutes(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if m.is_finite() && m >= 0.0 => Ok(m),
+        _ => Err(format!("{s:?} is not a number of minutes (0 or more)")),
+    }
 }
 
 #[cfg(test)]

@@ -132,6 +132,8 @@ pub fn start(config: Config) -> Result<Running, StartError> {
         typing_ttl: config.typing_timeout,
         auth_code_ttl: config.auth_code_ttl,
         auto_assign_capacity: config.auto_assign_capacity,
+        auto_resolve_after: (config.auto_resolve_minutes > 0.0)
+            .then(|| std::time::Duration::from_secs_f64(config.auto_resolve_minutes * 60.0)),
     };
     let code_pepper = crate::domain::auth_code::hash(&secret, "auth-code-pepper");
     let evictions = std::sync::Arc::new(crate::actors::delivery::Evictions::new(

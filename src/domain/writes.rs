@@ -408,3 +408,14 @@ pub struct Rate {
     pub score: u8,
     pub comment: Option<String>,
 }
+
+/// Resolve, each with a system message, up to `limit` active conversations whose
+/// customer has not written since `quiet_since` (nor had it started by then): every
+/// node may ask, since each is checked again under its row's lock.
+#[derive(Debug, Clone)]
+pub struct AutoResolve {
+    pub quiet_since: NaiveDateTime,
+    /// What the system message says.
+    pub note: String,
+    pub limit: i64,
+}

@@ -10,6 +10,7 @@ mod anonymous;
 mod attachments;
 mod auth;
 mod auth_codes;
+mod auto_resolve;
 mod bad_input;
 mod browser;
 mod canned;

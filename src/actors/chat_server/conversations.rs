@@ -150,6 +150,38 @@ impl ChatServer {
         conversation.into()
     }
 
+    /// Resolve the conversations whose customer has been quiet for `after` (one sweep
+    /// at a time; every node sweeps, and each conversation is resolved once).
+    pub(super) fn auto_resolve(&mut self, after: Duration, ctx: &mut Context<Self>) {
+        if self.resolving {
+            return;
+        }
+        let Ok(after_chrono) = chrono::Duration::from_std(after) else {
+            return;
+        };
+        self.resolving = true;
+        let minutes = (after.as_secs_f64() / 60.0).round().max(1.0) as u64;
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
+        let sweep = writes::AutoResolve {
+            quiet_since: crate::domain::message::now_millis() - after_chrono,
+            note: format!(
+                "Conversation resolved automatically: no reply from the customer for {minutes} {unit}"
+            ),
+            limit: 100,
+        };
+        self.write(ctx, sweep, |act, _, resolved| {
+            act.resolving = false;
+            match resolved {
+                Ok(resolved) => {
+                    for changed in resolved {
+                        act.changed(None, None, changed);
+                    }
+                }
+                Err(e) => log::warn!("auto-resolve could not run: {e}"),
+            }
+        });
+    }
+
     /// Give a new conversation to the next online agent (round-robin) under capacity.
     fn auto_assign(&mut self, conversation_id: String, ctx: &mut Context<Self>) {
         self.try_auto_assign(conversation_id, ASSIGN_TRIES, ctx);

@@ -50,6 +50,8 @@ pub struct ChatLimits {
     pub auth_code_ttl: Duration,
     /// Auto-assign new conversations to agents with fewer active ones than this (0: off).
     pub auto_assign_capacity: i64,
+    /// Resolve active conversations whose customer is quiet for this long (`None`: off).
+    pub auto_resolve_after: Option<Duration>,
 }
 
 struct Conn {
@@ -103,6 +105,8 @@ pub struct ChatServer {
     agents: HashMap<String, crate::domain::agent::AgentSettings>,
     /// The queue may have moved: waiting customers here get their place again.
     queue: agents::QueueWatch,
+    /// An auto-resolve sweep is being written.
+    resolving: bool,
 }
 
 /// After a Redis outage, at most this many messages per conversation are read back
@@ -153,6 +157,7 @@ impl ChatServer {
             next_agent: 0,
             agents: HashMap::new(),
             queue: agents::QueueWatch::default(),
+            resolving: false,
         }
     }
 
@@ -617,6 +622,11 @@ impl Actor for ChatServer {
         }
         self.load_agents(ctx);
         ctx.run_interval(agents::QUEUE_TICK, |act, ctx| act.tell_queue(ctx));
+        if let Some(after) = self.limits.auto_resolve_after {
+            // Often enough that a conversation goes at most a quarter late.
+            let every = (after / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+            ctx.run_interval(every, move |act, ctx| act.auto_resolve(after, ctx));
+        }
     }
 }
 

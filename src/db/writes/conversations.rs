@@ -14,8 +14,8 @@ use crate::domain::conversation::{
 };
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
-    BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Rate, Relabel,
-    Timing,
+    AutoResolve, BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Rate,
+    Relabel, Timing,
 };
 use crate::domain::{Author, Caller, Message, SenderKind};
 use crate::error::{AppError, ErrorKind};
@@ -573,5 +573,71 @@ impl Write for Rate {
         let conversation: Conversation = conv.into();
         outbox::rated(conn, &conversation)?;
         Ok(conversation)
+    }
+}
+
+/// Active conversations whose customer has been quiet since `since` (and that started
+/// before it), at most `limit`; with `only`, that one alone if it is such.
+fn quiet_conversations(
+    conn: &mut DbConnection,
+    since: chrono::NaiveDateTime,
+    only: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, WriteError> {
+    let customer_kinds = [SenderKind::Customer.as_str(), SenderKind::Guest.as_str()];
+    let spoke_since = messages::table
+        .filter(messages::conversation_id.eq(conversations::id))
+        .filter(messages::sender_kind.eq_any(customer_kinds))
+        .filter(messages::created_at.ge(since));
+    let mut q = conversations::table
+        .filter(conversations::status.eq(Status::Active.as_str()))
+        .filter(conversations::created_at.lt(since))
+        .filter(diesel::dsl::not(diesel::dsl::exists(spoke_since)))
+        .select(conversations::id)
+        .order(conversations::updated_at.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(conversations::id.eq(id.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+impl Write for AutoResolve {
+    type Outcome = Vec<Changed>;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Vec<Changed>, WriteError> {
+        let mut resolved = Vec::new();
+        for id in quiet_conversations(conn, self.quiet_since, None, self.limit)? {
+            let Some(mut conv) = locked_row(conn, &id)? else {
+                continue;
+            };
+            // Another node resolved it, or the customer wrote, since we looked.
+            if quiet_conversations(conn, self.quiet_since, Some(&id), 1)?.is_empty() {
+                continue;
+            }
+            let timing = status_timing(&conv, Some(Status::Active), Status::Resolved);
+            let agent = conv.assigned_agent_id.clone();
+            set_status(conn, &mut conv, Status::Resolved, agent)?;
+            let system = insert_message(
+                conn,
+                &mut conv,
+                &system_author(),
+                &self.note,
+                "system",
+                None,
+                false,
+            )?;
+            let conversation: Conversation = conv.into();
+            let system: Message = system.into();
+            outbox::status_changed(conn, &conversation, Status::Active)?;
+            outbox::message_created(conn, &system)?;
+            resolved.push(Changed {
+                conversation,
+                system,
+                timing,
+            });
+        }
+        Ok(resolved)
     }
 }

@@ -81,3 +81,68 @@ async fn availability_and_queue_places_agree_on_every_node() {
         assert_eq!(place["position"].as_u64(), Some(i as u64), "{place}");
     }
 }
+
+#[actix_web::test]
+async fn every_node_sweeps_and_a_quiet_conversation_is_resolved_once() {
+    let Some(services) = services() else { return };
+    let env = [("AUTO_RESOLVE_MINUTES", "0.03")];
+    let cluster = Cluster::start_with(&services, &["sweep-a", "sweep-b", "sweep-c"], &env);
+    let a = &cluster.nodes[0];
+    let customer = token("sweep-cust", "customer");
+    let agent = token("sweep-agent", "agent");
+    let (status, made) = a
+        .call(
+            "POST",
+            "/api/v1/chat/sessions",
+            Some(&json!({"initial_message": "hi"})),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["data"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = a
+        .call(
+            "POST",
+            &format!("/api/v1/chat/sessions/{id}/assign"),
+            None,
+            Some(&agent),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Quiet for 1.8 s: resolved by whichever node sweeps first, once.
+    let history = format!("/api/chat/sessions/{id}/messages");
+    let mut notes = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let (_, h) = a.call("GET", &history, None, Some(&agent)).await;
+        notes = h["messages"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter(|m| {
+                        m["message"]
+                            .as_str()
+                            .is_some_and(|t| t.contains("automatically"))
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        if notes > 0 {
+            break;
+        }
+    }
+    assert_eq!(notes, 1);
+    // More sweeps on three nodes change nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, h) = a.call("GET", &history, None, Some(&agent)).await;
+    let all = h["messages"].as_array().unwrap();
+    let again = all
+        .iter()
+        .filter(|m| {
+            m["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("automatically"))
+        })
+        .count();
+    assert_eq!(again, 1, "{h}");
+}
