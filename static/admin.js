@@ -212,6 +212,8 @@ function showConversation(c) {
   $("thread-status").textContent = c.status;
   $("thread-status").dataset.status = c.status;
   learnLabels(c.labels);
+  $("thread-snoozed").hidden = !c.snoozedUntil;
+  if (c.snoozedUntil) $("thread-snoozed").textContent = `snoozed until ${new Date(c.snoozedUntil).toLocaleString([], { dateStyle: "short", timeStyle: "short" })}`;
   $("thread-rating").hidden = !c.rating;
   if (c.rating) $("thread-rating").textContent = `${"★".repeat(c.rating.score)}${"☆".repeat(5 - c.rating.score)}${c.rating.comment ? ` “${c.rating.comment}”` : ""}`;
   $("labels").replaceChildren(
@@ -688,4 +690,25 @@ $("transcript").addEventListener("click", async () => {
   });
   if (!res.ok) return toast($("toast"), `Transcript: ${(await res.json().catch(() => ({}))).message || res.status}`);
   window.open(URL.createObjectURL(await res.blob()), "_blank");
+});
+
+// ---- snooze ---------------------------------------------------------------------------
+
+/** When a snooze choice ends, as the server reads times. */
+function snoozeUntil(choice) {
+  const t = new Date();
+  if (choice === "1h") t.setHours(t.getHours() + 1);
+  if (choice === "tomorrow") {
+    t.setDate(t.getDate() + 1);
+    t.setHours(9, 0, 0, 0);
+  }
+  if (choice === "week") t.setDate(t.getDate() + 7);
+  return t.toISOString();
+}
+
+$("snooze").addEventListener("change", () => {
+  const choice = $("snooze").value;
+  $("snooze").value = "";
+  if (!choice || !state.current) return;
+  send({ type: "snooze", sessionId: state.current, until: choice === "wake" ? null : snoozeUntil(choice) });
 });

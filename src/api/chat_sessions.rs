@@ -126,6 +126,7 @@ async fn list_sessions(
         .send(ListConversations {
             caller: caller.signed_in()?,
             status: Some(q.status.unwrap_or_else(|| "open".into())),
+            snoozed: crate::actors::chat_server::Snoozed::Any,
             label: None,
             conversation_type: None,
             offset: q.offset.unwrap_or(0),

@@ -13,7 +13,7 @@ use super::openapi::seeds::{NativeConversation, NativeConversations, NativeMessa
 use super::RequestCaller;
 use crate::actors::chat_server::{
     AgentState, ChangeAgent, ChangeLabels, DeskState, GetDesk, ListConversations, PostAs,
-    PostMessage, Search,
+    PostMessage, Search, SnoozeConversation,
 };
 use crate::db::reads;
 use crate::dialects::native::{conversation_json, message_json};
@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::delete().to(remove_label),
             )
             .route("/conversations/{id}/notes", web::post().to(add_note))
+            .route("/conversations/{id}/snooze", web::put().to(snooze))
             .route("/canned-responses", web::get().to(list_canned))
             .route("/canned-responses", web::post().to(create_canned))
             .route("/canned-responses/{id}", web::patch().to(change_canned))
@@ -196,7 +197,8 @@ fn not_found() -> AppError {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
-    /// waiting, active, resolved, closed, or open (waiting or active).
+    /// waiting, active, resolved, closed, or open (waiting or active): those not
+    /// snoozed; or `snoozed`: those snoozed, whatever their status.
     status: Option<String>,
     /// Only conversations with this label.
     label: Option<String>,
@@ -220,12 +222,14 @@ async fn conversations(
 ) -> Result<HttpResponse, AppError> {
     let caller = caller.staff()?;
     let q = query.into_inner();
+    let (status, snoozed) = crate::domain::conversation::desk_view(q.status);
     let list = state
         .chat
         .send(ListConversations {
             caller,
-            status: q.status,
+            status,
             label: q.label,
+            snoozed,
             conversation_type: None,
             offset: q.offset.unwrap_or(0),
             limit: q.limit.unwrap_or(50),
@@ -431,4 +435,39 @@ async fn change_agent(
         })
         .await??;
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": agent})))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnoozeBody {
+    /// Until when (`2026-12-24T09:00:00.000Z`, within 90 days); `null` wakes it now.
+    until: Option<String>,
+}
+
+/// `PUT /api/desk/conversations/{id}/snooze` (staff): out of the inbox until `until`,
+/// or until its customer writes, whichever comes first.
+#[utoipa::path(put, path = "/api/desk/conversations/{id}/snooze", tag = "desk", security(("jwt" = [])),
+    params(("id" = String, Path, description = "The conversation")),
+    request_body = SnoozeBody,
+    responses((status = 200, description = "The conversation, with `snoozedUntil`", body = Data<NativeConversation>),
+        (status = 404, description = "No such conversation", body = ErrorBody), (status = 422, description = "A bad time", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn snooze(
+    state: State,
+    caller: RequestCaller,
+    path: web::Path<String>,
+    body: web::Json<SnoozeBody>,
+) -> Result<HttpResponse, AppError> {
+    let caller = caller.staff()?;
+    let conversation = state
+        .chat
+        .send(SnoozeConversation {
+            origin: None,
+            conversation_id: path.into_inner(),
+            caller,
+            until: body.into_inner().until,
+        })
+        .await??;
+    Ok(HttpResponse::Ok()
+        .json(json!({"success": true, "data": conversation_json(&conversation, true)})))
 }

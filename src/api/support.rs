@@ -239,6 +239,7 @@ async fn admin_conversations(
         .send(ListConversations {
             caller,
             status: q.status,
+            snoozed: crate::actors::chat_server::Snoozed::Any,
             label: None,
             conversation_type: q.conversation_type,
             offset,

@@ -44,6 +44,7 @@ impl From<ConversationRow> for Conversation {
                 }),
                 _ => None,
             },
+            snoozed_until: row.snoozed_until,
         }
     }
 }

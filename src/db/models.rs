@@ -33,6 +33,7 @@ pub struct ConversationRow {
     pub rating: Option<i32>,
     pub rating_comment: Option<String>,
     pub rated_at: Option<NaiveDateTime>,
+    pub snoozed_until: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

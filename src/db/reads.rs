@@ -9,7 +9,7 @@ use super::schema::{
     attachments, conversations, guests, live_streams, messages, read_cursors, stream_chat,
 };
 use super::{DbConnection, DbError};
-use crate::domain::conversation::{Conversation, ConversationView, Owner, Status};
+use crate::domain::conversation::{Conversation, ConversationView, Owner, Snoozed, Status};
 use crate::domain::message::{AttachmentFile, HistoryPage, Message, Notes};
 use crate::domain::stream::Stream;
 
@@ -289,6 +289,8 @@ pub struct ConversationFilter {
     pub statuses: Vec<String>,
     /// Only those with this label.
     pub label: Option<String>,
+    /// By their snooze, as of `now` (`Snoozed::Any`: not looked at).
+    pub snoozed: (Snoozed, chrono::NaiveDateTime),
     pub conversation_type: Option<String>,
     pub offset: i64,
     pub limit: i64,
@@ -315,6 +317,18 @@ pub fn list_conversations(
         }
         if let Some(l) = &f.label {
             q = q.filter(conversations::labels.like(convert::label_pattern(l)));
+        }
+        let (snoozed, now) = f.snoozed;
+        match snoozed {
+            Snoozed::Any => {}
+            Snoozed::Hide => {
+                q = q.filter(
+                    conversations::snoozed_until
+                        .is_null()
+                        .or(conversations::snoozed_until.le(now)),
+                )
+            }
+            Snoozed::Only => q = q.filter(conversations::snoozed_until.gt(now)),
         }
         q
     };

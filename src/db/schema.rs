@@ -34,6 +34,7 @@ diesel::table! {
         rating -> Nullable<Integer>,
         rating_comment -> Nullable<Text>,
         rated_at -> Nullable<Timestamp>,
+        snoozed_until -> Nullable<Timestamp>,
     }
 }
 

@@ -77,6 +77,45 @@ pub struct Conversation {
     pub labels: Vec<String>,
     /// The customer's rating, once resolved.
     pub rating: Option<Rating>,
+    /// Out of staff's inbox until then (or until the customer writes).
+    pub snoozed_until: Option<NaiveDateTime>,
+}
+
+/// Which conversations a staff listing shows by their snooze.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Snoozed {
+    /// All (the seeds' listings, which have no word for it).
+    #[default]
+    Any,
+    /// Those not snoozed now (the desk's inbox).
+    Hide,
+    /// Only those snoozed now.
+    Only,
+}
+
+/// The desk's inbox by status: `snoozed` (a view, not a status) lists the snoozed ones,
+/// any other the ones not snoozed.
+pub fn desk_view(status: Option<String>) -> (Option<String>, Snoozed) {
+    match status.as_deref() {
+        Some("snoozed") => (None, Snoozed::Only),
+        _ => (status, Snoozed::Hide),
+    }
+}
+
+/// The longest a conversation may be snoozed.
+pub const MAX_SNOOZE_DAYS: i64 = 90;
+
+/// A time to snooze until, as given (`Date.toISOString()`), checked against `now`.
+pub fn snooze_until(until: &str, now: NaiveDateTime) -> Result<NaiveDateTime, AppError> {
+    let t = super::message::parse_iso(until).ok_or_else(|| {
+        AppError::validation("until must be a time like 2026-12-24T09:00:00.000Z")
+    })?;
+    if t <= now || t > now + chrono::Duration::days(MAX_SNOOZE_DAYS) {
+        return Err(AppError::validation(format!(
+            "until must be in the next {MAX_SNOOZE_DAYS} days"
+        )));
+    }
+    Ok(t)
 }
 
 /// A customer's rating of a resolved conversation.
@@ -419,6 +458,7 @@ mod tests {
             updated_at: now,
             labels: Vec::new(),
             rating: None,
+            snoozed_until: None,
         }
     }
 

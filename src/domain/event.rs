@@ -18,6 +18,8 @@ pub enum ChangeKind {
     Labels,
     /// The customer rated it.
     Rated,
+    /// Staff snoozed it, or it woke (for staff only).
+    Snoozed,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -179,6 +179,7 @@ mod tests {
             updated_at: now,
             labels: Vec::new(),
             rating: None,
+            snoozed_until: None,
         };
         let mut with_file = message(
             1,

@@ -52,6 +52,8 @@ pub struct Posted {
     pub bound: bool,
     /// The first staff reply to a customer: the first-response time.
     pub timing: Option<Timing>,
+    /// The customer's message woke the snoozed conversation.
+    pub woke: bool,
 }
 
 /// A support figure a write completed, in seconds: observed once, by the node whose
@@ -418,4 +420,18 @@ pub struct AutoResolve {
     /// What the system message says.
     pub note: String,
     pub limit: i64,
+}
+
+/// Snooze a conversation until a time (`None`: wake it now); the outcome is the
+/// conversation.
+#[derive(Debug, Clone)]
+pub struct Snooze {
+    pub conversation_id: String,
+    pub until: Option<NaiveDateTime>,
+}
+
+/// Wake the conversations whose snooze ran out by `now`; the outcome is them, awake.
+#[derive(Debug, Clone)]
+pub struct WakeSnoozed {
+    pub now: NaiveDateTime,
 }

@@ -37,6 +37,7 @@ mod rest_chat;
 mod search;
 mod server_api;
 mod sessions_rest;
+mod snooze;
 mod socketio;
 mod socketio_layer;
 mod storage;

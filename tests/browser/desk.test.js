@@ -2,8 +2,8 @@
 // apart; the customer's widget never shows one), canned responses (an admin adds one in
 // the console; an agent inserts it with "/" and its shortcut), labels and the inbox's
 // label filter, search with highlighted results, availability and the queue (the
-// console's queue view, the widget's place in line), and the widget's rating of a
-// resolved conversation, shown in the console.
+// console's queue view, the widget's place in line), the widget's rating of a
+// resolved conversation, shown in the console, transcripts, and snoozing.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { URL, launch, page, screenshot, token } from "./helpers.js";
@@ -247,6 +247,25 @@ describe("team desk", () => {
     const [printable] = await Promise.all([ann.context().waitForEvent("page"), ann.click("#transcript")]);
     await printable.waitForLoadState();
     assert.match(await printable.content(), /all sorted, thanks/);
+    assert.deepEqual(errors, []);
+  });
+
+  it("a snoozed conversation leaves the inbox for the Snoozed view until woken", async () => {
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    const nora = ann.locator("#inbox .item", { hasText: "Nora" });
+    await nora.locator("button").click();
+    await ann.locator("#thread-title", { hasText: "Nora" }).waitFor();
+    await ann.selectOption("#snooze", "1h");
+    await ann.locator("#thread-snoozed:not([hidden])", { hasText: "snoozed until" }).waitFor();
+    await nora.waitFor({ state: "detached" });
+    await ann.click(".filters button[data-status=snoozed]");
+    await nora.waitFor();
+    await ann.selectOption("#snooze", "wake");
+    await ann.locator("#thread-snoozed").waitFor({ state: "hidden" });
+    await nora.waitFor({ state: "detached" });
+    await ann.click(".filters button[data-status=waiting]");
+    await nora.waitFor();
     assert.deepEqual(errors, []);
   });
 });

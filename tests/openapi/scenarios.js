@@ -219,6 +219,16 @@ async function desk(api, { token, uid }) {
   assert.equal((await api.call("DELETE", `${labels}/vip`, { bearer: agent })).status, 200);
   assert.equal((await api.call("DELETE", "/api/desk/conversations/none/labels/vip", { bearer: agent })).status, 404);
 
+  const snooze = `/api/desk/conversations/${labelled.json.data.id}/snooze`;
+  const later = new Date(Date.now() + 3600_000).toISOString();
+  assert.equal((await api.call("PUT", snooze, { body: { until: later } })).status, 401);
+  assert.equal((await api.call("PUT", snooze, { body: { until: later }, bearer: customer })).status, 403);
+  assert.equal((await api.call("PUT", snooze, { body: { until: "soon" }, bearer: agent })).status, 422);
+  assert.equal((await api.call("PUT", "/api/desk/conversations/none/snooze", { body: { until: later }, bearer: agent })).status, 404);
+  assert.equal((await api.call("PUT", snooze, { body: { until: later }, bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", "/api/desk/conversations?status=snoozed", { bearer: agent })).status, 200);
+  assert.equal((await api.call("PUT", snooze, { body: { until: null }, bearer: agent })).status, 200);
+
   const found = await api.call("GET", "/api/desk/search?q=label%20me&limit=5", { bearer: agent });
   assert.equal(found.status, 200, found.text);
   assert.equal((await api.call("GET", `/api/desk/search?q=${encodeURIComponent(made.json.data.id)}`, { bearer: agent })).status, 200);

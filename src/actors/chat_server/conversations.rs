@@ -72,6 +72,7 @@ impl ChatServer {
             created,
             bound,
             timing,
+            woke,
         } = posted;
         let answer = messages
             .last()
@@ -92,6 +93,9 @@ impl ChatServer {
         }
         if let Some(first) = messages.first() {
             self.arrived(&conversation, first, origin, ctx);
+        }
+        if woke {
+            self.snoozed(conversation.clone(), origin);
         }
         // A reopening note comes first: then the status change, then the message.
         if messages.len() > 1 {
@@ -449,6 +453,66 @@ impl Handler<ChangeLabels> for ChatServer {
             act.deliver(event, None, true, origin, true);
             conversation.into()
         })
+    }
+}
+
+impl Handler<SnoozeConversation> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationView, AppError>>;
+
+    fn handle(&mut self, msg: SnoozeConversation, ctx: &mut Context<Self>) -> Self::Result {
+        let now = crate::domain::message::now_millis();
+        let until = match (msg.caller.is_staff(), msg.until.as_deref()) {
+            (false, _) => Err(AppError::insufficient_permissions()),
+            (true, None) => Ok(None),
+            (true, Some(t)) => crate::domain::conversation::snooze_until(t, now).map(Some),
+        };
+        let until = match until {
+            Ok(u) => u,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let write = writes::Snooze {
+            conversation_id: msg.conversation_id,
+            until,
+        };
+        let origin = msg.origin;
+        self.request(ctx, write, move |act, _, conversation| {
+            act.snoozed(conversation.clone(), origin);
+            conversation.into()
+        })
+    }
+}
+
+impl ChatServer {
+    /// A conversation was snoozed or woke: every staff connection, on every node, hears.
+    pub(super) fn snoozed(&mut self, conversation: Conversation, origin: Option<ConnId>) {
+        let event = Event::ConversationChanged {
+            conversation: Box::new(conversation.into()),
+            change: ChangeKind::Snoozed,
+            by: None,
+        };
+        self.deliver(event, None, true, origin, true);
+    }
+
+    /// Wake the conversations whose snooze ran out (every node asks; each wakes once).
+    pub(super) fn wake_snoozed(&mut self, ctx: &mut Context<Self>) {
+        if self.waking {
+            return;
+        }
+        self.waking = true;
+        let wake = writes::WakeSnoozed {
+            now: crate::domain::message::now_millis(),
+        };
+        self.write(ctx, wake, |act, _, woke| {
+            act.waking = false;
+            match woke {
+                Ok(woke) => {
+                    for conversation in woke {
+                        act.snoozed(conversation, None);
+                    }
+                }
+                Err(e) => log::warn!("snoozed conversations could not be woken: {e}"),
+            }
+        });
     }
 }
 

@@ -167,6 +167,18 @@ pub struct ChangeLabels {
     pub remove: Vec<String>,
 }
 
+/// Staff snooze a conversation until a time (`Date.toISOString()`), or wake it (`None`).
+#[derive(Message)]
+#[rtype(result = "Result<ConversationView, AppError>")]
+pub struct SnoozeConversation {
+    pub origin: Option<ConnId>,
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub until: Option<String>,
+}
+
+pub use crate::domain::conversation::Snoozed;
+
 /// The customer rates their resolved conversation (1 to 5, and a comment).
 #[derive(Message)]
 #[rtype(result = "Result<ConversationView, AppError>")]
@@ -271,6 +283,8 @@ pub struct ListConversations {
     pub status: Option<String>,
     /// Staff only: those with this label.
     pub label: Option<String>,
+    /// Staff only: by snooze.
+    pub snoozed: Snoozed,
     pub conversation_type: Option<String>,
     pub offset: i64,
     pub limit: i64,

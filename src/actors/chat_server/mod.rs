@@ -107,7 +107,13 @@ pub struct ChatServer {
     queue: agents::QueueWatch,
     /// An auto-resolve sweep is being written.
     resolving: bool,
+    /// Snoozes that ran out are being woken.
+    waking: bool,
 }
+
+/// How often snoozes that ran out are looked for (a conversation comes back at most
+/// this late).
+const SNOOZE_TICK: Duration = Duration::from_secs(2);
 
 /// After a Redis outage, at most this many messages per conversation are read back
 /// (a client missing more reads them with `history`).
@@ -158,6 +164,7 @@ impl ChatServer {
             agents: HashMap::new(),
             queue: agents::QueueWatch::default(),
             resolving: false,
+            waking: false,
         }
     }
 
@@ -622,6 +629,7 @@ impl Actor for ChatServer {
         }
         self.load_agents(ctx);
         ctx.run_interval(agents::QUEUE_TICK, |act, ctx| act.tell_queue(ctx));
+        ctx.run_interval(SNOOZE_TICK, |act, ctx| act.wake_snoozed(ctx));
         if let Some(after) = self.limits.auto_resolve_after {
             // Often enough that a conversation goes at most a quarter late.
             let every = (after / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));

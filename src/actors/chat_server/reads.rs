@@ -194,10 +194,15 @@ impl Handler<ListConversations> for ChatServer {
                 (Caller::Staff(_), Some(l)) => Some(crate::domain::conversation::label(l)?),
                 (_, Some(_)) => return Err(AppError::insufficient_permissions()),
             };
+            let snoozed = match &msg.caller {
+                Caller::Staff(_) => msg.snoozed,
+                _ => crate::domain::conversation::Snoozed::Any,
+            };
             let filter = ConversationFilter {
                 owner,
                 statuses,
                 label,
+                snoozed: (snoozed, crate::domain::message::now_millis()),
                 conversation_type: msg.conversation_type,
                 offset: msg.offset,
                 limit: msg.limit,

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::chat::rate,
         crate::api::chat::transcript,
         crate::api::desk::add_note,
+        crate::api::desk::snooze,
         crate::api::desk::conversations,
         crate::api::desk::search,
         crate::api::desk::queue,

@@ -51,6 +51,8 @@ pub struct NativeConversation {
     pub updatedAt: String,
     /// Staff's labels: for staff only.
     pub labels: Option<Vec<String>>,
+    /// Snoozed until then (staff only; `null`: not snoozed).
+    pub snoozedUntil: Option<String>,
     pub rating: Option<NativeRating>,
     pub unreadCount: Option<i64>,
     pub lastMessage: Option<NativeMessage>,

@@ -15,7 +15,7 @@ use crate::domain::conversation::{
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
     AutoResolve, BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Rate,
-    Relabel, Timing,
+    Relabel, Snooze, Timing, WakeSnoozed,
 };
 use crate::domain::{Author, Caller, Message, SenderKind};
 use crate::error::{AppError, ErrorKind};
@@ -153,6 +153,7 @@ fn insert_conversation(
         rating: None,
         rating_comment: None,
         rated_at: None,
+        snoozed_until: None,
     };
     // Each backend's own connection: the multi-backend one has no ON CONFLICT.
     let insert = diesel::insert_into(conversations::table)
@@ -325,6 +326,7 @@ impl Write for Post {
                     created,
                     bound,
                     timing: None,
+                    woke: false,
                 });
             }
         }
@@ -348,6 +350,14 @@ impl Write for Post {
                 false,
             )?;
             added.push(row.into());
+        }
+        // A customer writing brings a snoozed conversation back to the inbox.
+        let woke = p.author.kind.is_customer() && conv.snoozed_until.is_some();
+        if woke {
+            conv.snoozed_until = None;
+            diesel::update(conversations::table.find(&conv.id))
+                .set(conversations::snoozed_until.eq(None::<chrono::NaiveDateTime>))
+                .execute(conn)?;
         }
         let files = unlinked_attachments(conn, &p.attachment_ids, &p.author.id)?;
         let message_type = match &p.message_type {
@@ -398,6 +408,7 @@ impl Write for Post {
             created,
             bound,
             timing,
+            woke,
         })
     }
 }
@@ -639,5 +650,47 @@ impl Write for AutoResolve {
             });
         }
         Ok(resolved)
+    }
+}
+
+impl Write for Snooze {
+    type Outcome = Conversation;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Conversation, WriteError> {
+        let mut conv = locked_row(conn, &self.conversation_id)?
+            .ok_or_else(AppError::conversation_not_found)?;
+        conv.snoozed_until = self.until;
+        diesel::update(conversations::table.find(&conv.id))
+            .set(conversations::snoozed_until.eq(conv.snoozed_until))
+            .execute(conn)?;
+        Ok(conv.into())
+    }
+}
+
+impl Write for WakeSnoozed {
+    type Outcome = Vec<Conversation>;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Vec<Conversation>, WriteError> {
+        let due: Vec<String> = conversations::table
+            .filter(conversations::snoozed_until.le(self.now))
+            .select(conversations::id)
+            .limit(500)
+            .load(conn)?;
+        let mut woke = Vec::with_capacity(due.len());
+        for id in due {
+            let Some(mut conv) = locked_row(conn, &id)? else {
+                continue;
+            };
+            // Woken (or snoozed again) by someone else since we looked.
+            if conv.snoozed_until.is_none_or(|t| t > self.now) {
+                continue;
+            }
+            conv.snoozed_until = None;
+            diesel::update(conversations::table.find(&id))
+                .set(conversations::snoozed_until.eq(None::<chrono::NaiveDateTime>))
+                .execute(conn)?;
+            woke.push(conv.into());
+        }
+        Ok(woke)
     }
 }

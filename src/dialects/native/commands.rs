@@ -221,6 +221,13 @@ pub enum Command {
         #[serde(default)]
         offset: Option<i64>,
     },
+    /// Staff: out of the inbox until `until` (or until the customer writes); `null`
+    /// wakes it.
+    Snooze {
+        session_id: String,
+        #[serde(default)]
+        until: Option<String>,
+    },
     /// A customer rates their resolved conversation: 1 to 5, and a comment.
     Rate {
         rating: i64,

@@ -230,6 +230,7 @@ pub fn conversation_json(c: &ConversationView, staff: bool) -> Value {
     });
     if staff {
         v["labels"] = json!(r.labels);
+        v["snoozedUntil"] = json!(r.snoozed_until.map(iso_timestamp));
     }
     v["rating"] = match &r.rating {
         Some(rating) => {
@@ -308,7 +309,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             ..
         } => json!({
             "type": "conversation_updated",
-            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status", ChangeKind::Labels => "labels", ChangeKind::Rated => "rated" },
+            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status", ChangeKind::Labels => "labels", ChangeKind::Rated => "rated", ChangeKind::Snoozed => "snoozed" },
             "sessionId": conversation.conversation.id,
             "conversation": conversation_json(conversation, audience.staff),
         }),

@@ -22,7 +22,7 @@ use crate::actors::chat_server::{
     ChangeAgent, ChangeConversation, ChangeLabels, ChatServer, ConnId, Deliver, FetchHistory,
     GetDesk, GetOnlineStaff, GetParticipants, HistoryPage, JoinConversation, Leave,
     LeaveConversation, ListConversations, MarkRead, Notes, PostAs, PostMessage, RateConversation,
-    Search, SetTyping,
+    Search, SetTyping, SnoozeConversation,
 };
 use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
@@ -393,6 +393,19 @@ impl NativeSocket {
             | Command::WebrtcIceCandidate { .. }
             | Command::WebrtcBroadcastStart { .. }
             | Command::WebrtcBroadcastStop { .. } => self.execute_live(cmd, ctx),
+            Command::Snooze { session_id, until } => {
+                if !self.registered(ctx) {
+                    return;
+                }
+                let snooze = SnoozeConversation {
+                    origin: Some(self.id),
+                    conversation_id: session_id,
+                    caller: self.caller(),
+                    until,
+                };
+                // Answered by the `conversation_updated` (change `snoozed`) staff get.
+                self.ask(snooze, Order::Pipelined, ctx, |_, _, _| {});
+            }
             Command::Rate { rating, comment } => {
                 let Registration::Customer { session_id, caller } = &self.registration else {
                     let e = AppError::forbidden("Only the customer rates a conversation");
@@ -460,10 +473,12 @@ impl NativeSocket {
             } => {
                 let asked = status.clone();
                 let asked_label = label.clone();
+                let (status, snoozed) = crate::domain::conversation::desk_view(status);
                 let list = ListConversations {
                     caller: self.caller(),
                     status,
                     label,
+                    snoozed,
                     conversation_type: None,
                     offset: offset.unwrap_or(0),
                     limit: limit.unwrap_or(DEFAULT_HISTORY_PAGE),

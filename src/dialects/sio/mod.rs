@@ -329,7 +329,7 @@ fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteS
     match event {
         Event::MessagePosted { message } if message.private => return None,
         Event::ConversationChanged {
-            change: ChangeKind::Labels | ChangeKind::Rated,
+            change: ChangeKind::Labels | ChangeKind::Rated | ChangeKind::Snoozed,
             ..
         } => return None,
         _ => {}
