@@ -853,3 +853,13 @@ pub fn recent_answer_secs(conn: &mut DbConnection) -> Result<Option<f64>, DbErro
         .collect();
     Ok((!secs.is_empty()).then(|| secs.iter().sum::<f64>() / secs.len() as f64))
 }
+
+/// Whether some conversation's snooze ran out by `now`.
+pub fn snooze_due(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<bool, DbError> {
+    let due: Option<String> = conversations::table
+        .filter(conversations::snoozed_until.le(now))
+        .select(conversations::id)
+        .first(conn)
+        .optional()?;
+    Ok(due.is_some())
+}

@@ -494,14 +494,29 @@ impl ChatServer {
     }
 
     /// Wake the conversations whose snooze ran out (every node asks; each wakes once).
+    /// A read first: the write (a transaction) is asked for only when one is due.
     pub(super) fn wake_snoozed(&mut self, ctx: &mut Context<Self>) {
         if self.waking {
             return;
         }
         self.waking = true;
-        let wake = writes::WakeSnoozed {
-            now: crate::domain::message::now_millis(),
-        };
+        let now = crate::domain::message::now_millis();
+        let db = self.db.clone();
+        async move { db.query(move |c| reads::snooze_due(c, now)).await }
+            .into_actor(self)
+            .map(move |due, act, ctx| match due {
+                Ok(true) => act.write_wakes(now, ctx),
+                Ok(false) => act.waking = false,
+                Err(e) => {
+                    act.waking = false;
+                    log::warn!("snoozed conversations could not be read: {e}");
+                }
+            })
+            .spawn(ctx);
+    }
+
+    fn write_wakes(&mut self, now: chrono::NaiveDateTime, ctx: &mut Context<Self>) {
+        let wake = writes::WakeSnoozed { now };
         self.write(ctx, wake, |act, _, woke| {
             act.waking = false;
             match woke {
