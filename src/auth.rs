@@ -1,6 +1,7 @@
 //! JWT identity: verification (HS256 only, `exp` enforced), both claim shapes the
 //! seeds use, the secret's life cycle, and minting for operators and tests.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -16,6 +17,9 @@ use crate::error::AppError;
 /// end at `exp` itself.
 pub const LEEWAY_SECS: u64 = 5;
 
+/// The user id the server itself acts under (`Identity::server`).
+pub const SERVER_USER_ID: &str = "system";
+
 /// Roles that work the support inbox. `admin` also manages.
 pub const STAFF_ROLES: [&str; 4] = ["admin", "staff", "agent", "support"];
 
@@ -27,6 +31,10 @@ pub struct Identity {
     pub role: String,
     /// The token's `exp` (Unix seconds): connections end when it passes.
     pub expires_at: i64,
+    /// The shop's `attributes` claim (an order number, a plan), kept with the
+    /// customer's conversations for staff to see.
+    #[serde(default)]
+    pub attributes: Attributes,
 }
 
 /// Names are shown to others: no control characters, bounded.
@@ -47,10 +55,66 @@ impl Identity {
         self.role == "admin"
     }
 
+    /// The server itself acting with an admin's authority (auto-assign, automatic
+    /// replies), under `name`.
+    pub fn server(name: &str) -> Identity {
+        Identity {
+            user_id: SERVER_USER_ID.into(),
+            name: Some(name.to_owned()),
+            role: "admin".into(),
+            expires_at: i64::MAX,
+            attributes: Default::default(),
+        }
+    }
+
     /// Has the token's `exp` passed? (Connections end then; see `LEEWAY_SECS`.)
     pub fn expired(&self) -> bool {
         self.expires_at <= chrono::Utc::now().timestamp()
     }
+}
+
+/// The shop's attributes for a customer (an order number, a plan): names to texts.
+pub type Attributes = BTreeMap<String, String>;
+
+/// Most attributes kept, and the longest name and value.
+const MAX_ATTRIBUTES: usize = 30;
+const MAX_NAME: usize = 64;
+const MAX_VALUE: usize = 500;
+
+/// The `attributes` claim of a customer's token: an object of strings, numbers and
+/// booleans. The token is the shop's and already verified, so what does not fit is
+/// left out (and logged) rather than refusing the customer.
+pub fn attributes_from_claim(claim: &serde_json::Value) -> Attributes {
+    let Some(object) = claim.as_object() else {
+        log::debug!("token attributes claim is not an object; ignored");
+        return Attributes::new();
+    };
+    let mut kept = Attributes::new();
+    for (name, value) in object {
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => {
+                log::debug!("token attribute {name} is not a string, number or boolean; ignored");
+                continue;
+            }
+        };
+        let clean = |s: &str, max: usize| -> String {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(max)
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        };
+        let (name, text) = (clean(name, MAX_NAME), clean(&text, MAX_VALUE));
+        if name.is_empty() || kept.len() >= MAX_ATTRIBUTES {
+            continue;
+        }
+        kept.insert(name, text);
+    }
+    kept
 }
 
 /// Seed 000's `{user:{id, role, username}}`.
@@ -78,6 +142,9 @@ struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     iat: Option<i64>,
     exp: i64,
+    /// The shop's own facts about the customer: `{"orderNumber": "A-1001", "plan": "pro"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attributes: Option<serde_json::Value>,
 }
 
 fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -131,16 +198,34 @@ impl JwtKeys {
             .ok_or_else(AppError::auth_failed)?;
         let role = role.unwrap_or_else(|| "customer".to_owned());
         let name = name.map(|n| clean_name(&n)).filter(|n| !n.is_empty());
+        let attributes = c
+            .attributes
+            .as_ref()
+            .map(attributes_from_claim)
+            .unwrap_or_default();
         Ok(Identity {
             user_id,
             name,
             role,
             expires_at: c.exp,
+            attributes,
         })
     }
 
     /// Mint a token carrying both claim shapes.
     pub fn mint(&self, user_id: &str, role: &str, name: &str, ttl: Duration) -> String {
+        self.mint_with(user_id, role, name, ttl, None)
+    }
+
+    /// `mint`, with the shop's `attributes` claim.
+    pub fn mint_with(
+        &self,
+        user_id: &str,
+        role: &str,
+        name: &str,
+        ttl: Duration,
+        attributes: Option<serde_json::Value>,
+    ) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             user: Some(UserClaim {
@@ -153,8 +238,9 @@ impl JwtKeys {
             name: Some(name.to_owned()),
             iat: Some(now),
             exp: now + ttl.as_secs() as i64,
+            attributes,
         };
-        // Encoding HS256 claims of plain strings and numbers cannot fail.
+        // Encoding HS256 claims of JSON values cannot fail.
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 encoding of plain claims")
     }

@@ -125,6 +125,7 @@ async fn list_sessions(
         .chat
         .send(ListConversations {
             caller: caller.signed_in()?,
+            customer: None,
             status: Some(q.status.unwrap_or_else(|| "open".into())),
             snoozed: crate::actors::chat_server::Snoozed::Any,
             label: None,

@@ -19,7 +19,9 @@ use crate::db::reads;
 use crate::dialects::native::{conversation_json, message_json};
 use crate::domain::agent::Availability;
 use crate::domain::canned::{self, CannedResponse};
-use crate::domain::writes::{DeleteCanned, SaveCanned};
+use crate::domain::conversation::Owner;
+use crate::domain::office_hours::{OfficeHours, OfficeHoursJson, OFFICE_HOURS};
+use crate::domain::writes::{DeleteCanned, SaveCanned, SaveSetting};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -43,6 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/conversations/{id}/notes", web::post().to(add_note))
             .route("/conversations/{id}/snooze", web::put().to(snooze))
+            .route("/office-hours", web::get().to(office_hours))
+            .route("/office-hours", web::put().to(set_office_hours))
+            .route("/office-hours", web::delete().to(clear_office_hours))
             .route("/canned-responses", web::get().to(list_canned))
             .route("/canned-responses", web::post().to(create_canned))
             .route("/canned-responses/{id}", web::patch().to(change_canned))
@@ -202,14 +207,22 @@ pub struct InboxQuery {
     status: Option<String>,
     /// Only conversations with this label.
     label: Option<String>,
+    /// One signed-in customer's conversations (snoozed or not, with a message or not).
+    #[serde(rename = "customerId")]
+    #[param(rename = "customerId")]
+    customer_id: Option<String>,
+    /// One guest's conversations.
+    #[serde(rename = "guestId")]
+    #[param(rename = "guestId")]
+    guest_id: Option<String>,
     /// 1 to 100; 50 by default.
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
-/// `GET /api/desk/conversations?status=&label=&limit=&offset=` (staff): the inbox,
-/// newest activity first, every conversation with its labels, unread count and last
-/// message.
+/// `GET /api/desk/conversations?status=&label=&customerId=&guestId=&limit=&offset=`
+/// (staff): the inbox, newest activity first, every conversation with its labels,
+/// unread count and last message; or one customer's conversations.
 #[utoipa::path(get, path = "/api/desk/conversations", tag = "desk", security(("jwt" = [])),
     params(InboxQuery),
     responses((status = 200, description = "A page of conversations", body = NativeConversations),
@@ -222,11 +235,23 @@ async fn conversations(
 ) -> Result<HttpResponse, AppError> {
     let caller = caller.staff()?;
     let q = query.into_inner();
-    let (status, snoozed) = crate::domain::conversation::desk_view(q.status);
+    let (status, mut snoozed) = crate::domain::conversation::desk_view(q.status);
+    let customer = match (q.customer_id, q.guest_id) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::validation("give customerId or guestId, not both"))
+        }
+        (Some(u), None) => Some(Owner::User(u)),
+        (None, Some(g)) => Some(Owner::Guest(g)),
+        (None, None) => None,
+    };
+    if customer.is_some() {
+        snoozed = crate::domain::conversation::Snoozed::Any;
+    }
     let list = state
         .chat
         .send(ListConversations {
             caller,
+            customer,
             status,
             label: q.label,
             snoozed,
@@ -470,4 +495,54 @@ async fn snooze(
         .await??;
     Ok(HttpResponse::Ok()
         .json(json!({"success": true, "data": conversation_json(&conversation, true)})))
+}
+
+/// `GET /api/desk/office-hours` (staff): the team's hours (`data: null`: none set, so
+/// only whether an agent is online decides).
+#[utoipa::path(get, path = "/api/desk/office-hours", tag = "desk", security(("jwt" = [])),
+    responses((status = 200, description = "The office hours, or null", body = Data<Option<OfficeHoursJson>>),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
+async fn office_hours(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
+    caller.staff()?;
+    let hours = state.db.query(reads::office_hours).await?;
+    let data = hours.as_ref().map(OfficeHours::to_json);
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
+}
+
+/// `PUT /api/desk/office-hours` (admin): weekly hours in a time zone, holidays, and an
+/// optional automatic reply to messages left while closed. Every node uses them at once.
+#[utoipa::path(put, path = "/api/desk/office-hours", tag = "desk", security(("jwt" = [])),
+    request_body = OfficeHoursJson,
+    responses((status = 200, description = "The office hours as stored", body = Data<OfficeHoursJson>),
+        (status = 422, description = "A bad time zone, day, time, span or date, named", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn set_office_hours(
+    state: State,
+    caller: RequestCaller,
+    body: web::Json<OfficeHoursJson>,
+) -> Result<HttpResponse, AppError> {
+    caller.admin()?;
+    let stored = OfficeHours::parse(&body.into_inner())?.to_json();
+    let value = serde_json::to_string(&stored).map_err(|_| AppError::internal())?;
+    let write = SaveSetting {
+        name: OFFICE_HOURS.into(),
+        value: Some(value),
+    };
+    state.db.write(write).await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": stored})))
+}
+
+/// `DELETE /api/desk/office-hours` (admin): no office hours; the desk is open whenever
+/// an agent is online.
+#[utoipa::path(delete, path = "/api/desk/office-hours", tag = "desk", security(("jwt" = [])),
+    responses((status = 200, description = "Cleared", body = Done),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn clear_office_hours(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
+    caller.admin()?;
+    let write = SaveSetting {
+        name: OFFICE_HOURS.into(),
+        value: None,
+    };
+    state.db.write(write).await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

@@ -94,6 +94,7 @@ impl ServiceKey {
             name: Some(name.to_owned()),
             role: "admin".into(),
             expires_at: i64::MAX,
+            attributes: Default::default(),
         })
     }
 
@@ -271,6 +272,7 @@ async fn open_conversation(
                 name,
                 role: "customer".into(),
                 expires_at: i64::MAX,
+                attributes: Default::default(),
             })
         }
         (None, Some(guest)) => state

@@ -11,12 +11,15 @@ use super::openapi::schemas::ErrorBody;
 use super::openapi::seeds::*;
 use super::{caller_or_guest, GuestQuery, OptionalJson, RequestCaller};
 use crate::actors::chat_server::{
-    FetchHistory, GetConversation, HistoryPage, IssueAuthCode, IssueGuest, ListConversations,
-    Notes, OpenConversation, VerifyAuthCode, VerifyGuest,
+    AgentsAvailable, FetchHistory, GetConversation, HistoryPage, IssueAuthCode, IssueGuest,
+    ListConversations, Notes, OpenConversation, PostAs, PostMessage, SetCustomerDetails,
+    VerifyAuthCode, VerifyGuest,
 };
 use crate::auth::Identity;
+use crate::db::reads;
 use crate::dialects::support::{conversation_json, message_json, pagination};
 use crate::domain::conversation::ConversationView;
+use crate::domain::office_hours::{DeskAvailability, OfficeHours};
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -29,6 +32,8 @@ const DEFAULT_PAGE_SIZE: i64 = 50;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/support")
+            .route("/availability", web::get().to(availability))
+            .route("/offline-message", web::post().to(offline_message))
             .route("/conversation", web::get().to(my_conversation))
             .route("/conversation/guest", web::post().to(guest_conversation))
             .route("/conversation/{id}", web::get().to(conversation))
@@ -238,6 +243,7 @@ async fn admin_conversations(
         .chat
         .send(ListConversations {
             caller,
+            customer: None,
             status: q.status,
             snoozed: crate::actors::chat_server::Snoozed::Any,
             label: None,
@@ -301,6 +307,7 @@ async fn generate_code(
                     name: None,
                     role: "customer".into(),
                     expires_at: i64::MAX,
+                    attributes: Default::default(),
                 }),
                 (None, None) => {
                     return Err(AppError::validation(
@@ -381,5 +388,131 @@ async fn verify_code(
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "data": {"authCodeId": verified.auth_code_id, "userId": verified.user_id},
+    })))
+}
+
+/// Whether the desk answers now: the office hours (read on each ask, so every node
+/// agrees at once) and whether an agent is online anywhere.
+async fn desk_availability(
+    state: &AppState,
+) -> Result<(DeskAvailability, Option<OfficeHours>), AppError> {
+    let hours = state.db.query(reads::office_hours).await?;
+    let agents = state.chat.send(AgentsAvailable).await?;
+    let now = chrono::Utc::now();
+    Ok((DeskAvailability::at(hours.as_ref(), agents > 0, now), hours))
+}
+
+/// `GET /api/support/availability` (public): whether the desk answers now, why not,
+/// and when it opens next. The widget asks before it offers a live chat.
+#[utoipa::path(get, path = "/api/support/availability", tag = "support (seed 003)",
+    responses((status = 200, description = "Open now, or why not and until when", body = AvailabilityAnswer)))]
+async fn availability(state: State) -> Result<HttpResponse, AppError> {
+    let (now, _) = desk_availability(&state).await?;
+    let mut body = json!(now);
+    body["success"] = json!(true);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfflineMessageBody {
+    /// What the customer asks.
+    message: String,
+    /// Where they want the answer.
+    email: String,
+    /// Their conversation (else their open one, started if need be).
+    session_id: Option<String>,
+    /// A guest's id, instead of a token.
+    guest_id: Option<String>,
+    /// An idempotency key: the same one again stores nothing twice.
+    client_id: Option<String>,
+}
+
+/// `POST /api/support/offline-message` (Bearer, or `guestId` for guests): a message and
+/// an email address left while the desk is closed (or any time). The email is kept with
+/// the conversation, the message reaches the inbox like any other, and while the desk
+/// is closed the office hours' automatic reply (if set) answers it.
+#[utoipa::path(post, path = "/api/support/offline-message", tag = "support (seed 003)", security((), ("jwt" = [])),
+    request_body = OfflineMessageBody,
+    responses((status = 201, description = "Stored: the conversation, the message and the automatic reply (or null)", body = OfflineMessageAnswer),
+        (status = 401, description = "No token or guestId, or an unknown one", body = ErrorBody),
+        (status = 403, description = "Staff, or not the caller's conversation", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "A bad email or message", body = ErrorBody),
+        (status = 429, description = "Too many messages", body = ErrorBody)))]
+async fn offline_message(
+    state: State,
+    caller: RequestCaller,
+    body: web::Json<OfflineMessageBody>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let caller = caller_or_guest(&state, caller, b.guest_id).await?;
+    if caller.is_staff() {
+        return Err(AppError::forbidden("Staff do not leave offline messages"));
+    }
+    let email = crate::domain::customer::email(&b.email)?;
+    let client_id = crate::domain::text::client_id(b.client_id.as_deref())?;
+    let conversation_id = match b.session_id {
+        // One that exists and is theirs (a post alone would start a native session).
+        Some(id) => {
+            let get = GetConversation {
+                conversation_id: id,
+                caller: caller.clone(),
+            };
+            state.chat.send(get).await??.conversation.id
+        }
+        None => {
+            let open = OpenConversation {
+                caller: caller.clone(),
+                subject: None,
+                category: None,
+                priority: None,
+                conversation_type: None,
+                reuse_open: true,
+                initial_message: None,
+                initial_author: None,
+            };
+            state.chat.send(open).await??.conversation.conversation.id
+        }
+    };
+    let post = |caller, post_as, text: String, client_id| PostMessage {
+        origin: None,
+        conversation_id: conversation_id.clone(),
+        caller,
+        post_as,
+        text,
+        message_type: None,
+        client_id,
+        attachment_ids: Vec::new(),
+    };
+    // The message first: one refused (empty, too long, too fast) leaves nothing behind.
+    let message = state
+        .chat
+        .send(post(caller.clone(), PostAs::Customer, b.message, client_id))
+        .await??;
+    let details = SetCustomerDetails {
+        origin: None,
+        conversation_id: conversation_id.clone(),
+        caller,
+        email: Some(email),
+        context: None,
+    };
+    let view = state.chat.send(details).await??;
+    let (now, hours) = desk_availability(&state).await?;
+    let auto_reply = match now.auto_reply(hours.as_ref()) {
+        Some(text) => {
+            // Keyed to the customer's message, so a retry is not answered twice.
+            let system = Caller::Staff(Identity::server("Auto-reply"));
+            let key = Some(format!("auto-reply:{}", message.id));
+            let reply = post(system, PostAs::System, text.to_owned(), key);
+            Some(message_json(&state.chat.send(reply).await??))
+        }
+        None => None,
+    };
+    Ok(HttpResponse::Created().json(json!({
+        "success": true,
+        "conversation": conversation_json(&view),
+        "message": message_json(&message),
+        "autoReply": auto_reply,
     })))
 }

@@ -2,6 +2,7 @@
 
 use super::models::{AttachmentRow, ConversationRow, MessageRow, StreamRow};
 use crate::domain::conversation::{Conversation, Owner, Status};
+use crate::domain::customer::{Attributes, CustomerInfo};
 use crate::domain::message::{Attachment, Author, Message, SenderKind};
 use crate::domain::stream::Stream;
 
@@ -45,8 +46,29 @@ impl From<ConversationRow> for Conversation {
                 _ => None,
             },
             snoozed_until: row.snoozed_until,
+            customer: CustomerInfo {
+                email: row.contact_email,
+                context: row.customer_context.as_deref().and_then(stored_json),
+                attributes: row
+                    .customer_attributes
+                    .as_deref()
+                    .and_then(stored_json)
+                    .unwrap_or_default(),
+            },
         }
     }
+}
+
+/// A JSON column as written by `db::writes`; unreadable (never expected) reads as none.
+fn stored_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text)
+        .inspect_err(|e| log::warn!("a stored customer detail is unreadable: {e}"))
+        .ok()
+}
+
+/// Attributes as stored: a JSON object, or NULL for none.
+pub fn stored_attributes(attributes: &Attributes) -> Option<String> {
+    (!attributes.is_empty()).then(|| serde_json::json!(attributes).to_string())
 }
 
 /// Labels as stored: each between commas (`,a,b,`), so `%,a,%` finds one; `` for none.

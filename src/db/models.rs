@@ -34,6 +34,11 @@ pub struct ConversationRow {
     pub rating_comment: Option<String>,
     pub rated_at: Option<NaiveDateTime>,
     pub snoozed_until: Option<NaiveDateTime>,
+    pub contact_email: Option<String>,
+    /// `domain::customer::CustomerContext` as JSON.
+    pub customer_context: Option<String>,
+    /// The token's attributes as a JSON object.
+    pub customer_attributes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -35,6 +35,17 @@ diesel::table! {
         rating_comment -> Nullable<Text>,
         rated_at -> Nullable<Timestamp>,
         snoozed_until -> Nullable<Timestamp>,
+        contact_email -> Nullable<Text>,
+        customer_context -> Nullable<Text>,
+        customer_attributes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    desk_settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -202,6 +213,7 @@ diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(read_cursors -> conversations (conversation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     conversations,
+    desk_settings,
     messages,
     guests,
     read_cursors,

@@ -41,6 +41,14 @@ impl Caller {
         }
     }
 
+    /// The shop's attributes from a signed-in customer's token (none for others).
+    pub fn attributes(&self) -> crate::auth::Attributes {
+        match self {
+            Caller::User(i) => i.attributes.clone(),
+            _ => Default::default(),
+        }
+    }
+
     /// The name staff see for this customer (seed 000: username, else "Customer").
     pub fn display_name(&self) -> &str {
         match self {
@@ -77,6 +85,7 @@ mod tests {
             name: Some(id.into()),
             role: role.into(),
             expires_at: i64::MAX,
+            attributes: Default::default(),
         }
     }
 

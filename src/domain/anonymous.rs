@@ -143,6 +143,7 @@ mod tests {
             name: None,
             role: "customer".into(),
             expires_at: i64::MAX,
+            attributes: Default::default(),
         });
         assert_eq!(act(&user, &binding, None), own);
         assert_eq!(act(&user, &stranger_key, None), user);

@@ -79,6 +79,8 @@ pub struct Conversation {
     pub rating: Option<Rating>,
     /// Out of staff's inbox until then (or until the customer writes).
     pub snoozed_until: Option<NaiveDateTime>,
+    /// Who the customer is (staff see it).
+    pub customer: super::customer::CustomerInfo,
 }
 
 /// Which conversations a staff listing shows by their snooze.
@@ -459,6 +461,7 @@ mod tests {
             labels: Vec::new(),
             rating: None,
             snoozed_until: None,
+            customer: Default::default(),
         }
     }
 
@@ -481,6 +484,7 @@ mod tests {
             name: Some(id.into()),
             role: role.into(),
             expires_at: i64::MAX,
+            attributes: Default::default(),
         })
     }
 
@@ -559,6 +563,7 @@ mod tests {
             name: Some("C".into()),
             role: "customer".into(),
             expires_at: i64::MAX,
+            attributes: Default::default(),
         });
         assert!(apply_change(&c, &customer, &StatusChange::Set(Status::Closed)).is_ok());
         assert!(apply_change(&c, &customer, &StatusChange::Accept).is_err());

@@ -20,6 +20,8 @@ pub enum ChangeKind {
     Rated,
     /// Staff snoozed it, or it woke (for staff only).
     Snoozed,
+    /// What is known of its customer changed (for staff only).
+    Customer,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -180,6 +180,7 @@ mod tests {
             labels: Vec::new(),
             rating: None,
             snoozed_until: None,
+            customer: Default::default(),
         };
         let mut with_file = message(
             1,

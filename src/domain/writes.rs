@@ -18,6 +18,8 @@ pub struct NewConversation {
     pub category: Option<String>,
     pub priority: String,
     pub kind: String,
+    /// The shop's attributes from the customer's token.
+    pub attributes: crate::domain::customer::Attributes,
 }
 
 /// Store one message. A customer's first message on a native session creates it
@@ -434,4 +436,22 @@ pub struct Snooze {
 #[derive(Debug, Clone)]
 pub struct WakeSnoozed {
     pub now: NaiveDateTime,
+}
+
+/// Keep a desk setting (a JSON document by name, e.g. `office_hours`); `None` clears it.
+#[derive(Debug, Clone)]
+pub struct SaveSetting {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// Keep what is known of a conversation's customer, told by the customer themself;
+/// each part `None` stays as it is. The outcome is the conversation.
+#[derive(Debug, Clone)]
+pub struct SetCustomer {
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub email: Option<String>,
+    pub context: Option<crate::domain::customer::CustomerContext>,
+    pub attributes: Option<crate::domain::customer::Attributes>,
 }

@@ -141,6 +141,14 @@ impl TestApp {
         )
     }
 
+    /// A token with the shop's `attributes` claim.
+    pub fn token_with(&self, user_id: &str, role: &str, attributes: Value) -> String {
+        let hour = Duration::from_secs(3600);
+        let name = format!("{user_id} name");
+        self.keys
+            .mint_with(user_id, role, &name, hour, Some(attributes))
+    }
+
     pub async fn ws(&self) -> WsClient {
         self.ws_at("/ws").await
     }

@@ -273,6 +273,30 @@ async function desk(api, { token, uid }) {
   assert.equal((await api.call("DELETE", one, { bearer: admin })).status, 200);
   assert.equal((await api.call("DELETE", one, { bearer: admin })).status, 404);
   assert.equal((await api.call("PATCH", one, { body: {}, bearer: admin })).status, 404);
+
+  const hours = "/api/desk/office-hours";
+  const week = { timeZone: "Europe/Berlin", weekly: { mon: [{ open: "09:00", close: "17:00" }] }, holidays: ["2026-12-25"], autoReply: "Back soon" };
+  assert.equal((await api.call("GET", hours)).status, 401);
+  assert.equal((await api.call("GET", hours, { bearer: customer })).status, 403);
+  assert.equal((await api.call("PUT", hours, { body: week, bearer: agent })).status, 403);
+  assert.equal((await api.call("PUT", hours, { body: week })).status, 401);
+  assert.equal((await api.call("PUT", hours, { body: { ...week, timeZone: "Nowhere" }, bearer: admin })).status, 422);
+  const set = await api.call("PUT", hours, { body: week, bearer: admin });
+  assert.equal(set.status, 200, set.text);
+  assert.equal((await api.call("GET", hours, { bearer: agent })).status, 200);
+  assert.equal((await api.call("GET", "/api/support/availability")).status, 200);
+  const guest = await api.call("POST", "/api/support/conversation/guest", {});
+  const leave = { message: "Anyone there?", email: "ann@example.com", guestId: guest.json.guestId };
+  const left = await api.call("POST", "/api/support/offline-message", { body: leave });
+  assert.equal(left.status, 201, left.text);
+  assert.equal((await api.call("POST", "/api/support/offline-message", { body: { ...leave, guestId: undefined } })).status, 401);
+  assert.equal((await api.call("POST", "/api/support/offline-message", { body: leave, bearer: agent })).status, 403);
+  assert.equal((await api.call("POST", "/api/support/offline-message", { body: { ...leave, sessionId: "none" } })).status, 404);
+  assert.equal((await api.call("POST", "/api/support/offline-message", { body: { ...leave, email: "ann" } })).status, 422);
+  assert.equal((await api.call("GET", `/api/desk/conversations?guestId=${guest.json.guestId}`, { bearer: agent })).status, 200);
+  assert.equal((await api.call("DELETE", hours, { bearer: agent })).status, 403);
+  assert.equal((await api.call("DELETE", hours)).status, 401);
+  assert.equal((await api.call("DELETE", hours, { bearer: admin })).status, 200);
 }
 
 async function live(api, { token }) {

@@ -270,6 +270,24 @@ struct AgentStateOf {
     active: i64,
 }
 
+impl Handler<AgentsAvailable> for ChatServer {
+    type Result = usize;
+
+    /// Any staff role answers a customer; only agents are auto-assigned.
+    fn handle(&mut self, _: AgentsAvailable, _: &mut Context<Self>) -> usize {
+        let mut online: Vec<String> = self
+            .local_staff()
+            .into_iter()
+            .chain(self.remote_staff.values().cloned())
+            .filter(|m| self.settings_of(&m.id).availability == Availability::Online)
+            .map(|m| m.id)
+            .collect();
+        online.sort();
+        online.dedup();
+        online.len()
+    }
+}
+
 impl Handler<AgentStateOf> for ChatServer {
     type Result = MessageResult<AgentStateOf>;
 

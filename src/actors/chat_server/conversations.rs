@@ -234,12 +234,7 @@ impl ChatServer {
             act.next_agent = i + 1;
             let (agent_id, agent_name, capacity) = agents[i].clone();
             // The server assigns with an admin's authority.
-            let system = Caller::Staff(crate::auth::Identity {
-                user_id: "system".into(),
-                name: Some("Auto-assign".into()),
-                role: "admin".into(),
-                expires_at: i64::MAX,
-            });
+            let system = Caller::Staff(crate::auth::Identity::server("Auto-assign"));
             let change = writes::Change {
                 conversation_id: conversation_id.clone(),
                 caller: system,
@@ -308,6 +303,7 @@ impl ChatServer {
             category: None,
             priority: "normal".into(),
             kind: "general".into(),
+            attributes: msg.caller.attributes(),
         });
         Ok(writes::Post {
             conversation_id,
@@ -567,6 +563,31 @@ impl Handler<RateConversation> for ChatServer {
     }
 }
 
+impl Handler<SetCustomerDetails> for ChatServer {
+    type Result = ResponseFuture<Result<ConversationView, AppError>>;
+
+    fn handle(&mut self, msg: SetCustomerDetails, ctx: &mut Context<Self>) -> Self::Result {
+        let attributes = matches!(msg.caller, Caller::User(_)).then(|| msg.caller.attributes());
+        let write = writes::SetCustomer {
+            conversation_id: msg.conversation_id,
+            caller: msg.caller,
+            email: msg.email,
+            context: msg.context,
+            attributes,
+        };
+        let origin = msg.origin;
+        self.request(ctx, write, move |act, _, conversation| {
+            let event = Event::ConversationChanged {
+                conversation: Box::new(conversation.clone().into()),
+                change: ChangeKind::Customer,
+                by: None,
+            };
+            act.deliver(event, None, true, origin, true);
+            conversation.into()
+        })
+    }
+}
+
 impl Handler<MarkRead> for ChatServer {
     type Result = ResponseFuture<Result<ReadReceipt, AppError>>;
 
@@ -690,6 +711,7 @@ impl ChatServer {
                 category,
                 priority,
                 kind,
+                attributes: msg.caller.attributes(),
             },
             reuse_open: msg.reuse_open,
             initial_message,

@@ -190,6 +190,24 @@ pub struct RateConversation {
     pub comment: Option<String>,
 }
 
+/// The customer tells who they are: an email left with a message while the desk was
+/// closed, or the page and browser they write from. The attributes in a signed-in
+/// customer's token come along. Staff on every node hear it.
+#[derive(Message)]
+#[rtype(result = "Result<ConversationView, AppError>")]
+pub struct SetCustomerDetails {
+    pub origin: Option<ConnId>,
+    pub conversation_id: String,
+    pub caller: Caller,
+    pub email: Option<String>,
+    pub context: Option<crate::domain::customer::CustomerContext>,
+}
+
+/// How many staff answer customers now (online, not away or busy), on every node.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct AgentsAvailable;
+
 /// Advance the caller's read cursor.
 #[derive(Message)]
 #[rtype(result = "Result<ReadReceipt, AppError>")]
@@ -285,6 +303,8 @@ pub struct ListConversations {
     pub label: Option<String>,
     /// Staff only: by snooze.
     pub snoozed: Snoozed,
+    /// Staff only: one customer's conversations (a user's or a guest's).
+    pub customer: Option<crate::domain::conversation::Owner>,
     pub conversation_type: Option<String>,
     pub offset: i64,
     pub limit: i64,

@@ -185,7 +185,7 @@ impl Handler<ListConversations> for ChatServer {
                 }
             }
             let owner = match &msg.caller {
-                Caller::Staff(_) => None,
+                Caller::Staff(_) => msg.customer.clone(),
                 Caller::Anonymous(_) => return Err(AppError::token_required()),
                 other => Some(Owner::for_caller(other)),
             };

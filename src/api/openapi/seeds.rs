@@ -53,9 +53,30 @@ pub struct NativeConversation {
     pub labels: Option<Vec<String>>,
     /// Snoozed until then (staff only; `null`: not snoozed).
     pub snoozedUntil: Option<String>,
+    /// Who the customer is (staff only).
+    pub customer: Option<NativeCustomer>,
     pub rating: Option<NativeRating>,
     pub unreadCount: Option<i64>,
     pub lastMessage: Option<NativeMessage>,
+}
+
+/// Who the customer is, beside their conversation (staff only).
+#[derive(serde::Serialize, ToSchema)]
+#[allow(non_snake_case)]
+pub struct NativeCustomer {
+    /// Left with a message while the desk was closed.
+    pub email: Option<String>,
+    /// The page the widget last said they were on, and its title.
+    pub pageUrl: Option<String>,
+    pub pageTitle: Option<String>,
+    pub browser: Option<String>,
+    /// Their IANA time zone (their local time follows from it).
+    pub timeZone: Option<String>,
+    /// When the widget last said so.
+    pub seenAt: Option<String>,
+    /// The `attributes` claim of their token: names to texts.
+    #[schema(value_type = Object)]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// The customer's rating of a resolved conversation.
@@ -198,6 +219,26 @@ pub struct SupportMessages {
     pub success: bool,
     pub messages: Vec<SupportMessage>,
     pub pagination: Pagination,
+}
+
+/// `GET /api/support/availability`.
+#[derive(serde::Serialize, ToSchema)]
+pub struct AvailabilityAnswer {
+    #[schema(inline)]
+    #[serde(flatten)]
+    pub fields: crate::domain::office_hours::DeskAvailability,
+    pub success: bool,
+}
+
+/// `POST /api/support/offline-message`.
+#[derive(serde::Serialize, ToSchema)]
+#[allow(non_snake_case)]
+pub struct OfflineMessageAnswer {
+    pub success: bool,
+    pub conversation: SupportConversation,
+    pub message: SupportMessage,
+    /// The office hours' automatic reply, when the desk is closed and one is set.
+    pub autoReply: Option<SupportMessage>,
 }
 
 #[derive(serde::Serialize, ToSchema)]

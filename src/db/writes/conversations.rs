@@ -15,7 +15,7 @@ use crate::domain::conversation::{
 use crate::domain::message::now_millis;
 use crate::domain::writes::{
     AutoResolve, BindAnonymous, Change, Changed, NewConversation, Open, Opened, Post, Posted, Rate,
-    Relabel, Snooze, Timing, WakeSnoozed,
+    Relabel, SetCustomer, Snooze, Timing, WakeSnoozed,
 };
 use crate::domain::{Author, Caller, Message, SenderKind};
 use crate::error::{AppError, ErrorKind};
@@ -154,6 +154,9 @@ fn insert_conversation(
         rating_comment: None,
         rated_at: None,
         snoozed_until: None,
+        contact_email: None,
+        customer_context: None,
+        customer_attributes: convert::stored_attributes(&new.attributes),
     };
     // Each backend's own connection: the multi-backend one has no ON CONFLICT.
     let insert = diesel::insert_into(conversations::table)
@@ -692,5 +695,33 @@ impl Write for WakeSnoozed {
             woke.push(conv.into());
         }
         Ok(woke)
+    }
+}
+
+impl Write for SetCustomer {
+    type Outcome = Conversation;
+
+    fn apply(&self, conn: &mut DbConnection) -> Result<Conversation, WriteError> {
+        if self.caller.is_staff() {
+            return Err(AppError::forbidden("Only the customer tells who they are").into());
+        }
+        let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
+        if let Some(email) = &self.email {
+            conv.contact_email = Some(email.clone());
+        }
+        if let Some(context) = &self.context {
+            conv.customer_context = Some(serde_json::json!(context).to_string());
+        }
+        if let Some(attributes) = &self.attributes {
+            conv.customer_attributes = convert::stored_attributes(attributes);
+        }
+        diesel::update(conversations::table.find(&conv.id))
+            .set((
+                conversations::contact_email.eq(&conv.contact_email),
+                conversations::customer_context.eq(&conv.customer_context),
+                conversations::customer_attributes.eq(&conv.customer_attributes),
+            ))
+            .execute(conn)?;
+        Ok(conv.into())
     }
 }

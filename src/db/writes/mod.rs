@@ -9,6 +9,7 @@ mod api_keys;
 mod attachments;
 mod canned;
 mod conversations;
+mod desk_settings;
 mod identity;
 mod moderation;
 mod outbox;

@@ -234,6 +234,18 @@ pub enum Command {
         #[serde(default)]
         comment: Option<String>,
     },
+    /// A customer: the page and browser they write from (the widget sends it on each
+    /// page), kept with their conversation for staff.
+    CustomerContext {
+        #[serde(default)]
+        page_url: Option<String>,
+        #[serde(default)]
+        page_title: Option<String>,
+        #[serde(default)]
+        browser: Option<String>,
+        #[serde(default)]
+        time_zone: Option<String>,
+    },
     /// Staff: say whether they take new conversations (`online`, `away`, `busy`); an
     /// admin may say it for another agent (`userId`).
     SetAvailability {

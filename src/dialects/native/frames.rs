@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::actors::chat_server::Participant;
 use crate::domain::conversation::ConversationView;
+use crate::domain::customer::CustomerInfo;
 use crate::domain::message::iso_timestamp;
 use crate::domain::{Audience, ChangeKind, Event, Message, RelayKind, Signal};
 use crate::error::AppError;
@@ -210,7 +211,21 @@ fn attachments_json(m: &Message) -> Value {
         .collect()
 }
 
-/// A conversation in native frames; `staff` sees its labels.
+/// Who the customer is, as staff see it beside the conversation.
+fn customer_json(c: &CustomerInfo) -> Value {
+    let context = c.context.as_ref();
+    json!({
+        "email": c.email,
+        "pageUrl": context.and_then(|x| x.page_url.as_deref()),
+        "pageTitle": context.and_then(|x| x.page_title.as_deref()),
+        "browser": context.and_then(|x| x.browser.as_deref()),
+        "timeZone": context.and_then(|x| x.time_zone.as_deref()),
+        "seenAt": context.map(|x| iso_timestamp(x.seen_at)),
+        "attributes": c.attributes,
+    })
+}
+
+/// A conversation in native frames; `staff` sees its labels and who the customer is.
 pub fn conversation_json(c: &ConversationView, staff: bool) -> Value {
     let r = &c.conversation;
     let mut v = json!({
@@ -231,6 +246,7 @@ pub fn conversation_json(c: &ConversationView, staff: bool) -> Value {
     if staff {
         v["labels"] = json!(r.labels);
         v["snoozedUntil"] = json!(r.snoozed_until.map(iso_timestamp));
+        v["customer"] = customer_json(&r.customer);
     }
     v["rating"] = match &r.rating {
         Some(rating) => {
@@ -309,7 +325,7 @@ pub fn encode_event(event: &Event, audience: Audience) -> Option<ByteString> {
             ..
         } => json!({
             "type": "conversation_updated",
-            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status", ChangeKind::Labels => "labels", ChangeKind::Rated => "rated", ChangeKind::Snoozed => "snoozed" },
+            "change": match change { ChangeKind::Created => "created", ChangeKind::StatusChanged => "status", ChangeKind::Labels => "labels", ChangeKind::Rated => "rated", ChangeKind::Snoozed => "snoozed", ChangeKind::Customer => "customer" },
             "sessionId": conversation.conversation.id,
             "conversation": conversation_json(conversation, audience.staff),
         }),

@@ -22,13 +22,14 @@ use crate::actors::chat_server::{
     ChangeAgent, ChangeConversation, ChangeLabels, ChatServer, ConnId, Deliver, FetchHistory,
     GetDesk, GetOnlineStaff, GetParticipants, HistoryPage, JoinConversation, Leave,
     LeaveConversation, ListConversations, MarkRead, Notes, PostAs, PostMessage, RateConversation,
-    Search, SetTyping, SnoozeConversation,
+    Search, SetCustomerDetails, SetTyping, SnoozeConversation,
 };
 use crate::actors::delivery::ChatLane;
 use crate::actors::live_stream::Unwatch;
 use crate::dialects::DialectId;
 use crate::domain::agent::Availability;
 use crate::domain::conversation::{participant_id, Status, StatusChange};
+use crate::domain::customer::CustomerContext;
 use crate::domain::writes::ReadTarget;
 use crate::domain::{Audience, Caller, Event, Outbound};
 use crate::error::AppError;
@@ -421,6 +422,37 @@ impl NativeSocket {
                 // Answered by the `conversation_updated` (change `rated`) its room gets.
                 self.ask(rate, Order::Pipelined, ctx, |_, _, _| {});
             }
+            Command::CustomerContext {
+                page_url,
+                page_title,
+                browser,
+                time_zone,
+            } => {
+                let Registration::Customer { session_id, caller } = &self.registration else {
+                    let e = AppError::forbidden("Only a registered customer tells their page");
+                    return self.refuse_role(ctx, e);
+                };
+                let context = match CustomerContext::parse(
+                    page_url.as_deref(),
+                    page_title.as_deref(),
+                    browser.as_deref(),
+                    time_zone.as_deref(),
+                    crate::domain::message::now_millis(),
+                ) {
+                    Ok(c) => c,
+                    Err(e) => return self.error(ctx, &e),
+                };
+                let details = SetCustomerDetails {
+                    origin: Some(self.id),
+                    conversation_id: session_id.clone(),
+                    caller: caller.clone(),
+                    email: None,
+                    context: Some(context),
+                };
+                // Staff hear it (`conversation_updated`, change `customer`); the
+                // customer only of a refusal.
+                self.ask(details, Order::Pipelined, ctx, |_, _, _| {});
+            }
             Command::SetAvailability {
                 availability,
                 user_id,
@@ -476,6 +508,7 @@ impl NativeSocket {
                 let (status, snoozed) = crate::domain::conversation::desk_view(status);
                 let list = ListConversations {
                     caller: self.caller(),
+                    customer: None,
                     status,
                     label,
                     snoozed,

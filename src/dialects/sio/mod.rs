@@ -329,7 +329,8 @@ fn encode(dialect: DialectId, event: &Event, audience: Audience) -> Option<ByteS
     match event {
         Event::MessagePosted { message } if message.private => return None,
         Event::ConversationChanged {
-            change: ChangeKind::Labels | ChangeKind::Rated | ChangeKind::Snoozed,
+            change:
+                ChangeKind::Labels | ChangeKind::Rated | ChangeKind::Snoozed | ChangeKind::Customer,
             ..
         } => return None,
         _ => {}
