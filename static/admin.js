@@ -58,6 +58,7 @@ function onFrame(f, send) {
       send({ type: "queue" });
       loadInbox();
       loadCanned();
+      loadHours();
       if (state.current) {
         // Back after a reconnect: rejoin, and fetch what came meanwhile.
         send({ type: "join", sessionId: state.current });
@@ -221,6 +222,7 @@ function showConversation(c) {
       el("li", { class: "label" }, l, el("button", { type: "button", class: "ghost", title: `Remove ${l}`, "aria-label": `Remove label ${l}`, onclick: () => send({ type: "remove_label", sessionId: c.id, label: l }) }, "×")),
     ),
   );
+  showCustomer(c);
   $("accept").disabled = c.status !== "waiting";
   $("resolve").disabled = c.status === "resolved" || c.status === "closed";
   $("close").disabled = c.status === "closed";
@@ -711,4 +713,136 @@ $("snooze").addEventListener("change", () => {
   $("snooze").value = "";
   if (!choice || !state.current) return;
   send({ type: "snooze", sessionId: state.current, until: choice === "wake" ? null : snoozeUntil(choice) });
+});
+
+// ---- who the customer is ---------------------------------------------------------------
+
+function localTime(timeZone) {
+  try {
+    return `${new Date().toLocaleTimeString([], { timeZone, hour: "2-digit", minute: "2-digit" })} (${timeZone})`;
+  } catch {
+    return timeZone;
+  }
+}
+
+function showCustomer(c) {
+  const k = c.customer ?? {};
+  const who = c.customerId ? `${c.customerName} · signed in as ${c.customerId}` : `${c.customerName || "Guest"} · guest`;
+  const page = k.pageUrl && el("a", { href: k.pageUrl, target: "_blank", rel: "noopener noreferrer" }, k.pageTitle || k.pageUrl);
+  const facts = [
+    ["Who", who],
+    ["Email", k.email],
+    ["Page", page],
+    ["Browser", k.browser],
+    ["Local time", k.timeZone && localTime(k.timeZone)],
+    ...Object.entries(k.attributes ?? {}),
+  ].filter(([, v]) => v);
+  $("customer-facts").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  loadPrevious(c);
+}
+
+let previousOf = null;
+/** The customer's other conversations, newest first, each a click from the thread. */
+async function loadPrevious(c) {
+  if (previousOf === c.id) return;
+  previousOf = c.id;
+  const who = c.customerId ? `customerId=${encodeURIComponent(c.customerId)}` : c.guestId ? `guestId=${encodeURIComponent(c.guestId)}` : null;
+  $("previous").replaceChildren();
+  if (!who) return;
+  let list;
+  try {
+    list = (await desk("GET", `/conversations?${who}&limit=20`)).data;
+  } catch (e) {
+    return toast($("toast"), `Previous conversations: ${e.message}`);
+  }
+  if (previousOf !== c.id) return;
+  const others = list.filter((x) => x.id !== c.id);
+  $("previous").replaceChildren(
+    ...others.map((x) =>
+      el(
+        "li",
+        { "data-id": x.id },
+        el("button", { type: "button", class: "ghost", onclick: () => open(x.id) },
+          `${new Date(x.createdAt).toLocaleDateString()} · ${x.type === "general" ? "" : `${x.type.replace("_", " ")} · `}${x.status}`,
+          x.lastMessage?.message ? el("span", { class: "muted" }, ` — ${x.lastMessage.message.slice(0, 60)}`) : null),
+      ),
+    ),
+  );
+  if (!others.length) $("previous").append(el("li", { class: "muted" }, "None"));
+}
+
+// ---- office hours (admins) ----------------------------------------------------------------
+
+const DAYS = [["mon", "Mon"], ["tue", "Tue"], ["wed", "Wed"], ["thu", "Thu"], ["fri", "Fri"], ["sat", "Sat"], ["sun", "Sun"]];
+
+async function loadHours() {
+  const admin = tokenClaims().role === "admin";
+  $("hours-admin").hidden = !admin;
+  if (!admin) return;
+  try {
+    fillHours((await desk("GET", "/office-hours")).data);
+  } catch (e) {
+    toast($("toast"), `Office hours: ${e.message}`);
+  }
+}
+
+/** The form from stored hours (one span a day here; the API takes several). */
+function fillHours(h) {
+  $("hours-tz").value = h?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  $("hours-days").tBodies[0].replaceChildren(
+    ...DAYS.map(([day, label]) => {
+      const span = h?.weekly?.[day]?.[0];
+      const weekday = !h && !["sat", "sun"].includes(day);
+      return el(
+        "tr",
+        { "data-day": day },
+        el("td", {}, el("label", {}, el("input", { type: "checkbox", class: "on", checked: !!span || weekday }), ` ${label}`)),
+        el("td", {}, el("input", { type: "time", class: "open", value: span?.open ?? "09:00", "aria-label": `${label} opens` })),
+        el("td", {}, el("input", { type: "time", class: "close", value: span?.close === "24:00" ? "00:00" : span?.close ?? "17:00", "aria-label": `${label} closes` })),
+      );
+    }),
+  );
+  $("hours-holidays").value = (h?.holidays ?? []).join(", ");
+  $("hours-reply").value = h?.autoReply ?? "";
+  showHoursStatus(h);
+}
+
+async function showHoursStatus(h) {
+  try {
+    const a = await (await fetch("/api/support/availability")).json();
+    const now = a.open ? "open now" : `closed now (${a.reason.replace("_", " ")})`;
+    $("hours-status").textContent = `${h ? "Saved." : "No office hours: open whenever an agent is online."} The desk is ${now}.`;
+  } catch {
+    $("hours-status").textContent = "";
+  }
+}
+
+$("hours-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const weekly = {};
+  for (const row of $("hours-days").tBodies[0].rows) {
+    if (!row.querySelector(".on").checked) continue;
+    const close = row.querySelector(".close").value;
+    weekly[row.dataset.day] = [{ open: row.querySelector(".open").value, close: close === "00:00" ? "24:00" : close }];
+  }
+  const body = {
+    timeZone: $("hours-tz").value.trim(),
+    weekly,
+    holidays: $("hours-holidays").value.split(/[\s,]+/).filter(Boolean),
+    autoReply: $("hours-reply").value.trim() || null,
+  };
+  try {
+    fillHours((await desk("PUT", "/office-hours", body)).data);
+  } catch (err) {
+    $("hours-status").textContent = err.message;
+  }
+});
+
+$("hours-clear").addEventListener("click", async () => {
+  try {
+    await desk("DELETE", "/office-hours");
+    fillHours(null);
+  } catch (err) {
+    $("hours-status").textContent = err.message;
+  }
 });

@@ -77,6 +77,8 @@ function onFrame(f, send) {
       // then whatever was written meanwhile.
       send({ type: "history", sessionId: state.conversationId, afterSeq: state.lastSeq, limit: 200 });
       for (const frame of state.outbox.splice(0)) send(frame);
+      // Where the customer writes from, for the agent beside the conversation.
+      send({ type: "customer_context", pageUrl: location.href, pageTitle: document.title, browser: browserName(), timeZone: timeZone() });
       break;
     case "history":
       f.messages.forEach((m) => add(messageOf(m)));
@@ -198,6 +200,7 @@ async function openWidget() {
   try {
     if (!(await ensureConversation())) return;
     if (!state.conn) start();
+    checkAvailability();
     markRead();
     $("text").focus();
   } catch (e) {
@@ -226,6 +229,12 @@ $("compose").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = $("text").value.trim();
   if (!text) return;
+  const email = $("away-email").value.trim();
+  if (state.away && email && !state.emailLeft) {
+    leaveMessage(text, email);
+    $("text").value = "";
+    return;
+  }
   sendMessage(text);
   state.conn?.send({ type: "typing", sessionId: state.conversationId, isTyping: false });
   typingAt = 0;
@@ -303,3 +312,69 @@ $("transcript").addEventListener("click", async () => {
   const link = el("a", { href: URL.createObjectURL(await res.blob()), download: `conversation-${state.conversationId}.txt` });
   link.click();
 });
+
+// ---- who we are, for the agent -----------------------------------------------------
+
+/** "Chrome 131 on Linux" where the browser says so plainly, else its user agent. */
+function browserName() {
+  const d = navigator.userAgentData;
+  const brands = (d?.brands ?? []).filter((b) => !/not.?a.?brand/i.test(b.brand));
+  const brand = brands.find((b) => b.brand !== "Chromium") ?? brands[0];
+  if (brand) return `${brand.brand} ${brand.version}${d.platform ? ` on ${d.platform}` : ""}`;
+  return navigator.userAgent.slice(0, 200);
+}
+
+function timeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- office hours: away, a message and an email instead ------------------------------
+
+async function checkAvailability() {
+  try {
+    showAway(await api("GET", "/api/support/availability"));
+  } catch {
+    // Not knowing, the widget offers the live chat as ever.
+  }
+}
+
+function showAway(a) {
+  state.away = !a.open;
+  $("away").hidden = a.open;
+  $("text").placeholder = a.open ? "Write a message (Enter sends)" : "Leave a message (Enter sends)";
+  if (a.open) return;
+  const why = { holiday: "We're closed today.", outside_hours: "We're outside our office hours." }[a.reason] ?? "Nobody from our team is online right now.";
+  const at = a.nextOpenAt && new Date(a.nextOpenAt).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  $("away-text").textContent = `${why}${at ? ` We're back ${at}.` : ""} Leave a message and your email, and we'll write back.`;
+}
+
+/** A message with an email, stored with the conversation (and answered automatically). */
+async function leaveMessage(text, email) {
+  const node = el("li", { class: "msg out pending" }, el("p", { class: "text" }, text), el("span", { class: "meta" }, "sending…"));
+  $("log").append(node);
+  try {
+    const r = await api("POST", "/api/support/offline-message", {
+      message: text,
+      email,
+      sessionId: state.conversationId,
+      guestId: state.token ? undefined : state.guestId,
+      clientId: crypto.randomUUID(),
+    });
+    node.remove();
+    for (const m of [r.message, r.autoReply].filter(Boolean)) {
+      add({ id: m.id, seq: m.seq, text: m.message, senderType: m.senderType === "system" ? "system" : "mine", timestamp: m.createdAt, attachments: [] });
+    }
+    state.emailLeft = true;
+    $("away-email").disabled = true;
+    $("away-done").hidden = false;
+    $("away-done").textContent = `Thanks! We'll reply to ${email}.`;
+  } catch (e) {
+    node.remove();
+    $("text").value = text;
+    $("error").textContent = e.message;
+  }
+}

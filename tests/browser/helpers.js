@@ -8,9 +8,9 @@ export const URL = process.env.SB_URL;
 const SECRET = process.env.SB_SECRET;
 const SHOTS = process.env.SB_SCREENSHOTS;
 
-export function token(sub, role = "customer", name = sub, ttlSeconds = 3600) {
+export function token(sub, role = "customer", name = sub, ttlSeconds = 3600, claims = {}) {
   const enc = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
-  const body = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ sub, role, name, exp: Math.floor(Date.now() / 1000) + ttlSeconds })}`;
+  const body = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ sub, role, name, exp: Math.floor(Date.now() / 1000) + ttlSeconds, ...claims })}`;
   return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
 }
 
