@@ -1,7 +1,11 @@
 //! The team desk over several nodes: an agent's availability and the queue's places
-//! are the same on every node.
+//! are the same on every node; the office hours and the desk's availability too; staff
+//! on one node hear who a customer on another is; a snooze is heard everywhere and
+//! ends once.
 
-use serde_json::json;
+use std::time::Duration;
+
+use serde_json::{json, Value};
 
 use super::*;
 
@@ -21,7 +25,10 @@ async fn availability_and_queue_places_agree_on_every_node() {
     agent
         .send(json!({"type": "set_availability", "availability": "away"}))
         .await;
-    let heard = watcher.recv_until(|f| f["type"] == "agent_updated").await;
+    let heard = within(&mut watcher, Duration::from_secs(10), |f| {
+        f["type"] == "agent_updated"
+    })
+    .await;
     assert_eq!(
         (heard["userId"].as_str(), heard["availability"].as_str()),
         (Some("desk-agent"), Some("away"))
@@ -59,7 +66,10 @@ async fn availability_and_queue_places_agree_on_every_node() {
             .await;
         c.send(json!({"type": "customer_message", "message": "hello"}))
             .await;
-        let place = c.recv_until(|f| f["type"] == "queue_position").await;
+        let place = within(&mut c, Duration::from_secs(10), |f| {
+            f["type"] == "queue_position"
+        })
+        .await;
         assert_eq!(place["position"].as_u64(), Some(i as u64 + 1), "{place}");
         waiting.push((session, c));
     }
@@ -73,11 +83,10 @@ async fn availability_and_queue_places_agree_on_every_node() {
         .send(json!({"type": "accept", "sessionId": first}))
         .await;
     for (i, (_, c)) in waiting.iter_mut().enumerate().skip(1) {
-        let place = c
-            .recv_until(|f| {
-                f["type"] == "queue_position" && f["position"].as_u64() != Some(i as u64 + 1)
-            })
-            .await;
+        let place = within(c, Duration::from_secs(10), |f| {
+            f["type"] == "queue_position" && f["position"].as_u64() != Some(i as u64 + 1)
+        })
+        .await;
         assert_eq!(place["position"].as_u64(), Some(i as u64), "{place}");
     }
 }
@@ -145,4 +154,176 @@ async fn every_node_sweeps_and_a_quiet_conversation_is_resolved_once() {
         })
         .count();
     assert_eq!(again, 1, "{h}");
+}
+
+#[actix_web::test]
+async fn office_hours_and_who_the_customer_is_reach_every_node() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["hours-a", "hours-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let availability = || async {
+        let (status, v) = b.call("GET", "/api/support/availability", None, None).await;
+        assert_eq!(status, 200, "{v}");
+        v
+    };
+    assert_eq!(availability().await["reason"], "no_agents");
+
+    // An agent online on A opens the desk on B (presence moves with A's next beat).
+    let mut agent = a
+        .ws_as(json!({"type": "register_admin", "userId": "hours-agent", "token": token("hours-agent", "agent")}))
+        .await;
+    let (open, seen) = eventually(Duration::from_secs(10), || async {
+        let v = availability().await;
+        (v["open"] == true, v)
+    })
+    .await;
+    assert!(open, "{seen}");
+
+    // Hours set on A (none on any day, with a reply): B is closed at once.
+    let closed = json!({"timeZone": "Asia/Tokyo", "weekly": {}, "autoReply": "We are closed; we will email you."});
+    let admin = token("hours-admin", "admin");
+    let (status, _) = a
+        .call("PUT", "/api/desk/office-hours", Some(&closed), Some(&admin))
+        .await;
+    assert_eq!(status, 200);
+    let v = availability().await;
+    assert_eq!(
+        (&v["open"], &v["reason"], &v["officeHours"]["timeZone"]),
+        (&json!(false), &json!("outside_hours"), &json!("Asia/Tokyo")),
+        "{v}"
+    );
+
+    // A customer on B tells their page and leaves an email: the agent on A hears both.
+    let customer = token_with("hours-cust", json!({"plan": "gold"}));
+    let (_, opened) = b
+        .call(
+            "GET",
+            "/api/support/conversation?type=general",
+            None,
+            Some(&customer),
+        )
+        .await;
+    let session = opened["id"].as_str().expect("id").to_owned();
+    let mut cust = b
+        .ws_as(json!({"type": "register", "sessionId": session, "token": customer}))
+        .await;
+    cust.send(json!({"type": "customer_context", "pageUrl": "https://shop.example/p/42", "pageTitle": "Kettle", "browser": "Firefox 133", "timeZone": "Asia/Tokyo"})).await;
+    let told = within(&mut agent, Duration::from_secs(10), |f| {
+        f["type"] == "conversation_updated" && f["change"] == "customer"
+    })
+    .await;
+    let c = &told["conversation"]["customer"];
+    assert_eq!(
+        (&c["pageTitle"], &c["attributes"]["plan"]),
+        (&json!("Kettle"), &json!("gold")),
+        "{told}"
+    );
+
+    let left = json!({"message": "Is the kettle back soon?", "email": "kim@example.jp", "sessionId": session, "clientId": "hours-1"});
+    let (status, body) = b
+        .call(
+            "POST",
+            "/api/support/offline-message",
+            Some(&left),
+            Some(&customer),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["autoReply"]["message"]),
+        (201, &json!("We are closed; we will email you.")),
+        "{body}"
+    );
+    within(&mut agent, Duration::from_secs(10), |f| {
+        f["type"] == "customer_message" && f["sessionId"] == json!(session)
+    })
+    .await;
+    let told = within(&mut agent, Duration::from_secs(10), |f| {
+        f["type"] == "conversation_updated" && f["change"] == "customer"
+    })
+    .await;
+    assert_eq!(told["conversation"]["customer"]["email"], "kim@example.jp");
+    within(&mut agent, Duration::from_secs(10), |f| {
+        f["type"] == "system_message" && f["message"] == "We are closed; we will email you."
+    })
+    .await;
+
+    // Cleared on B: open again on A.
+    let (status, _) = b
+        .call("DELETE", "/api/desk/office-hours", None, Some(&admin))
+        .await;
+    assert_eq!(status, 200);
+    let (_, v) = a.call("GET", "/api/support/availability", None, None).await;
+    assert_eq!(
+        (&v["open"], &v["officeHours"]),
+        (&json!(true), &Value::Null),
+        "{v}"
+    );
+}
+
+#[actix_web::test]
+async fn a_snooze_is_heard_on_every_node_and_ends_once() {
+    let Some(services) = services() else { return };
+    let cluster = Cluster::start(&services, &["snooze-a", "snooze-b"]);
+    let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
+    let agent = token("snooze-agent", "agent");
+    let mut on_a = a
+        .ws_as(json!({"type": "register_admin", "userId": "snooze-agent", "token": agent}))
+        .await;
+    let mut on_b = b
+        .ws_as(json!({"type": "register_admin", "userId": "snooze-watcher", "token": token("snooze-watcher", "agent")}))
+        .await;
+    let session = format!("snooze-{}", uuid::Uuid::new_v4().simple());
+    let mut cust = a
+        .ws_as(json!({"type": "register", "sessionId": session, "token": token("snooze-cust", "customer")}))
+        .await;
+    cust.send(json!({"type": "customer_message", "message": "later is fine"}))
+        .await;
+    cust.recv_until(|f| f["type"] == "message_ack").await;
+
+    // Snoozed on A for 3 s: both nodes' staff hear it.
+    let until = (chrono::Utc::now() + chrono::Duration::seconds(3))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    let path = format!("/api/desk/conversations/{session}/snooze");
+    let (status, body) = a
+        .call("PUT", &path, Some(&json!({"until": until})), Some(&agent))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let is_snooze = |f: &Value| f["type"] == "conversation_updated" && f["change"] == "snoozed";
+    for ws in [&mut on_a, &mut on_b] {
+        let heard = within(ws, Duration::from_secs(10), is_snooze).await;
+        assert_eq!(
+            heard["conversation"]["snoozedUntil"],
+            json!(until),
+            "{heard}"
+        );
+    }
+    let (_, inbox) = b
+        .call(
+            "GET",
+            "/api/desk/conversations?status=waiting",
+            None,
+            Some(&agent),
+        )
+        .await;
+    assert!(!inbox.to_string().contains(&session), "{inbox}");
+
+    // Both nodes sweep; it wakes once: one wake frame each, then nothing more.
+    for ws in [&mut on_a, &mut on_b] {
+        let woke = within(ws, Duration::from_secs(10), is_snooze).await;
+        assert_eq!(woke["conversation"]["snoozedUntil"], Value::Null, "{woke}");
+    }
+    for ws in [&mut on_a, &mut on_b] {
+        let more = ws.frames_for(4500).await;
+        assert!(!more.iter().any(is_snooze), "woken twice: {more:?}");
+    }
+    let (_, inbox) = b
+        .call(
+            "GET",
+            "/api/desk/conversations?status=waiting",
+            None,
+            Some(&agent),
+        )
+        .await;
+    assert!(inbox.to_string().contains(&session), "{inbox}");
 }

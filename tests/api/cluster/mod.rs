@@ -237,6 +237,19 @@ pub fn token(user_id: &str, role: &str) -> String {
     )
 }
 
+/// A customer's token with the shop's `attributes` claim.
+pub fn token_with(user_id: &str, attributes: Value) -> String {
+    let name = format!("{user_id} name");
+    let keys = switchboard::auth::JwtKeys::new(SECRET.as_bytes());
+    keys.mint_with(
+        user_id,
+        "customer",
+        &name,
+        Duration::from_secs(3600),
+        Some(attributes),
+    )
+}
+
 impl Cluster {
     pub fn start(services: &Services, ids: &[&str]) -> Cluster {
         Cluster::start_with(services, ids, &[])
