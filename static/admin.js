@@ -59,6 +59,7 @@ function onFrame(f, send) {
       loadInbox();
       loadCanned();
       loadHours();
+      loadLook();
       if (state.current) {
         // Back after a reconnect: rejoin, and fetch what came meanwhile.
         send({ type: "join", sessionId: state.current });
@@ -844,5 +845,53 @@ $("hours-clear").addEventListener("click", async () => {
     fillHours(null);
   } catch (err) {
     $("hours-status").textContent = err.message;
+  }
+});
+
+// ---- the widget's look (admins) ----------------------------------------------------------
+
+async function loadLook() {
+  const admin = tokenClaims().role === "admin";
+  $("look-admin").hidden = !admin;
+  if (!admin) return;
+  try {
+    fillLook((await (await fetch("/api/widget")).json()).data);
+  } catch (e) {
+    toast($("toast"), `Widget: ${e.message}`);
+  }
+}
+
+function fillLook(look) {
+  $("look-color").value = look.color.length === 4 ? `#${[...look.color.slice(1)].map((c) => c + c).join("")}` : look.color;
+  $("look-position").value = look.position;
+  $("look-team").value = look.teamName ?? "";
+  $("look-greeting").value = look.greeting ?? "";
+  $("look-avatar").value = look.avatarUrl ?? "";
+}
+
+$("look-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const body = {
+    color: $("look-color").value,
+    position: $("look-position").value,
+    teamName: $("look-team").value.trim() || null,
+    greeting: $("look-greeting").value.trim() || null,
+    avatarUrl: $("look-avatar").value.trim() || null,
+  };
+  try {
+    fillLook((await desk("PUT", "/widget", body)).data);
+    $("look-status").textContent = "Saved: every widget shows it from its next load.";
+  } catch (err) {
+    $("look-status").textContent = err.message;
+  }
+});
+
+$("look-reset").addEventListener("click", async () => {
+  try {
+    await desk("DELETE", "/widget");
+    await loadLook();
+    $("look-status").textContent = "Back to the default look.";
+  } catch (err) {
+    $("look-status").textContent = err.message;
   }
 });

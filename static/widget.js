@@ -378,3 +378,26 @@ async function leaveMessage(text, email) {
     $("error").textContent = e.message;
   }
 }
+
+// ---- the look admins set in the console ----------------------------------------------
+
+async function applyLook() {
+  let look;
+  try {
+    look = (await api("GET", "/api/widget")).data;
+  } catch {
+    return; // the default look
+  }
+  document.documentElement.style.setProperty("--accent", look.color);
+  document.body.classList.toggle("widget-left", look.position === "left");
+  if (look.teamName) {
+    $("team-name").textContent = look.teamName;
+    $("typing").textContent = `${look.teamName} is typing…`;
+  }
+  $("team-avatar").hidden = !look.avatarUrl;
+  if (look.avatarUrl) $("team-avatar").src = look.avatarUrl;
+  $("greeting").hidden = !look.greeting;
+  $("greeting").textContent = look.greeting ?? "";
+}
+
+applyLook();

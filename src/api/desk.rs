@@ -21,6 +21,7 @@ use crate::domain::agent::Availability;
 use crate::domain::canned::{self, CannedResponse};
 use crate::domain::conversation::Owner;
 use crate::domain::office_hours::{OfficeHours, OfficeHoursJson, OFFICE_HOURS};
+use crate::domain::widget_look::{WidgetLook, WIDGET_LOOK};
 use crate::domain::writes::{DeleteCanned, SaveCanned, SaveSetting};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -45,6 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/conversations/{id}/notes", web::post().to(add_note))
             .route("/conversations/{id}/snooze", web::put().to(snooze))
+            .route("/widget", web::put().to(set_widget_look))
+            .route("/widget", web::delete().to(reset_widget_look))
             .route("/office-hours", web::get().to(office_hours))
             .route("/office-hours", web::put().to(set_office_hours))
             .route("/office-hours", web::delete().to(clear_office_hours))
@@ -52,7 +55,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/canned-responses", web::post().to(create_canned))
             .route("/canned-responses/{id}", web::patch().to(change_canned))
             .route("/canned-responses/{id}", web::delete().to(delete_canned)),
-    );
+    )
+    .route("/api/widget", web::get().to(widget_look));
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -504,8 +508,14 @@ async fn snooze(
         (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not staff", body = ErrorBody)))]
 async fn office_hours(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
     caller.staff()?;
-    let hours = state.db.query(reads::office_hours).await?;
-    let data = hours.as_ref().map(OfficeHours::to_json);
+    let stored = state
+        .db
+        .query(|c| reads::desk_setting(c, OFFICE_HOURS))
+        .await?;
+    let data = stored
+        .as_deref()
+        .and_then(OfficeHours::from_stored)
+        .map(|h| h.to_json());
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": data})))
 }
 
@@ -524,11 +534,7 @@ async fn set_office_hours(
     caller.admin()?;
     let stored = OfficeHours::parse(&body.into_inner())?.to_json();
     let value = serde_json::to_string(&stored).map_err(|_| AppError::internal())?;
-    let write = SaveSetting {
-        name: OFFICE_HOURS.into(),
-        value: Some(value),
-    };
-    state.db.write(write).await?;
+    save_setting(&state, OFFICE_HOURS, Some(value)).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true, "data": stored})))
 }
 
@@ -539,10 +545,60 @@ async fn set_office_hours(
         (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 async fn clear_office_hours(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
     caller.admin()?;
-    let write = SaveSetting {
-        name: OFFICE_HOURS.into(),
-        value: None,
-    };
-    state.db.write(write).await?;
+    save_setting(&state, OFFICE_HOURS, None).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
+/// `GET /api/widget` (public): how the customer widget looks and greets; every widget
+/// asks when it loads.
+#[utoipa::path(get, path = "/api/widget", tag = "desk",
+    responses((status = 200, description = "The widget's look (the defaults until an admin sets one)", body = Data<WidgetLook>)))]
+async fn widget_look(state: State) -> Result<HttpResponse, AppError> {
+    let stored = state
+        .db
+        .query(|c| reads::desk_setting(c, WIDGET_LOOK))
+        .await?;
+    let look = stored
+        .as_deref()
+        .map(WidgetLook::from_stored)
+        .unwrap_or_default();
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": look})))
+}
+
+/// `PUT /api/desk/widget` (admin): the widget's colour, side, greeting, team name and
+/// avatar, for every widget from its next load.
+#[utoipa::path(put, path = "/api/desk/widget", tag = "desk", security(("jwt" = [])),
+    request_body = WidgetLook,
+    responses((status = 200, description = "The look as stored", body = Data<WidgetLook>),
+        (status = 422, description = "A bad colour, side, text or avatar URL, named", body = ErrorBody),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn set_widget_look(
+    state: State,
+    caller: RequestCaller,
+    body: web::Json<WidgetLook>,
+) -> Result<HttpResponse, AppError> {
+    caller.admin()?;
+    let look = body.into_inner().checked()?;
+    let value = serde_json::to_string(&look).map_err(|_| AppError::internal())?;
+    save_setting(&state, WIDGET_LOOK, Some(value)).await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true, "data": look})))
+}
+
+/// `DELETE /api/desk/widget` (admin): back to the default look.
+#[utoipa::path(delete, path = "/api/desk/widget", tag = "desk", security(("jwt" = [])),
+    responses((status = 200, description = "Reset", body = Done),
+        (status = 401, description = "No token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
+async fn reset_widget_look(state: State, caller: RequestCaller) -> Result<HttpResponse, AppError> {
+    caller.admin()?;
+    save_setting(&state, WIDGET_LOOK, None).await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
+/// Keep (or with `None` clear) a desk setting.
+async fn save_setting(state: &State, name: &str, value: Option<String>) -> Result<(), AppError> {
+    let write = SaveSetting {
+        name: name.to_owned(),
+        value,
+    };
+    state.db.write(write).await
 }

@@ -3,8 +3,9 @@
 
 use actix_web::{web, HttpResponse};
 
-/// Scripts and styles come only from us; sockets only to us.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; frame-ancestors 'none'";
+/// Scripts and styles come only from us; sockets only to us. Images also over https
+/// (the widget's avatar may live on the shop's CDN).
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob: https:; frame-ancestors 'none'";
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";

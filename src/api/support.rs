@@ -19,7 +19,7 @@ use crate::auth::Identity;
 use crate::db::reads;
 use crate::dialects::support::{conversation_json, message_json, pagination};
 use crate::domain::conversation::ConversationView;
-use crate::domain::office_hours::{DeskAvailability, OfficeHours};
+use crate::domain::office_hours::{DeskAvailability, OfficeHours, OFFICE_HOURS};
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -396,7 +396,11 @@ async fn verify_code(
 async fn desk_availability(
     state: &AppState,
 ) -> Result<(DeskAvailability, Option<OfficeHours>), AppError> {
-    let hours = state.db.query(reads::office_hours).await?;
+    let stored = state
+        .db
+        .query(|c| reads::desk_setting(c, OFFICE_HOURS))
+        .await?;
+    let hours = stored.as_deref().and_then(OfficeHours::from_stored);
     let agents = state.chat.send(AgentsAvailable).await?;
     let now = chrono::Utc::now();
     Ok((DeskAvailability::at(hours.as_ref(), agents > 0, now), hours))

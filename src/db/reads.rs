@@ -538,25 +538,14 @@ pub fn canned_responses(conn: &mut DbConnection) -> Result<Vec<super::models::Ca
         .load(conn)?)
 }
 
-/// The team's office hours, when an admin set them (stored checked; a document this
-/// server cannot read any more is logged and read as none: always open).
-pub fn office_hours(
-    conn: &mut DbConnection,
-) -> Result<Option<crate::domain::office_hours::OfficeHours>, DbError> {
+/// A desk setting's JSON document, when an admin set it.
+pub fn desk_setting(conn: &mut DbConnection, name: &str) -> Result<Option<String>, DbError> {
     use super::schema::desk_settings as s;
-    use crate::domain::office_hours::{OfficeHours, OFFICE_HOURS};
-    let value: Option<String> = s::table
-        .find(OFFICE_HOURS)
+    Ok(s::table
+        .find(name)
         .select(s::value)
         .first(conn)
-        .optional()?;
-    Ok(value.and_then(|v| {
-        serde_json::from_str(&v)
-            .map_err(|e| e.to_string())
-            .and_then(|j| OfficeHours::parse(&j).map_err(|e| e.to_string()))
-            .inspect_err(|e| log::warn!("the stored office hours are unreadable: {e}"))
-            .ok()
-    }))
+        .optional()?)
 }
 
 /// The key with this hash, revoked or not.

@@ -20,6 +20,7 @@ pub mod stream;
 pub mod text;
 pub mod transcript;
 pub mod webhook;
+pub mod widget_look;
 pub mod writes;
 
 pub use access::Caller;

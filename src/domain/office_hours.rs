@@ -143,6 +143,16 @@ impl OfficeHours {
         })
     }
 
+    /// Hours as stored (checked when set; a document this server cannot read any more
+    /// is logged and read as none: always within hours).
+    pub fn from_stored(value: &str) -> Option<OfficeHours> {
+        serde_json::from_str(value)
+            .map_err(|e| e.to_string())
+            .and_then(|j| OfficeHours::parse(&j).map_err(|e| e.to_string()))
+            .inspect_err(|e| log::warn!("the stored office hours are unreadable: {e}"))
+            .ok()
+    }
+
     pub fn to_json(&self) -> OfficeHoursJson {
         OfficeHoursJson {
             time_zone: self.time_zone.name().to_owned(),

@@ -47,3 +47,4 @@ mod support_rest;
 mod tls;
 mod transcripts;
 mod webhooks;
+mod widget_look;

@@ -332,4 +332,40 @@ describe("team desk", () => {
     assert.ok(await customer.locator("#away").isHidden());
     assert.deepEqual(errors, []);
   });
+
+  it("an admin styles the widget in the console, and the widget shows it", async () => {
+    const ann = await page(browser, errors);
+    await ann.goto(`${URL}/admin#token=${token("ann", "admin", "Ann")}`);
+    await ann.click("#look-admin summary");
+    await ann.fill("#look-avatar", "http://cdn.example/team.png");
+    await ann.click("#look-form button[type=submit]");
+    await ann.locator("#look-status", { hasText: "avatarUrl must be an https:// URL" }).waitFor();
+    await ann.fill("#look-color", "#0f766e");
+    await ann.selectOption("#look-position", "left");
+    await ann.fill("#look-team", "Corner Shop team");
+    await ann.fill("#look-greeting", "Hi! Ask us anything about your order.");
+    await ann.fill("#look-avatar", "/static/favicon.svg");
+    await ann.click("#look-form button[type=submit]");
+    await ann.locator("#look-status", { hasText: "Saved" }).waitFor();
+
+    const visitor = await page(browser, errors);
+    await visitor.goto(`${URL}/`);
+    await visitor.locator("#team-name", { hasText: "Corner Shop team" }).waitFor({ state: "attached" });
+    assert.equal(await visitor.locator("#bubble").evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(15, 118, 110)");
+    assert.ok(await visitor.locator("body.widget-left").count(), "the widget sits bottom left");
+    const box = await visitor.locator("#bubble").boundingBox();
+    assert.ok(box.x < 100, `the bubble is on the left (x = ${box.x})`);
+    await visitor.click("#bubble");
+    await visitor.locator("#greeting:not([hidden])", { hasText: "Ask us anything about your order" }).waitFor();
+    assert.match(await visitor.locator("#team-avatar").getAttribute("src"), /favicon\.svg$/);
+    await screenshot(visitor, "widget-look");
+
+    // Back to the default look for every widget.
+    await ann.click("#look-reset");
+    await ann.locator("#look-status", { hasText: "default look" }).waitFor();
+    await visitor.reload();
+    await visitor.locator("#team-name", { hasText: "Support" }).waitFor({ state: "attached" });
+    assert.equal(await visitor.locator("body.widget-left").count(), 0);
+    assert.deepEqual(errors, []);
+  });
 });

@@ -297,6 +297,17 @@ async function desk(api, { token, uid }) {
   assert.equal((await api.call("DELETE", hours, { bearer: agent })).status, 403);
   assert.equal((await api.call("DELETE", hours)).status, 401);
   assert.equal((await api.call("DELETE", hours, { bearer: admin })).status, 200);
+
+  assert.equal((await api.call("GET", "/api/widget")).status, 200);
+  const look = { color: "#0f766e", position: "left", greeting: "Hi!", teamName: "Shop", avatarUrl: "/static/favicon.svg" };
+  assert.equal((await api.call("PUT", "/api/desk/widget", { body: look })).status, 401);
+  assert.equal((await api.call("PUT", "/api/desk/widget", { body: look, bearer: agent })).status, 403);
+  assert.equal((await api.call("PUT", "/api/desk/widget", { body: { color: "teal" }, bearer: admin })).status, 422);
+  const styled = await api.call("PUT", "/api/desk/widget", { body: look, bearer: admin });
+  assert.equal(styled.status, 200, styled.text);
+  assert.equal((await api.call("DELETE", "/api/desk/widget")).status, 401);
+  assert.equal((await api.call("DELETE", "/api/desk/widget", { bearer: agent })).status, 403);
+  assert.equal((await api.call("DELETE", "/api/desk/widget", { bearer: admin })).status, 200);
 }
 
 async function live(api, { token }) {
