@@ -1,7 +1,7 @@
 //! The team desk over several nodes: an agent's availability and the queue's places
 //! are the same on every node; the office hours and the desk's availability too; staff
-//! on one node hear who a customer on another is; a snooze is heard everywhere and
-//! ends once.
+//! on one node hear who a customer on another is; the widget's look is the same
+//! everywhere; a snooze is heard everywhere and ends once.
 
 use std::time::Duration;
 
@@ -256,6 +256,19 @@ async fn office_hours_and_who_the_customer_is_reach_every_node() {
     assert_eq!(
         (&v["open"], &v["officeHours"]),
         (&json!(true), &Value::Null),
+        "{v}"
+    );
+
+    // The widget's look set on A is what every widget on B loads.
+    let look = json!({"color": "#b91c1c", "teamName": "Tokyo desk"});
+    let (status, _) = a
+        .call("PUT", "/api/desk/widget", Some(&look), Some(&admin))
+        .await;
+    assert_eq!(status, 200);
+    let (_, v) = b.call("GET", "/api/widget", None, None).await;
+    assert_eq!(
+        (&v["data"]["color"], &v["data"]["teamName"]),
+        (&json!("#b91c1c"), &json!("Tokyo desk")),
         "{v}"
     );
 }
