@@ -57,3 +57,8 @@ async fn console_tools_and_the_widget_on_a_phone() {
 async fn team_desk_in_the_console_and_the_widget() {
     run("desk.test.js", vec![]).await;
 }
+
+#[actix_web::test]
+async fn accessibility_of_every_page_by_axe() {
+    run("a11y.test.js", vec![]).await;
+}
