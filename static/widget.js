@@ -212,7 +212,25 @@ function closeWidget() {
   state.open = false;
   $("widget").hidden = true;
   $("bubble").setAttribute("aria-expanded", "false");
+  $("bubble").focus();
 }
+
+/** Tab and Shift+Tab stay inside the open widget (Esc leaves it). */
+$("widget").addEventListener("keydown", (e) => {
+  if (e.key !== "Tab") return;
+  const focusable = [...$("widget").querySelectorAll("button, input, textarea, select, summary, a[href]")].filter(
+    (n) => !n.disabled && n.getClientRects().length > 0,
+  );
+  if (!focusable.length) return;
+  const [first, last] = [focusable[0], focusable[focusable.length - 1]];
+  if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+});
 
 $("bubble").addEventListener("click", () => (state.open ? closeWidget() : openWidget()));
 $("close-widget").addEventListener("click", closeWidget);
@@ -389,6 +407,8 @@ async function applyLook() {
     return; // the default look
   }
   document.documentElement.style.setProperty("--accent", look.color);
+  // Text on the colour: black or white, whichever reads better (WCAG contrast).
+  document.documentElement.style.setProperty("--accent-ink", luminance(look.color) > 0.179 ? "#000" : "#fff");
   document.body.classList.toggle("widget-left", look.position === "left");
   if (look.teamName) {
     $("team-name").textContent = look.teamName;
@@ -401,3 +421,13 @@ async function applyLook() {
 }
 
 applyLook();
+
+/** A `#rgb`/`#rrggbb` colour's relative luminance (WCAG 2). */
+function luminance(hex) {
+  const h = hex.length === 4 ? [...hex.slice(1)].map((c) => c + c).join("") : hex.slice(1);
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const c = parseInt(h.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}

@@ -47,6 +47,18 @@ describe("accessibility", () => {
     await guest.locator("#log li.out:not(.pending)").waitFor();
     await guest.locator("#away:not([hidden])").waitFor();
     await audit(guest, "widget with a message, nobody online");
+
+    // The keyboard stays inside the open widget, both ways round; Esc leaves it for the bubble.
+    const inside = () => guest.evaluate(() => document.getElementById("widget").contains(document.activeElement));
+    for (const key of ["Tab", "Shift+Tab"]) {
+      await guest.focus("#text");
+      for (let i = 0; i < 14; i++) {
+        await guest.keyboard.press(key);
+        assert.ok(await inside(), `${key} ×${i + 1} left the widget`);
+      }
+    }
+    await guest.keyboard.press("Escape");
+    assert.equal(await guest.evaluate(() => document.activeElement.id), "bubble");
     assert.deepEqual(errors, []);
   });
 
