@@ -59,6 +59,11 @@ async fn team_desk_in_the_console_and_the_widget() {
 }
 
 #[actix_web::test]
+async fn office_hours_customer_details_and_the_widgets_look() {
+    run("desk_widget.test.js", vec![]).await;
+}
+
+#[actix_web::test]
 async fn accessibility_of_every_page_by_axe() {
     run("a11y.test.js", vec![]).await;
 }
