@@ -17,11 +17,26 @@ pub struct CustomerContext {
     pub browser: Option<String>,
     /// An IANA time zone: staff see the customer's local time from it.
     pub time_zone: Option<String>,
-    /// When the customer's widget said so.
+    /// When the customer's widget first said so.
     pub seen_at: NaiveDateTime,
 }
 
 impl CustomerContext {
+    /// The same page, browser and zone, whenever told.
+    pub fn same_place(&self, other: &CustomerContext) -> bool {
+        (
+            &self.page_url,
+            &self.page_title,
+            &self.browser,
+            &self.time_zone,
+        ) == (
+            &other.page_url,
+            &other.page_title,
+            &other.browser,
+            &other.time_zone,
+        )
+    }
+
     /// A context as a client gives it, checked; `seen_at` is `now`.
     pub fn parse(
         page_url: Option<&str>,

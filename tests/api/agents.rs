@@ -10,17 +10,8 @@ use crate::helpers::*;
 
 /// A signed-in customer's new conversation with a first message: its id.
 async fn ask(app: &TestApp, user: &str) -> String {
-    let token = app.token(user, "customer");
-    let (status, s) = app
-        .call(
-            "POST",
-            "/api/v1/chat/sessions",
-            Some(&json!({"subject": "hi", "initial_message": "hello"})),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(status, 201, "{s}");
-    s["data"]["id"].as_str().unwrap().to_owned()
+    app.session_with(&app.token(user, "customer"), "hi", "hello")
+        .await
 }
 
 /// Who the conversation ends up assigned to, if anyone, once auto-assignment had its

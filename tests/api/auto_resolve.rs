@@ -12,27 +12,9 @@ use crate::helpers::*;
 /// `take`: the id and the customer's token.
 async fn conversation(app: &TestApp, user: &str, take: bool) -> (String, String) {
     let token = app.token(user, "customer");
-    let (status, made) = app
-        .call(
-            "POST",
-            "/api/v1/chat/sessions",
-            Some(&json!({"initial_message": "hello"})),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(status, 201, "{made}");
-    let id = made["data"]["id"].as_str().unwrap().to_owned();
+    let id = app.session_with(&token, "hi", "hello").await;
     if take {
-        let agent = app.token("agent-ar", "agent");
-        let (status, _) = app
-            .call(
-                "POST",
-                &format!("/api/v1/chat/sessions/{id}/assign"),
-                None,
-                Some(&agent),
-            )
-            .await;
-        assert_eq!(status, 200);
+        app.assign(&id, &app.token("agent-ar", "agent")).await;
     }
     (id, token)
 }

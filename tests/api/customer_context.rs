@@ -90,6 +90,9 @@ async fn staff_see_the_page_browser_time_zone_and_token_attributes() {
         c["seenAt"].as_str().is_some_and(|t| t.ends_with('Z')),
         "{c}"
     );
+    // Told again unchanged (as on every reconnect): nothing is written, nobody told.
+    cust.send(context()).await;
+    agent.expect_silence(300).await;
     // Only the customer tells it; the customer hears nothing of it.
     agent.send(context()).await;
     agent

@@ -141,6 +141,24 @@ impl TestApp {
         )
     }
 
+    /// A signed-in customer's new conversation (`POST /api/v1/chat/sessions`) with a
+    /// first message, so it is in the inbox: its id.
+    pub async fn session_with(&self, token: &str, subject: &str, message: &str) -> String {
+        let body = json!({"subject": subject, "initial_message": message});
+        let (status, made) = self
+            .call("POST", "/api/v1/chat/sessions", Some(&body), Some(token))
+            .await;
+        assert_eq!(status, 201, "{made}");
+        made["data"]["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// The agent takes the conversation (`POST /api/v1/chat/sessions/{id}/assign`).
+    pub async fn assign(&self, id: &str, agent_token: &str) {
+        let path = format!("/api/v1/chat/sessions/{id}/assign");
+        let (status, body) = self.call("POST", &path, None, Some(agent_token)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// A token with the shop's `attributes` claim.
     pub fn token_with(&self, user_id: &str, role: &str, attributes: Value) -> String {
         let hour = Duration::from_secs(3600);

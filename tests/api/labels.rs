@@ -9,16 +9,7 @@ use crate::helpers::*;
 /// A signed-in customer's conversation with a first message (so it is in the inbox).
 async fn conversation(app: &TestApp, user: &str, text: &str) -> (String, String) {
     let token = app.token(user, "customer");
-    let (status, made) = app
-        .call(
-            "POST",
-            "/api/v1/chat/sessions",
-            Some(&json!({"subject": text, "initial_message": text})),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(status, 201, "{made}");
-    (made["data"]["id"].as_str().unwrap().to_owned(), token)
+    (app.session_with(&token, text, text).await, token)
 }
 
 fn ids(list: &Value) -> Vec<&str> {

@@ -99,15 +99,7 @@ async fn a_resolved_conversation_is_rated_once_and_everyone_concerned_hears() {
 async fn ratings_over_rest_for_the_customer_only() {
     let app = spawn_app().await;
     let token = app.token("cust-rr", "customer");
-    let (_, made) = app
-        .call(
-            "POST",
-            "/api/v1/chat/sessions",
-            Some(&json!({"initial_message": "hi"})),
-            Some(&token),
-        )
-        .await;
-    let id = made["data"]["id"].as_str().unwrap().to_owned();
+    let id = app.session_with(&token, "hi", "hi").await;
     let path = format!("/api/chat/sessions/{id}/rating");
     let (status, answer) = app
         .call("POST", &path, Some(&json!({"rating": 5})), Some(&token))
@@ -117,15 +109,7 @@ async fn ratings_over_rest_for_the_customer_only() {
         (409, Some("Rate a conversation once it is resolved"))
     );
     let agent = app.token("agent-rr", "agent");
-    let (status, _) = app
-        .call(
-            "POST",
-            &format!("/api/v1/chat/sessions/{id}/assign"),
-            None,
-            Some(&agent),
-        )
-        .await;
-    assert_eq!(status, 200);
+    app.assign(&id, &agent).await;
     let (status, _) = app
         .call(
             "PATCH",

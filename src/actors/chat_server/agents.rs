@@ -52,20 +52,27 @@ impl ChatServer {
         self.agents.get(user_id).copied().unwrap_or_default()
     }
 
-    /// Agents (not admins) online on any node who say they are online, once each,
-    /// sorted by id: whom auto-assignment picks from.
-    pub(super) fn available_agents(&self) -> Vec<(String, String)> {
-        let mut agents: Vec<(String, String)> = self
+    /// Staff of any role connected on any node who say they are online, once each,
+    /// sorted by id: who answers customers now.
+    fn answering_staff(&self) -> Vec<StaffMember> {
+        let mut staff: Vec<StaffMember> = self
             .local_staff()
             .into_iter()
             .chain(self.remote_staff.values().cloned())
-            .filter(|m| m.role == "agent")
             .filter(|m| self.settings_of(&m.id).availability == Availability::Online)
-            .map(|m| (m.id, m.name))
             .collect();
-        agents.sort();
-        agents.dedup_by(|a, b| a.0 == b.0);
-        agents
+        staff.sort_by(|a, b| a.id.cmp(&b.id));
+        staff.dedup_by(|a, b| a.id == b.id);
+        staff
+    }
+
+    /// The agents (not admins) among them: whom auto-assignment picks from.
+    pub(super) fn available_agents(&self) -> Vec<(String, String)> {
+        self.answering_staff()
+            .into_iter()
+            .filter(|m| m.role == "agent")
+            .map(|m| (m.id, m.name))
+            .collect()
     }
 
     pub(super) fn capacity_of(&self, user_id: &str) -> i64 {
@@ -275,16 +282,7 @@ impl Handler<AgentsAvailable> for ChatServer {
 
     /// Any staff role answers a customer; only agents are auto-assigned.
     fn handle(&mut self, _: AgentsAvailable, _: &mut Context<Self>) -> usize {
-        let mut online: Vec<String> = self
-            .local_staff()
-            .into_iter()
-            .chain(self.remote_staff.values().cloned())
-            .filter(|m| self.settings_of(&m.id).availability == Availability::Online)
-            .map(|m| m.id)
-            .collect();
-        online.sort();
-        online.dedup();
-        online.len()
+        self.answering_staff().len()
     }
 }
 

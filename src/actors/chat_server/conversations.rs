@@ -576,13 +576,15 @@ impl Handler<SetCustomerDetails> for ChatServer {
             attributes,
         };
         let origin = msg.origin;
-        self.request(ctx, write, move |act, _, conversation| {
-            let event = Event::ConversationChanged {
-                conversation: Box::new(conversation.clone().into()),
-                change: ChangeKind::Customer,
-                by: None,
-            };
-            act.deliver(event, None, true, origin, true);
+        self.request(ctx, write, move |act, _, (conversation, changed)| {
+            if changed {
+                let event = Event::ConversationChanged {
+                    conversation: Box::new(conversation.clone().into()),
+                    change: ChangeKind::Customer,
+                    by: None,
+                };
+                act.deliver(event, None, true, origin, true);
+            }
             conversation.into()
         })
     }

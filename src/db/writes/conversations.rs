@@ -481,34 +481,52 @@ impl Write for Change {
         {
             within_capacity(conn, agent_id, *capacity)?;
         }
-        let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
+        let conv = accessible(conn, &self.conversation_id, &self.caller)?;
         let effect = apply_change(&conv.clone().into(), &self.caller, &self.change)?;
-        let before = Status::parse(&conv.status);
-        let previous_agent = conv.assigned_agent_id.clone();
-        let timing = status_timing(&conv, before, effect.status);
-        set_status(conn, &mut conv, effect.status, effect.assigned_agent_id)?;
-        let system = insert_message(
+        record_change(
             conn,
-            &mut conv,
-            &system_author(),
+            conv,
+            effect.status,
+            effect.assigned_agent_id,
             &effect.note,
-            "system",
-            None,
-            false,
-        )?;
-        let conversation: Conversation = conv.into();
-        let system: Message = system.into();
-        if let Some(before) = before {
-            outbox::status_changed(conn, &conversation, before)?;
-        }
-        outbox::assigned(conn, &conversation, previous_agent.as_deref())?;
-        outbox::message_created(conn, &system)?;
-        Ok(Changed {
-            conversation,
-            system,
-            timing,
-        })
+        )
     }
+}
+
+/// A status change as every path records it: the row, the system message saying so,
+/// and their webhook events (status, assignment when the agent changed, the message).
+fn record_change(
+    conn: &mut DbConnection,
+    mut conv: ConversationRow,
+    status: Status,
+    agent: Option<String>,
+    note: &str,
+) -> Result<Changed, WriteError> {
+    let before = Status::parse(&conv.status);
+    let previous_agent = conv.assigned_agent_id.clone();
+    let timing = status_timing(&conv, before, status);
+    set_status(conn, &mut conv, status, agent)?;
+    let system = insert_message(
+        conn,
+        &mut conv,
+        &system_author(),
+        note,
+        "system",
+        None,
+        false,
+    )?;
+    let conversation: Conversation = conv.into();
+    let system: Message = system.into();
+    if let Some(before) = before {
+        outbox::status_changed(conn, &conversation, before)?;
+    }
+    outbox::assigned(conn, &conversation, previous_agent.as_deref())?;
+    outbox::message_created(conn, &system)?;
+    Ok(Changed {
+        conversation,
+        system,
+        timing,
+    })
 }
 
 impl Write for BindAnonymous {
@@ -623,34 +641,21 @@ impl Write for AutoResolve {
     fn apply(&self, conn: &mut DbConnection) -> Result<Vec<Changed>, WriteError> {
         let mut resolved = Vec::new();
         for id in quiet_conversations(conn, self.quiet_since, None, self.limit)? {
-            let Some(mut conv) = locked_row(conn, &id)? else {
+            let Some(conv) = locked_row(conn, &id)? else {
                 continue;
             };
             // Another node resolved it, or the customer wrote, since we looked.
             if quiet_conversations(conn, self.quiet_since, Some(&id), 1)?.is_empty() {
                 continue;
             }
-            let timing = status_timing(&conv, Some(Status::Active), Status::Resolved);
             let agent = conv.assigned_agent_id.clone();
-            set_status(conn, &mut conv, Status::Resolved, agent)?;
-            let system = insert_message(
+            resolved.push(record_change(
                 conn,
-                &mut conv,
-                &system_author(),
+                conv,
+                Status::Resolved,
+                agent,
                 &self.note,
-                "system",
-                None,
-                false,
-            )?;
-            let conversation: Conversation = conv.into();
-            let system: Message = system.into();
-            outbox::status_changed(conn, &conversation, Status::Active)?;
-            outbox::message_created(conn, &system)?;
-            resolved.push(Changed {
-                conversation,
-                system,
-                timing,
-            });
+            )?);
         }
         Ok(resolved)
     }
@@ -699,13 +704,31 @@ impl Write for WakeSnoozed {
 }
 
 impl Write for SetCustomer {
-    type Outcome = Conversation;
+    /// The conversation, and whether anything changed (a widget tells the same page on
+    /// every reconnect: that writes nothing and tells nobody).
+    type Outcome = (Conversation, bool);
 
-    fn apply(&self, conn: &mut DbConnection) -> Result<Conversation, WriteError> {
+    fn apply(&self, conn: &mut DbConnection) -> Result<(Conversation, bool), WriteError> {
         if self.caller.is_staff() {
             return Err(AppError::forbidden("Only the customer tells who they are").into());
         }
         let mut conv = accessible(conn, &self.conversation_id, &self.caller)?;
+        let known = Conversation::from(conv.clone()).customer;
+        let unchanged = self
+            .email
+            .as_ref()
+            .is_none_or(|e| known.email.as_ref() == Some(e))
+            && self
+                .context
+                .as_ref()
+                .is_none_or(|c| known.context.as_ref().is_some_and(|k| k.same_place(c)))
+            && self
+                .attributes
+                .as_ref()
+                .is_none_or(|a| known.attributes == *a);
+        if unchanged {
+            return Ok((conv.into(), false));
+        }
         if let Some(email) = &self.email {
             conv.contact_email = Some(email.clone());
         }
@@ -722,6 +745,6 @@ impl Write for SetCustomer {
                 conversations::customer_attributes.eq(&conv.customer_attributes),
             ))
             .execute(conn)?;
-        Ok(conv.into())
+        Ok((conv.into(), true))
     }
 }
